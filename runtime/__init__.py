@@ -1,0 +1,1 @@
+"""runtime: an emulation of the NOVA microhypervisor's IPC that generated stubs run on."""
