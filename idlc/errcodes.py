@@ -142,9 +142,10 @@ UNION_BAD_DISCRIMINATOR = _e(
 UNION_DUPLICATE_LABEL = _e("E0403", "duplicate-label", "case label {value} is used twice")
 UNION_BAD_LABEL = _e("E0404", "bad-label", "case label {value} is not a value of {type}")
 UNION_DUPLICATE_DEFAULT = _e("E0405", "duplicate-default", "union has more than one default label")
-UNION_DEFAULT_UNREACHABLE = _e(
-    "E0406", "default-unreachable", "default label is unreachable: the labels cover every {type}"
+UNION_RESERVED_0406 = DiagDef(
+    "E0406", "default-unreachable", Severity.ERROR, "(now warning W0008)", retired=True
 )
+TABLE["E0406"] = UNION_RESERVED_0406
 STRUCT_BAD_BASE = _e("E0407", "bad-struct-base", "'{name}' is not a struct and cannot be a base")
 BIT_FIELD_RANGE = _e("E0408", "bit-range", "{what} {value} is out of range {lo}..{hi}")
 EMPTY_DECLARATION = _e("E0409", "empty-declaration", "{what} '{name}' has no {members}")
@@ -220,6 +221,9 @@ W_KEYWORD_AS_IDENTIFIER = _w(
     "W0006",
     "keyword-as-identifier",
     "'{name}' is a keyword; write '_{name}' to use it as an identifier",
+)
+W_DEFAULT_UNREACHABLE = _w(
+    "W0008", "default-unreachable", "default label is unreachable: the labels cover every {type}"
 )
 W_KEYWORD_CASE = _w(
     "W0007",

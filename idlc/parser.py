@@ -154,6 +154,15 @@ class Parser:
             shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
             self._fatal(E.LEX_BAD_CHARACTER, raw, char=shown)
 
+    def _end_span(self) -> Span:
+        """The end of input: just after the last character of the last non-empty line."""
+        lines = self.text.splitlines()
+        n = len(lines)
+        while n > 1 and not lines[n - 1].strip():
+            n -= 1
+        last = lines[n - 1] if lines else ""
+        return self.span((max(n, 1), len(last.rstrip()) + 1))
+
     def _fatal(self, defn: E.DiagDef, raw: RawToken | Tok, **args: object) -> None:
         self.diags.report(defn, self.span((raw.line, raw.col), len(raw.text)), **args)
         raise SyntaxFailure
@@ -254,10 +263,11 @@ class Parser:
 
     def _syntax_error(self, tok: Tok, state: int) -> None:
         expected = _expected(state)
-        span = self.span((tok.line, tok.col), max(len(tok.text), 1))
         if tok.type == _END:
+            span = self._end_span()
             self.diags.report(E.SYNTAX_UNEXPECTED_EOF, span, expected=expected)
             raise SyntaxFailure
+        span = self.span((tok.line, tok.col), max(len(tok.text), 1))
         if tok.type in _KEYWORDS.values() or (tok.type == "IDENTIFIER" and tok.text in _KEYWORDS):
             found = f"keyword '{tok.text}'"
         elif tok.type == "IDENTIFIER":

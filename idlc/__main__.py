@@ -1,0 +1,4 @@
+from idlc.cli import main
+import sys
+
+sys.exit(main())

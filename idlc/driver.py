@@ -1,0 +1,78 @@
+"""The front end's pipeline for one file: preprocess, parse, analyse, check the wire rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from idlc import errcodes as E
+from idlc import ir
+from idlc.diagnostics import Diagnostics, TooManyErrors
+
+
+@dataclass
+class Options:
+    include_dirs: Sequence[str] = ()
+    defines: Mapping[str, str] = field(default_factory=dict)
+    undefines: Sequence[str] = ()
+
+
+@dataclass
+class Result:
+    spec: ir.Specification | None
+    dependencies: list[str]
+
+
+def compile_file(
+    path: str, options: Options, diags: Diagnostics, *, text: str | None = None
+) -> Result:
+    """Run the front end; the IR comes back only when there were no errors."""
+    deps: list[str] = []
+    try:
+        return _compile(path, options, diags, deps, text)
+    except TooManyErrors:
+        return Result(None, deps)
+    except RecursionError:
+        # Deep input is bounded in the parser; this is the last line of defence.
+        try:
+            diags.report(E.SYNTAX_TOO_DEEP, None, limit="the analyser's")
+        except TooManyErrors:
+            pass
+        return Result(None, deps)
+
+
+def _compile(
+    path: str, options: Options, diags: Diagnostics, deps: list[str], text: str | None
+) -> Result:
+    from idlc.parser import parse
+    from idlc.preprocess import preprocess
+
+    pp = preprocess(
+        path,
+        diags,
+        include_dirs=options.include_dirs,
+        defines=options.defines,
+        undefines=options.undefines,
+        text=text,
+    )
+    deps.extend(pp.dependencies)
+    if diags.has_errors:
+        return Result(None, deps)
+    tree = parse(pp.text, pp.linemap, diags)
+    if tree is None or diags.has_errors:
+        return Result(None, deps)
+
+    from idlc import sema
+
+    spec = sema.analyze(tree, pp, path, diags)
+    if spec is None or diags.has_errors:
+        return Result(None, deps)
+    try:
+        from idlc import layout, wirecheck
+    except ImportError:  # pragma: no cover - during bring-up
+        return Result(spec, deps)
+    wirecheck.check(spec, diags)
+    if diags.has_errors:
+        return Result(None, deps)
+    spec.sizes.update(layout.compute_sizes(spec))
+    return Result(spec, deps)
