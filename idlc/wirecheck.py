@@ -296,7 +296,11 @@ class _Checker:
             kinds = list(found)
             carrier, _ = found[kinds[1]]
             how = "translate" if translate else "delegate"
-            notes = [Note(where, f"{kind} capability here") for kind, (_, where) in found.items()]
+            notes = [
+                Note(where, f"{kind} capability here")
+                for kind, (_, where) in found.items()
+                if where != carrier
+            ]
             self.diags.report(
                 errcodes.CAP_MIXED_KINDS,
                 carrier,

@@ -62,7 +62,7 @@ def interface(
 
 
 def param(name: str, t: ir.Type, mode: str = "in", *, translate: bool = False) -> ir.Param:
-    return ir.Param(name, mode, t, sp(50), translate=translate)
+    return ir.Param(name, mode, t, sp(50, ord(name[0]) - 96), translate=translate)
 
 
 def cap(kind: str) -> ir.Capability:
@@ -158,7 +158,9 @@ def test_delegating_memory_and_objects_is_an_error() -> None:
     i = single(param("a", cap("portal")), param("b", cap("memory")))
     diags = run(i)
     assert diags.codes() == [MIXED]
-    assert len(diags.items[0].notes) == 2
+    # The error is at the memory parameter, its note at the other kind.
+    assert diags.items[0].span == sp(50, 2)
+    assert [n.span for n in diags.items[0].notes] == [sp(50, 1)]
 
 
 def test_delegate_one_kind_and_translate_another_is_fine() -> None:
