@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from idlc import ir
 from idlc.layout import (
@@ -295,3 +297,40 @@ def test_compute_sizes_covers_all_methods_and_skips_unsized() -> None:
     assert set(sizes) == {"x86_64", "x86_32"}
     assert sizes["x86_32"]["demo::D"] == {"good": (MS(3, 3, 0, 0), MS(1, 2, 0, 0))}
     assert sizes["x86_64"]["demo::Base"]["good"][0] == MS(2, 2, 0, 0)
+
+
+# --- properties ----------------------------------------------------------------------
+
+_SIZED_PRIMITIVES = [k for k in ir.PRIMITIVE_KINDS if k != "longdouble"]
+
+
+def _types() -> st.SearchStrategy[ir.Type]:
+    leaves: st.SearchStrategy[ir.Type] = st.one_of(
+        st.sampled_from(_SIZED_PRIMITIVES).map(ir.Primitive),
+        st.builds(ir.String, st.booleans(), st.none() | st.integers(1, 40)),
+        st.sampled_from(["portal", "memory", "ioports"]).map(ir.Capability),
+    )
+    return st.recursive(
+        leaves,
+        lambda inner: st.one_of(
+            st.builds(ir.Sequence, inner, st.none() | st.integers(1, 5)),
+            st.builds(
+                ir.Array, inner, st.lists(st.integers(1, 3), min_size=1, max_size=2).map(tuple)
+            ),
+        ),
+        max_leaves=4,
+    )
+
+
+@given(_types())
+def test_size_bounds_are_consistent(t: ir.Type) -> None:
+    s64, s32 = both(t)
+    for s in (s64, s32):
+        assert s.max_words is None or s.min_words <= s.max_words
+        assert s.max_items is None or s.min_items <= s.max_items
+    # Items do not depend on the word size; words never shrink with smaller words.
+    assert (s64.min_items, s64.max_items) == (s32.min_items, s32.max_items)
+    assert s64.min_words <= s32.min_words
+    assert (s64.max_words is None) == (s32.max_words is None)
+    if s64.max_words is not None and s32.max_words is not None:
+        assert s64.max_words <= s32.max_words
