@@ -11,6 +11,9 @@ reported once, at the declaration that has to change, with notes at the others.
 - ``@optional`` on a capability (§3; checked only here, not in sema);
 - a warning where a message cannot be proven to fit a frame on some architecture (§3).
 
+Local interfaces are skipped: their calls never leave the process, so they have no wire
+form (CORBA also forbids an unconstrained interface to inherit from a local one).
+
 Which capabilities a value carries and how they travel is ``capabilities()``; backends use
 the same function so that the check and the encoding agree.
 """
@@ -35,6 +38,9 @@ from idlc.source import Span
 # A frame's typed items on the architecture that holds the fewest: a capability count is
 # part of the protocol, so the same IDL must be valid for every architecture.
 ITEM_LIMIT = min(items for _, items in FRAME_LIMITS.values())
+
+# A local interface is never called through a portal: none of its methods is a message.
+LOCAL = "local interface"
 
 # An architecture for arch-independent counts (typed items do not depend on word size).
 _ANY_ARCH = next(iter(ARCHES))
@@ -135,7 +141,7 @@ class _Checker:
                 self.optional_capabilities(decl.fields)
             elif isinstance(decl, ir.Union_):
                 self.optional_capabilities(tuple(c.field for c in decl.cases))
-            elif isinstance(decl, ir.Interface):
+            elif isinstance(decl, ir.Interface) and decl.interface_kind != LOCAL:
                 self.opcodes(decl)
                 for method in decl.methods:
                     self.exception_ids(method)

@@ -212,6 +212,15 @@ def test_unbounded_capabilities() -> None:
     assert run(single(param("a", ir.Sequence(cap("portal"), 4)))).codes() == []
 
 
+def test_local_interfaces_have_no_messages() -> None:
+    m = method("demo::L", "m", 0x10000, 2, (param("a", ir.Sequence(cap("portal"))),))
+    n = method("demo::L", "n", 0x10000, 3, (param("b", cap("memory")),))
+    local = ir.Interface("demo::L", sp(1), (), None, "local interface", 1, (), (m, n), (m, n))
+    assert run(local).codes() == []
+    remote = ir.Interface("demo::L", sp(1), (), None, "interface", 1, (), (m, n), (m, n))
+    assert run(remote).codes() == [OPCODE, UNBOUNDED]
+
+
 def test_recursive_type_with_capability_is_unbounded() -> None:
     node = ir.Struct(
         "demo::Node",
