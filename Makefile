@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # pytest-xdist workers; CI has 2 cores.
 JOBS   ?= auto
 
-.PHONY: all venv demo test check lint typecheck fuzz bench clean
+.PHONY: all venv demo test check lint typecheck fuzz bench clean grammar
 
 all: test
 
@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/python -m compileall -q idlc runtime
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -44,3 +45,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# Rebuild the LALR table after editing idlc/grammar/idl.lark.
+grammar: $(STAMP)
+	$(BIN)/python -m idlc.grammar.build

@@ -1,4 +1,5 @@
-from idlc.cli import main
 import sys
+
+from idlc.cli import main
 
 sys.exit(main())

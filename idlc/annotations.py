@@ -22,8 +22,12 @@ class Spec:
     places: frozenset[str] | None = None  # None: anywhere
 
 
-def _s(*params: tuple[str, str], lo: int | None = None, hi: int | None = None,
-       places: str | None = None) -> Spec:
+def _s(
+    *params: tuple[str, str],
+    lo: int | None = None,
+    hi: int | None = None,
+    places: str | None = None,
+) -> Spec:
     return Spec(tuple(params), lo, hi, frozenset(places.split()) if places else None)
 
 
@@ -74,10 +78,17 @@ KNOWN: dict[str, Spec] = {
 
 # Names that some compilers know and that real files use; accepted without checks.
 VENDOR = frozenset(
-    """
-    OpenDDS::data_structure_tag OpenDDS::internal cpp_mapping java_mapping c_mapping
-    annotation ros2 rosidl transfer_mode
-    """.split()
+    [
+        "OpenDDS::data_structure_tag",
+        "OpenDDS::internal",
+        "cpp_mapping",
+        "java_mapping",
+        "c_mapping",
+        "annotation",
+        "ros2",
+        "rosidl",
+        "transfer_mode",
+    ]
 )
 
 
@@ -106,13 +117,16 @@ class AnnotationChecker:
             if spec.places is not None and where not in spec.places:
                 self.diags.report(E.ANNOTATION_MISPLACED, a.span, name=name, what=_a(where))
                 continue
-            if name in ("translate", "rights", "max_order") and type_ is not None:
-                if not _is_capability(type_, name):
-                    what = "a memory capability" if name == "max_order" else "a capability"
-                    self.diags.report(
-                        E.ANNOTATION_MISPLACED, a.span, name=name, what=f"a non-capability ({what} is needed)"
-                    )
-                    continue
+            capability_only = name in ("translate", "rights", "max_order")
+            if capability_only and type_ is not None and not _is_capability(type_, name):
+                what = "a memory capability" if name == "max_order" else "a capability"
+                self.diags.report(
+                    E.ANNOTATION_MISPLACED,
+                    a.span,
+                    name=name,
+                    what=f"a non-capability ({what} is needed)",
+                )
+                continue
             args = self._args(a, name, spec, where)
             if args is not None:
                 out.append(ir.Annotation(name, args))
@@ -141,7 +155,9 @@ class AnnotationChecker:
                 return None
             if cat != "any" and v.category != cat:
                 self.diags.report(
-                    E.ANNOTATION_BAD_ARGUMENT, arg.span, name=name,
+                    E.ANNOTATION_BAD_ARGUMENT,
+                    arg.span,
+                    name=name,
                     detail=f"expects a {cat} value, not a {v.category} value",
                 )
                 return None
@@ -151,12 +167,26 @@ class AnnotationChecker:
                     hi = 0xFFFF
                 if (lo is not None and v.value < lo) or (hi is not None and v.value > hi):
                     self.diags.report(
-                        E.ANNOTATION_BAD_ARGUMENT, arg.span, name=name,
-                        detail=f"{v.value} is out of range {lo}..{hi:#x}" if hi else f"{v.value} is out of range",
+                        E.ANNOTATION_BAD_ARGUMENT,
+                        arg.span,
+                        name=name,
+                        detail=(
+                            f"{v.value} is out of range {lo}..{hi:#x}"
+                            if hi
+                            else f"{v.value} is out of range"
+                        ),
                     )
                     return None
             values.append((key, _plain(v)))
-        needs_value = name in ("id", "opcode", "value", "rights", "max_order", "position", "bit_bound")
+        needs_value = name in (
+            "id",
+            "opcode",
+            "value",
+            "rights",
+            "max_order",
+            "position",
+            "bit_bound",
+        )
         if needs_value and not values:
             self.diags.report(E.ANNOTATION_BAD_ARGUMENT, a.span, name=name, detail="needs a value")
             return None

@@ -52,23 +52,41 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="IDL files to compile")
     p.add_argument(
-        "-I", dest="include_dirs", action="append", default=[], metavar="DIR",
+        "-I",
+        dest="include_dirs",
+        action="append",
+        default=[],
+        metavar="DIR",
         help="add DIR to the #include search path (searched in order)",
     )
     p.add_argument(
-        "-D", dest="defines", action="append", default=[], metavar="NAME[=VALUE]",
+        "-D",
+        dest="defines",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
         help="define a macro (VALUE defaults to 1)",
     )
     p.add_argument(
-        "-U", dest="undefines", action="append", default=[], metavar="NAME",
+        "-U",
+        dest="undefines",
+        action="append",
+        default=[],
+        metavar="NAME",
         help="undefine a macro, also a predefined one",
     )
     p.add_argument(
-        "-o", dest="output", metavar="DIR", default=".",
+        "-o",
+        dest="output",
+        metavar="DIR",
+        default=".",
         help="directory for generated files (default: the current directory)",
     )
     p.add_argument(
-        "-l", "--language", default="python", choices=["python"],
+        "-l",
+        "--language",
+        default="python",
+        choices=["python"],
         help="the backend to generate code with (default: python)",
     )
     mode = p.add_mutually_exclusive_group()
@@ -79,23 +97,31 @@ def _build_parser() -> argparse.ArgumentParser:
         "--emit", choices=["ir"], help="print the IR as JSON on stdout instead of generating"
     )
     mode.add_argument(
-        "--sizes", action="store_true",
+        "--sizes",
+        action="store_true",
         help="print each method's request/reply size bounds in words and items, per arch",
     )
     mode.add_argument(
-        "-M", dest="deps", action="store_true",
+        "-M",
+        dest="deps",
+        action="store_true",
         help="print make-style dependencies (the files each FILE reads) and stop",
     )
     p.add_argument(
-        "-W", dest="warnings", action="append", default=[], metavar="CODE|error",
+        "-W",
+        dest="warnings",
+        action="append",
+        default=[],
+        metavar="CODE|error",
         help="-Werror turns warnings into errors; -W<CODE> enables an opt-in warning "
         "such as W0001 (unknown #pragma)",
     )
+    p.add_argument("-w", dest="no_warnings", action="store_true", help="suppress all warnings")
     p.add_argument(
-        "-w", dest="no_warnings", action="store_true", help="suppress all warnings"
-    )
-    p.add_argument(
-        "--max-errors", type=int, default=50, metavar="N",
+        "--max-errors",
+        type=int,
+        default=50,
+        metavar="N",
         help="stop after N errors (default 50)",
     )
     p.add_argument("--version", action="version", version=f"idlc {__version__}")
@@ -126,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("idlc: interrupted\n")
         return 130
-    except Exception as exc:  # noqa: BLE001 - a bug must still not print a traceback
+    except Exception as exc:
         if os.environ.get("IDLC_DEBUG"):
             raise
         sys.stderr.write(
@@ -206,9 +232,7 @@ def _format_sizes(spec: object) -> str:
     for arch, interfaces in spec.sizes.items():
         for iface, methods in interfaces.items():
             for method, (req, rep) in methods.items():
-                rows.append(
-                    f"{arch:7} {iface}::{method:24} request {_fmt(req)}  reply {_fmt(rep)}"
-                )
+                rows.append(f"{arch:7} {iface}::{method:24} request {_fmt(req)}  reply {_fmt(rep)}")
     return "\n".join(rows) + ("\n" if rows else "")
 
 

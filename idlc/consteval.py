@@ -80,7 +80,7 @@ class Evaluator:
         self._unsigned_bits: int | None = None
 
     def error(self, defn: E.DiagDef, span: Span, **args: object) -> EvalError:
-        self.diags.report(defn, span, **args)
+        self.diags.report(defn, span, notes=None, **args)
         return EvalError()
 
     # --- entry points ----------------------------------------------------------------
@@ -164,9 +164,7 @@ class Evaluator:
             return v.value
         if isinstance(target, ir.Ref) and target.kind == "enum":
             if v.category != ENUM or v.enum != target.name:
-                raise self.error(
-                    E.CONST_TYPE_MISMATCH, span, what=_describe(v), type=target_name
-                )
+                raise self.error(E.CONST_TYPE_MISMATCH, span, what=_describe(v), type=target_name)
             return v.value
         raise self.error(E.CONST_BAD_TYPE, span, type=target_name)
 
@@ -189,7 +187,9 @@ class Evaluator:
         if k == "int":
             assert isinstance(lit.value, int)
             if lit.value > 2**64 - 1:
-                raise self.error(E.CONST_OUT_OF_RANGE, lit.span, value=lit.value, type="any integer type")
+                raise self.error(
+                    E.CONST_OUT_OF_RANGE, lit.span, value=lit.value, type="any integer type"
+                )
             return Value(INT, lit.value)
         if k == "float":
             assert isinstance(lit.value, str)
@@ -251,7 +251,9 @@ class Evaluator:
             if op in ("/", "%") and y == 0:
                 raise self.error(E.CONST_DIVISION_BY_ZERO, e.span)
             if op in ("<<", ">>") and not 0 <= y < 64:
-                raise self.error(E.CONST_OUT_OF_RANGE, _span(e.right), value=y, type="a shift count")
+                raise self.error(
+                    E.CONST_OUT_OF_RANGE, _span(e.right), value=y, type="a shift count"
+                )
             r = {
                 "|": lambda: x | y,
                 "^": lambda: x ^ y,
@@ -283,7 +285,9 @@ class Evaluator:
                     raise self.error(E.CONST_DIVISION_BY_ZERO, e.span)
                 rd = {"+": dx + dy, "-": dx - dy, "*": dx * dy, "/": dx / dy if dy else dx}[op]
             except InvalidOperation:
-                raise self.error(E.CONST_BAD_OPERAND, e.span, op=op, what="fixed-point values") from None
+                raise self.error(
+                    E.CONST_BAD_OPERAND, e.span, op=op, what="fixed-point values"
+                ) from None
             return Value(FIXED, str(rd))
         raise self.error(E.CONST_BAD_OPERAND, e.span, op=op, what=_describe(a) + " values")
 

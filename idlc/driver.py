@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -34,10 +35,8 @@ def compile_file(
         return Result(None, deps)
     except RecursionError:
         # Deep input is bounded in the parser; this is the last line of defence.
-        try:
+        with contextlib.suppress(TooManyErrors):
             diags.report(E.SYNTAX_TOO_DEEP, None, limit="the analyser's")
-        except TooManyErrors:
-            pass
         return Result(None, deps)
 
 
@@ -58,7 +57,7 @@ def _compile(
     deps.extend(pp.dependencies)
     if diags.has_errors:
         return Result(None, deps)
-    tree = parse(pp.text, pp.linemap, diags)
+    tree = parse(pp.text, pp.linemap, diags)  # type: ignore[arg-type]
     if tree is None or diags.has_errors:
         return Result(None, deps)
 

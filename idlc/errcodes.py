@@ -75,7 +75,9 @@ PP_ELSE_AFTER_ELSE = _e("E0015", "else-after-else", "#{directive} after #else")
 # --- E01xx: lexing and syntax ---------------------------------------------------------
 LEX_BAD_CHARACTER = _e("E0101", "bad-character", "unexpected character {char}")
 SYNTAX_UNEXPECTED_TOKEN = _e("E0102", "unexpected-token", "unexpected {found}; expected {expected}")
-SYNTAX_UNEXPECTED_EOF = _e("E0103", "unexpected-eof", "unexpected end of input; expected {expected}")
+SYNTAX_UNEXPECTED_EOF = _e(
+    "E0103", "unexpected-eof", "unexpected end of input; expected {expected}"
+)
 LEX_BAD_NUMBER = _e("E0104", "bad-number", "malformed number literal '{text}'")
 LEX_UNTERMINATED_LITERAL = _e("E0105", "unterminated-literal", "unterminated {what} literal")
 LEX_BAD_ESCAPE = _e("E0106", "bad-escape", "invalid escape sequence '{text}' in {what} literal")

@@ -384,4 +384,4 @@ class Specification:
         if index is None:
             index = {d.name: d for d in self.declarations}
             self.__dict__["_by_name"] = index
-        return index  # type: ignore[no-any-return]
+        return index

@@ -47,6 +47,7 @@ MAX_NESTING = 256
 _END = "$END"
 _PUNCT_NAMES = {v: k for k, v in T.LITERALS.items()}
 _KEYWORDS = {k: v for k, v in T.LITERALS.items() if k[:1].isalpha()}
+_KEYWORD_TYPES = frozenset(_KEYWORDS.values())
 _BOOLEANS = {"true", "false", "True", "False"}
 _GT = T.LITERALS[">"]
 _SHR = T.LITERALS[">>"]
@@ -164,7 +165,7 @@ class Parser:
         return self.span((max(n, 1), len(last.rstrip()) + 1))
 
     def _fatal(self, defn: E.DiagDef, raw: RawToken | Tok, **args: object) -> None:
-        self.diags.report(defn, self.span((raw.line, raw.col), len(raw.text)), **args)
+        self.diags.report(defn, self.span((raw.line, raw.col), len(raw.text)), notes=None, **args)
         raise SyntaxFailure
 
     def _classify(self, raw: RawToken, actions: dict[str, int]) -> Tok:
@@ -254,12 +255,11 @@ class Parser:
                 if goto == end_state and ttype == _END:
                     return value
                 actions = states[goto]
-                if ttype != _END and ttype in _KEYWORDS.values() and ttype not in actions:
+                if ttype in _KEYWORD_TYPES and ttype not in actions and "IDENTIFIER" in actions:
                     # A word lexed as a keyword in a state that no longer accepts it
                     # after the reductions: it is an identifier here.
-                    if "IDENTIFIER" in actions:
-                        ttype = "IDENTIFIER"
-                        tok = Tok("IDENTIFIER", tok.text, tok.line, tok.col)
+                    ttype = "IDENTIFIER"
+                    tok = Tok("IDENTIFIER", tok.text, tok.line, tok.col)
 
     def _syntax_error(self, tok: Tok, state: int) -> None:
         expected = _expected(state)
@@ -450,9 +450,7 @@ class Builder:
             try:
                 parts.append(parse_string(body, wide=wide))
             except LiteralError as err:
-                self.p.diags.report(
-                    E.LEX_BAD_ESCAPE, self.tspan(tok), text=err.text, what="string"
-                )
+                self.p.diags.report(E.LEX_BAD_ESCAPE, self.tspan(tok), text=err.text, what="string")
                 parts.append("")
         return ast.Literal("wstring" if wide else "string", "".join(parts), self.tspan(c[0]))
 

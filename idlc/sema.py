@@ -212,13 +212,18 @@ class Analyzer:
                 other=other.name,
                 notes=[Note(other.span, f"'{other.name}' is declared here")],
             )
-        if scope.kind != "root" and name == scope.name.rsplit("::", 1)[-1] and scope.kind in (
-            "module",
-            "struct",
-            "union",
-            "exception",
-            "interface",
-            "enum",
+        if (
+            scope.kind != "root"
+            and name == scope.name.rsplit("::", 1)[-1]
+            and scope.kind
+            in (
+                "module",
+                "struct",
+                "union",
+                "exception",
+                "interface",
+                "enum",
+            )
         ):
             self.diags.report(E.NAME_SAME_AS_SCOPE, span, name=name)
         entry = Entry(name, kind, scoped, span, **kw)
@@ -339,7 +344,12 @@ class Analyzer:
                 scale = 0
             if digits > 31 or not 0 <= scale <= digits:
                 self.diags.report(
-                    E.BIT_FIELD_RANGE, t.span, what="fixed digits/scale", value=f"<{digits},{scale}>", lo=1, hi=31
+                    E.BIT_FIELD_RANGE,
+                    t.span,
+                    what="fixed digits/scale",
+                    value=f"<{digits},{scale}>",
+                    lo=1,
+                    hi=31,
                 )
             return ir.Fixed(digits, scale)
         if isinstance(t, ast.MapType):
@@ -374,7 +384,10 @@ class Analyzer:
             return ir.Ref(entry.scoped, base)
         if kind in ("struct", "union") and not entry.complete and not in_sequence:
             self.diags.report(
-                E.TYPE_RECURSIVE, name.span, name=str(name), notes=[Note(entry.span, "defined here")]
+                E.TYPE_RECURSIVE,
+                name.span,
+                name=str(name),
+                notes=[Note(entry.span, "defined here")],
             )
             return ir.Ref(entry.scoped, kind)
         if kind == "exception":
@@ -468,7 +481,7 @@ class Analyzer:
         enum = target.name if isinstance(target, ir.Ref) and target.kind == "enum" else None
         if isinstance(target, (ir.Sequence, ir.Array, ir.Map, ir.Opaque, ir.Capability)) or (
             isinstance(target, ir.Ref) and target.kind != "enum"
-        ) or (isinstance(target, ir.Primitive) and target.kind == "longdouble" and False):
+        ):
             if not (isinstance(target, ir.Opaque) and target.construct == "unresolved"):
                 self.diags.report(E.CONST_BAD_TYPE, c.span, type=self.type_name(t))
             return
@@ -497,7 +510,9 @@ class Analyzer:
 
     def d_Native(self, n: ast.Native) -> None:
         entry = self.declare(n.name, "native", n.span)
-        self.emit(ir.Native(entry.scoped, n.span, self.annotations.check(n.annotations, "native"), n.doc))
+        self.emit(
+            ir.Native(entry.scoped, n.span, self.annotations.check(n.annotations, "native"), n.doc)
+        )
 
     def d_Typedef(self, t: ast.Typedef) -> None:
         base = self.resolve_type(t.type)
@@ -577,7 +592,9 @@ class Analyzer:
                 target = self.unalias(ir.Ref(base.scoped, base.kind))
                 if not (isinstance(target, ir.Ref) and target.kind == "struct") or not base.defined:
                     self.diags.report(
-                        E.STRUCT_BAD_BASE, s.base.span, name=str(s.base),
+                        E.STRUCT_BAD_BASE,
+                        s.base.span,
+                        name=str(s.base),
                         notes=[Note(base.span, "declared here")],
                     )
                 else:
@@ -612,7 +629,9 @@ class Analyzer:
         self.leave(scope)
         annotations = self.annotations.check(x.annotations, "exception")
         eid_arg = next((a.arg() for a in annotations if a.name == "id"), None)
-        eid = eid_arg if isinstance(eid_arg, int) else zlib.crc32(entry.scoped.encode()) & 0xFFFFFFFF
+        eid = (
+            eid_arg if isinstance(eid_arg, int) else zlib.crc32(entry.scoped.encode()) & 0xFFFFFFFF
+        )
         self.emit(ir.Exception_(entry.scoped, x.span, annotations, x.doc, eid, tuple(fields)))
 
     def d_Enum(self, e: ast.Enum) -> None:
@@ -630,7 +649,11 @@ class Analyzer:
             if value in by_value:
                 other = by_value[value]
                 self.diags.report(
-                    E.ENUM_DUPLICATE_VALUE, en.span, name=en.name, value=value, other=other.name,
+                    E.ENUM_DUPLICATE_VALUE,
+                    en.span,
+                    name=en.name,
+                    value=value,
+                    other=other.name,
                     notes=[Note(other.span, f"'{other.name}' is here")],
                 )
             by_value[value] = en
@@ -638,13 +661,18 @@ class Analyzer:
             ev = ir.EnumValue(entry.scoped, en.name, value)
             # Enumerators are names in the enum's enclosing scope (IDL 4.2 §7.4.1.4.4.4);
             # DDS files also write Enum::ENUMERATOR, so the enum's own scope has them too.
-            value = Value(ENUM, ev, entry.scoped)
-            self.declare(en.name, "enumerator", en.span, value=value)
-            self.declare(en.name, "enumerator", en.span, value=value, scope=enum_scope)
+            enum_value = Value(ENUM, ev, entry.scoped)
+            self.declare(en.name, "enumerator", en.span, value=enum_value)
+            self.declare(en.name, "enumerator", en.span, value=enum_value, scope=enum_scope)
             enumerators.append(ir.Enumerator(en.name, value, en.span, en.doc))
         self.emit(
-            ir.Enum(entry.scoped, e.span, self.annotations.check(e.annotations, "enum"), e.doc,
-                    tuple(enumerators))
+            ir.Enum(
+                entry.scoped,
+                e.span,
+                self.annotations.check(e.annotations, "enum"),
+                e.doc,
+                tuple(enumerators),
+            )
         )
 
     def d_Bitmask(self, b: ast.Bitmask) -> None:
@@ -653,7 +681,9 @@ class Analyzer:
         bb = next((a.arg() for a in annotations if a.name == "bit_bound"), None)
         bit_bound = bb if isinstance(bb, int) else 32
         if not 1 <= bit_bound <= 64:
-            self.diags.report(E.BIT_FIELD_RANGE, b.span, what="@bit_bound", value=bit_bound, lo=1, hi=64)
+            self.diags.report(
+                E.BIT_FIELD_RANGE, b.span, what="@bit_bound", value=bit_bound, lo=1, hi=64
+            )
             bit_bound = 64
         flags: list[ir.Enumerator] = []
         position = 0
@@ -665,11 +695,20 @@ class Analyzer:
             position = p if isinstance(p, int) else position
             if not 0 <= position < bit_bound:
                 self.diags.report(
-                    E.BIT_FIELD_RANGE, v.span, what="bit position", value=position, lo=0, hi=bit_bound - 1
+                    E.BIT_FIELD_RANGE,
+                    v.span,
+                    what="bit position",
+                    value=position,
+                    lo=0,
+                    hi=bit_bound - 1,
                 )
             elif position in used:
                 self.diags.report(
-                    E.ENUM_DUPLICATE_VALUE, v.span, name=v.name, value=position, other=used[position]
+                    E.ENUM_DUPLICATE_VALUE,
+                    v.span,
+                    name=v.name,
+                    value=position,
+                    other=used[position],
                 )
             used[position] = v.name
             self.declare(v.name, "bit_value", v.span)
@@ -696,7 +735,9 @@ class Analyzer:
         for f in b.fields:
             width = self.bound(f.width, "a bitfield width") or 1
             if width > 64:
-                self.diags.report(E.BIT_FIELD_RANGE, f.span, what="bitfield width", value=width, lo=1, hi=64)
+                self.diags.report(
+                    E.BIT_FIELD_RANGE, f.span, what="bitfield width", value=width, lo=1, hi=64
+                )
             t = self.resolve_type(f.type) if f.type is not None else None
             prim = t if isinstance(t, ir.Primitive) else ir.Primitive(_width_type(width))
             total += width * max(len(f.names), 1)
@@ -706,11 +747,19 @@ class Analyzer:
                 self.declare(d.name, "bitfield", d.span)
                 fields.append(ir.Bitfield(d.name, width, prim))
         if total > 64:
-            self.diags.report(E.BIT_FIELD_RANGE, b.span, what="bitset size", value=total, lo=1, hi=64)
+            self.diags.report(
+                E.BIT_FIELD_RANGE, b.span, what="bitset size", value=total, lo=1, hi=64
+            )
         self.leave(scope)
         self.emit(
-            ir.Bitset(entry.scoped, b.span, self.annotations.check(b.annotations, "bitset"), b.doc,
-                      base_name, tuple(fields))
+            ir.Bitset(
+                entry.scoped,
+                b.span,
+                self.annotations.check(b.annotations, "bitset"),
+                b.doc,
+                base_name,
+                tuple(fields),
+            )
         )
 
     def d_Union_(self, u: ast.Union_) -> None:
@@ -720,11 +769,14 @@ class Analyzer:
         if isinstance(u.discriminator, ast.Enum):
             disc = ir.Ref(scope.qualify(u.discriminator.name), "enum")
         target = self.unalias(disc)
-        ok = (isinstance(target, ir.Primitive) and target.kind not in ("float", "double", "longdouble")) or (
-            isinstance(target, ir.Ref) and target.kind in ("enum", "bitmask")
-        )
+        ok = (
+            isinstance(target, ir.Primitive)
+            and target.kind not in ("float", "double", "longdouble")
+        ) or (isinstance(target, ir.Ref) and target.kind in ("enum", "bitmask"))
         if not ok and not (isinstance(target, ir.Opaque) and target.construct == "unresolved"):
-            self.diags.report(E.UNION_BAD_DISCRIMINATOR, _node_span(u.discriminator), type=self.type_name(disc))
+            self.diags.report(
+                E.UNION_BAD_DISCRIMINATOR, _node_span(u.discriminator), type=self.type_name(disc)
+            )
         enum = target.name if isinstance(target, ir.Ref) and target.kind == "enum" else None
         cases: list[ir.UnionCase] = []
         labels_seen: dict[object, Span] = {}
@@ -737,7 +789,8 @@ class Analyzer:
                 if label.value is None:
                     if default_span is not None:
                         self.diags.report(
-                            E.UNION_DUPLICATE_DEFAULT, label.span,
+                            E.UNION_DUPLICATE_DEFAULT,
+                            label.span,
                             notes=[Note(default_span, "first default label is here")],
                         )
                     default_span = label.span
@@ -752,7 +805,9 @@ class Analyzer:
                 key = v.value if isinstance(v, ir.EnumValue) else v
                 if key in labels_seen:
                     self.diags.report(
-                        E.UNION_DUPLICATE_LABEL, label.span, value=_show_value(v),
+                        E.UNION_DUPLICATE_LABEL,
+                        label.span,
+                        value=_show_value(v),
                         notes=[Note(labels_seen[key], "first use is here")],
                     )
                     continue
@@ -762,13 +817,23 @@ class Analyzer:
             d = case.declarator
             if d.name in seen_names:
                 self.diags.report(
-                    E.NAME_REDEFINITION, d.span, name=d.name,
+                    E.NAME_REDEFINITION,
+                    d.span,
+                    name=d.name,
                     notes=[Note(seen_names[d.name], "previous definition is here")],
                 )
             seen_names[d.name] = d.span
             ft = self.array_type(t, d)
-            annotations = self.annotations.check(case.annotations + d.annotations, "member", self.unalias(ft))
-            cases.append(ir.UnionCase(tuple(values), is_default, self.make_field(d.name, ft, d.span, annotations, case.doc)))
+            annotations = self.annotations.check(
+                case.annotations + d.annotations, "member", self.unalias(ft)
+            )
+            cases.append(
+                ir.UnionCase(
+                    tuple(values),
+                    is_default,
+                    self.make_field(d.name, ft, d.span, annotations, case.doc),
+                )
+            )
         covered = _covers_all(target, len(labels_seen), self._enum_size(enum))
         if default_span is not None and covered:
             self.diags.report(E.W_DEFAULT_UNREACHABLE, default_span, type=self.type_name(disc))
@@ -776,8 +841,13 @@ class Analyzer:
         self.leave(scope)
         self.emit(
             ir.Union_(
-                entry.scoped, u.span, self.annotations.check(u.annotations, "union"), u.doc,
-                disc, tuple(cases), implicit_default=default_span is None and not covered,
+                entry.scoped,
+                u.span,
+                self.annotations.check(u.annotations, "union"),
+                u.doc,
+                disc,
+                tuple(cases),
+                implicit_default=default_span is None and not covered,
             )
         )
 
@@ -803,11 +873,21 @@ class Analyzer:
             if be is None or be.opaque:
                 continue
             if be.kind == "forward interface":
-                self.diags.report(E.INTERFACE_BASE_INCOMPLETE, b.span, name=str(b), notes=[Note(be.span, "forward-declared here")])
+                self.diags.report(
+                    E.INTERFACE_BASE_INCOMPLETE,
+                    b.span,
+                    name=str(b),
+                    notes=[Note(be.span, "forward-declared here")],
+                )
                 continue
             target = self.unalias(ir.Ref(be.scoped, be.kind))
             if not (isinstance(target, ir.Ref) and target.kind == "interface"):
-                self.diags.report(E.INTERFACE_BAD_BASE, b.span, name=str(b), notes=[Note(be.span, "declared here")])
+                self.diags.report(
+                    E.INTERFACE_BAD_BASE,
+                    b.span,
+                    name=str(b),
+                    notes=[Note(be.span, "declared here")],
+                )
                 continue
             if target.name in bases:
                 self.diags.report(E.INTERFACE_DUPLICATE_BASE, b.span, name=str(b))
@@ -816,7 +896,10 @@ class Analyzer:
             base_entry = self._entry_by_scoped(target.name)
             if base_entry is not None and base_entry.scope is not None:
                 scope.bases.append(base_entry.scope)
-            decl = next((d for d in self.decls if isinstance(d, ir.Interface) and d.name == target.name), None)
+            decl = next(
+                (d for d in self.decls if isinstance(d, ir.Interface) and d.name == target.name),
+                None,
+            )
             if decl is not None:
                 base_decls.append(decl)
         entry.scope = scope
@@ -835,8 +918,15 @@ class Analyzer:
         all_methods = _all_methods(methods, base_decls)
         self.emit(
             ir.Interface(
-                entry.scoped, i.span, annotations, i.doc, i.kind, iid, tuple(bases),
-                tuple(methods), tuple(all_methods),
+                entry.scoped,
+                i.span,
+                annotations,
+                i.doc,
+                i.kind,
+                iid,
+                tuple(bases),
+                tuple(methods),
+                tuple(all_methods),
             )
         )
 
@@ -852,56 +942,139 @@ class Analyzer:
         kind = "operation" if isinstance(item, ast.Operation) else "attribute"
         self.declare(item.name, kind, item.span)
         if item.name in inherited:
-            self.diags.report(E.NAME_REDEFINES_INHERITED, item.span, name=item.name, base=inherited[item.name])
+            self.diags.report(
+                E.NAME_REDEFINES_INHERITED, item.span, name=item.name, base=inherited[item.name]
+            )
         annotations = self.annotations.check(item.annotations, kind)
         if isinstance(item, ast.Attribute):
             if any(a.name == "opcode" for a in annotations):
                 self.diags.report(E.OPCODE_ON_ATTRIBUTE, item.span)
             t = self.resolve_type(item.type)
             get_raises = self.raises(item.getraises)
-            fid = self._add_method(methods, f"_get_{item.name}", "getter", iface, iid, fid, False, t, (), get_raises, item.span, annotations, item.doc)
+            fid = self._add_method(
+                methods,
+                f"_get_{item.name}",
+                "getter",
+                iface,
+                iid,
+                fid,
+                False,
+                t,
+                (),
+                get_raises,
+                item.span,
+                annotations,
+                item.doc,
+            )
             if not item.readonly:
                 param = ir.Param("value", "in", t, item.span)
-                fid = self._add_method(methods, f"_set_{item.name}", "setter", iface, iid, fid, False, None, (param,), self.raises(item.setraises), item.span, annotations, item.doc)
+                fid = self._add_method(
+                    methods,
+                    f"_set_{item.name}",
+                    "setter",
+                    iface,
+                    iid,
+                    fid,
+                    False,
+                    None,
+                    (param,),
+                    self.raises(item.setraises),
+                    item.span,
+                    annotations,
+                    item.doc,
+                )
             elif item.setraises:
-                self.diags.report(E.ANNOTATION_MISPLACED, item.span, name="setraises", what="a readonly attribute")
+                self.diags.report(
+                    E.ANNOTATION_MISPLACED, item.span, name="setraises", what="a readonly attribute"
+                )
             return fid
         op_fid = next((a.arg() for a in annotations if a.name == "opcode"), None)
         if isinstance(op_fid, int):
             fid = op_fid
-        result_t = None if isinstance(item.result, ast.BaseType) and item.result.kind == "void" else self.resolve_type(item.result)
+        result_t = (
+            None
+            if isinstance(item.result, ast.BaseType) and item.result.kind == "void"
+            else self.resolve_type(item.result)
+        )
         params: list[ir.Param] = []
         seen: dict[str, Span] = {}
         for p in item.params:
             if p.name in seen:
-                self.diags.report(E.PARAM_DUPLICATE, p.span, name=p.name, notes=[Note(seen[p.name], "first declared here")])
+                self.diags.report(
+                    E.PARAM_DUPLICATE,
+                    p.span,
+                    name=p.name,
+                    notes=[Note(seen[p.name], "first declared here")],
+                )
             seen[p.name] = p.span
             pt = self.resolve_type(p.type)
             if p.sizes:
                 pt = ir.Array(pt, tuple(self.bound(s, "an array size") or 1 for s in p.sizes))
             pa = self.annotations.check(p.annotations, "parameter", self.unalias(pt))
             f = self.make_field(p.name, pt, p.span, pa, None)
-            params.append(ir.Param(p.name, p.mode, pt, p.span, f.translate, f.rights, f.max_order, pa))
+            params.append(
+                ir.Param(p.name, p.mode, pt, p.span, f.translate, f.rights, f.max_order, pa)
+            )
             if item.oneway and p.mode != "in":
-                self.diags.report(E.ONEWAY_OUTPUT, p.span, name=item.name, mode=p.mode, param=p.name)
+                self.diags.report(
+                    E.ONEWAY_OUTPUT, p.span, name=item.name, mode=p.mode, param=p.name
+                )
         raises = self.raises(item.raises)
         if item.oneway:
             if result_t is not None:
                 self.diags.report(E.ONEWAY_RESULT, item.span, name=item.name)
             if item.raises:
                 self.diags.report(E.ONEWAY_RAISES, item.raises[0].span, name=item.name)
-        return self._add_method(methods, item.name, "operation", iface, iid, fid, item.oneway, result_t, tuple(params), raises, item.span, annotations, item.doc)
+        return self._add_method(
+            methods,
+            item.name,
+            "operation",
+            iface,
+            iid,
+            fid,
+            item.oneway,
+            result_t,
+            tuple(params),
+            raises,
+            item.span,
+            annotations,
+            item.doc,
+        )
 
     def _add_method(
-        self, methods: list[ir.Method], name: str, kind: str, iface: str, iid: int, fid: int,
-        oneway: bool, result: ir.Type | None, params: tuple[ir.Param, ...], raises: tuple[str, ...],
-        span: Span, annotations: tuple[ir.Annotation, ...], doc: str | None,
+        self,
+        methods: list[ir.Method],
+        name: str,
+        kind: str,
+        iface: str,
+        iid: int,
+        fid: int,
+        oneway: bool,
+        result: ir.Type | None,
+        params: tuple[ir.Param, ...],
+        raises: tuple[str, ...],
+        span: Span,
+        annotations: tuple[ir.Annotation, ...],
+        doc: str | None,
     ) -> int:
         if fid > 0xFFFF:
             self.diags.report(E.OPCODE_OVERFLOW, span, name=name, value=hex(fid))
             fid &= 0xFFFF
         methods.append(
-            ir.Method(name, kind, iface, fid, (iid << 16) | fid, oneway, result, params, raises, span, annotations, doc)
+            ir.Method(
+                name,
+                kind,
+                iface,
+                fid,
+                (iid << 16) | fid,
+                oneway,
+                result,
+                params,
+                raises,
+                span,
+                annotations,
+                doc,
+            )
         )
         return fid + 1
 
@@ -912,7 +1085,12 @@ class Analyzer:
             if e is None or e.opaque:
                 continue
             if e.kind != "exception":
-                self.diags.report(E.RAISES_NOT_EXCEPTION, n.span, name=str(n), notes=[Note(e.span, f"'{n}' is {_a(e.kind)}")])
+                self.diags.report(
+                    E.RAISES_NOT_EXCEPTION,
+                    n.span,
+                    name=str(n),
+                    notes=[Note(e.span, f"'{n}' is {_a(e.kind)}")],
+                )
                 continue
             out.append(e.scoped)
         return tuple(out)
@@ -926,8 +1104,26 @@ class Analyzer:
             if be is not None and be.kind == "typedef":
                 target = self.unalias(ir.Ref(be.scoped, be.kind))
                 be = self._entry_by_scoped(target.name) if isinstance(target, ir.Ref) else be
-            if be is not None and not be.opaque and be.kind not in ("valuetype", "eventtype", "interface", "forward valuetype", "forward eventtype", "forward interface"):
-                self.diags.report(E.NAME_WRONG_KIND, b.span, name=str(b), kind=_a(be.kind), expected="a value type or interface")
+            if (
+                be is not None
+                and not be.opaque
+                and be.kind
+                not in (
+                    "valuetype",
+                    "eventtype",
+                    "interface",
+                    "forward valuetype",
+                    "forward eventtype",
+                    "forward interface",
+                )
+            ):
+                self.diags.report(
+                    E.NAME_WRONG_KIND,
+                    b.span,
+                    name=str(b),
+                    kind=_a(be.kind),
+                    expected="a value type or interface",
+                )
             if be is not None and be.scope is not None:
                 scope.bases.append(be.scope)
         if v.boxed is not None:
@@ -1085,8 +1281,6 @@ def analyze(
     analyzer.run(tree)
     if diags.has_errors:
         return None
-    pragmas = tuple(
-        ir.Pragma(p.name, p.args, p.span) for p in getattr(pp, "pragmas", ())
-    )
+    pragmas = tuple(ir.Pragma(p.name, p.args, p.span) for p in getattr(pp, "pragmas", ()))
     files = tuple(getattr(pp, "dependencies", (main_file,)))
     return ir.Specification(main_file, files, tuple(analyzer.decls), pragmas)

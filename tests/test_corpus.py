@@ -62,9 +62,7 @@ def test_corpus_acceptance(tree: tuple[list, dict[str, Path]]) -> None:
     files, placed = tree
     available = with_includes_available(files)
     valid = [
-        cf
-        for cf in files
-        if cf.expect in ("valid", "valid-needs-flags") and cf.path in available
+        cf for cf in files if cf.expect in ("valid", "valid-needs-flags") and cf.path in available
     ]
     assert len(valid) > 300, "the corpus manifest lists fewer valid files than expected"
     failures = []
@@ -109,9 +107,7 @@ def test_corpus_rejection(tree: tuple[list, dict[str, Path]]) -> None:
             wrong.append(f"{cf.path}: {first.code} has no location")
             continue
         lines = placed[cf.path].read_text(encoding="utf-8", errors="replace").splitlines()
-        in_file = any(
-            s.file == str(placed[cf.path]) for s in _chain(span)
-        )
+        in_file = any(s.file == str(placed[cf.path]) for s in _chain(span))
         if not in_file:
             wrong.append(f"{cf.path}: {first.code} points outside the file ({span})")
             continue

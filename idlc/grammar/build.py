@@ -52,7 +52,7 @@ def build() -> str:
             debug=True,
         )
     finally:
-        lark.logger.removeHandler(handler)  # noqa
+        lark.logger.removeHandler(handler)
         lark.logger.setLevel(old_level)
     # Lark reports each conflict once per lookahead terminal; IDENTIFIER ones stem from the
     # same annotation-name state, so count distinct terminals.
@@ -77,7 +77,7 @@ def build() -> str:
     for r in rules:
         keep = []
         for i, sym in enumerate(r.expansion):
-            if sym.is_term and sym.filter_out:
+            if sym.is_term and getattr(sym, "filter_out", False):
                 continue
             splice = (not sym.is_term) and sym.name.startswith("_")
             keep.append(i * 2 + (1 if splice else 0))
