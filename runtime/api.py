@@ -1,0 +1,332 @@
+"""The thin Pythonic layer services use, like NRE's kobj wrappers (NOVA-NRE.md §8.2).
+
+Everything here is built on `Kernel.syscall`; failures raise `SyscallError`. All calls
+act as the EC that is running (`Kernel.current`), in that EC's own PD, exactly as a
+user program makes system calls. Selectors are handed out by `Env`, a per-PD bump
+allocator like NRE's `CapSelSpace` (dynamic selectors from 4096 upwards).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .arch import PAGE_SIZE
+from .crd import ALL, NULL_CRD, Crd, CrdType, crd
+from .sc import DEFAULT_PRIO, DEFAULT_QUANTUM
+from .status import Status, SyscallError
+from .syscalls import FLAG0, FLAG1, Sys, qpd, word0
+from .utcb import UtcbFrame
+
+if TYPE_CHECKING:
+    from .ec import Ec
+    from .kernel import Kernel
+    from .pd import Pd
+
+__all__ = [
+    "FIRST_DYNAMIC",
+    "SELF_PD",
+    "Context",
+    "Env",
+    "GlobalThread",
+    "Handler",
+    "LocalThread",
+    "Pt",
+    "Sm",
+    "Syscalls",
+]
+
+SELF_PD = 0x20  # every PD holds a capability to itself here (NRE INIT_PD)
+SELF_EC = 0x21
+SELF_SC = 0x22
+SRV_SERVICE = 0x24  # the name registry's portal (NRE SRV_SERVICE)
+FIRST_DYNAMIC = 4096
+_UTCB_BASE = 0x10000000
+
+Handler = Callable[[UtcbFrame], None]
+
+
+class Syscalls:
+    """Typed wrappers of the 14 system calls for the running EC."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k: Kernel) -> None:
+        self.k = k
+
+    def _ok(self, r: tuple[int, int, int], what: str) -> tuple[int, int, int]:
+        if r[0] != Status.SUCCESS:
+            raise SyscallError(r[0], what)
+        return r
+
+    def call(self, pt: int, nonblocking: bool = False) -> None:
+        st = self.k.syscall(pt << 8 | (FLAG0 if nonblocking else 0))[0]
+        if st:
+            raise SyscallError(st, "call")
+
+    def reply(self) -> None:
+        self._ok(self.k.syscall(word0(Sys.REPLY)), "reply")
+
+    def create_pd(self, sel: int, pd: int = SELF_PD, caps: Crd = NULL_CRD) -> None:
+        self._ok(self.k.syscall(word0(Sys.CREATE_PD, sel), pd, caps.value), "create_pd")
+
+    def create_ec(
+        self,
+        sel: int,
+        utcb: int,
+        cpu: int = 0,
+        sp: int = 0,
+        evt: int = 0,
+        pd: int = SELF_PD,
+        glb: bool = False,
+    ) -> None:
+        w = word0(Sys.CREATE_EC, sel, FLAG0 if glb else 0)
+        self._ok(self.k.syscall(w, pd, utcb | cpu, sp, evt), "create_ec")
+
+    def create_sc(
+        self,
+        sel: int,
+        ec: int,
+        prio: int = DEFAULT_PRIO,
+        quantum: int = DEFAULT_QUANTUM,
+        pd: int = SELF_PD,
+    ) -> None:
+        self._ok(self.k.syscall(word0(Sys.CREATE_SC, sel), pd, ec, qpd(prio, quantum)), "create_sc")
+
+    def create_pt(self, sel: int, ec: int, ip: int, mtd: int = 0, pd: int = SELF_PD) -> None:
+        self._ok(self.k.syscall(word0(Sys.CREATE_PT, sel), pd, ec, mtd, ip), "create_pt")
+
+    def create_sm(self, sel: int, count: int = 0, pd: int = SELF_PD) -> None:
+        self._ok(self.k.syscall(word0(Sys.CREATE_SM, sel), pd, count), "create_sm")
+
+    def revoke(self, caps: Crd, self_: bool = False) -> None:
+        self._ok(self.k.syscall(word0(Sys.REVOKE, 0, FLAG0 if self_ else 0), caps.value), "revoke")
+
+    def lookup(self, caps: Crd) -> Crd:
+        return Crd.decode(self._ok(self.k.syscall(word0(Sys.LOOKUP), caps.value), "lookup")[1])
+
+    def ec_ctrl(self, ec: int) -> None:
+        self._ok(self.k.syscall(word0(Sys.EC_CTRL, ec)), "ec_ctrl")
+
+    def sc_ctrl(self, sc: int) -> int:
+        r = self._ok(self.k.syscall(word0(Sys.SC_CTRL, sc)), "sc_ctrl")
+        return r[1] << 32 | r[2]
+
+    def sm_up(self, sm: int) -> None:
+        self._ok(self.k.syscall(word0(Sys.SM_CTRL, sm)), "sm up")
+
+    def sm_down(self, sm: int, zero: bool = False) -> None:
+        flags = FLAG0 | (FLAG1 if zero else 0)
+        self._ok(self.k.syscall(word0(Sys.SM_CTRL, sm, flags)), "sm down")
+
+    def assign_pci(self, pd: int, cfg: int, hint: int = 0) -> None:
+        self._ok(self.k.syscall(word0(Sys.ASSIGN_PCI, pd), cfg, hint), "assign_pci")
+
+    def assign_gsi(self, sm: int, cpu: int, cfg: int = 0) -> tuple[int, int]:
+        r = self._ok(self.k.syscall(word0(Sys.ASSIGN_GSI, sm), cfg, cpu), "assign_gsi")
+        return r[1], r[2]
+
+
+class Env:
+    """User-level state of one PD: its selector and UTCB allocators."""
+
+    __slots__ = ("k", "name", "next_sel", "next_utcb", "pd")
+
+    def __init__(self, k: Kernel, pd: Pd, name: str) -> None:
+        self.k = k
+        self.pd = pd
+        self.name = name
+        self.next_sel = FIRST_DYNAMIC
+        self.next_utcb = _UTCB_BASE
+
+    def alloc(self, count: int = 1) -> int:
+        """`count` selectors (rounded up to a power of two), aligned to their size."""
+        n = 1
+        while n < count:
+            n <<= 1
+        sel = (self.next_sel + n - 1) & ~(n - 1)
+        self.next_sel = sel + n
+        return sel
+
+    def alloc_utcb(self) -> int:
+        addr = self.next_utcb
+        self.next_utcb += PAGE_SIZE
+        return addr
+
+
+class Pt:
+    """A portal capability held by the running PD (NRE `Pt(sel)`)."""
+
+    __slots__ = ("k", "sel")
+
+    def __init__(self, k: Kernel, sel: int) -> None:
+        self.k = k
+        self.sel = sel
+
+    def frame(self) -> UtcbFrame:
+        """A fresh frame on the calling EC's UTCB; close it (or `with`) after the call."""
+        ec = self.k.current
+        if ec is None:
+            raise SyscallError(Status.BAD_HYP, "no EC is running")
+        return UtcbFrame(ec.utcb)
+
+    def call(self, frame: UtcbFrame | None = None, nonblocking: bool = False) -> None:
+        """Send the current frame and receive the reply into it (cursors rewound)."""
+        st = self.k.syscall(self.sel << 8 | (FLAG0 if nonblocking else 0))[0]
+        if st:
+            raise SyscallError(st, "call")
+        if frame is not None:
+            frame.upos = 0
+            frame.tpos = 0
+
+    def __repr__(self) -> str:
+        return f"Pt({self.sel:#x})"
+
+
+class Sm:
+    """A semaphore capability (NRE `Sm`)."""
+
+    __slots__ = ("k", "sel")
+
+    def __init__(self, k: Kernel, sel: int) -> None:
+        self.k = k
+        self.sel = sel
+
+    def up(self) -> None:
+        Syscalls(self.k).sm_up(self.sel)
+
+    def down(self) -> None:
+        Syscalls(self.k).sm_down(self.sel)
+
+    def zero(self) -> None:
+        Syscalls(self.k).sm_down(self.sel, zero=True)
+
+
+class LocalThread:
+    """A local EC of the running PD on one CPU; portals bound to it run its handlers."""
+
+    __slots__ = ("cpu", "env", "sel")
+
+    def __init__(self, env: Env, cpu: int = 0) -> None:
+        self.env = env
+        self.cpu = cpu
+        self.sel = env.alloc()
+        Syscalls(env.k).create_ec(self.sel, env.alloc_utcb(), cpu=cpu, evt=64 * cpu)
+
+    def portal(self, handler: Handler, sel: int | None = None) -> Pt:
+        """Create a portal to this EC that runs `handler(frame)` for each call."""
+        k = self.env.k
+        s = self.env.alloc() if sel is None else sel
+        Syscalls(k).create_pt(s, self.sel, k.register_code(handler))
+        return Pt(k, s)
+
+    def window(self, delegate: Crd = NULL_CRD, translate: Crd = NULL_CRD) -> None:
+        """Arm this EC's receive windows (they persist across calls)."""
+        ec = self.ec
+        ec.utcb.dele = delegate.value
+        ec.utcb.xlt = translate.value
+
+    @property
+    def ec(self) -> Ec:
+        node = self.env.pd.obj.nodes[self.sel]
+        from .ec import Ec
+
+        assert isinstance(node.obj, Ec)
+        return node.obj
+
+
+class GlobalThread:
+    """A global EC with its own SC running `fn(ctx)` (NRE `GlobalThread`)."""
+
+    __slots__ = ("ec_sel", "env", "sc_sel")
+
+    def __init__(
+        self,
+        env: Env,
+        fn: Callable[[Context], object],
+        cpu: int = 0,
+        prio: int = DEFAULT_PRIO,
+        quantum: int = DEFAULT_QUANTUM,
+        name: str = "",
+    ) -> None:
+        k = env.k
+        self.env = env
+        self.ec_sel = env.alloc()
+        self.sc_sel = env.alloc()
+        holder: list[Ec] = []
+
+        def body() -> None:
+            fn(Context(env, holder[0]))
+
+        sys = Syscalls(k)
+        sys.create_ec(self.ec_sel, env.alloc_utcb(), cpu=cpu, sp=k.register_code(body), glb=True)
+        node = env.pd.obj.nodes[self.ec_sel]
+        ec = node.obj
+        from .ec import Ec
+
+        assert isinstance(ec, Ec)
+        if name:
+            ec.name = name
+        holder.append(ec)
+        sys.create_sc(self.sc_sel, self.ec_sel, prio, quantum)
+
+
+class Context:
+    """What an EC body gets: its PD's environment and the calls it makes."""
+
+    __slots__ = ("ec", "env", "sys")
+
+    def __init__(self, env: Env, ec: Ec) -> None:
+        self.env = env
+        self.ec = ec
+        self.sys = Syscalls(env.k)
+
+    @property
+    def k(self) -> Kernel:
+        return self.env.k
+
+    @property
+    def cpu(self) -> int:
+        return self.ec.cpu
+
+    @property
+    def utcb(self) -> UtcbFrame:
+        """A view of this EC's live frame (NRE `UtcbFrameRef`)."""
+        return UtcbFrame(self.ec.utcb, push=False)
+
+    def frame(self) -> UtcbFrame:
+        return UtcbFrame(self.ec.utcb)
+
+    def sm(self, count: int = 0) -> Sm:
+        sel = self.env.alloc()
+        self.sys.create_sm(sel, count)
+        return Sm(self.k, sel)
+
+    def local_thread(self, cpu: int | None = None) -> LocalThread:
+        return LocalThread(self.env, self.cpu if cpu is None else cpu)
+
+    def thread(
+        self, fn: Callable[[Context], object], cpu: int | None = None, prio: int = DEFAULT_PRIO
+    ) -> GlobalThread:
+        return GlobalThread(self.env, fn, self.cpu if cpu is None else cpu, prio)
+
+    def work(self, us: int) -> None:
+        """Spend `us` of virtual time: a preemption point."""
+        self.k.tick(us)
+
+    def yield_(self) -> None:
+        self.k.yield_()
+
+    def connect(self, name: str) -> Pt:
+        """The portal of service `name` for this EC's CPU, from the name registry."""
+        from .services import registry_get
+
+        return registry_get(self, name)
+
+
+def obj_crd(sel: int, order: int = 0, rights: int = ALL) -> Crd:
+    return Crd(CrdType.OBJ, sel, order, rights)
+
+
+def crd_word(sel: int) -> int:
+    return crd(CrdType.OBJ, sel)

@@ -1,0 +1,562 @@
+"""The kernel: objects, execution on greenlets, helping, scheduling and the syscall entry.
+
+Execution model (NOVA-NRE.md §4, §6):
+- Each EC runs on its own greenlet. Exactly one EC executes at a time; `current` names it
+  and `cpu` the emulated CPU it runs on.
+- An SC runs the EC found by following `partner` from the SC's own EC (`Ec.chain_end`).
+  A portal call sets the partner link and switches straight to the callee's greenlet;
+  the reply clears it and switches to the chain end of the current SC, which is the
+  caller unless the callee ran on a helper's SC. No scheduler on that path.
+- The scheduler (`run`, on the hub greenlet) is entered only when an EC blocks, dies,
+  exits or reaches a preemption point whose time is up. It picks the CPU with the
+  smallest virtual clock (ties by a seeded RNG), and on it the SC at the head of the
+  highest non-empty priority queue.
+- Preemption points: every system call entry and explicit `work`/`yield_` calls. Each
+  costs virtual time; with several CPUs a seeded random slice bounds how long one CPU
+  runs before the others get their turn, so a seed fixes the whole interleaving.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from greenlet import getcurrent, greenlet  # type: ignore[import-untyped]
+
+from . import mdb
+from .arch import X86_64, Arch
+from .cpu import Cpu
+from .crd import ALL, FROM_HV
+from .ec import Ec
+from .kobject import Kobject
+from .pd import Pd
+from .pt import Pt
+from .sc import Sc
+from .sm import Sm
+from .status import Status
+from .utcb import Utcb, UtcbFrame
+
+__all__ = ["HELP_LIMIT", "SYSCALL_COST", "Kernel", "ReplyUnwind"]
+
+log = logging.getLogger("runtime.kernel")
+
+SYSCALL_COST = 1  # virtual us per system call
+HELP_LIMIT = 100  # NOVA's ctr_loop bound before "Livelock"
+_NEVER = 1 << 62
+_CODE_BASE = 0x1000
+
+
+class ReplyUnwind(BaseException):
+    """Unwinds a handler that issued `reply` itself, so the next call starts afresh."""
+
+
+TraceEvent = tuple[int, int, str, str, int]  # (clock, cpu, ec, what, value)
+
+
+class Kernel:
+    def __init__(
+        self,
+        cpus: int = 1,
+        arch: Arch = X86_64,
+        seed: int = 0,
+        slice_max: int = 50,
+        trace: bool = False,
+        gsis: int = 128,
+    ) -> None:
+        from .syscalls import TABLE  # the dispatch table lives with the handlers
+
+        self.table = TABLE
+        self.arch = arch
+        self.ncpus = cpus
+        self.cpus = [Cpu(i) for i in range(cpus)]
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.slice_max = slice_max
+        self.graveyard: list[Kobject] = []
+        self.code: dict[int, Callable[..., Any]] = {}
+        self.current: Ec | None = None
+        self.cpu: Cpu | None = None
+        self.hub: greenlet | None = None
+        self.stats: Counter[str] = Counter()
+        self.faults: list[str] = []  # internal kernel bugs turned into a status
+        self.deaths: list[tuple[str, str]] = []  # (ec, reason)
+        self.ec_faults: list[tuple[Ec, BaseException]] = []  # Python exceptions in ECs
+        self.tracing = trace
+        self.trace: list[TraceEvent] = []
+        self.ecs: list[Ec] = []
+        self.scs: list[Sc] = []
+        self.sms: list[Sm] = []
+        # The kernel PD holds the GSI semaphores at 64 + gsi (§6); root reaches them with
+        # FROM_HV delegations. `reply_sm` is where a global EC that replies blocks for good.
+        self.kernel_pd = Pd(self.graveyard, arch, "kernel")
+        self.kernel_pd.acquire()
+        for g in range(gsis):
+            sm = Sm(self.graveyard, 0, f"gsi{g}", gsi=g)
+            mdb.insert_root(self.kernel_pd.obj, 64 + g, sm, ALL)
+            self.sms.append(sm)
+        self.reply_sm = Sm(self.graveyard, 0, "reply-block")
+        self.sms.append(self.reply_sm)
+
+    # -- code table ------------------------------------------------------------------------
+    def register_code(self, fn: Callable[..., Any]) -> int:
+        """Give a Python callable an instruction address (portal ip, or a global EC's sp)."""
+        ip = _CODE_BASE + 16 * len(self.code)
+        self.code[ip] = fn
+        return ip
+
+    # -- object creation (used by the syscall handlers) ------------------------------------
+    def new_pd(self, name: str) -> Pd:
+        return Pd(self.graveyard, self.arch, name)
+
+    def new_ec(
+        self, pd: Pd, cpu: int, glb: bool, utcb_addr: int, sp: int, evt: int, name: str
+    ) -> Ec:
+        ec = Ec(self.graveyard, pd, cpu, glb, Utcb(self.arch), utcb_addr, sp, evt, name)
+        ec.entry = self.code.get(sp) if glb else None
+        pd.utcbs.add(utcb_addr)
+        pd.ecs.append(ec)
+        self.ecs.append(ec)
+        return ec
+
+    def new_sc(self, ec: Ec, prio: int, quantum: int) -> Sc:
+        sc = Sc(self.graveyard, ec, prio, quantum)
+        self.scs.append(sc)
+        return sc
+
+    def new_pt(self, ec: Ec, mtd: int, ip: int, pid: int) -> Pt:
+        return Pt(self.graveyard, ec, mtd, ip, pid)
+
+    def new_sm(self, count: int, name: str = "") -> Sm:
+        sm = Sm(self.graveyard, count, name)
+        self.sms.append(sm)
+        return sm
+
+    # -- the system call entry -------------------------------------------------------------
+    def syscall(
+        self, w0: int, a2: int = 0, a3: int = 0, a4: int = 0, a5: int = 0
+    ) -> tuple[int, int, int]:
+        """Run system call `w0 & 0xf` for the current EC; returns (status, out2, out3).
+
+        Never raises: an internal error is logged as a kernel fault and answered BAD_PAR.
+        """
+        ec = self.current
+        if ec is None:
+            return Status.BAD_HYP, 0, 0
+        cpu = self.cpu
+        if cpu is not None and cpu.current is not None:
+            # Preemption point (inlined tick: this is the IPC fast path).
+            cpu.clock += SYSCALL_COST
+            sc = cpu.current
+            sc.left -= SYSCALL_COST
+            sc.consumed += SYSCALL_COST
+            if cpu.clock >= cpu.switch_at:
+                self._preempt()
+        num = w0 & 0xF
+        self.stats["syscalls"] += 1
+        try:
+            st = self.table[num](self, ec, w0, a2, a3, a4, a5)
+        except Exception as e:  # a kernel bug must not become the caller's problem
+            self.kernel_fault(f"syscall {num}: {type(e).__name__}: {e}")
+            st = Status.BAD_PAR
+        if self.tracing:
+            self._trace(ec, f"sys{num}", int(st))
+        if self.graveyard:
+            self.collect()
+        if ec.dead:
+            self._dispatch_from_ec()
+        return st, ec.out2, ec.out3
+
+    def kernel_fault(self, what: str) -> None:
+        log.error("kernel fault: %s", what)
+        self.faults.append(what)
+        self.stats["kernel_faults"] += 1
+
+    def _trace(self, ec: Ec, what: str, value: int) -> None:
+        cpu = self.cpu
+        self.trace.append((cpu.clock if cpu else 0, cpu.id if cpu else -1, ec.name, what, value))
+
+    # -- IPC -------------------------------------------------------------------------------
+    def call(self, ec: Ec, pt: Pt, nonblocking: bool) -> int:
+        """The body of sys_call once the portal is known (§4): deliver, help or refuse."""
+        callee = pt.ec
+        if callee.xcpu != ec.cpu:
+            return Status.BAD_CPU
+        cpu = self.cpus[ec.cpu]
+        while True:
+            if callee.dead:
+                return Status.COM_TIM
+            if not callee.busy:
+                break
+            if nonblocking:
+                return Status.COM_TIM
+            cpu.ctr_loop += 1
+            if cpu.ctr_loop >= HELP_LIMIT:
+                self.die(ec, "Livelock")
+                self._dispatch_from_ec()
+                return Status.COM_ABT  # not reached: a dead EC is never resumed
+            self.stats["helps"] += 1
+            target = callee.chain_end()
+            if target is ec:
+                continue  # helping ourselves: retry at once, which counts again
+            if target.dead:
+                return Status.COM_TIM
+            if target.blocked_on is not None:
+                sc = cpu.current
+                if sc is not None:
+                    target.blocked_scs.append(sc)
+                    cpu.current = None
+                self._to_hub()
+            else:
+                self._switch_to(target)
+            # Resumed as the end of our SC's chain: retry the call (NOVA: cont = sys_call).
+        callee.busy = True
+        callee.rcap = ec
+        callee.pending = pt
+        ec.partner = callee
+        pt.calls += 1
+        self.transfer(ec, callee)
+        ec.result = Status.COM_ABT
+        self._switch_to(callee)
+        return ec.result
+
+    def reply(self, ec: Ec) -> None:
+        """Answer the caller with the UTCB contents and wait for the next call."""
+        if ec.glb:
+            # A global EC that replies blocks for good (§4).
+            self._block(ec, self.reply_sm)
+            return
+        caller = ec.rcap
+        ec.busy = False
+        ec.rcap = None
+        ec.pending = None
+        if caller is not None:
+            caller.partner = None
+            if not caller.dead:
+                self.transfer(ec, caller)
+                caller.result = Status.SUCCESS
+        self._dispatch_from_ec()
+
+    def transfer(self, src: Ec, dst: Ec) -> None:
+        """Copy the items word and untyped words, then run the typed transfer (§2-3).
+
+        The receiver's current frame bounds what is written, so a copy-mode frame saved
+        in its UTCB is never overwritten (the kernel's min() over the frame offsets).
+        """
+        su, du = src.utcb, dst.utcb
+        u = su.untyped
+        cap = du.pos_slot - du.saved_u
+        if u > cap:
+            u = cap
+        if u:
+            w = su.word
+            du.buf[5 * w : (5 + u) * w] = su.buf[5 * w : (5 + u) * w]
+        du.untyped = u
+        t = su.typed
+        if t:
+            tcap = du.typed_capacity
+            if t > tcap:
+                t = tcap
+            self._xfer_items(src, dst, t)
+        du.typed = t
+        du.sync_items()
+
+    def _xfer_items(self, src: Ec, dst: Ec, t: int) -> None:
+        su, du = src.utcb, dst.utcb
+        spd, dpd = src.pd, dst.pd
+        dele, xlt = du.dele, du.xlt
+        for k in range(t):
+            c, aux = su.item(k)
+            typ = c & 3
+            s = self.kernel_pd if (aux & FROM_HV and spd is self.root_pd) else spd
+            ss, ds = s.space(typ), dpd.space(typ)
+            if ss is None or ds is None:
+                res = 0
+            elif aux & 1:
+                res = mdb.del_crd(ss, ds, c, aux >> 12, dele)
+            else:
+                res = mdb.xlt_crd(ss, ds, c, xlt)
+            du.set_item(k, res, aux & 0xFFF)
+            self.stats["items"] += 1
+
+    root_pd: Pd | None = None
+
+    # -- semaphores ------------------------------------------------------------------------
+    def sm_up(self, sm: Sm) -> None:
+        if sm.queue:
+            ec = sm.queue.popleft()
+            ec.blocked_on = None
+            ec.result = Status.SUCCESS
+            self.release(ec)
+        else:
+            sm.count += 1
+
+    def sm_down(self, ec: Ec, sm: Sm, zero: bool) -> int:
+        if sm.count > 0:
+            sm.count = 0 if zero else sm.count - 1
+            return Status.SUCCESS
+        ec.result = Status.SUCCESS
+        self._block(ec, sm)
+        return ec.result
+
+    def _block(self, ec: Ec, sm: Sm) -> None:
+        ec.blocked_on = sm
+        sm.queue.append(ec)
+        if self.tracing:
+            self._trace(ec, "block", 0)
+        self._dispatch_from_ec()
+
+    def release(self, ec: Ec) -> None:
+        """Make every SC that waited for `ec` ready again (NOVA `release`)."""
+        scs = ec.blocked_scs
+        if scs:
+            ec.blocked_scs = []
+            for sc in scs:
+                self.ready(sc)
+
+    # -- scheduling ------------------------------------------------------------------------
+    def ready(self, sc: Sc) -> None:
+        if sc.dead or sc.queued:
+            return
+        cpu = self.cpus[sc.cpu]
+        if cpu.current is sc:
+            return
+        if not cpu.runnable() and self.cpu is not None and self.cpu is not cpu:
+            cpu.clock = max(cpu.clock, self.cpu.clock)  # an idle CPU wakes at the waker's time
+        cpu.enqueue(sc)
+        cur = cpu.current
+        if cur is not None and sc.prio > cur.prio:
+            cpu.switch_at = 0  # preempt at the next preemption point
+
+    def tick(self, cost: int) -> None:
+        """A preemption point that costs `cost` virtual us (explicit work)."""
+        cpu = self.cpu
+        if cpu is None or cpu.current is None:
+            return
+        cpu.clock += cost
+        sc = cpu.current
+        sc.left -= cost
+        sc.consumed += cost
+        if cpu.clock >= cpu.switch_at:
+            self._preempt()
+
+    def yield_(self) -> None:
+        """Give up the rest of this turn: the SC goes to the tail of its queue."""
+        cpu = self.cpu
+        if cpu is None or cpu.current is None:
+            return
+        sc = cpu.current
+        cpu.current = None
+        cpu.enqueue(sc)
+        self.stats["yields"] += 1
+        self._to_hub()
+
+    def _preempt(self) -> None:
+        cpu = self.cpu
+        assert cpu is not None
+        sc = cpu.current
+        if sc is not None:
+            if sc.left <= 0:
+                sc.left = sc.quantum
+                cpu.current = None
+                cpu.enqueue(sc)
+            elif cpu.top_prio() > sc.prio:
+                cpu.current = None
+                cpu.enqueue(sc, head=True)  # keeps its remaining budget
+        self.stats["preemptions"] += 1
+        self._to_hub()
+
+    def _to_hub(self) -> None:
+        hub = self.hub
+        assert hub is not None
+        hub.switch()
+
+    def _runnable_end(self, cpu: Cpu) -> Ec | None:
+        """The EC to run for the CPU's current SC, or None after blocking/dropping the SC."""
+        sc = cpu.current
+        if sc is None:
+            return None
+        if sc.dead:
+            cpu.current = None
+            return None
+        ec = sc.ec.chain_end()
+        if ec.dead:
+            cpu.current = None  # an SC whose EC is gone never runs again
+            sc.dead = True
+            return None
+        if ec.blocked_on is not None:
+            ec.blocked_scs.append(sc)
+            cpu.current = None
+            return None
+        return ec
+
+    def _dispatch_from_ec(self) -> None:
+        """Leave the current EC: run the current SC's chain end, else the scheduler."""
+        cpu = self.cpu
+        assert cpu is not None
+        target = self._runnable_end(cpu)
+        if target is not None and target is not self.current:
+            self._switch_to(target)
+        elif target is None:
+            self._to_hub()
+
+    def _switch_to(self, ec: Ec) -> None:
+        self.current = ec
+        g = ec.glet
+        if g is None:
+            g = ec.glet = greenlet(self._ec_main, parent=self.hub)
+        self.stats["switches"] += 1
+        g.switch(ec)
+
+    def _ec_main(self, ec: Ec) -> None:
+        try:
+            if ec.glb:
+                fn = ec.entry
+                if fn is None:
+                    self.die(ec, "no code at entry")
+                    return
+                fn()
+                self.die(ec, "exit")
+            else:
+                self._local_loop(ec)
+        except Exception as e:  # the EC faulted: it dies, the run goes on
+            log.info("EC %s raised %r", ec.name, e)
+            self.ec_faults.append((ec, e))
+            self.die(ec, f"EXC {type(e).__name__}")
+            if not ec.glb:
+                self._dispatch_from_ec()
+
+    def _local_loop(self, ec: Ec) -> None:
+        while True:
+            pt = ec.pending
+            assert pt is not None
+            handler = self.code.get(pt.ip)
+            if handler is None:
+                self.die(ec, "no code at portal ip")
+                self._dispatch_from_ec()
+                return
+            try:
+                handler(UtcbFrame(ec.utcb, push=False, pid=pt.id))
+            except ReplyUnwind:
+                continue  # the handler replied itself; a new call is pending
+            # NRE's landing spot: the reply is a system call, so also a preemption point.
+            cpu = self.cpu
+            if cpu is not None and cpu.current is not None:
+                cpu.clock += SYSCALL_COST
+                sc = cpu.current
+                sc.left -= SYSCALL_COST
+                sc.consumed += SYSCALL_COST
+                if cpu.clock >= cpu.switch_at:
+                    self._preempt()
+            self.stats["syscalls"] += 1
+            self.reply(ec)
+
+    # -- death and destruction -------------------------------------------------------------
+    def die(self, ec: Ec, reason: str) -> None:
+        """Kill an EC (NOVA `Ec::die`): its caller gets COM_ABT, its SCs move on."""
+        if ec.dead:
+            return
+        ec.dead = True
+        ec.death = reason
+        self.deaths.append((ec.name, reason))
+        if self.tracing:
+            self._trace(ec, "die", 0)
+        caller = ec.rcap
+        if caller is not None:
+            caller.partner = None
+            caller.result = Status.COM_ABT
+            ec.rcap = None
+        ec.partner = None
+        sm = ec.blocked_on
+        if sm is not None:
+            sm.queue.remove(ec)
+            ec.blocked_on = None
+        self.release(ec)
+
+    def collect(self) -> None:
+        """Destroy objects whose last capability vanished (PDs take their ECs along)."""
+        while self.graveyard:
+            obj = self.graveyard.pop()
+            if obj.refs > 0:
+                continue
+            if isinstance(obj, Pd) and not obj.dead:
+                obj.dead = True
+                for ec in obj.ecs:
+                    self.die(ec, "PD destroyed")
+                for space in (obj.obj, obj.mem, obj.pio):
+                    for u in list(space.nodes):
+                        if u in space.nodes:
+                            mdb.revoke(space, u, 0, ALL, True)
+            elif isinstance(obj, Sc):
+                obj.dead = True
+                self.cpus[obj.cpu].remove(obj)
+
+    # -- the scheduler loop ----------------------------------------------------------------
+    def _pick_cpu(self) -> Cpu | None:
+        best: list[Cpu] = []
+        for cpu in self.cpus:
+            if cpu.runnable():
+                if not best or cpu.clock < best[0].clock:
+                    best = [cpu]
+                elif cpu.clock == best[0].clock:
+                    best.append(cpu)
+        if not best:
+            return None
+        return best[0] if len(best) == 1 else self.rng.choice(best)
+
+    def run(self, until: int | None = None, max_steps: int | None = None) -> str:
+        """Schedule until every EC is blocked or gone ("idle"), a CPU's clock reaches
+        `until` ("time"), or `max_steps` scheduler decisions were made ("steps")."""
+        self.hub = getcurrent()
+        for ec in self.ecs:
+            if ec.glet is not None and not ec.glet.dead:
+                ec.glet.parent = self.hub
+        steps = 0
+        try:
+            while True:
+                if self.graveyard:
+                    self.collect()
+                cpu = self._pick_cpu()
+                if cpu is None:
+                    return "idle"
+                if until is not None and cpu.clock >= until:
+                    return "time"
+                if max_steps is not None and steps >= max_steps:
+                    return "steps"
+                steps += 1
+                self.cpu = cpu
+                if cpu.current is None:
+                    cpu.current = cpu.dequeue()
+                    self.stats["schedules"] += 1
+                cpu.ctr_loop = 0
+                sc = cpu.current
+                if sc is None:
+                    continue
+                if sc.left <= 0:
+                    sc.left = sc.quantum
+                limit = sc.left
+                if self.ncpus > 1:
+                    limit = min(limit, self.rng.randint(1, self.slice_max))
+                cpu.switch_at = cpu.clock + limit
+                if until is not None:
+                    cpu.switch_at = min(cpu.switch_at, until)
+                target = self._runnable_end(cpu)
+                if target is None:
+                    continue
+                if self.tracing:
+                    self._trace(target, "run", sc.prio)
+                self._switch_to(target)
+        finally:
+            self.current = None
+            self.cpu = None
+
+    # -- introspection ---------------------------------------------------------------------
+    def blocked(self) -> list[Ec]:
+        """Live ECs waiting on a semaphore or for a reply (for deadlock reports)."""
+        return [
+            e
+            for e in self.ecs
+            if not e.dead and (e.blocked_on is not None or e.partner is not None)
+        ]

@@ -1,0 +1,250 @@
+"""The `Machine` facade (DESIGN.md usage sketch): boot, spawn processes, run, stats.
+
+Boot follows NOVA/NRE: root PD, EC and SC at 0x20, 0x21, 0x22 (§7). Every PD holds a
+capability to itself at 0x20 and the name registry's portal for CPU c at 64*c + 0x24
+(NRE's per-CPU selector blocks). Before `run()`, setup calls on behalf of a PD go through
+a *shadow EC* of that PD which is never scheduled: it only gives the system calls an
+issuer, so the objects land in that PD's own space exactly as if its first thread had
+made them. The PD's self capability is derived from root's at boot (NRE's SRV_INIT).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import mdb
+from .api import SELF_PD, SRV_SERVICE, Context, Env, GlobalThread, Handler, LocalThread, Pt
+from .arch import X86_64, Arch
+from .crd import ALL, Crd
+from .ec import Ec
+from .kernel import Kernel
+from .pd import Pd
+from .sc import DEFAULT_PRIO, DEFAULT_QUANTUM
+from .utcb import Utcb
+
+__all__ = ["ExecutionFault", "Machine", "Process", "RunResult", "explore"]
+
+ROOT_EC, ROOT_SC = 0x21, 0x22
+
+
+class ExecutionFault(Exception):
+    """One or more ECs raised a Python exception (they died; the first is the cause)."""
+
+
+@dataclass
+class RunResult:
+    reason: str  # "idle", "time" or "steps"
+    blocked: list[str] = field(default_factory=list)  # ECs left waiting (deadlock report)
+    deaths: list[tuple[str, str]] = field(default_factory=list)
+    clock: list[int] = field(default_factory=list)  # per-CPU virtual time
+
+    @property
+    def deadlocked(self) -> bool:
+        return self.reason == "idle" and bool(self.blocked)
+
+
+class Process:
+    """A PD as its parent (root) sees it, plus helpers that act inside it."""
+
+    def __init__(self, machine: Machine, env: Env, sel_in_root: int) -> None:
+        self.machine = machine
+        self.env = env
+        self.sel_in_root = sel_in_root
+        self._shadow: Ec | None = None
+
+    @property
+    def name(self) -> str:
+        return self.env.name
+
+    @property
+    def pd(self) -> Pd:
+        return self.env.pd
+
+    @contextlib.contextmanager
+    def acting(self) -> Iterator[None]:
+        """Make system calls as this PD: through its running EC, or the boot shadow EC."""
+        k = self.machine.k
+        cur = k.current
+        if k.hub is not None and cur is not None:
+            if cur.pd is not self.pd:
+                raise RuntimeError(f"{cur.name} cannot act for {self.name}")
+            yield
+            return
+        if self._shadow is None:
+            self._shadow = Ec(k.graveyard, self.pd, 0, False, Utcb(k.arch), 0, 0, 0, "shadow")
+        k.current = self._shadow
+        try:
+            yield
+        finally:
+            k.current = cur
+
+    def thread(
+        self,
+        fn: Callable[[Context], object],
+        cpu: int = 0,
+        prio: int = DEFAULT_PRIO,
+        quantum: int = DEFAULT_QUANTUM,
+        name: str = "",
+    ) -> GlobalThread:
+        with self.acting():
+            return GlobalThread(self.env, fn, cpu, prio, quantum, name or f"{self.name}:{cpu}")
+
+    def __call__(self, fn: Callable[[Context], object]) -> Callable[[Context], object]:
+        """Decorator form of `thread` with the CPU and priority given to `spawn`."""
+        cpu, prio = self._defaults
+        self.thread(fn, cpu, prio, name=f"{self.name}")
+        return fn
+
+    _defaults: tuple[int, int] = (0, DEFAULT_PRIO)
+
+    def local_thread(self, cpu: int = 0) -> LocalThread:
+        with self.acting():
+            return LocalThread(self.env, cpu)
+
+    def portal(self, handler: Handler, cpu: int = 0) -> Pt:
+        with self.acting():
+            return LocalThread(self.env, cpu).portal(handler)
+
+    def serve(self, name: str, handler: Handler, cpus: list[int] | None = None) -> list[Pt]:
+        """Bind `handler` on a local EC per CPU and register the portals under `name`."""
+        from .services import register
+
+        cpus = list(range(self.machine.cpus)) if cpus is None else cpus
+        pts = [self.portal(handler, c) for c in cpus]
+
+        def registrar(ctx: Context) -> None:
+            register(ctx, name, dict(zip(cpus, pts, strict=True)))
+
+        self.thread(registrar, cpus[0], name=f"{self.name}:register")
+        return pts
+
+    def grant(self, sel: int, to: Process, to_sel: int, rights: int = ALL) -> None:
+        """Boot-time delegation of one object capability (a parent wiring its children)."""
+        mdb.delegate(self.pd.obj, sel, to.pd.obj, to_sel, 0, rights)
+
+    def kill(self) -> None:
+        """Root revokes the PD: every capability derived from it and its ECs go."""
+        m = self.machine
+        with m.root.acting():
+            m.root_ctx_sys().revoke(Crd.obj(self.sel_in_root), self_=True)
+        m.k.collect()
+        from .services import notify_client_died
+
+        notify_client_died(m)
+
+
+class Machine:
+    def __init__(
+        self,
+        cpus: int = 1,
+        arch: Arch = X86_64,
+        seed: int = 0,
+        trace: bool = False,
+        slice_max: int = 50,
+    ) -> None:
+        self.cpus = cpus
+        self.k = k = Kernel(cpus, arch, seed, slice_max, trace)
+        root_pd = k.new_pd("root")
+        k.root_pd = root_pd
+        mdb.insert_root(root_pd.obj, SELF_PD, root_pd, ALL)
+        env = Env(k, root_pd, "root")
+        root_ec = k.new_ec(root_pd, 0, True, arch.user_addr - 2 * 4096, 0, 0, "root")
+        mdb.insert_root(root_pd.obj, ROOT_EC, root_ec, ALL)
+        mdb.insert_root(root_pd.obj, ROOT_SC, k.new_sc(root_ec, DEFAULT_PRIO, DEFAULT_QUANTUM), ALL)
+        root_ec.entry = lambda: None  # root's own thread has nothing to do here
+        k.ready(self._root_sc())
+        self.root = Process(self, env, SELF_PD)
+        self.processes: list[Process] = [self.root]
+        from .services import start_registry
+
+        self.registry = start_registry(self)
+
+    def _root_sc(self) -> Any:
+        return self.k.root_pd.obj.nodes[ROOT_SC].obj if self.k.root_pd else None
+
+    def root_ctx_sys(self) -> Any:
+        from .api import Syscalls
+
+        return Syscalls(self.k)
+
+    def spawn(
+        self,
+        name: str,
+        fn: Callable[[Context], object] | None = None,
+        cpu: int = 0,
+        prio: int = DEFAULT_PRIO,
+    ) -> Process:
+        """A new PD (child of root) with its self capability and the registry portals."""
+        k = self.k
+        with self.root.acting():
+            sel = self.root.env.alloc()
+            self.root_ctx_sys().create_pd(sel)
+        node = k.root_pd.obj.nodes[sel] if k.root_pd else None
+        assert node is not None and isinstance(node.obj, Pd)
+        pd = node.obj
+        pd.name = name
+        proc = Process(self, Env(k, pd, name), sel)
+        proc._defaults = (cpu, prio)
+        self.root.grant(sel, proc, SELF_PD)
+        for c, pt in self.registry.portals.items():
+            self.root.grant(pt.sel, proc, 64 * c + SRV_SERVICE)
+        self.processes.append(proc)
+        if fn is not None:
+            proc.thread(fn, cpu, prio, name=name)
+        return proc
+
+    def run(
+        self, until: int | None = None, max_steps: int | None = None, check: bool = True
+    ) -> RunResult:
+        """Run until every EC is blocked or gone. With `check`, a Python exception that
+        killed an EC is raised here (as ExecutionFault from the first one)."""
+        n_faults = len(self.k.ec_faults)
+        reason = self.k.run(until, max_steps)
+        res = RunResult(
+            reason,
+            [e.name for e in self.k.blocked() if e.blocked_on is not self.k.reply_sm],
+            list(self.k.deaths),
+            [c.clock for c in self.k.cpus],
+        )
+        new = self.k.ec_faults[n_faults:]
+        if check and new:
+            ec, exc = new[0]
+            raise ExecutionFault(f"{ec.name} raised {exc!r}") from exc
+        return res
+
+    @property
+    def trace(self) -> list[tuple[int, int, str, str, int]]:
+        return self.k.trace
+
+    def stats(self) -> dict[str, Any]:
+        pts = {}
+        for p in self.processes:
+            for node in p.pd.obj.nodes.values():
+                obj = node.obj
+                if type(obj).__name__ == "Pt" and node.parent is None:
+                    pts[f"{p.name}:{node.unit:#x}"] = obj.calls  # type: ignore[attr-defined]
+        return {
+            **dict(self.k.stats),
+            "clock": [c.clock for c in self.k.cpus],
+            "ipc_per_portal": pts,
+            "deaths": len(self.k.deaths),
+        }
+
+
+def explore(
+    build: Callable[[int], Machine],
+    seeds: range | list[int],
+    check: Callable[[Machine, RunResult], None] | None = None,
+) -> dict[int, RunResult]:
+    """Run a scenario under many seeds (each a different CPU interleaving)."""
+    out: dict[int, RunResult] = {}
+    for seed in seeds:
+        m = build(seed)
+        r = m.run()
+        if check is not None:
+            check(m, r)
+        out[seed] = r
+    return out

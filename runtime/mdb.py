@@ -1,0 +1,194 @@
+"""The mapping database: who derived which capability from whom (NOVA-NRE.md §3, §7).
+
+Every capability is a node `(space, unit, object, rights)` with a parent (the node it
+was delegated from; none for the one made by create_*) and children. Rights only
+shrink down the tree: a child's rights are always a subset of its parent's.
+"""
+
+from __future__ import annotations
+
+from .crd import CrdType, crd
+from .kobject import Kobject
+from .space import Space
+
+__all__ = ["Node", "del_crd", "delegate", "insert_root", "lookup", "revoke", "xlt_crd"]
+
+_XLT_RANGE_LIMIT = 1 << 12  # translate checks contiguity of at most this many units
+
+
+class Node:
+    __slots__ = ("children", "obj", "parent", "rights", "space", "unit")
+
+    def __init__(
+        self, space: Space, unit: int, obj: object, rights: int, parent: Node | None
+    ) -> None:
+        self.space = space
+        self.unit = unit
+        self.obj = obj  # Kobject (OBJ), physical page frame (MEM) or port (PIO)
+        self.rights = rights
+        self.parent = parent
+        self.children: list[Node] = []
+
+    def __repr__(self) -> str:
+        return f"Node({self.space.kind.name} {self.unit:#x} -> {self.obj!r}, {self.rights:#x})"
+
+
+def _link(space: Space, unit: int, obj: object, rights: int, parent: Node | None) -> Node:
+    node = Node(space, unit, obj, rights, parent)
+    space.nodes[unit] = node
+    if parent is not None:
+        parent.children.append(node)
+    if isinstance(obj, Kobject):
+        obj.acquire()
+    return node
+
+
+def _unlink(node: Node) -> None:
+    del node.space.nodes[node.unit]
+    if node.parent is not None:
+        node.parent.children.remove(node)
+        node.parent = None
+    if isinstance(node.obj, Kobject):
+        node.obj.release()
+
+
+def insert_root(space: Space, unit: int, obj: object, rights: int) -> bool:
+    """Make the first capability of a new object; False if the slot is taken."""
+    if unit >= space.limit or unit < 0 or unit in space.nodes:
+        return False
+    _link(space, unit, obj, rights, None)
+    return True
+
+
+def delegate(src: Space, sb: int, dst: Space, rb: int, order: int, attr: int) -> None:
+    """Derive children in `dst` at rb.. from `src` at sb..; holes and taken slots are skipped."""
+    count = 1 << order
+    taken = dst.nodes
+    for u in src.units_in(sb, count):
+        t = rb + (u - sb)
+        if t >= dst.limit or t in taken:
+            continue  # the kernel skips an occupied target silently
+        parent = src.nodes[u]
+        rights = parent.rights & attr
+        if rights:
+            _link(dst, t, parent.obj, rights, parent)
+
+
+def del_crd(src: Space, dst: Space, item: int, hotspot: int, window: int) -> int:
+    """One delegated typed item; returns the Crd reported to the receiver.
+
+    Paraphrase of the kernel's `del_crd`: types must match and share a right; both Crds
+    are aligned to their order; the smaller one decides the order and the hotspot picks
+    the part of the bigger one. PIO ignores the hotspot: port numbers stay the same.
+    """
+    typ = item & 3
+    a = (item >> 2) & (window >> 2) & 0x1F
+    if typ == CrdType.NULL or typ != (window & 3) or not a:
+        return 0
+    so, ro = (item >> 7) & 0x1F, (window >> 7) & 0x1F
+    sb = (item >> 12) & ~((1 << so) - 1)
+    rb = (window >> 12) & ~((1 << ro) - 1)
+    if typ == CrdType.PIO:
+        # Identity mapping: the overlap of item and window, if any.
+        o = min(so, ro)
+        lo, hi = max(sb, rb), min(sb + (1 << so), rb + (1 << ro))
+        if lo >= hi:
+            return 0
+        base = lo & ~((1 << o) - 1)
+        delegate(src, base, dst, base, o, a)
+        return crd(typ, base, o, a)
+    if so <= ro:
+        o = so
+        rb |= hotspot & ((1 << ro) - 1) & ~((1 << so) - 1)
+    else:
+        o = ro
+        sb |= hotspot & ((1 << so) - 1) & ~((1 << ro) - 1)
+    delegate(src, sb, dst, rb, o, a)
+    return crd(typ, rb, o, a)
+
+
+def _receiver_name(node: Node, dst: Space, lo: int, hi: int) -> Node | None:
+    p = node.parent
+    while p is not None:
+        if p.space is dst and lo <= p.unit < hi:
+            return p
+        p = p.parent
+    return None
+
+
+def xlt_crd(src: Space, dst: Space, item: int, window: int) -> int:
+    """One translated typed item: the receiver's own name for the sender's object, or 0.
+
+    Walks up from the sender's node (excluding it) to the first ancestor in the
+    receiver's space inside the window; the result carries the sender's rights & the
+    item's. A range translates to a range only where the receiver holds it contiguously.
+    """
+    typ = item & 3
+    if typ == CrdType.NULL or typ != (window & 3):
+        return 0
+    so, wo = (item >> 7) & 0x1F, (window >> 7) & 0x1F
+    sb = (item >> 12) & ~((1 << so) - 1)
+    lo = (window >> 12) & ~((1 << wo) - 1)
+    hi = lo + (1 << wo)
+    node = src.nodes.get(sb)
+    if node is None:
+        return 0
+    found = _receiver_name(node, dst, lo, hi)
+    if found is None:
+        return 0
+    a = node.rights & (item >> 2) & 0x1F
+    o = min(so, wo)
+    if o:
+        if (1 << o) > _XLT_RANGE_LIMIT or found.unit & ((1 << o) - 1):
+            o = 0
+        else:
+            for i in range(1, 1 << o):
+                n = src.nodes.get(sb + i)
+                f = None if n is None else _receiver_name(n, dst, lo, hi)
+                if f is None or f.unit != found.unit + i:
+                    o = 0
+                    break
+    return crd(typ, found.unit, o, a)
+
+
+def revoke(space: Space, base: int, order: int, attr: int, include_self: bool) -> None:
+    """Strip `attr` from every node in the range and, recursively, from all derived nodes;
+    the range's own nodes only if `include_self`. Nodes left without rights vanish."""
+    for u in space.units_in(base & ~((1 << order) - 1), 1 << order):
+        top = space.nodes.get(u)
+        if top is None:
+            continue
+        # Post-order over the subtree, iteratively: derivation chains can be long.
+        order_list: list[Node] = []
+        stack = [top]
+        while stack:
+            n = stack.pop()
+            order_list.append(n)
+            stack.extend(n.children)
+        for n in reversed(order_list):
+            if n is top and not include_self:
+                continue
+            n.rights &= ~attr
+            if not n.rights:
+                for c in list(n.children):  # unreachable by the subset rule; kept safe
+                    _drop_subtree(c)
+                _unlink(n)
+
+
+def _drop_subtree(node: Node) -> None:
+    stack = [node]
+    post: list[Node] = []
+    while stack:
+        n = stack.pop()
+        post.append(n)
+        stack.extend(n.children)
+    for n in reversed(post):
+        _unlink(n)
+
+
+def lookup(space: Space, unit: int) -> int:
+    """The Crd of the capability at `unit`, or 0 (NOVA's lookup; order is always 0 here)."""
+    node = space.nodes.get(unit)
+    if node is None:
+        return 0
+    return crd(space.kind, unit, 0, node.rights)

@@ -1,0 +1,39 @@
+"""Protection domain: three capability spaces and the UTCB addresses in use (§1, §3, §7)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .arch import Arch
+from .crd import CrdType
+from .kobject import Kobject
+from .space import Space
+
+if TYPE_CHECKING:
+    from .ec import Ec
+
+__all__ = ["Pd"]
+
+
+class Pd(Kobject):
+    __slots__ = ("dead", "ecs", "mem", "obj", "pio", "utcbs")
+
+    TYPE = "pd"
+
+    def __init__(self, graveyard: list[Kobject], arch: Arch, name: str = "") -> None:
+        super().__init__(graveyard, name)
+        self.obj = Space(self, CrdType.OBJ, arch.selectors)
+        self.mem = Space(self, CrdType.MEM, arch.user_addr >> 12)
+        self.pio = Space(self, CrdType.PIO, 1 << 16)
+        self.utcbs: set[int] = set()  # UTCB addresses taken in this address space
+        self.ecs: list[Ec] = []
+        self.dead = False
+
+    def space(self, kind: int) -> Space | None:
+        if kind == CrdType.OBJ:
+            return self.obj
+        if kind == CrdType.MEM:
+            return self.mem
+        if kind == CrdType.PIO:
+            return self.pio
+        return None

@@ -1,0 +1,29 @@
+"""Portal: the entry into a local EC (§4). The handler learns `id`, the selector at which
+the creator made the portal, whatever selector the caller uses."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .kobject import Kobject
+
+if TYPE_CHECKING:
+    from .ec import Ec
+
+__all__ = ["Pt"]
+
+
+class Pt(Kobject):
+    __slots__ = ("calls", "ec", "id", "ip", "mtd")
+
+    TYPE = "pt"
+
+    def __init__(
+        self, graveyard: list[Kobject], ec: Ec, mtd: int, ip: int, pid: int, name: str = ""
+    ) -> None:
+        super().__init__(graveyard, name or f"pt:{pid:#x}")
+        self.ec = ec
+        self.mtd = mtd  # only used for exception messages
+        self.ip = ip  # an address in the kernel's code table (Kernel.register_code)
+        self.id = pid
+        self.calls = 0
