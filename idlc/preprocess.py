@@ -11,6 +11,7 @@ controls without a cap, so no input makes it raise anything but ``TooManyErrors`
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from bisect import bisect_right
@@ -33,7 +34,7 @@ __all__ = [
 
 # --- limits ---------------------------------------------------------------------------
 MAX_INCLUDE_DEPTH = 200
-MAX_EXPANSION_WORK = 500_000  # tokens produced by macro substitution, per preprocess() call
+MAX_EXPANSION_WORK = 200_000  # tokens substituted or collected as arguments, per call
 MAX_ARG_NESTING = 100  # nested macro invocations inside macro arguments
 MAX_EXPR_DEPTH = 256  # recursion units of the #if expression parser (~2 per paren level)
 MAX_ARG_LINES = 200  # physical lines one macro invocation's argument list may span
@@ -396,7 +397,9 @@ class _Preprocessor:
 
     def define(self, m: _Macro, name_span: Span | None) -> None:
         old = self.macros.get(m.name)
-        if old is not None and not old.same_as(m):
+        if old is not None:
+            if old.same_as(m):
+                return  # an identical redefinition is allowed; keep the first one
             notes = [Note(old.span, "previous definition is here")] if old.span else None
             self.report(E.W_MACRO_REDEFINED, name_span, notes, name=m.name)
         self.macros[m.name] = m
@@ -557,9 +560,13 @@ class _Preprocessor:
         pop = stack.pop
         while stack:
             t = pop()
-            if t.kind != IDENT or self.exp_disabled:
+            if t.kind != IDENT:
                 out.append(t)
                 continue
+            if self.exp_disabled:
+                out.append(t)
+                out.extend(reversed(stack))
+                break
             m = macros.get(t.text)
             if m is None or (t.hide and t.text in t.hide):
                 out.append(t)
@@ -610,6 +617,10 @@ class _Preprocessor:
                 elif a.kind == COMMENT:
                     a = Tok(WS, " ", a.hide, a.line, a.col, a.exp)
                 args[-1].append(a)
+            if self._charge(len(consumed), t, rfile):
+                out.extend(consumed)
+                out.extend(reversed(stack))
+                break
             if rp is None:
                 if mode == 1:
                     raise _NeedMore
@@ -690,7 +701,9 @@ class _Preprocessor:
             elif kind == B_ARG:
                 got = cache.get(val)
                 if got is None:
-                    if depth + 1 > MAX_ARG_NESTING:
+                    if self.exp_disabled:
+                        got = args[val]
+                    elif depth + 1 > MAX_ARG_NESTING:
                         if not self._nesting_reported:
                             self._nesting_reported = True
                             self.report(
@@ -719,13 +732,15 @@ class _Preprocessor:
                     res.pop()
                 lhs = res.pop() if res else Tok(PLACEMARKER, "", hs, line, col, True)
                 rhs = new[0]
-                if (
-                    kind == B_RAW
-                    and val == va_index
-                    and rhs.kind == PLACEMARKER
-                    and lhs.text == ","
-                ):
-                    continue  # GNU: , ## __VA_ARGS__ drops the comma when nothing is passed
+                if kind == B_RAW and val == va_index and lhs.text == ",":
+                    # GNU: , ## __VA_ARGS__ drops the comma when nothing is passed
+                    if rhs.kind == PLACEMARKER:
+                        while res and res[-1].kind == WS:
+                            res.pop()
+                    else:
+                        res.append(lhs)
+                        res.extend(new)
+                    continue
                 res.extend(self._paste(lhs, rhs, hs))
                 res.extend(new[1:])
             else:
@@ -1669,7 +1684,15 @@ def preprocess(
         pp._dep_seen.add(real)
         pp.dependencies.append(path)
     pp.push_file(path, real, text, None)
-    pp.run()
+    # Expansion makes many small tracked objects and no cycles: the cyclic GC would only
+    # rescan them over and over.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        pp.run()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     out = pp.out
     result = "\n".join(out) + "\n" if out else ""
     return PreprocessResult(result, pp.linemap, pp.pragmas, pp.dependencies)
