@@ -479,6 +479,8 @@ class Analyzer:
         target = self.unalias(t)
         entry = self.declare(c.name, "const", c.span, type=t)
         enum = target.name if isinstance(target, ir.Ref) and target.kind == "enum" else None
+        # Labels of a bitmask discriminator are flag values, compared as integers.
+        label_type = ir.Primitive("uint64") if _is_kind(target, "bitmask") else target
         if isinstance(target, (ir.Sequence, ir.Array, ir.Map, ir.Opaque, ir.Capability)) or (
             isinstance(target, ir.Ref) and target.kind != "enum"
         ):
@@ -711,7 +713,12 @@ class Analyzer:
                     other=used[position],
                 )
             used[position] = v.name
-            self.declare(v.name, "bit_value", v.span)
+            flag = self.declare(v.name, "bit_value", v.span, value=Value("integer", 1 << position))
+            # Cyclone DDS files name flags unqualified (as union labels); make them visible
+            # in the enclosing scope too, where that does not shadow anything.
+            outer = scope.parent
+            if outer is not None and v.name not in outer.entries:
+                outer.entries[v.name] = flag
             flags.append(ir.Enumerator(v.name, position, v.span, v.doc))
             position += 1
         self.leave(scope)
@@ -778,6 +785,8 @@ class Analyzer:
                 E.UNION_BAD_DISCRIMINATOR, _node_span(u.discriminator), type=self.type_name(disc)
             )
         enum = target.name if isinstance(target, ir.Ref) and target.kind == "enum" else None
+        # Labels of a bitmask discriminator are flag values, compared as integers.
+        label_type = ir.Primitive("uint64") if _is_kind(target, "bitmask") else target
         cases: list[ir.UnionCase] = []
         labels_seen: dict[object, Span] = {}
         default_span: Span | None = None
@@ -799,7 +808,7 @@ class Analyzer:
                 if not ok:
                     continue
                 try:
-                    v = self.evaluator.evaluate(label.value, target, self.type_name(disc), enum)
+                    v = self.evaluator.evaluate(label.value, label_type, self.type_name(disc), enum)
                 except EvalError:
                     continue
                 key = v.value if isinstance(v, ir.EnumValue) else v
@@ -1200,6 +1209,10 @@ class Analyzer:
         self.member(o, self.scope.name, 0, 0, [], {})
 
     d_Attribute = d_Operation
+
+
+def _is_kind(t: ir.Type, kind: str) -> bool:
+    return isinstance(t, ir.Ref) and t.kind == kind
 
 
 def _indirect(annotations: tuple[ast.Annotation, ...]) -> bool:
