@@ -304,14 +304,24 @@ B_TOK, B_ARG, B_RAW, B_STR, B_PASTE, B_WS = range(6)
 BodyItem = tuple[int, str, int]  # (B_*, text, token kind or parameter index)
 
 
-@dataclass(slots=True)
 class _Macro:
-    name: str
-    params: tuple[str, ...] | None  # None: object-like
-    variadic: bool
-    body: tuple[BodyItem, ...]
-    span: Span | None
-    special: str = ""  # "__FILE__" / "__LINE__"
+    __slots__ = ("body", "name", "params", "span", "special", "variadic")
+
+    def __init__(
+        self,
+        name: str,
+        params: tuple[str, ...] | None,  # None: object-like
+        variadic: bool,
+        body: tuple[BodyItem, ...],
+        span: Span | None,
+        special: str = "",  # "__FILE__" / "__LINE__"
+    ) -> None:
+        self.name = name
+        self.params = params
+        self.variadic = variadic
+        self.body = body
+        self.span = span
+        self.special = special
 
     def same_as(self, other: _Macro) -> bool:
         return (self.params, self.variadic, self.body, self.special) == (
@@ -322,32 +332,59 @@ class _Macro:
         )
 
 
-@dataclass(slots=True)
 class _Cond:
-    parent_active: bool
-    taken: bool
-    else_seen: bool
-    active: bool
-    span: Span
-    name: str
+    """One open #if group."""
+
+    __slots__ = ("active", "else_seen", "name", "parent_active", "span", "taken")
+
+    def __init__(
+        self, parent_active: bool, taken: bool, else_seen: bool, active: bool, span: Span, name: str
+    ) -> None:
+        self.parent_active = parent_active
+        self.taken = taken  # some branch of the group was taken
+        self.else_seen = else_seen
+        self.active = active
+        self.span = span
+        self.name = name
 
 
-@dataclass(slots=True)
 class _Frame:
-    path: str  # the path string used in spans and for the SourceManager
-    real: str  # realpath, identifies the file for #pragma once and guards
-    dir: str  # directory searched first by #include "..."
-    lines: list[str]
-    inc: Span | None
-    i: int = 0
-    rfile: str = ""  # reported file name (#line may change it)
-    delta: int = 0  # reported line = physical index + 1 + delta
-    conds: list[_Cond] = field(default_factory=list)
-    active: bool = True
-    in_comment: bool = False
-    comment_line: int = 0  # physical index of the line where the open comment began
-    guard_state: int = 0  # 0 before anything, 1 inside #ifndef X, 2 after its #endif, -1 none
-    guard_name: str = ""
+    """A file being read (the include stack is a list of these, never recursion)."""
+
+    __slots__ = (
+        "active",
+        "comment_line",
+        "conds",
+        "delta",
+        "dir",
+        "guard_name",
+        "guard_state",
+        "i",
+        "in_comment",
+        "inc",
+        "lines",
+        "path",
+        "real",
+        "rfile",
+    )
+
+    def __init__(
+        self, path: str, real: str, dir: str, lines: list[str], inc: Span | None, rfile: str
+    ) -> None:
+        self.path = path  # the path string used in spans and for the SourceManager
+        self.real = real  # realpath, identifies the file for #pragma once and guards
+        self.dir = dir  # directory searched first by #include "..."
+        self.lines = lines
+        self.inc = inc
+        self.rfile = rfile  # reported file name (#line may change it)
+        self.i = 0
+        self.delta = 0  # reported line = physical index + 1 + delta
+        self.conds: list[_Cond] = []
+        self.active = True
+        self.in_comment = False
+        self.comment_line = 0  # physical index of the line where the open comment began
+        self.guard_state = 0  # 0 before anything, 1 inside #ifndef X, 2 after #endif, -1 none
+        self.guard_name = ""
 
 
 class _ExprError(Exception):

@@ -636,3 +636,52 @@ def test_huge_line_passes_through() -> None:
     assert d.codes() == []
     assert time.perf_counter() - t < 1
     assert r.text == text
+
+
+# --- the corpus (IDLC_CORPUS) -----------------------------------------------------------
+
+
+def test_corpus_valid_files_preprocess_cleanly(tmp_path: Path) -> None:
+    from tests import corpus
+
+    root = corpus.corpus_dir()
+    files = corpus.manifest(root)
+    placed = corpus.rebuild(root, files, tmp_path)
+    complete = corpus.with_includes_available(files)
+    failures: list[str] = []
+    checked = 0
+    for cf in files:
+        if cf.expect not in ("valid", "valid-needs-flags") or cf.path not in complete:
+            continue
+        if cf.path not in placed:
+            continue
+        d = Diagnostics()
+        preprocess(
+            str(placed[cf.path]),
+            d,
+            include_dirs=corpus.include_dirs(cf, placed),
+            defines=cf.defines(),
+        )
+        checked += 1
+        if d.has_errors:
+            first = d.first_error()
+            assert first is not None
+            failures.append(f"{cf.path}: {d.render(first).splitlines()[-3]}")
+    print(f"preprocessed {checked} valid corpus files, {len(failures)} with errors")
+    assert not failures, "\n".join(failures)
+
+
+def test_corpus_preprocess_speed(tmp_path: Path) -> None:
+    from tests import corpus
+
+    root = corpus.corpus_dir()
+    files = corpus.manifest(root)
+    placed = corpus.rebuild(root, files, tmp_path)
+    paths = [str(p) for p in placed.values()]
+    size = sum(os.path.getsize(p) for p in paths)
+    t = time.perf_counter()
+    for p in paths:
+        preprocess(p, Diagnostics(max_errors=1_000_000))
+    elapsed = time.perf_counter() - t
+    print(f"preprocessed {len(paths)} files, {size} bytes in {elapsed:.3f} s")
+    assert elapsed < 1.0  # about 0.1 s on the 2-core CI machine
