@@ -57,7 +57,7 @@ def test_delegate_type_mismatch_or_no_common_right_is_null() -> None:
 
 
 def test_delegate_hotspot_selects_part_of_bigger_item() -> None:
-    g, (a, b) = _pds(2)
+    _g, (a, b) = _pds(2)
     for i in range(8):
         mdb.insert_root(a.mem, 0x100 + i, 0x5000 + i, MemRights.R | MemRights.W)
     # An order-3 item into an order-1 window: the hotspot picks pages 0x104..0x105.
@@ -72,7 +72,7 @@ def test_delegate_hotspot_selects_part_of_bigger_item() -> None:
 
 
 def test_pio_delegation_is_identity() -> None:
-    g, (a, b) = _pds(2)
+    _g, (a, b) = _pds(2)
     for port in range(0x60, 0x68):
         mdb.insert_root(a.pio, port, port, ALL)
     res = mdb.del_crd(a.pio, b.pio, crd(CrdType.PIO, 0x60, 2), 0x999, crd(CrdType.PIO, 0, 16))
