@@ -1241,6 +1241,10 @@ class _Preprocessor:
             self.report(E.PP_BAD_INCLUDE, aspan, detail='expected "file" or <file>')
             return False
         fname = text[1:end]
+        if aspan is not None and arg.kind != IDENT:  # cover the whole "name" or <name>
+            aspan = Span(
+                aspan.file, arg.line, arg.col, arg.line, arg.col + end + 1, aspan.included_from
+            )
         if not fname:
             self.report(E.PP_BAD_INCLUDE, aspan, detail="empty file name")
             return False

@@ -685,3 +685,9 @@ def test_corpus_preprocess_speed(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - t
     print(f"preprocessed {len(paths)} files, {size} bytes in {elapsed:.3f} s")
     assert elapsed < 1.0  # about 0.1 s on the 2-core CI machine
+
+
+def test_include_span_covers_the_name() -> None:
+    _, d = pp("#include <a b.idl> // x\n")
+    assert d.codes() == ["E0001"]
+    assert d.items[0].span == Span("t.idl", 1, 10, 1, 19)
