@@ -6,15 +6,14 @@ warning and are otherwise ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from idlc import ast, ir
 from idlc import errcodes as E
 from idlc.consteval import BOOL, INT, STRING, EvalError, Evaluator, Value
 from idlc.diagnostics import Diagnostics
+from idlc.record import record
 
 
-@dataclass(frozen=True)
+@record
 class Spec:
     params: tuple[tuple[str, str], ...] = ()  # (name, category or "word" or "any")
     lo: int | None = None

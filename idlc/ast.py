@@ -5,15 +5,15 @@ Nothing here is resolved; names are still text. ``idlc.sema`` turns this into th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Union
 
+from idlc.record import record
 from idlc.source import Span
 
 # --- names and expressions ----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Name:
     parts: tuple[str, ...]
     absolute: bool
@@ -23,27 +23,27 @@ class Name:
         return ("::" if self.absolute else "") + "::".join(self.parts)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Literal:
     kind: str  # int, float, fixed, string, wstring, char, wchar, boolean
     value: object  # int, float, str, bool; fixed as its literal text
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NameExpr:
     name: Name
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unary:
     op: str  # - + ~
     operand: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Binary:
     op: str  # | ^ & << >> + - * / %
     left: Expr
@@ -56,14 +56,14 @@ Expr = Union[Literal, NameExpr, Unary, Binary]
 # --- annotations --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnnotationArg:
     name: str | None  # None for the single positional argument
     value: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Annotation:
     name: Name
     args: tuple[AnnotationArg, ...]
@@ -73,7 +73,7 @@ class Annotation:
 # --- types --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BaseType:
     """A keyword type: short, long, longlong, ushort, ulong, ulonglong, int8, uint8, float,
     double, longdouble, char, wchar, boolean, octet, any, Object, ValueBase, void, fixed."""
@@ -82,14 +82,14 @@ class BaseType:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StringType:
     wide: bool
     bound: Expr | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SequenceType:
     element: TypeSpec
     bound: Expr | None
@@ -97,14 +97,14 @@ class SequenceType:
     annotations: tuple[Annotation, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FixedType:
     digits: Expr
     scale: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MapType:
     key: TypeSpec
     value: TypeSpec
@@ -131,7 +131,7 @@ TypeSpec = Union[
 # --- declarations -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Declarator:
     name: str
     span: Span
@@ -139,7 +139,7 @@ class Declarator:
     annotations: tuple[Annotation, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Module:
     name: str
     span: Span
@@ -148,7 +148,7 @@ class Module:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Const:
     name: str
     span: Span
@@ -158,7 +158,7 @@ class Const:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Member:
     type: TypeSpec
     declarators: tuple[Declarator, ...]
@@ -167,7 +167,7 @@ class Member:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Struct:
     name: str
     span: Span
@@ -177,7 +177,7 @@ class Struct:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Forward:
     """A forward declaration: kind is struct, union, interface, abstract interface, local
     interface, valuetype, eventtype, component or porttype."""
@@ -189,13 +189,13 @@ class Forward:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CaseLabel:
     value: Expr | None  # None is `default`
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UnionCase:
     labels: tuple[CaseLabel, ...]
     type: TypeSpec
@@ -205,7 +205,7 @@ class UnionCase:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Union_:
     name: str
     span: Span
@@ -216,7 +216,7 @@ class Union_:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Enumerator:
     name: str
     span: Span
@@ -224,7 +224,7 @@ class Enumerator:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Enum:
     name: str
     span: Span
@@ -233,7 +233,7 @@ class Enum:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Bitmask:
     name: str
     span: Span
@@ -242,7 +242,7 @@ class Bitmask:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Bitfield:
     width: Expr
     type: TypeSpec | None
@@ -251,7 +251,7 @@ class Bitfield:
     annotations: tuple[Annotation, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Bitset:
     name: str
     span: Span
@@ -261,7 +261,7 @@ class Bitset:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Native:
     name: str
     span: Span
@@ -269,7 +269,7 @@ class Native:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Typedef:
     type: TypeSpec
     declarators: tuple[Declarator, ...]
@@ -278,7 +278,7 @@ class Typedef:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Exception_:
     name: str
     span: Span
@@ -287,7 +287,7 @@ class Exception_:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Param:
     mode: str  # in, out, inout
     type: TypeSpec
@@ -297,7 +297,7 @@ class Param:
     sizes: tuple[Expr, ...] = ()  # idlc extension: array parameters
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Operation:
     name: str
     span: Span
@@ -310,7 +310,7 @@ class Operation:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Attribute:
     name: str
     span: Span
@@ -322,7 +322,7 @@ class Attribute:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Interface:
     kind: str  # interface, abstract interface, local interface
     name: str
@@ -333,13 +333,13 @@ class Interface:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StateMember:
     public: bool
     member: Member
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Factory:
     """A valuetype initializer or a home's factory/finder operation."""
 
@@ -350,7 +350,7 @@ class Factory:
     raises: tuple[Name, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ValueType:
     """valuetype/eventtype definitions and boxes, parsed so that names resolve; no backend
     holds them yet."""
@@ -369,7 +369,7 @@ class ValueType:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Port:
     """provides/uses/emits/publishes/consumes/port/mirrorport in components and friends."""
 
@@ -380,7 +380,7 @@ class Port:
     multiple: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Component:
     """component, home, porttype and connector declarations (CCM)."""
 
@@ -396,7 +396,7 @@ class Component:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TemplateModule:
     """A template module declaration (opaque: its body is parsed, not checked)."""
 
@@ -407,7 +407,7 @@ class TemplateModule:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TemplateInstance:
     template: Name
     name: str
@@ -416,7 +416,7 @@ class TemplateInstance:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RepositoryIdDecl:
     """typeid / typeprefix declarations and import."""
 
@@ -426,7 +426,7 @@ class RepositoryIdDecl:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnnotationMember:
     type: TypeSpec
     name: str
@@ -434,7 +434,7 @@ class AnnotationMember:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnnotationDecl:
     name: str
     span: Span
@@ -467,9 +467,9 @@ Definition = Union[
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Specification:
     """One translation unit after preprocessing."""
 
     definitions: tuple[Definition, ...]
-    comments: tuple[tuple[Span, str], ...] = field(default=())
+    comments: tuple[tuple[Span, str], ...] = ()

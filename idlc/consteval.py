@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from idlc import ast, ir
 from idlc import errcodes as E
 from idlc.diagnostics import Diagnostics
+from idlc.record import record
 from idlc.source import Span
 
 # Categories a value can have.
@@ -33,7 +33,7 @@ INT, FLOAT, FIXED, CHAR, WCHAR, STRING, WSTRING, BOOL, ENUM = (
 _I64 = (-(2**63), 2**64 - 1)  # intermediate results may use either 64-bit view
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Value:
     category: str
     value: object  # int, float, str, bool, ir.EnumValue; fixed as str

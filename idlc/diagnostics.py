@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from typing import TextIO
 
 from idlc.errcodes import DiagDef, Severity
+from idlc.record import field, record
 from idlc.source import SourceManager, Span
 
 
@@ -14,13 +14,13 @@ class TooManyErrors(Exception):
     """Raised inside the compiler to stop once the error limit is reached."""
 
 
-@dataclass
+@record(frozen=False)
 class Note:
     span: Span | None
     message: str
 
 
-@dataclass
+@record(frozen=False)
 class Diagnostic:
     defn: DiagDef
     span: Span | None

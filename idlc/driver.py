@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from idlc import errcodes as E
 from idlc import ir
 from idlc.diagnostics import Diagnostics, TooManyErrors
+from idlc.record import field, record
 
 
-@dataclass
+@record(frozen=False)
 class Options:
     include_dirs: Sequence[str] = ()
     defines: Mapping[str, str] = field(default_factory=dict)
     undefines: Sequence[str] = ()
 
 
-@dataclass
+@record(frozen=False)
 class Result:
     spec: ir.Specification | None
     dependencies: list[str]

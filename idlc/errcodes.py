@@ -10,7 +10,8 @@ with an example, and tests/test_errcodes.py checks the two agree.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from idlc.record import record
 
 
 class Severity(enum.Enum):
@@ -18,7 +19,7 @@ class Severity(enum.Enum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DiagDef:
     code: str
     name: str

@@ -7,9 +7,9 @@ JSON (``idlc --emit ir``, schema in docs/ir.md, version IR_VERSION).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Union
 
+from idlc.record import field, record
 from idlc.source import Span
 
 IR_VERSION = 1
@@ -51,43 +51,43 @@ INTEGER_RANGES: dict[str, tuple[int, int]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Primitive:
     kind: str  # one of PRIMITIVE_KINDS
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class String:
     wide: bool
     bound: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sequence:
     element: Type
     bound: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Array:
     element: Type
     dims: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Map:
     key: Type
     value: Type
     bound: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fixed:
     digits: int
     scale: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Ref:
     """A named type: struct, union, enum, bitmask, bitset, typedef, interface (a portal
     capability to a server of it), native, or a declaration no backend holds (valuetype,
@@ -97,14 +97,14 @@ class Ref:
     kind: str  # the declaration's kind, as Declaration.kind
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Capability:
     """A kernel object from the built-in ``nova`` module (WIRE.md §4)."""
 
     kind: str  # portal, semaphore, pd, ec, sc, memory, ioports
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Opaque:
     """A type that IDL has and the IR does not model: any, Object, ValueBase."""
 
@@ -119,7 +119,7 @@ Type = Union[Primitive, String, Sequence, Array, Map, Fixed, Ref, Capability, Op
 # str (char, wchar, string, wstring), EnumValue, or a fixed value as decimal text.
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EnumValue:
     enum: str
     name: str
@@ -131,7 +131,7 @@ ConstValue = Union[int, bool, float, str, EnumValue]
 # --- declarations -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Annotation:
     """An applied annotation with its arguments evaluated (positional one as 'value')."""
 
@@ -145,7 +145,7 @@ class Annotation:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Field:
     name: str
     type: Type
@@ -158,7 +158,7 @@ class Field:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Declaration:
     name: str  # scoped name without leading ::
     span: Span
@@ -174,14 +174,14 @@ class Declaration:
         return self.name.rsplit("::", 1)[-1]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Module(Declaration):
     @property
     def kind(self) -> str:
         return "module"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Const(Declaration):
     type: Type
     value: ConstValue
@@ -191,7 +191,7 @@ class Const(Declaration):
         return "const"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Struct(Declaration):
     base: str | None
     fields: tuple[Field, ...]
@@ -201,14 +201,14 @@ class Struct(Declaration):
         return "struct"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UnionCase:
     labels: tuple[ConstValue, ...]  # discriminator values, in the discriminator's type
     is_default: bool
     field: Field
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Union_(Declaration):
     discriminator: Type
     cases: tuple[UnionCase, ...]
@@ -221,7 +221,7 @@ class Union_(Declaration):
         return "union"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Enumerator:
     name: str
     value: int
@@ -229,7 +229,7 @@ class Enumerator:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Enum(Declaration):
     enumerators: tuple[Enumerator, ...]
 
@@ -238,7 +238,7 @@ class Enum(Declaration):
         return "enum"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Bitmask(Declaration):
     bit_bound: int
     flags: tuple[Enumerator, ...]  # value = bit position
@@ -248,14 +248,14 @@ class Bitmask(Declaration):
         return "bitmask"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Bitfield:
     name: str | None  # None: anonymous padding
     width: int
     type: Primitive
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Bitset(Declaration):
     base: str | None
     fields: tuple[Bitfield, ...]
@@ -265,7 +265,7 @@ class Bitset(Declaration):
         return "bitset"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Typedef(Declaration):
     type: Type
 
@@ -274,14 +274,14 @@ class Typedef(Declaration):
         return "typedef"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Native(Declaration):
     @property
     def kind(self) -> str:
         return "native"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Exception_(Declaration):
     exception_id: int  # WIRE.md §2: crc32 of the scoped name, or @id
     fields: tuple[Field, ...]
@@ -291,7 +291,7 @@ class Exception_(Declaration):
         return "exception"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Param:
     name: str
     mode: str  # in, out, inout
@@ -303,7 +303,7 @@ class Param:
     annotations: tuple[Annotation, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Method:
     """An operation, or an attribute's _get_x/_set_x (WIRE.md §2)."""
 
@@ -321,7 +321,7 @@ class Method:
     doc: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Interface(Declaration):
     interface_kind: str  # interface, abstract interface, local interface
     iid: int
@@ -334,7 +334,7 @@ class Interface(Declaration):
         return "interface"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unsupported(Declaration):
     """A declaration that the front end checks but the IR does not model (valuetype,
     eventtype, component, home, porttype, connector, template module, @annotation)."""
@@ -346,7 +346,7 @@ class Unsupported(Declaration):
         return self.construct
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MessageSize:
     """Bounds of one message in untyped words and typed items; None = unbounded."""
 
@@ -356,14 +356,14 @@ class MessageSize:
     max_items: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pragma:
     name: str
     args: str
     span: Span
 
 
-@dataclass(frozen=True)
+@record
 class Specification:
     """One compiled IDL file (with everything it includes)."""
 

@@ -18,6 +18,7 @@ from idlc.grammar import _tables as T
 from idlc.keywords import check_identifier
 from idlc.lexer import RawToken, number_kind, tokenize
 from idlc.literals import LiteralError, parse_char, parse_string
+from idlc.record import replace
 from idlc.source import Span
 
 
@@ -361,9 +362,7 @@ class Builder:
             if doc:
                 changes["doc"] = doc
         if changes:
-            import dataclasses
-
-            return dataclasses.replace(node, **changes)
+            return replace(node, **changes)
         return node
 
     b_export = b_definition

@@ -16,12 +16,12 @@ import os
 import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from idlc import PREDEFINED_MACRO, PREDEFINED_VALUE
 from idlc import errcodes as E
 from idlc.diagnostics import Diagnostics, Note
 from idlc.errcodes import DiagDef
+from idlc.record import field, record
 from idlc.source import Span
 
 __all__ = [
@@ -207,7 +207,7 @@ def _quote(text: str) -> str:
 # --- public data ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pragma:
     """A ``#pragma`` line, kept for the front end (its output line is left blank)."""
 
@@ -284,7 +284,7 @@ class LineMap:
         return Span(a.file, a.line, a.col, b.line, b.col + 1, a.included_from)
 
 
-@dataclass
+@record(frozen=False)
 class PreprocessResult:
     text: str
     linemap: LineMap

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from idlc import ast, ir
@@ -18,6 +17,7 @@ from idlc import errcodes as E
 from idlc.annotations import AnnotationChecker
 from idlc.consteval import ENUM, EvalError, Evaluator, Value
 from idlc.diagnostics import Diagnostics, Note
+from idlc.record import field, record
 from idlc.source import Span
 
 _BASE_KINDS = {
@@ -97,7 +97,7 @@ def _a(kind: str) -> str:
     return ("an " if kind[0] in "aeiou" else "a ") + kind
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Entry:
     name: str
     kind: str  # module, const, struct, union, enum, enumerator, ..., member, param, ...
@@ -113,7 +113,7 @@ class Entry:
     builtin: bool = False  # predefined; a declaration in the file replaces it
 
 
-@dataclass(eq=False)
+@record(frozen=False, eq=False)
 class Scope:
     name: str  # scoped name, "" for the root
     kind: str
@@ -479,8 +479,6 @@ class Analyzer:
         target = self.unalias(t)
         entry = self.declare(c.name, "const", c.span, type=t)
         enum = target.name if isinstance(target, ir.Ref) and target.kind == "enum" else None
-        # Labels of a bitmask discriminator are flag values, compared as integers.
-        label_type = ir.Primitive("uint64") if _is_kind(target, "bitmask") else target
         if isinstance(target, (ir.Sequence, ir.Array, ir.Map, ir.Opaque, ir.Capability)) or (
             isinstance(target, ir.Ref) and target.kind != "enum"
         ):

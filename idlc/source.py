@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from idlc.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Span:
     """A range in an original source file; lines and columns are 1-based, end_col exclusive.
 

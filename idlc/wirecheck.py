@@ -21,7 +21,6 @@ the same function so that the check and the encoding agree.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from idlc import errcodes, ir
 from idlc.diagnostics import Diagnostics, Note
@@ -33,6 +32,7 @@ from idlc.layout import (
     layout_for,
     method_sizes,
 )
+from idlc.record import record
 from idlc.source import Span
 
 # A frame's typed items on the architecture that holds the fewest: a capability count is
@@ -53,7 +53,7 @@ def window_kind(capability: str) -> str:
     return capability
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CapSite:
     """A place in a value's type where a capability travels."""
 
@@ -119,7 +119,7 @@ def check(spec: ir.Specification, diags: Diagnostics) -> None:
     _Checker(spec, diags).run()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Carrier:
     """A parameter, result or exception member that puts a value into a message."""
 

@@ -1,0 +1,148 @@
+"""Plain record classes, declared like dataclasses but cheap to create at import time.
+
+`dataclasses` costs about a millisecond per frozen class and pulls in `inspect`; idlc
+declares some eighty node classes and must start as fast as a C compiler driver, so this
+module gives each class a generated ``__init__`` and shared ``__repr__``, ``__eq__`` and
+``__hash__``. ``dataclass_transform`` tells type checkers what it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, dataclass_transform, overload
+
+T = TypeVar("T")
+_MISSING: Any = object()
+C = TypeVar("C", bound=type)
+
+
+class _Factory:
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], object]) -> None:
+        self.make = make
+
+
+def field(*, default_factory: Callable[[], T]) -> T:
+    """A field whose default is made fresh for each instance."""
+    return _Factory(default_factory)  # type: ignore[return-value]
+
+
+class FrozenInstanceError(AttributeError):
+    pass
+
+
+def _frozen_setattr(self: object, name: str, value: object) -> None:
+    raise FrozenInstanceError(f"cannot assign to field '{name}' of a frozen record")
+
+
+def _frozen_delattr(self: object, name: str) -> None:
+    raise FrozenInstanceError(f"cannot delete field '{name}' of a frozen record")
+
+
+def _values(self: Any) -> tuple[object, ...]:
+    d = self.__dict__
+    return tuple(d[n] for n in type(self).__record_fields__)
+
+
+def _repr(self: Any) -> str:
+    names = type(self).__record_fields__
+    shown = ", ".join(f"{n}={v!r}" for n, v in zip(names, _values(self), strict=True))
+    return f"{type(self).__name__}({shown})"
+
+
+def _eq(self: Any, other: Any) -> Any:
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return _values(self) == _values(other)
+
+
+def _hash(self: Any) -> int:
+    return hash(_values(self))
+
+
+@overload
+def record(cls: C, /) -> C: ...
+
+
+@overload
+def record(*, frozen: bool = True, eq: bool = True) -> Callable[[C], C]: ...
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def record(
+    cls: C | None = None, /, *, frozen: bool = True, eq: bool = True
+) -> C | Callable[[C], C]:
+    """Make cls a record of its annotated fields (those of its bases first)."""
+
+    def wrap(c: C) -> C:
+        return _build(c, frozen, eq)
+
+    return wrap if cls is None else wrap(cls)
+
+
+def _fields(cls: type) -> list[str]:
+    names: list[str] = []
+    for klass in reversed(cls.__mro__):
+        for name, annotation in klass.__dict__.get("__annotations__", {}).items():  # noqa: RUF063
+            if str(annotation).startswith("ClassVar") or name in names:
+                continue
+            names.append(name)
+    return names
+
+
+def _build(cls: C, frozen: bool, eq: bool) -> C:
+    names = _fields(cls)
+    scope: dict[str, Any] = {"_MISSING": _MISSING}
+    params: list[str] = []
+    body: list[str] = []
+    for name in names:
+        default = _MISSING
+        for klass in cls.__mro__:
+            if name in klass.__dict__:
+                default = klass.__dict__[name]
+                break
+        if isinstance(default, _Factory):
+            scope[f"_f_{name}"] = default.make
+            params.append(f"{name}=_MISSING")
+            body.append(f"    _sd['{name}'] = _f_{name}() if {name} is _MISSING else {name}")
+            continue
+        if default is not _MISSING:
+            scope[f"_d_{name}"] = default
+            params.append(f"{name}=_d_{name}")
+        else:
+            params.append(name)
+        body.append(f"    _sd['{name}'] = {name}")
+    src = [f"def __init__(self, {', '.join(params)}):", "    _sd = self.__dict__", *body]
+    if not body:
+        src.append("    pass")
+    # Only __init__ is generated (it is on the parser's hot path); the other methods are
+    # shared, which keeps the compile work per class small.
+    exec("\n".join(src), scope)
+    cls.__init__ = scope["__init__"]  # type: ignore[misc]
+    setattr(cls, "__repr__", _repr)  # noqa: B010 - keeps type checkers out of the class
+    if eq:
+        cls.__eq__ = _eq  # type: ignore[assignment, method-assign]
+        cls.__hash__ = _hash if frozen else None  # type: ignore[assignment, method-assign]
+    if frozen:
+        cls.__setattr__ = _frozen_setattr  # type: ignore[assignment, method-assign]
+        cls.__delattr__ = _frozen_delattr  # type: ignore[assignment, method-assign]
+    cls.__record_fields__ = tuple(names)  # type: ignore[attr-defined]
+    return cls
+
+
+def replace(obj: T, **changes: object) -> T:
+    """A copy of a record with some fields changed."""
+    fields = getattr(type(obj), "__record_fields__", ())
+    for name in changes:
+        if name not in fields:
+            raise TypeError(f"{type(obj).__name__} has no field '{name}'")
+    import copy
+
+    new = copy.copy(obj)
+    new.__dict__.update(changes)
+    return new
+
+
+def fields(obj: object) -> tuple[str, ...]:
+    return tuple(getattr(type(obj), "__record_fields__", ()))
