@@ -238,7 +238,7 @@ class LocalThread:
 class GlobalThread:
     """A global EC with its own SC running `fn(ctx)` (NRE `GlobalThread`)."""
 
-    __slots__ = ("ec_sel", "env", "sc_sel")
+    __slots__ = ("ec", "ec_sel", "env", "sc_sel")
 
     def __init__(
         self,
@@ -268,6 +268,7 @@ class GlobalThread:
         if name:
             ec.name = name
         holder.append(ec)
+        self.ec = ec
         sys.create_sc(self.sc_sel, self.ec_sel, prio, quantum)
 
 

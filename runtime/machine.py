@@ -158,6 +158,8 @@ class Machine:
         k.ready(self._root_sc())
         self.root = Process(self, env, SELF_PD)
         self.processes: list[Process] = [self.root]
+        self.daemons: set[Ec] = set()  # ECs expected to wait forever (service reapers)
+        self.session_services: list[Any] = []
         from .services import start_registry
 
         self.registry = start_registry(self)
@@ -205,7 +207,11 @@ class Machine:
         reason = self.k.run(until, max_steps)
         res = RunResult(
             reason,
-            [e.name for e in self.k.blocked() if e.blocked_on is not self.k.reply_sm],
+            [
+                e.name
+                for e in self.k.blocked()
+                if e.blocked_on is not self.k.reply_sm and e not in self.daemons
+            ],
             list(self.k.deaths),
             [c.clock for c in self.k.cpus],
         )

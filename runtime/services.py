@@ -15,12 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .api import SRV_SERVICE, Context, LocalThread, Pt, Syscalls
+from .api import SRV_SERVICE, Context, Handler, LocalThread, Pt, Syscalls
 from .crd import CrdType, crd, crd_base, crd_type
 from .status import ErrorCode, RemoteError, UtcbError
+from .syscalls import FLAG0, Sys, word0
 from .utcb import UtcbFrame
 
 if TYPE_CHECKING:
+    from .kernel import Kernel
     from .machine import Machine
 
 __all__ = [
@@ -231,3 +233,32 @@ def notify_client_died(m: Machine) -> None:
     """Wake every session service's reaper, as NRE's parent does on CLIENT_DIED."""
     for svc in getattr(m, "session_services", []):
         svc.client_died()
+
+
+# -- server-side guard (what a generated skeleton does around its dispatch) ----------------
+def guard(handler: Handler, k: Kernel | None = None) -> Handler:
+    """Wrap a handler like NRE's handler template (§8.3): a request that does not decode
+    (UtcbError) is answered with E_ARGS_INVALID (or the frame's own code, e.g.
+    E_CAPACITY), any other exception with E_FAILURE. With `k`, what arrived in the
+    delegation window is revoked on error, as NRE servers do. The server keeps serving."""
+
+    def guarded(f: UtcbFrame) -> None:
+        try:
+            handler(f)
+        except UtcbError as e:
+            code = e.code
+            if code in (ErrorCode.E_UTCB_UNTYPED, ErrorCode.E_UTCB_TYPED):
+                code = ErrorCode.E_ARGS_INVALID
+            _drop_window(f, k)
+            put_error(f, code, str(e))
+        except Exception as e:  # the server's own bug: report it, do not die
+            _drop_window(f, k)
+            put_error(f, ErrorCode.E_FAILURE, f"{type(e).__name__}: {e}")
+
+    return guarded
+
+
+def _drop_window(f: UtcbFrame, k: Kernel | None) -> None:
+    win = f.utcb.dele
+    if k is not None and crd_type(win) != CrdType.NULL:
+        k.syscall(word0(Sys.REVOKE, 0, FLAG0), win | 0x1F << 2)
