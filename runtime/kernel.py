@@ -80,7 +80,9 @@ class Kernel:
         self.current: Ec | None = None
         self.cpu: Cpu | None = None
         self.hub: greenlet | None = None
-        self.stats: Counter[str] = Counter()
+        self.counters: Counter[str] = Counter()  # rare events; hot ones are plain ints
+        self.n_syscalls = 0
+        self.n_switches = 0
         self.faults: list[str] = []  # internal kernel bugs turned into a status
         self.deaths: list[tuple[str, str]] = []  # (ec, reason)
         self.ec_faults: list[tuple[Ec, BaseException]] = []  # Python exceptions in ECs
@@ -155,7 +157,7 @@ class Kernel:
             if cpu.clock >= cpu.switch_at:
                 self._preempt()
         num = w0 & 0xF
-        self.stats["syscalls"] += 1
+        self.n_syscalls += 1
         try:
             st = self.table[num](self, ec, w0, a2, a3, a4, a5)
         except Exception as e:  # a kernel bug must not become the caller's problem
@@ -172,7 +174,7 @@ class Kernel:
     def kernel_fault(self, what: str) -> None:
         log.error("kernel fault: %s", what)
         self.faults.append(what)
-        self.stats["kernel_faults"] += 1
+        self.counters["kernel_faults"] += 1
 
     def _trace(self, ec: Ec, what: str, value: int) -> None:
         cpu = self.cpu
@@ -184,7 +186,9 @@ class Kernel:
         callee = pt.ec
         if callee.xcpu != ec.cpu:
             return Status.BAD_CPU
-        cpu = self.cpus[ec.cpu]
+        cpu = self.cpu
+        if cpu is None:
+            return Status.BAD_HYP  # outside run() there is no SC to donate
         while True:
             if callee.dead:
                 return Status.COM_TIM
@@ -197,7 +201,7 @@ class Kernel:
                 self.die(ec, "Livelock")
                 self._dispatch_from_ec()
                 return Status.COM_ABT  # not reached: a dead EC is never resumed
-            self.stats["helps"] += 1
+            self.counters["helps"] += 1
             target = callee.chain_end()
             if target is ec:
                 continue  # helping ourselves: retry at once, which counts again
@@ -217,9 +221,27 @@ class Kernel:
         callee.pending = pt
         ec.partner = callee
         pt.calls += 1
-        self.transfer(ec, callee)
+        su = ec.utcb
+        if su.typed:
+            self.transfer(ec, callee)
+        else:  # inlined untyped-only transfer: the common case
+            du = callee.utcb
+            u = su.untyped
+            cap = du.pos_slot - du.saved_u
+            if u > cap:
+                u = cap
+            w = su.word
+            du.buf[5 * w : (5 + u) * w] = su.buf[5 * w : (5 + u) * w]
+            du.untyped = u
+            du.typed = 0
+            du.wst.pack_into(du.buf, w, u)
         ec.result = Status.COM_ABT
-        self._switch_to(callee)
+        self.current = callee
+        g = callee.glet
+        if g is None:
+            g = callee.glet = greenlet(self._ec_main, parent=self.hub)
+        self.n_switches += 1
+        g.switch(callee)
         return ec.result
 
     def reply(self, ec: Ec) -> None:
@@ -237,6 +259,19 @@ class Kernel:
             if not caller.dead:
                 self.transfer(ec, caller)
                 caller.result = Status.SUCCESS
+                # Fast path: the caller is what runs next on the donated SC.
+                cpu = self.cpu
+                sc = None if cpu is None else cpu.current
+                if sc is not None and not sc.dead:
+                    end = sc.ec
+                    while end.partner is not None:
+                        end = end.partner
+                    g = caller.glet
+                    if end is caller and g is not None:
+                        self.current = caller
+                        self.n_switches += 1
+                        g.switch()
+                        return
         self._dispatch_from_ec()
 
     def transfer(self, src: Ec, dst: Ec) -> None:
@@ -261,7 +296,7 @@ class Kernel:
                 t = tcap
             self._xfer_items(src, dst, t)
         du.typed = t
-        du.sync_items()
+        du.wst.pack_into(du.buf, du.word, u | t << 16)  # the items word
 
     def _xfer_items(self, src: Ec, dst: Ec, t: int) -> None:
         su, du = src.utcb, dst.utcb
@@ -279,7 +314,7 @@ class Kernel:
             else:
                 res = mdb.xlt_crd(ss, ds, c, xlt)
             du.set_item(k, res, aux & 0xFFF)
-            self.stats["items"] += 1
+            self.counters["items"] += 1
 
     root_pd: Pd | None = None
 
@@ -297,6 +332,8 @@ class Kernel:
         if sm.count > 0:
             sm.count = 0 if zero else sm.count - 1
             return Status.SUCCESS
+        if self.cpu is None:
+            return Status.BAD_HYP  # outside run() nothing could ever wake us
         ec.result = Status.SUCCESS
         self._block(ec, sm)
         return ec.result
@@ -350,7 +387,7 @@ class Kernel:
         sc = cpu.current
         cpu.current = None
         cpu.enqueue(sc)
-        self.stats["yields"] += 1
+        self.counters["yields"] += 1
         self._to_hub()
 
     def _preempt(self) -> None:
@@ -365,7 +402,7 @@ class Kernel:
             elif cpu.top_prio() > sc.prio:
                 cpu.current = None
                 cpu.enqueue(sc, head=True)  # keeps its remaining budget
-        self.stats["preemptions"] += 1
+        self.counters["preemptions"] += 1
         self._to_hub()
 
     def _to_hub(self) -> None:
@@ -407,7 +444,7 @@ class Kernel:
         g = ec.glet
         if g is None:
             g = ec.glet = greenlet(self._ec_main, parent=self.hub)
-        self.stats["switches"] += 1
+        self.n_switches += 1
         g.switch(ec)
 
     def _ec_main(self, ec: Ec) -> None:
@@ -429,6 +466,7 @@ class Kernel:
                 self._dispatch_from_ec()
 
     def _local_loop(self, ec: Ec) -> None:
+        frame = UtcbFrame(ec.utcb, push=False)  # the handler's UtcbFrameRef, reused
         while True:
             pt = ec.pending
             assert pt is not None
@@ -437,8 +475,10 @@ class Kernel:
                 self.die(ec, "no code at portal ip")
                 self._dispatch_from_ec()
                 return
+            frame.upos = frame.tpos = 0
+            frame.pid = pt.id
             try:
-                handler(UtcbFrame(ec.utcb, push=False, pid=pt.id))
+                handler(frame)
             except ReplyUnwind:
                 continue  # the handler replied itself; a new call is pending
             # NRE's landing spot: the reply is a system call, so also a preemption point.
@@ -450,7 +490,7 @@ class Kernel:
                 sc.consumed += SYSCALL_COST
                 if cpu.clock >= cpu.switch_at:
                     self._preempt()
-            self.stats["syscalls"] += 1
+            self.n_syscalls += 1
             self.reply(ec)
 
     # -- death and destruction -------------------------------------------------------------
@@ -529,7 +569,7 @@ class Kernel:
                 self.cpu = cpu
                 if cpu.current is None:
                     cpu.current = cpu.dequeue()
-                    self.stats["schedules"] += 1
+                    self.counters["schedules"] += 1
                 cpu.ctr_loop = 0
                 sc = cpu.current
                 if sc is None:
@@ -553,6 +593,11 @@ class Kernel:
             self.cpu = None
 
     # -- introspection ---------------------------------------------------------------------
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: syscalls, switches, helps, preemptions, schedules, items, ..."""
+        return {"syscalls": self.n_syscalls, "switches": self.n_switches, **self.counters}
+
     def blocked(self) -> list[Ec]:
         """Live ECs waiting on a semaphore or for a reply (for deadlock reports)."""
         return [

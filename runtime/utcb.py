@@ -35,6 +35,7 @@ class Utcb:
         "arch",
         "buf",
         "layer",
+        "mask",
         "msg_words",
         "page_words",
         "pos_slot",
@@ -55,6 +56,7 @@ class Utcb:
         self.pos_slot = self.msg_words // 2
         self.buf = bytearray(PAGE_SIZE)
         self.wst = struct.Struct("<Q" if arch.word == 8 else "<I")
+        self.mask = arch.word_mask
         self.untyped = 0
         self.typed = 0
         self.saved_u = 0
@@ -68,7 +70,7 @@ class Utcb:
         return int(self.wst.unpack_from(self.buf, index * self.word)[0])
 
     def set_word(self, index: int, value: int) -> None:
-        self.wst.pack_into(self.buf, index * self.word, value & self.arch.word_mask)
+        self.wst.pack_into(self.buf, index * self.word, value & self.mask)
 
     def mr(self, i: int) -> int:
         return self.word_at(_HDR + i)
@@ -97,7 +99,7 @@ class Utcb:
         return self.word_at(1)
 
     def sync_items(self) -> None:
-        self.set_word(1, self.untyped | self.typed << 16)
+        self.wst.pack_into(self.buf, self.word, self.untyped | self.typed << 16)
 
     def item(self, k: int) -> tuple[int, int]:
         """Typed item k as (crd, aux)."""
@@ -300,7 +302,7 @@ class UtcbFrame:
         u = self.utcb
         if u.untyped >= u.pos_slot - u.saved_u:
             raise CapacityError("untyped words exhausted")
-        u.wst.pack_into(u.buf, (_HDR + u.untyped) * u.word, value & u.arch.word_mask)
+        u.wst.pack_into(u.buf, (_HDR + u.untyped) * u.word, value & u.mask)
         u.untyped += 1
 
     def put_words(self, data: bytes | bytearray | memoryview | Sequence[int]) -> None:
@@ -321,7 +323,7 @@ class UtcbFrame:
             if u.untyped + n > u.pos_slot - u.saved_u:
                 raise CapacityError(f"{n} words do not fit, {u.free_untyped} free")
             fmt = ("<%dQ" if w == 8 else "<%dI") % n
-            mask = u.arch.word_mask
+            mask = u.mask
             struct.pack_into(fmt, u.buf, (_HDR + u.untyped) * w, *[v & mask for v in data])
         u.untyped += n
 
