@@ -21,6 +21,7 @@ $(DEPS): requirements.lock
 
 $(STAMP): $(DEPS) pyproject.toml $(SOURCES)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation --force-reinstall .
+	$(BIN)/python -I -m idlc.record
 	touch $(STAMP)
 
 venv: $(STAMP)

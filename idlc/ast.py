@@ -5,10 +5,10 @@ Nothing here is resolved; names are still text. ``idlc.sema`` turns this into th
 
 from __future__ import annotations
 
-from typing import Union
-
 from idlc.record import record
 from idlc.source import Span
+
+TYPE_CHECKING = False
 
 # --- names and expressions ----------------------------------------------------------
 
@@ -50,8 +50,6 @@ class Binary:
     right: Expr
     span: Span
 
-
-Expr = Union[Literal, NameExpr, Unary, Binary]
 
 # --- annotations --------------------------------------------------------------------
 
@@ -114,19 +112,6 @@ class MapType:
 
 # A type named by a scoped name is the Name itself. A struct/union/enum/bitset/bitmask
 # declared inline (in a typedef or member) is the declaration node.
-TypeSpec = Union[
-    BaseType,
-    StringType,
-    SequenceType,
-    FixedType,
-    MapType,
-    Name,
-    "Struct",
-    "Union_",
-    "Enum",
-    "Bitset",
-    "Bitmask",
-]
 
 # --- declarations -------------------------------------------------------------------
 
@@ -443,33 +428,51 @@ class AnnotationDecl:
     doc: str | None = None
 
 
-Definition = Union[
-    Module,
-    Const,
-    Struct,
-    Forward,
-    Union_,
-    Enum,
-    Bitmask,
-    Bitset,
-    Native,
-    Typedef,
-    Exception_,
-    Interface,
-    Operation,
-    Attribute,
-    ValueType,
-    Component,
-    TemplateModule,
-    TemplateInstance,
-    RepositoryIdDecl,
-    AnnotationDecl,
-]
-
-
 @record
 class Specification:
     """One translation unit after preprocessing."""
 
     definitions: tuple[Definition, ...]
     comments: tuple[tuple[Span, str], ...] = ()
+
+
+# Type aliases, for the type checker only (typing is not imported at run time: start-up).
+if TYPE_CHECKING:
+    from typing import Union
+
+    Expr = Union[Literal, NameExpr, Unary, Binary]
+    TypeSpec = Union[
+        BaseType,
+        StringType,
+        SequenceType,
+        FixedType,
+        MapType,
+        Name,
+        Struct,
+        Union_,
+        Enum,
+        Bitset,
+        Bitmask,
+    ]
+    Definition = Union[
+        Module,
+        Const,
+        Struct,
+        Forward,
+        Union_,
+        Enum,
+        Bitmask,
+        Bitset,
+        Native,
+        Typedef,
+        Exception_,
+        Interface,
+        Operation,
+        Attribute,
+        ValueType,
+        Component,
+        TemplateModule,
+        TemplateInstance,
+        RepositoryIdDecl,
+        AnnotationDecl,
+    ]

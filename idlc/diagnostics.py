@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
 
 from idlc.errcodes import DiagDef, Severity
 from idlc.record import field, record
 from idlc.source import SourceManager, Span
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 class TooManyErrors(Exception):

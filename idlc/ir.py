@@ -7,10 +7,10 @@ JSON (``idlc --emit ir``, schema in docs/ir.md, version IR_VERSION).
 
 from __future__ import annotations
 
-from typing import Union
-
 from idlc.record import field, record
 from idlc.source import Span
+
+TYPE_CHECKING = False
 
 IR_VERSION = 1
 
@@ -111,8 +111,6 @@ class Opaque:
     construct: str
 
 
-Type = Union[Primitive, String, Sequence, Array, Map, Fixed, Ref, Capability, Opaque]
-
 # --- values -------------------------------------------------------------------------
 
 # Constant values: int (integers, octet), bool, float (float/double; long double too),
@@ -125,8 +123,6 @@ class EnumValue:
     name: str
     value: int
 
-
-ConstValue = Union[int, bool, float, str, EnumValue]
 
 # --- declarations -------------------------------------------------------------------
 
@@ -385,3 +381,11 @@ class Specification:
             index = {d.name: d for d in self.declarations}
             self.__dict__["_by_name"] = index
         return index
+
+
+# Type aliases, for the type checker only (typing is not imported at run time: start-up).
+if TYPE_CHECKING:
+    from typing import Union
+
+    Type = Union[Primitive, String, Sequence, Array, Map, Fixed, Ref, Capability, Opaque]
+    ConstValue = Union[int, bool, float, str, EnumValue]

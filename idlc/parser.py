@@ -9,7 +9,6 @@ original files through the preprocessor's line map only when a node needs a span
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
 
 from idlc import ast
 from idlc import errcodes as E
@@ -20,6 +19,10 @@ from idlc.lexer import RawToken, number_kind, tokenize
 from idlc.literals import LiteralError, parse_char, parse_string
 from idlc.record import replace
 from idlc.source import Span
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class LineMapLike:
@@ -123,7 +126,8 @@ class Parser:
             result = self._run()
         except SyntaxFailure:
             return None
-        return cast(ast.Specification, result)
+        assert isinstance(result, ast.Specification)
+        return result
 
     def _tokens(self) -> Any:
         depth = 0
@@ -303,8 +307,9 @@ def _doc_comments(comments: list[tuple[int, int, str]]) -> dict[int, str]:
     return {k: v for k, v in docs.items() if v}
 
 
-Children = list[Any]
-Pos = tuple[int, int]
+if TYPE_CHECKING:
+    Children = list[Any]
+    Pos = tuple[int, int]
 
 
 class Builder:
@@ -967,7 +972,8 @@ class Builder:
 
 
 def _expr_span(e: Any) -> Span:
-    return cast(Span, e.span)
+    span: Span = e.span
+    return span
 
 
 def parse(text: str, linemap: LineMapLike, diags: Diagnostics) -> ast.Specification | None:

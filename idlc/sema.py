@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
-from typing import Any
 
 from idlc import ast, ir
 from idlc import errcodes as E
@@ -19,6 +18,10 @@ from idlc.consteval import ENUM, EvalError, Evaluator, Value
 from idlc.diagnostics import Diagnostics, Note
 from idlc.record import field, record
 from idlc.source import Span
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _BASE_KINDS = {
     "short": "int16",
