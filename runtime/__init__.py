@@ -1,1 +1,49 @@
-"""runtime: an emulation of the NOVA microhypervisor's IPC that generated stubs run on."""
+"""runtime: an emulation of the NOVA microhypervisor's IPC that generated stubs run on.
+
+The names below load lazily, so `import runtime.status` (what generated stubs need) does
+not start the kernel's imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "Context",
+    "Crd",
+    "CrdType",
+    "ErrorCode",
+    "Machine",
+    "Process",
+    "Pt",
+    "RemoteError",
+    "Sm",
+    "Status",
+    "SyscallError",
+    "UtcbError",
+    "UtcbFrame",
+]
+
+_WHERE = {
+    "Context": "api",
+    "Pt": "api",
+    "Sm": "api",
+    "Crd": "crd",
+    "CrdType": "crd",
+    "ErrorCode": "status",
+    "RemoteError": "status",
+    "Status": "status",
+    "SyscallError": "status",
+    "UtcbError": "status",
+    "Machine": "machine",
+    "Process": "machine",
+    "UtcbFrame": "utcb",
+}
+
+
+def __getattr__(name: str) -> Any:
+    mod = _WHERE.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'runtime' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"runtime.{mod}"), name)
