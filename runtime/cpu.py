@@ -11,7 +11,16 @@ __all__ = ["Cpu"]
 
 
 class Cpu:
-    __slots__ = ("clock", "ctr_loop", "current", "id", "queues", "ready_count", "switch_at")
+    __slots__ = (
+        "clock",
+        "ctr_loop",
+        "current",
+        "id",
+        "queues",
+        "ready_count",
+        "since",
+        "switch_at",
+    )
 
     def __init__(self, cpu_id: int) -> None:
         self.id = cpu_id
@@ -20,6 +29,7 @@ class Cpu:
         self.queues: list[deque[Sc]] = [deque() for _ in range(MAX_PRIO + 1)]
         self.ready_count = 0
         self.switch_at = 0  # next clock value at which a preemption point leaves the EC
+        self.since = 0  # clock when the current SC was last charged
         self.ctr_loop = 0
 
     def enqueue(self, sc: Sc, head: bool = False) -> None:

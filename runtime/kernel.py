@@ -129,7 +129,9 @@ class Kernel:
         return sc
 
     def new_pt(self, ec: Ec, mtd: int, ip: int, pid: int) -> Pt:
-        return Pt(self.graveyard, ec, mtd, ip, pid)
+        pt = Pt(self.graveyard, ec, mtd, ip, pid)
+        pt.entry = self.code.get(ip)  # resolved once: the handler run for each call
+        return pt
 
     def new_sm(self, count: int, name: str = "") -> Sm:
         sm = Sm(self.graveyard, count, name)
@@ -148,13 +150,11 @@ class Kernel:
         if ec is None:
             return Status.BAD_HYP, 0, 0
         cpu = self.cpu
-        if cpu is not None and cpu.current is not None:
-            # Preemption point (inlined tick: this is the IPC fast path).
+        if cpu is not None:
+            # Preemption point (inlined tick: this is the IPC fast path). The SC is
+            # charged lazily, when it leaves the CPU (`_charge`).
             cpu.clock += SYSCALL_COST
-            sc = cpu.current
-            sc.left -= SYSCALL_COST
-            sc.consumed += SYSCALL_COST
-            if cpu.clock >= cpu.switch_at:
+            if cpu.clock >= cpu.switch_at and cpu.current is not None:
                 self._preempt()
         num = w0 & 0xF
         self.n_syscalls += 1
@@ -186,36 +186,10 @@ class Kernel:
         callee = pt.ec
         if callee.xcpu != ec.cpu:
             return Status.BAD_CPU
-        cpu = self.cpu
-        if cpu is None:
-            return Status.BAD_HYP  # outside run() there is no SC to donate
-        while True:
-            if callee.dead:
-                return Status.COM_TIM
-            if not callee.busy:
-                break
-            if nonblocking:
-                return Status.COM_TIM
-            cpu.ctr_loop += 1
-            if cpu.ctr_loop >= HELP_LIMIT:
-                self.die(ec, "Livelock")
-                self._dispatch_from_ec()
-                return Status.COM_ABT  # not reached: a dead EC is never resumed
-            self.counters["helps"] += 1
-            target = callee.chain_end()
-            if target is ec:
-                continue  # helping ourselves: retry at once, which counts again
-            if target.dead:
-                return Status.COM_TIM
-            if target.blocked_on is not None:
-                sc = cpu.current
-                if sc is not None:
-                    target.blocked_scs.append(sc)
-                    cpu.current = None
-                self._to_hub()
-            else:
-                self._switch_to(target)
-            # Resumed as the end of our SC's chain: retry the call (NOVA: cont = sys_call).
+        if callee.busy or callee.dead or self.cpu is None:
+            st = self._call_busy(ec, callee, nonblocking)
+            if st != Status.SUCCESS:
+                return st
         callee.busy = True
         callee.rcap = ec
         callee.pending = pt
@@ -244,6 +218,40 @@ class Kernel:
         g.switch(callee)
         return ec.result
 
+    def _call_busy(self, ec: Ec, callee: Ec, nonblocking: bool) -> int:
+        """Wait until `callee` is idle by helping it (§4); SUCCESS means deliver now."""
+        cpu = self.cpu
+        if cpu is None:
+            return Status.BAD_HYP  # outside run() there is no SC to donate
+        while True:
+            if callee.dead:
+                return Status.COM_TIM
+            if not callee.busy:
+                return Status.SUCCESS
+            if nonblocking:
+                return Status.COM_TIM
+            cpu.ctr_loop += 1
+            if cpu.ctr_loop >= HELP_LIMIT:
+                self.die(ec, "Livelock")
+                self._dispatch_from_ec()
+                return Status.COM_ABT  # not reached: a dead EC is never resumed
+            self.counters["helps"] += 1
+            target = callee.chain_end()
+            if target is ec:
+                continue  # helping ourselves: retry at once, which counts again
+            if target.dead:
+                return Status.COM_TIM
+            if target.blocked_on is not None:
+                self._charge(cpu)
+                sc = cpu.current
+                if sc is not None:
+                    target.blocked_scs.append(sc)
+                    cpu.current = None
+                self._to_hub()
+            else:
+                self._switch_to(target)
+            # Resumed as the end of our SC's chain: retry the call (NOVA: cont = sys_call).
+
     def reply(self, ec: Ec) -> None:
         """Answer the caller with the UTCB contents and wait for the next call."""
         if ec.glb:
@@ -257,7 +265,20 @@ class Kernel:
         if caller is not None:
             caller.partner = None
             if not caller.dead:
-                self.transfer(ec, caller)
+                su = ec.utcb
+                if su.typed:
+                    self.transfer(ec, caller)
+                else:  # inlined untyped-only transfer
+                    du = caller.utcb
+                    u = su.untyped
+                    cap = du.pos_slot - du.saved_u
+                    if u > cap:
+                        u = cap
+                    w = su.word
+                    du.buf[5 * w : (5 + u) * w] = su.buf[5 * w : (5 + u) * w]
+                    du.untyped = u
+                    du.typed = 0
+                    du.wst.pack_into(du.buf, w, u)
                 caller.result = Status.SUCCESS
                 # Fast path: the caller is what runs next on the donated SC.
                 cpu = self.cpu
@@ -373,17 +394,29 @@ class Kernel:
         if cpu is None or cpu.current is None:
             return
         cpu.clock += cost
-        sc = cpu.current
-        sc.left -= cost
-        sc.consumed += cost
         if cpu.clock >= cpu.switch_at:
             self._preempt()
+
+    def _charge(self, cpu: Cpu) -> None:
+        """Bill the CPU's current SC for the time since it was last billed."""
+        sc = cpu.current
+        used = cpu.clock - cpu.since
+        cpu.since = cpu.clock
+        if sc is not None and used:
+            sc.left -= used
+            sc.consumed += used
+
+    def consumed(self, sc: Sc) -> int:
+        """Virtual us used by `sc`, including its running turn."""
+        cpu = self.cpus[sc.cpu]
+        return sc.consumed + (cpu.clock - cpu.since if cpu.current is sc else 0)
 
     def yield_(self) -> None:
         """Give up the rest of this turn: the SC goes to the tail of its queue."""
         cpu = self.cpu
         if cpu is None or cpu.current is None:
             return
+        self._charge(cpu)
         sc = cpu.current
         cpu.current = None
         cpu.enqueue(sc)
@@ -393,6 +426,7 @@ class Kernel:
     def _preempt(self) -> None:
         cpu = self.cpu
         assert cpu is not None
+        self._charge(cpu)
         sc = cpu.current
         if sc is not None:
             if sc.left <= 0:
@@ -415,6 +449,7 @@ class Kernel:
         sc = cpu.current
         if sc is None:
             return None
+        self._charge(cpu)
         if sc.dead:
             cpu.current = None
             return None
@@ -470,7 +505,7 @@ class Kernel:
         while True:
             pt = ec.pending
             assert pt is not None
-            handler = self.code.get(pt.ip)
+            handler = pt.entry
             if handler is None:
                 self.die(ec, "no code at portal ip")
                 self._dispatch_from_ec()
@@ -483,12 +518,9 @@ class Kernel:
                 continue  # the handler replied itself; a new call is pending
             # NRE's landing spot: the reply is a system call, so also a preemption point.
             cpu = self.cpu
-            if cpu is not None and cpu.current is not None:
+            if cpu is not None:
                 cpu.clock += SYSCALL_COST
-                sc = cpu.current
-                sc.left -= SYSCALL_COST
-                sc.consumed += SYSCALL_COST
-                if cpu.clock >= cpu.switch_at:
+                if cpu.clock >= cpu.switch_at and cpu.current is not None:
                     self._preempt()
             self.n_syscalls += 1
             self.reply(ec)
@@ -567,6 +599,12 @@ class Kernel:
                     return "steps"
                 steps += 1
                 self.cpu = cpu
+                self._charge(cpu)
+                cur = cpu.current
+                if cur is not None and cur.left <= 0:
+                    cur.left = cur.quantum  # expired: round robin
+                    cpu.current = None
+                    cpu.enqueue(cur)
                 if cpu.current is None:
                     cpu.current = cpu.dequeue()
                     self.counters["schedules"] += 1
@@ -574,8 +612,6 @@ class Kernel:
                 sc = cpu.current
                 if sc is None:
                     continue
-                if sc.left <= 0:
-                    sc.left = sc.quantum
                 limit = sc.left
                 if self.ncpus > 1:
                     limit = min(limit, self.rng.randint(1, self.slice_max))

@@ -3,7 +3,7 @@ the creator made the portal, whatever selector the caller uses."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .kobject import Kobject
 
@@ -14,7 +14,7 @@ __all__ = ["Pt"]
 
 
 class Pt(Kobject):
-    __slots__ = ("calls", "ec", "id", "ip", "mtd")
+    __slots__ = ("calls", "ec", "entry", "id", "ip", "mtd")
 
     TYPE = "pt"
 
@@ -27,3 +27,4 @@ class Pt(Kobject):
         self.ip = ip  # an address in the kernel's code table (Kernel.register_code)
         self.id = pid
         self.calls = 0
+        self.entry: Any = None  # the Python callable at `ip`, resolved by the kernel

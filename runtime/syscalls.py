@@ -199,7 +199,8 @@ def sys_sc_ctrl(k: Kernel, ec: Ec, w0: int, a2: int, a3: int, a4: int, a5: int) 
     sc = _cap(ec.pd, w0 >> 8, Sc, ScRights.CTRL)
     if sc is None:
         return Status.BAD_CAP
-    ec.out2, ec.out3 = sc.consumed >> 32, sc.consumed & 0xFFFFFFFF
+    t = k.consumed(sc)
+    ec.out2, ec.out3 = t >> 32, t & 0xFFFFFFFF
     return Status.SUCCESS
 
 
