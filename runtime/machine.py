@@ -11,6 +11,7 @@ made them. The PD's self capability is derived from root's at boot (NRE's SRV_IN
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -223,7 +224,25 @@ class Machine:
 
     @property
     def trace(self) -> list[tuple[int, int, str, str, int]]:
+        """(clock, cpu, ec, event, value) tuples; needs `Machine(trace=True)`."""
         return self.k.trace
+
+    def save_trace(self, path: str) -> None:
+        """Write the trace in the Chrome/Perfetto JSON format (instant events per CPU)."""
+        events = [
+            {
+                "name": what,
+                "ph": "i",
+                "s": "t",
+                "ts": clock,
+                "pid": 0,
+                "tid": cpu,
+                "args": {"ec": ec, "value": value},
+            }
+            for clock, cpu, ec, what, value in self.k.trace
+        ]
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump({"traceEvents": events, "displayTimeUnit": "ns"}, fh)
 
     def stats(self) -> dict[str, Any]:
         pts = {}

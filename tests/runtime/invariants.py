@@ -79,6 +79,22 @@ def check(m: Machine, creators: dict[int, tuple[object, int]] | None = None) -> 
             assert queued[id(ec)] == 0
         if ec.partner is not None:
             assert ec.partner.rcap is ec
+    # Every SC is in exactly one place: running, queued, or blocked on one EC.
+    where: Counter[int] = Counter()
+    for cpu in k.cpus:
+        if cpu.current is not None:
+            where[id(cpu.current)] += 1
+        for q in cpu.queues:
+            for sc in q:
+                where[id(sc)] += 1
+    for ec in k.ecs:
+        for sc in ec.blocked_scs:
+            where[id(sc)] += 1
+    for sc in k.scs:
+        if sc.dead or sc.ec.dead:
+            assert where[id(sc)] <= 1
+        else:
+            assert where[id(sc)] == 1, f"{sc!r} is in {where[id(sc)]} places"
     for cpu in k.cpus:
         n = sum(len(q) for q in cpu.queues)
         assert n == cpu.ready_count

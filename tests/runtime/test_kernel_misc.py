@@ -1,0 +1,204 @@
+"""Corner cases: global callees, FROM_HV, raw reply, PD destruction, cross-CPU wakeups,
+and that the invariant checker itself catches corruption."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from runtime import mdb
+from runtime.api import Context, Pt, Syscalls
+from runtime.crd import ALL, FROM_HV, CrdType, crd
+from runtime.machine import Machine
+from runtime.pt import Pt as PtObj
+from runtime.sm import Sm
+from runtime.status import Status, SyscallError
+from runtime.syscalls import Sys, word0
+from runtime.utcb import UtcbFrame
+
+from . import invariants
+
+
+def test_portal_to_a_global_ec_is_bad_cpu() -> None:
+    m = Machine()
+    p = m.spawn("p")
+    t = p.thread(lambda ctx: None)
+    # create_pt refuses global ECs, so build such a portal behind the kernel's back.
+    bogus = PtObj(m.k.graveyard, t.ec, 0, 0, 0x700)
+    mdb.insert_root(p.pd.obj, 0x700, bogus, ALL)
+    seen: list[int] = []
+
+    @p
+    def main(ctx: Context) -> None:
+        seen.append(ctx.k.syscall(word0(Sys.CALL, 0x700))[0])
+
+    m.run()
+    assert seen == [Status.BAD_CPU]
+
+
+def test_root_fetches_gsi_semaphore_from_the_kernel() -> None:
+    """FROM_HV: only root's delegations may name the kernel PD's capabilities (§3, §6)."""
+    m = Machine()
+    root = m.root
+
+    def hv(f: UtcbFrame) -> None:
+        gsi = f.get_word()
+        f.finish_input()
+        f.delegate(crd(CrdType.OBJ, 64 + gsi), flags=FROM_HV)
+
+    pt = root.portal(hv)
+    evil = m.spawn("evil")
+    got: dict[str, int] = {}
+
+    def fetch(name: str, portal: int) -> object:
+        def body(ctx: Context) -> None:
+            win = ctx.env.alloc()
+            with ctx.frame() as f:
+                f.delegation_window(crd(CrdType.OBJ, win))
+                f.put_word(9)
+                Pt(ctx.k, portal).call(f)
+                got[name] = f.get_item()[0]
+            got[name + "_sel"] = win
+
+        return body
+
+    root.thread(fetch("root", pt.sel))  # type: ignore[arg-type]
+
+    def evil_hv(f: UtcbFrame) -> None:  # a non-root PD trying the same trick
+        f.get_word()
+        f.finish_input()
+        f.delegate(crd(CrdType.OBJ, 64 + 9), flags=FROM_HV)
+
+    ept = evil.portal(evil_hv)
+    evil.thread(fetch("evil", ept.sel))  # type: ignore[arg-type]
+    m.run()
+    node = root.pd.obj.nodes[got["root_sel"]]
+    assert isinstance(node.obj, Sm) and node.obj.gsi == 9
+    assert got["evil_sel"] not in evil.pd.obj.nodes  # its own selector 64+9 is empty
+
+
+def test_handler_that_replies_itself_starts_afresh_next_time() -> None:
+    m = Machine()
+    srv = m.spawn("srv")
+    runs: list[str] = []
+
+    def handler(f: UtcbFrame) -> None:
+        runs.append("in")
+        f.clear()
+        f.put_word(len(runs))
+        m.k.syscall(word0(Sys.REPLY))
+        runs.append("after reply")  # never reached
+
+    pt = srv.portal(handler)
+    got: list[int] = []
+
+    @srv
+    def main(ctx: Context) -> None:
+        for _ in range(2):
+            with ctx.frame() as f:
+                Pt(ctx.k, pt.sel).call(f)
+                got.append(f.get_word())
+
+    m.run()
+    assert got == [1, 2] and runs == ["in", "in"]
+
+
+def test_killing_a_pd_removes_its_blocked_ecs_from_queues() -> None:
+    m = Machine()
+    owner = m.spawn("owner")
+    victim = m.spawn("victim")
+    sem: list[int] = []
+
+    @owner
+    def setup(ctx: Context) -> None:
+        sm = ctx.sm(0)
+        sem.append(sm.sel)
+        owner.grant(sm.sel, victim, 0x300)
+        ctx.yield_()
+
+    def waiter(ctx: Context) -> None:
+        ctx.sys.sm_down(0x300)
+
+    victim.thread(waiter)
+    victim.thread(waiter)
+    r = m.run()
+    sm = owner.pd.obj.nodes[sem[0]].obj
+    assert isinstance(sm, Sm) and len(sm.queue) == 2 and len(r.blocked) == 2
+    victim.kill()
+    invariants.check(m)
+    assert len(sm.queue) == 0 and victim.pd.dead
+    assert 0x300 not in victim.pd.obj.nodes
+    assert m.run().blocked == []
+
+
+def test_wakeup_from_another_cpu_preempts_lower_priority() -> None:
+    m = Machine(cpus=2, seed=3)
+    p = m.spawn("p")
+    log: list[str] = []
+    gate: list[int] = []
+
+    def setup(ctx: Context) -> None:
+        gate.append(ctx.sm(0).sel)
+        ctx.thread(high, cpu=0, prio=50)
+        ctx.thread(low, cpu=0, prio=5)
+        ctx.thread(waker, cpu=1, prio=5)
+
+    def high(ctx: Context) -> None:
+        ctx.sys.sm_down(gate[0])
+        log.append("high")
+
+    def low(ctx: Context) -> None:
+        for i in range(200):
+            ctx.work(1)
+            if log and log[-1] == "high":
+                log.append(f"low {i}")
+                return
+        log.append("low never preempted")
+
+    def waker(ctx: Context) -> None:
+        ctx.work(20)
+        ctx.sys.sm_up(gate[0])
+
+    p.thread(setup, cpu=0, prio=60)
+    m.run()
+    assert log[0] == "high" and log[1].startswith("low ")
+
+
+def test_invariant_checker_catches_corruption() -> None:
+    m = Machine()
+    p = m.spawn("p")
+    with p.acting():
+        Syscalls(m.k).create_sm(0x100, 1)
+    mdb.delegate(p.pd.obj, 0x100, p.pd.obj, 0x101, 0, 1)
+    invariants.check(m)
+    p.pd.obj.nodes[0x101].rights = ALL  # a child with more rights than its parent
+    p.pd.obj.nodes[0x100].rights = 1
+    with pytest.raises(AssertionError):
+        invariants.check(m)
+    p.pd.obj.nodes[0x100].rights = ALL
+    sm = p.pd.obj.nodes[0x100].obj
+    assert isinstance(sm, Sm)
+    sm.queue.append(m.k.ecs[0])  # an EC queued without being blocked
+    with pytest.raises(AssertionError):
+        invariants.check(m)
+
+
+def test_syscalls_layer_raises_on_status() -> None:
+    m = Machine()
+    p = m.spawn("p")
+    with p.acting(), pytest.raises(SyscallError) as e:
+        Syscalls(m.k).sm_up(0x999)
+    assert e.value.status == Status.BAD_CAP
+
+
+def test_trace_exports_chrome_json(tmp_path: Path) -> None:
+    m = Machine(trace=True)
+    m.spawn("p", lambda ctx: ctx.sm(1).down())
+    m.run()
+    out = tmp_path / "trace.json"
+    m.save_trace(str(out))
+    data = json.loads(out.read_text())
+    names = {e["name"] for e in data["traceEvents"]}
+    assert {"run", "sys6", "sys11", "die"} <= names
