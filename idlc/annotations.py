@@ -9,7 +9,7 @@ from __future__ import annotations
 from idlc import ast, ir
 from idlc import errcodes as E
 from idlc.consteval import BOOL, INT, STRING, EvalError, Evaluator, Value
-from idlc.diagnostics import Diagnostics
+from idlc.diagnostics import Diagnostics, Note
 from idlc.record import record
 
 
@@ -75,6 +75,9 @@ KNOWN: dict[str, Spec] = {
     "empty": _s(),
 }
 
+# Annotations that may be given more than once on one element.
+REPEATABLE = frozenset({"verbatim", "unit", "topic"})
+
 # Names that some compilers know and that real files use; accepted without checks.
 VENDOR = frozenset(
     [
@@ -104,8 +107,19 @@ class AnnotationChecker:
         self, annotations: tuple[ast.Annotation, ...], where: str, type_: ir.Type | None = None
     ) -> tuple[ir.Annotation, ...]:
         out: list[ir.Annotation] = []
+        seen: dict[str, ast.Annotation] = {}
         for a in annotations:
             name = a.name.parts[-1]
+            full_name = "::".join(a.name.parts)
+            if full_name in seen and full_name not in REPEATABLE:
+                self.diags.report(
+                    E.ANNOTATION_DUPLICATE,
+                    a.span,
+                    name=full_name,
+                    notes=[Note(seen[full_name].span, "first given here")],
+                )
+                continue
+            seen[full_name] = a
             spec = KNOWN.get(name)
             if spec is None or len(a.name.parts) > 1:
                 full = "::".join(a.name.parts)

@@ -78,6 +78,8 @@ class Evaluator:
         self.resolve = resolve
         # The integer type being evaluated into: `~` complements within its width.
         self._unsigned_bits: int | None = None
+        # The diagnostic for a value of the wrong kind (a union label has its own).
+        self._mismatch = E.CONST_TYPE_MISMATCH
 
     def error(self, defn: E.DiagDef, span: Span, **args: object) -> EvalError:
         self.diags.report(defn, span, notes=None, **args)
@@ -85,7 +87,12 @@ class Evaluator:
 
     # --- entry points ----------------------------------------------------------------
     def evaluate(
-        self, expr: ast.Expr, target: ir.Type, target_name: str, enum: str | None = None
+        self,
+        expr: ast.Expr,
+        target: ir.Type,
+        target_name: str,
+        enum: str | None = None,
+        mismatch: E.DiagDef = E.CONST_TYPE_MISMATCH,
     ) -> object:
         """Evaluate expr as a constant of type target; raises EvalError after reporting."""
         cat = category_of(target, lambda _: enum)
@@ -95,7 +102,11 @@ class Evaluator:
             v = self.eval(expr, cat)
         finally:
             self._unsigned_bits = None
-        return self.convert(v, target, target_name, expr, enum)
+        self._mismatch = mismatch
+        try:
+            return self.convert(v, target, target_name, expr, enum)
+        finally:
+            self._mismatch = E.CONST_TYPE_MISMATCH
 
     def positive_int(self, expr: ast.Expr, what: str) -> int:
         v = self.eval(expr, INT)
@@ -164,13 +175,13 @@ class Evaluator:
             return v.value
         if isinstance(target, ir.Ref) and target.kind == "enum":
             if v.category != ENUM or v.enum != target.name:
-                raise self.error(E.CONST_TYPE_MISMATCH, span, what=_describe(v), type=target_name)
+                raise self.error(self._mismatch, span, what=_describe(v), type=target_name)
             return v.value
         raise self.error(E.CONST_BAD_TYPE, span, type=target_name)
 
     def _need(self, v: Value, cat: str, target_name: str, span: Span) -> None:
         if v.category != cat:
-            raise self.error(E.CONST_TYPE_MISMATCH, span, what=_describe(v), type=target_name)
+            raise self.error(self._mismatch, span, what=_describe(v), type=target_name)
 
     # --- evaluation ------------------------------------------------------------------
     def eval(self, expr: ast.Expr, hint: str | None = None) -> Value:
@@ -289,7 +300,7 @@ class Evaluator:
                     E.CONST_BAD_OPERAND, e.span, op=op, what="fixed-point values"
                 ) from None
             return Value(FIXED, str(rd))
-        raise self.error(E.CONST_BAD_OPERAND, e.span, op=op, what=_describe(a) + " values")
+        raise self.error(E.CONST_BAD_OPERAND, e.span, op=op, what=f"{a.category} values")
 
     def _int(self, value: int, span: Span) -> Value:
         if not _I64[0] <= value <= _I64[1]:
@@ -310,7 +321,8 @@ def _span(e: ast.Expr) -> Span:
 def _describe(v: Value) -> str:
     if v.category == ENUM and isinstance(v.value, ir.EnumValue):
         return f"enumerator '{v.value.name}' of {v.enum}"
-    return f"a {v.category} value"
+    article = "an" if v.category[0] in "aeiou" else "a"
+    return f"{article} {v.category} value"
 
 
 def _show(v: Value) -> str:

@@ -153,8 +153,16 @@ def _include_chain(span: Span) -> list[str]:
     while site is not None and len(chain) < 200:
         chain.append(site)
         site = site.included_from
+    if len(chain) > 12:
+        # A runaway include (a file that includes itself) would print hundreds of lines.
+        hidden = len(chain) - 10
+        chain = chain[:5] + chain[-5:]
+    else:
+        hidden = 0
     lines = []
     for i, s in enumerate(chain):
+        if hidden and i == 5:
+            lines.append(f"                 ... ({hidden} more)")
         lead = "In file included from" if i == 0 else "                 from"
         end = ":" if i == len(chain) - 1 else ","
         lines.append(f"{lead} {s.file}:{s.line}{end}")

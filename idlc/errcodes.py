@@ -132,7 +132,10 @@ TYPE_RECURSIVE = _e(
     "'{name}' contains itself; recursion is only allowed through a sequence",
 )
 CONST_BAD_TYPE = _e("E0307", "bad-const-type", "a constant cannot have type {type}")
-TYPE_NOT_ALLOWED = _e("E0308", "type-not-allowed", "{what} cannot be used as {where}")
+# E0308 type-not-allowed: retired before release; backends report unsupported types (E0901).
+TYPE_NOT_ALLOWED = _add(
+    DiagDef("E0308", "type-not-allowed", Severity.ERROR, "(retired)", retired=True)
+)
 CONST_NOT_CONSTANT = _e("E0309", "not-constant", "'{name}' is not a constant")
 
 # --- E04xx: data declarations ---------------------------------------------------------
@@ -140,18 +143,21 @@ ENUM_DUPLICATE_VALUE = _e(
     "E0401", "enum-duplicate-value", "enumerator '{name}' has value {value}, as '{other}' does"
 )
 UNION_BAD_DISCRIMINATOR = _e(
-    "E0402", "bad-discriminator", "{type} cannot be a union discriminator type"
+    "E0402", "bad-discriminator", "'{type}' cannot be a union discriminator type"
 )
 UNION_DUPLICATE_LABEL = _e("E0403", "duplicate-label", "case label {value} is used twice")
-UNION_BAD_LABEL = _e("E0404", "bad-label", "case label {value} is not a value of {type}")
+UNION_BAD_LABEL = _e("E0404", "bad-label", "case label ({what}) is not a value of {type}")
 UNION_DUPLICATE_DEFAULT = _e("E0405", "duplicate-default", "union has more than one default label")
-UNION_RESERVED_0406 = DiagDef(
-    "E0406", "default-unreachable", Severity.ERROR, "(now warning W0008)", retired=True
+# E0406: retired before release; now the warning W0008.
+UNION_RESERVED_0406 = _add(
+    DiagDef("E0406", "default-unreachable", Severity.ERROR, "(retired)", retired=True)
 )
-TABLE["E0406"] = UNION_RESERVED_0406
 STRUCT_BAD_BASE = _e("E0407", "bad-struct-base", "'{name}' is not a struct and cannot be a base")
 BIT_FIELD_RANGE = _e("E0408", "bit-range", "{what} {value} is out of range {lo}..{hi}")
-EMPTY_DECLARATION = _e("E0409", "empty-declaration", "{what} '{name}' has no {members}")
+# E0409 empty-declaration: retired before release; IDL 4 allows empty structs.
+EMPTY_DECLARATION = _add(
+    DiagDef("E0409", "empty-declaration", Severity.ERROR, "(retired)", retired=True)
+)
 
 # --- E05xx: interfaces and the wire contract ------------------------------------------
 INTERFACE_BAD_BASE = _e("E0501", "bad-interface-base", "'{name}' is not an interface")
@@ -168,7 +174,7 @@ RAISES_NOT_EXCEPTION = _e("E0507", "raises-not-exception", "'{name}' in raises i
 OPCODE_COLLISION = _e(
     "E0508",
     "opcode-collision",
-    "'{first}' and '{second}' both have opcode {opcode}; give one interface a distinct @id",
+    "'{first}' and '{second}' both have opcode {opcode}; {hint}",
 )
 EXCEPTION_ID_COLLISION = _e(
     "E0509", "exception-id-collision", "'{first}' and '{second}' both have exception id {eid}"
@@ -219,7 +225,10 @@ W_MAY_NOT_FIT = _w(
     "may-not-fit",
     "the {direction} of '{method}' may need {need} words on {arch}; a frame holds {limit}",
 )
-W_PRAGMA_IGNORED = _w("W0005", "pragma-ignored", "#pragma {name} {detail}")
+# W0005 pragma-ignored: retired before release; #warning has W0009.
+W_PRAGMA_IGNORED = _add(
+    DiagDef("W0005", "pragma-ignored", Severity.WARNING, "(retired)", retired=True)
+)
 W_KEYWORD_AS_IDENTIFIER = _w(
     "W0006",
     "keyword-as-identifier",
@@ -228,6 +237,7 @@ W_KEYWORD_AS_IDENTIFIER = _w(
 W_DEFAULT_UNREACHABLE = _w(
     "W0008", "default-unreachable", "default label is unreachable: the labels cover every {type}"
 )
+W_WARNING_DIRECTIVE = _w("W0009", "warning-directive", "#warning {text}")
 W_KEYWORD_CASE = _w(
     "W0007",
     "keyword-case-collision",

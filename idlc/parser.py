@@ -399,7 +399,7 @@ class Builder:
 
     def _binary(op: str) -> Callable[[Builder, Children, Pos], ast.Binary]:  # type: ignore[misc]
         def build(self: Builder, c: Children, pos: Pos) -> ast.Binary:
-            return ast.Binary(op, c[0], c[1], _expr_span(c[0]))
+            return ast.Binary(op, c[0], c[1], _cover(_expr_span(c[0]), _expr_span(c[1])))
 
         return build
 
@@ -969,6 +969,13 @@ class Builder:
 
     def b_annotation_default(self, c: Children, pos: Pos) -> object:
         return c[0] if c else None
+
+
+def _cover(first: Span, last: Span) -> Span:
+    """The span from the start of first to the end of last (if both are on one line)."""
+    if first.file != last.file or first.line != last.line or last.end_col <= first.col:
+        return first
+    return Span(first.file, first.line, first.col, last.end_line, last.end_col, first.included_from)
 
 
 def _expr_span(e: Any) -> Span:

@@ -1079,9 +1079,7 @@ class _Preprocessor:
             elif name == "error":
                 self.report(E.PP_ERROR_DIRECTIVE, nspan, text=_rest_text(toks, name_tok))
             elif name == "warning":
-                self.report(
-                    E.W_PRAGMA_IGNORED, nspan, name="warning", detail=_rest_text(toks, name_tok)
-                )
+                self.report(E.W_WARNING_DIRECTIVE, nspan, text=_rest_text(toks, name_tok))
             elif name == "line":
                 self._line(f, rest, nspan, where, last)
             else:

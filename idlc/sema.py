@@ -125,6 +125,9 @@ class Scope:
     lower: dict[str, Entry] = field(default_factory=dict)
     bases: list[Scope] = field(default_factory=list)
     opaque: bool = False
+    # Names used here that were found in an enclosing scope, with the first use: they
+    # may not be declared here afterwards (IDL 4.2 §7.5.3, "introduced" names).
+    used: dict[str, tuple[Entry, Span]] = field(default_factory=dict)
 
     def qualify(self, name: str) -> str:
         return f"{self.name}::{name}" if self.name else name
@@ -206,6 +209,15 @@ class Analyzer:
                     notes=[Note(old.span, "previous definition is here")],
                 )
             return Entry(name, kind, scoped, span, **kw)  # analysed, but not visible
+        used = scope.used.get(name)
+        if used is not None and not kind.startswith("forward "):
+            self.diags.report(
+                E.NAME_CHANGED_MEANING,
+                span,
+                name=name,
+                old=f"::{used[0].scoped}",
+                notes=[Note(used[1], f"'{name}' is used here, meaning '::{used[0].scoped}'")],
+            )
         other = scope.lower.get(name.lower())
         if other is not None and other.name != name:
             self.diags.report(
@@ -261,6 +273,8 @@ class Analyzer:
                 if s.opaque:
                     return Entry(parts[-1], "opaque", str(name), name.span, opaque=True)
                 entry = self._find_in(s, parts[0], name)
+                if entry is not None and s is not self.scope:
+                    self.scope.used.setdefault(parts[0], (entry, name.span))
                 s = s.parent
         for part in parts[1:]:
             if entry is None:
@@ -306,12 +320,10 @@ class Analyzer:
             if entry.kind in ("const", "enumerator"):
                 raise EvalError()  # its own definition failed and was reported
             self.diags.report(
-                E.NAME_WRONG_KIND,
+                E.CONST_NOT_CONSTANT,
                 name.span,
                 name=str(name),
-                kind=_a(entry.kind),
-                expected="a constant",
-                notes=[Note(entry.span, "declared here")],
+                notes=[Note(entry.span, f"'{name}' is {_a(entry.kind)}, declared here")],
             )
             raise EvalError()
         return entry.value
@@ -809,7 +821,13 @@ class Analyzer:
                 if not ok:
                     continue
                 try:
-                    v = self.evaluator.evaluate(label.value, label_type, self.type_name(disc), enum)
+                    v = self.evaluator.evaluate(
+                        label.value,
+                        label_type,
+                        self.type_name(disc),
+                        enum,
+                        mismatch=E.UNION_BAD_LABEL,
+                    )
                 except EvalError:
                     continue
                 key = v.value if isinstance(v, ir.EnumValue) else v
@@ -918,7 +936,7 @@ class Analyzer:
         iid = iid_arg if isinstance(iid_arg, int) else zlib.crc32(entry.scoped.encode()) & 0xFFFF
         methods: list[ir.Method] = []
         fid = 0
-        inherited = _inherited_names(base_decls)
+        inherited = self._inherited_names(i, base_decls)
         for item in i.body:
             if isinstance(item, (ast.Operation, ast.Attribute)):
                 fid = self.member(item, entry.scoped, iid, fid, methods, inherited)
@@ -939,6 +957,26 @@ class Analyzer:
                 tuple(all_methods),
             )
         )
+
+    def _inherited_names(self, i: ast.Interface, bases: list[ir.Interface]) -> dict[str, str]:
+        """Operation and attribute names from the bases, with the interface declaring each;
+        one name from two different declaring interfaces is an error (IDL 4.2 §7.4.3.4)."""
+        out: dict[str, str] = {}
+        for b in bases:
+            for m in b.all_methods:
+                base_name = m.name[5:] if m.kind in ("getter", "setter") else m.name
+                first = out.setdefault(base_name, m.interface)
+                if first != m.interface:
+                    self.diags.report(
+                        E.NAME_INHERITED_CLASH,
+                        i.span,
+                        name=base_name,
+                        first=first,
+                        second=m.interface,
+                        notes=[Note(m.span, f"'{m.interface}::{base_name}' is declared here")],
+                    )
+                    out[base_name] = first
+        return out
 
     def member(
         self,
@@ -1220,15 +1258,6 @@ def _indirect(annotations: tuple[ast.Annotation, ...]) -> bool:
     """@external and @optional members are held by reference, so they may be recursive or
     of a type that is only forward-declared so far (DDS-XTypes)."""
     return any(a.name.parts[-1] in ("external", "optional") for a in annotations)
-
-
-def _inherited_names(bases: list[ir.Interface]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for b in bases:
-        for m in b.all_methods:
-            base_name = m.name[5:] if m.kind in ("getter", "setter") else m.name
-            out.setdefault(base_name, m.interface)
-    return out
 
 
 def _all_methods(own: list[ir.Method], bases: list[ir.Interface]) -> list[ir.Method]:

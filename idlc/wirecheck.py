@@ -201,6 +201,11 @@ class _Checker:
                 first=_qualified(first),
                 second=_qualified(m),
                 opcode=f"0x{m.opcode:08x}",
+                hint=(
+                    "give one of them a distinct @opcode"
+                    if first.interface == m.interface
+                    else "give one interface a distinct @id"
+                ),
             )
 
     # -- exception ids --

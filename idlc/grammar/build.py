@@ -89,12 +89,24 @@ def build() -> str:
             flags |= 2  # a single child stands for the node
         rule_rows.append((str(name), str(r.origin.name), len(r.expansion), tuple(keep), flags))
 
-    # Renumber states densely so the table is a tuple indexed by state.
-    number = {sid: i for i, sid in enumerate(sorted(table.states))}
-    states: list[dict[str, int]] = []
+    # Renumber states densely, breadth-first from the start state over sorted symbols, so
+    # that the output does not depend on lark's set iteration order (hash seeds).
+    start = table.start_states["start"]
+    number: dict[int, int] = {start: 0}
+    queue = [start]
+    while queue:
+        sid = queue.pop(0)
+        for sym in sorted(table.states[sid], key=str):
+            action, arg = table.states[sid][sym]
+            if action is Shift and arg not in number:
+                number[arg] = len(number)
+                queue.append(arg)
     for sid in sorted(table.states):
+        number.setdefault(sid, len(number))
+    states: list[dict[str, int]] = []
+    for sid in sorted(table.states, key=lambda k: number[k]):
         row: dict[str, int] = {}
-        for sym, (action, arg) in table.states[sid].items():
+        for sym, (action, arg) in sorted(table.states[sid].items(), key=lambda kv: str(kv[0])):
             if action is Shift:
                 row[str(sym)] = number[arg]
             else:
