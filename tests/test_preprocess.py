@@ -350,7 +350,7 @@ def test_error_directive() -> None:
 
 def test_warning_directive() -> None:
     _, d = pp("#warning careful\n")
-    assert d.codes() == ["W0005"]
+    assert d.codes() == ["W0009"]
     assert not d.has_errors
 
 
