@@ -127,7 +127,8 @@ class Process:
         mdb.delegate(self.pd.obj, sel, to.pd.obj, to_sel, 0, rights)
 
     def kill(self) -> None:
-        """Root revokes the PD: every capability derived from it and its ECs go."""
+        """Root revokes the PD: every capability derived from it and its ECs go. Call it
+        between runs or from one of root's own ECs (only the parent may kill)."""
         m = self.machine
         with m.root.acting():
             m.root_ctx_sys().revoke(Crd.obj(self.sel_in_root), self_=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .api import SELF_PD, Context, Env, Handler, LocalThread, Pt, Syscalls
-from .crd import Crd, CrdType, PdRights, crd, crd_base
+from .crd import Crd, CrdType, PdRights, SmRights, crd, crd_base
 from .services import check_reply, guard, put_error, register
 from .status import ErrorCode, RemoteError
 from .utcb import UtcbFrame
@@ -77,6 +77,9 @@ class Service:
                 self.session_ecs[cpu] = LocalThread(self.env, cpu)
             self.kill_sm = self.env.alloc()
             Syscalls(self.k).create_sm(self.kill_sm, 0)
+        # The parent (root) may only up it, as NRE's parent signals CLIENT_DIED.
+        self.kill_sm_in_root = m.root.env.alloc()
+        proc.grant(self.kill_sm, m.root, self.kill_sm_in_root, SmRights.UP)
 
         def registrar(ctx: Context) -> None:
             register(ctx, name, pts)
@@ -145,9 +148,9 @@ class Service:
                     self.destroy(s)
 
     def client_died(self) -> None:
-        """Called by the parent after it revoked a client (NRE CLIENT_DIED)."""
-        with self.proc.acting():
-            Syscalls(self.k).sm_up(self.kill_sm)
+        """Called by the parent (root) after it revoked a client (NRE CLIENT_DIED)."""
+        with self.proc.machine.root.acting():
+            Syscalls(self.k).sm_up(self.kill_sm_in_root)
 
 
 class ClientSession:

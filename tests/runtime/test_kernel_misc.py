@@ -202,3 +202,38 @@ def test_trace_exports_chrome_json(tmp_path: Path) -> None:
     data = json.loads(out.read_text())
     names = {e["name"] for e in data["traceEvents"]}
     assert {"run", "sys6", "sys11", "die"} <= names
+
+
+def test_kill_from_a_root_thread_during_the_run() -> None:
+    from runtime.session import ClientSession, Service
+
+    m = Machine()
+    svc = Service(m.spawn("srv"), "s", lambda sess: (lambda f: None))
+    cli = m.spawn("cli")
+    opened: list[int] = []
+
+    @cli
+    def main(ctx: Context) -> None:
+        ClientSession(ctx, "s")
+        opened.append(1)
+
+    def killer(ctx: Context) -> None:
+        while not opened:
+            ctx.yield_()
+        cli.kill()
+
+    m.root.thread(killer)
+    r = m.run()
+    assert opened == [1] and svc.sessions == {} and cli.pd.dead
+    assert r.blocked == []
+
+
+def test_blocking_calls_outside_run_answer_bad_hyp() -> None:
+    m = Machine()
+    srv = m.spawn("srv")
+    pt = srv.portal(lambda f: None)
+    with srv.acting():
+        assert m.k.syscall(word0(Sys.CALL, pt.sel))[0] == Status.BAD_HYP
+        Syscalls(m.k).create_sm(0x100, 0)
+        assert m.k.syscall(word0(Sys.SM_CTRL, 0x100, 0x10))[0] == Status.BAD_HYP
+    assert m.k.faults == []
