@@ -298,6 +298,17 @@ class Context:
     def frame(self) -> UtcbFrame:
         return UtcbFrame(self.ec.utcb)
 
+    def accept_delegates(self, frame: UtcbFrame, order: int = 0) -> int:
+        """Arm `frame`'s delegate window on 2**order fresh, aligned selectors (NRE
+        `accept_delegates`); returns the first selector."""
+        base = self.env.alloc(1 << order)
+        frame.delegation_window(crd(CrdType.OBJ, base, order))
+        return base
+
+    def accept_translates(self, frame: UtcbFrame) -> None:
+        """Arm `frame`'s translate window on the whole object space (NRE default)."""
+        frame.translation_window(crd(CrdType.OBJ, 0, self.k.arch.sel_bits))
+
     def sm(self, count: int = 0) -> Sm:
         sel = self.env.alloc()
         self.sys.create_sm(sel, count)

@@ -37,6 +37,7 @@ from .pt import Pt
 from .sc import Sc
 from .sm import Sm
 from .status import Status
+from .trace import Trace
 from .utcb import Utcb, UtcbFrame
 
 __all__ = ["HELP_LIMIT", "SYSCALL_COST", "Kernel", "ReplyUnwind"]
@@ -51,9 +52,6 @@ _CODE_BASE = 0x1000
 
 class ReplyUnwind(BaseException):
     """Unwinds a handler that issued `reply` itself, so the next call starts afresh."""
-
-
-TraceEvent = tuple[int, int, str, str, int]  # (clock, cpu, ec, what, value)
 
 
 class Kernel:
@@ -87,7 +85,7 @@ class Kernel:
         self.deaths: list[tuple[str, str]] = []  # (ec, reason)
         self.ec_faults: list[tuple[Ec, BaseException]] = []  # Python exceptions in ECs
         self.tracing = trace
-        self.trace: list[TraceEvent] = []
+        self.trace = Trace()
         self.ecs: list[Ec] = []
         self.scs: list[Sc] = []
         self.sms: list[Sm] = []

@@ -11,7 +11,6 @@ made them. The PD's self capability is derived from root's at boot (NRE's SRV_IN
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +23,7 @@ from .ec import Ec
 from .kernel import Kernel
 from .pd import Pd
 from .sc import DEFAULT_PRIO, DEFAULT_QUANTUM
+from .trace import Trace
 from .utcb import Utcb
 
 __all__ = ["ExecutionFault", "Machine", "Process", "RunResult", "explore"]
@@ -224,26 +224,13 @@ class Machine:
         return res
 
     @property
-    def trace(self) -> list[tuple[int, int, str, str, int]]:
-        """(clock, cpu, ec, event, value) tuples; needs `Machine(trace=True)`."""
+    def trace(self) -> Trace:
+        """The run's trace (needs `Machine(trace=True)`); `m.trace.save(path)` writes
+        Chrome/Perfetto JSON."""
         return self.k.trace
 
     def save_trace(self, path: str) -> None:
-        """Write the trace in the Chrome/Perfetto JSON format (instant events per CPU)."""
-        events = [
-            {
-                "name": what,
-                "ph": "i",
-                "s": "t",
-                "ts": clock,
-                "pid": 0,
-                "tid": cpu,
-                "args": {"ec": ec, "value": value},
-            }
-            for clock, cpu, ec, what, value in self.k.trace
-        ]
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump({"traceEvents": events, "displayTimeUnit": "ns"}, fh)
+        self.k.trace.save(path)
 
     def stats(self) -> dict[str, Any]:
         pts = {}

@@ -196,9 +196,8 @@ def unregister(ctx: Context, name: str) -> None:
 def lookup_service(ctx: Context, name: str) -> dict[int, Pt]:
     """One GET: the service's portals per CPU (raises RemoteError E_NOT_FOUND)."""
     reg = Pt(ctx.k, 64 * ctx.cpu + SRV_SERVICE)
-    block = ctx.env.alloc(1 << _WINDOW_ORDER)
     with ctx.frame() as f:
-        f.delegation_window(crd(CrdType.OBJ, block, _WINDOW_ORDER))
+        ctx.accept_delegates(f, _WINDOW_ORDER)
         f.put_word(GET)
         put_string(f, name)
         reg.call(f)

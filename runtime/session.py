@@ -159,10 +159,9 @@ class ClientSession:
     def __init__(self, ctx: Context, name: str) -> None:
         self.ctx = ctx
         self.service = ctx.connect(name)
-        block = ctx.env.alloc(1 << _WINDOW_ORDER)
         self.portals: dict[int, Pt] = {}
         with ctx.frame() as f:
-            f.delegation_window(crd(CrdType.OBJ, block, _WINDOW_ORDER))
+            block = ctx.accept_delegates(f, _WINDOW_ORDER)
             f.put_word(OPEN)
             f.delegate(crd(CrdType.OBJ, SELF_PD, 0, PdRights.CREATE_SM))
             self.service.call(f)

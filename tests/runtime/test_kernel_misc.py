@@ -198,7 +198,7 @@ def test_trace_exports_chrome_json(tmp_path: Path) -> None:
     m.spawn("p", lambda ctx: ctx.sm(1).down())
     m.run()
     out = tmp_path / "trace.json"
-    m.save_trace(str(out))
+    m.trace.save(str(out))
     data = json.loads(out.read_text())
     names = {e["name"] for e in data["traceEvents"]}
     assert {"run", "sys6", "sys11", "die"} <= names
