@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .arch import PAGE_SIZE
-from .crd import ALL, NULL_CRD, Crd, CrdType, crd
+from .crd import NULL_CRD, Crd, CrdType, crd
 from .sc import DEFAULT_PRIO, DEFAULT_QUANTUM
 from .status import Status, SyscallError
 from .syscalls import FLAG0, FLAG1, Sys, qpd, word0
@@ -334,11 +334,3 @@ class Context:
         from .services import registry_get
 
         return registry_get(self, name)
-
-
-def obj_crd(sel: int, order: int = 0, rights: int = ALL) -> Crd:
-    return Crd(CrdType.OBJ, sel, order, rights)
-
-
-def crd_word(sel: int) -> int:
-    return crd(CrdType.OBJ, sel)

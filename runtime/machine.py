@@ -13,18 +13,32 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import mdb
-from .api import SELF_PD, SRV_SERVICE, Context, Env, GlobalThread, Handler, LocalThread, Pt
+from .api import (
+    SELF_PD,
+    SRV_SERVICE,
+    Context,
+    Env,
+    GlobalThread,
+    Handler,
+    LocalThread,
+    Pt,
+    Syscalls,
+)
 from .arch import X86_64, Arch
 from .crd import ALL, Crd
 from .ec import Ec
 from .kernel import Kernel
 from .pd import Pd
+from .pt import Pt as PtObj
 from .sc import DEFAULT_PRIO, DEFAULT_QUANTUM
 from .trace import Trace
 from .utcb import Utcb
+
+if TYPE_CHECKING:
+    from .session import Service
 
 __all__ = ["ExecutionFault", "Machine", "Process", "RunResult", "explore"]
 
@@ -50,10 +64,14 @@ class RunResult:
 class Process:
     """A PD as its parent (root) sees it, plus helpers that act inside it."""
 
-    def __init__(self, machine: Machine, env: Env, sel_in_root: int) -> None:
+    def __init__(
+        self, machine: Machine, env: Env, sel_in_root: int, cpu: int = 0, prio: int = 1
+    ) -> None:
         self.machine = machine
         self.env = env
         self.sel_in_root = sel_in_root
+        self.cpu = cpu  # defaults for the decorator form
+        self.prio = prio
         self._shadow: Ec | None = None
 
     @property
@@ -95,11 +113,8 @@ class Process:
 
     def __call__(self, fn: Callable[[Context], object]) -> Callable[[Context], object]:
         """Decorator form of `thread` with the CPU and priority given to `spawn`."""
-        cpu, prio = self._defaults
-        self.thread(fn, cpu, prio, name=f"{self.name}")
+        self.thread(fn, self.cpu, self.prio, name=f"{self.name}")
         return fn
-
-    _defaults: tuple[int, int] = (0, DEFAULT_PRIO)
 
     def local_thread(self, cpu: int = 0) -> LocalThread:
         with self.acting():
@@ -131,7 +146,7 @@ class Process:
         between runs or from one of root's own ECs (only the parent may kill)."""
         m = self.machine
         with m.root.acting():
-            m.root_ctx_sys().revoke(Crd.obj(self.sel_in_root), self_=True)
+            Syscalls(m.k).revoke(Crd.obj(self.sel_in_root), self_=True)
         m.k.collect()
         from .services import notify_client_died
 
@@ -155,24 +170,17 @@ class Machine:
         env = Env(k, root_pd, "root")
         root_ec = k.new_ec(root_pd, 0, True, arch.user_addr - 2 * 4096, 0, 0, "root")
         mdb.insert_root(root_pd.obj, ROOT_EC, root_ec, ALL)
-        mdb.insert_root(root_pd.obj, ROOT_SC, k.new_sc(root_ec, DEFAULT_PRIO, DEFAULT_QUANTUM), ALL)
+        root_sc = k.new_sc(root_ec, DEFAULT_PRIO, DEFAULT_QUANTUM)
+        mdb.insert_root(root_pd.obj, ROOT_SC, root_sc, ALL)
         root_ec.entry = lambda: None  # root's own thread has nothing to do here
-        k.ready(self._root_sc())
+        k.ready(root_sc)
         self.root = Process(self, env, SELF_PD)
         self.processes: list[Process] = [self.root]
         self.daemons: set[Ec] = set()  # ECs expected to wait forever (service reapers)
-        self.session_services: list[Any] = []
+        self.session_services: list[Service] = []
         from .services import start_registry
 
         self.registry = start_registry(self)
-
-    def _root_sc(self) -> Any:
-        return self.k.root_pd.obj.nodes[ROOT_SC].obj if self.k.root_pd else None
-
-    def root_ctx_sys(self) -> Any:
-        from .api import Syscalls
-
-        return Syscalls(self.k)
 
     def spawn(
         self,
@@ -185,13 +193,11 @@ class Machine:
         k = self.k
         with self.root.acting():
             sel = self.root.env.alloc()
-            self.root_ctx_sys().create_pd(sel)
-        node = k.root_pd.obj.nodes[sel] if k.root_pd else None
-        assert node is not None and isinstance(node.obj, Pd)
-        pd = node.obj
+            Syscalls(k).create_pd(sel)
+        pd = self.root.pd.obj.nodes[sel].obj
+        assert isinstance(pd, Pd)
         pd.name = name
-        proc = Process(self, Env(k, pd, name), sel)
-        proc._defaults = (cpu, prio)
+        proc = Process(self, Env(k, pd, name), sel, cpu, prio)
         self.root.grant(sel, proc, SELF_PD)
         for c, pt in self.registry.portals.items():
             self.root.grant(pt.sel, proc, 64 * c + SRV_SERVICE)
@@ -233,12 +239,13 @@ class Machine:
         self.k.trace.save(path)
 
     def stats(self) -> dict[str, Any]:
+        """Kernel counters, per-CPU clocks and calls per portal ("pd:selector")."""
         pts = {}
         for p in self.processes:
             for node in p.pd.obj.nodes.values():
                 obj = node.obj
-                if type(obj).__name__ == "Pt" and node.parent is None:
-                    pts[f"{p.name}:{node.unit:#x}"] = obj.calls  # type: ignore[attr-defined]
+                if isinstance(obj, PtObj) and node.parent is None:
+                    pts[f"{p.name}:{node.unit:#x}"] = obj.calls
         return {
             **dict(self.k.stats),
             "clock": [c.clock for c in self.k.cpus],
