@@ -1,5 +1,5 @@
-import sys
+"""`python -m idlc`: the same as the `idlc` command."""
 
-from idlc.cli import main
+from idlc.cli import run
 
-sys.exit(main())
+run()

@@ -164,7 +164,7 @@ def _compile(src: str) -> CodeType:
     if code is None:
         code = compile(src, "<record>", "exec")
         _cache[src] = code
-        if not _dirty and not sys.dont_write_bytecode:
+        if not _dirty:
             import atexit
 
             atexit.register(save_cache)
@@ -183,7 +183,9 @@ def _load_cache() -> dict[str, CodeType]:
 
 def save_cache(force: bool = False) -> bool:
     """Write the compiled-code cache; False when the package folder is not writable."""
-    if not (_dirty or force) or _cache is None:
+    if not force and (not _dirty or sys.dont_write_bytecode):
+        return False
+    if _cache is None:
         return False
     tmp = f"{_CACHE_PATH}.{os.getpid()}.tmp"
     try:
