@@ -213,10 +213,41 @@ class LocalThread:
         self.sel = env.alloc()
         Syscalls(env.k).create_ec(self.sel, env.alloc_utcb(), cpu=cpu, evt=64 * cpu)
 
-    def portal(self, handler: Handler, sel: int | None = None) -> Pt:
-        """Create a portal to this EC that runs `handler(frame)` for each call."""
+    def portal(
+        self,
+        handler: Handler,
+        sel: int | None = None,
+        accept: int | None = None,
+        translate: bool = False,
+    ) -> Pt:
+        """Create a portal to this EC that runs `handler(frame)` for each call.
+
+        `accept=order` arms a delegate window of 2**order fresh object selectors and arms
+        a fresh one after every request that carried items, so capabilities received by
+        one call never block the next (an occupied slot would be skipped silently).
+        `translate=True` arms a translate window over the whole object space.
+        """
         k = self.env.k
         s = self.env.alloc() if sel is None else sel
+        if accept is not None:
+            order = accept
+            self.window(
+                Crd(CrdType.OBJ, self.env.alloc(1 << order), order),
+                Crd(CrdType.OBJ, 0, k.arch.sel_bits) if translate else NULL_CRD,
+            )
+            inner, env = handler, self.env
+
+            def handler(f: UtcbFrame) -> None:
+                had_items = f.typed
+                try:
+                    inner(f)
+                finally:
+                    if had_items:
+                        base = env.alloc(1 << order)
+                        f.utcb.dele = crd(CrdType.OBJ, base, order)
+
+        elif translate:
+            self.window(translate=Crd(CrdType.OBJ, 0, k.arch.sel_bits))
         Syscalls(k).create_pt(s, self.sel, k.register_code(handler))
         return Pt(k, s)
 

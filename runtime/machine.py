@@ -120,16 +120,27 @@ class Process:
         with self.acting():
             return LocalThread(self.env, cpu)
 
-    def portal(self, handler: Handler, cpu: int = 0) -> Pt:
+    def portal(
+        self, handler: Handler, cpu: int = 0, accept: int | None = None, translate: bool = False
+    ) -> Pt:
+        """A new local EC on `cpu` with a portal running `handler(frame)`; see
+        `LocalThread.portal` for the receive windows `accept` and `translate`."""
         with self.acting():
-            return LocalThread(self.env, cpu).portal(handler)
+            return LocalThread(self.env, cpu).portal(handler, None, accept, translate)
 
-    def serve(self, name: str, handler: Handler, cpus: list[int] | None = None) -> list[Pt]:
+    def serve(
+        self,
+        name: str,
+        handler: Handler,
+        cpus: list[int] | None = None,
+        accept: int | None = None,
+        translate: bool = False,
+    ) -> list[Pt]:
         """Bind `handler` on a local EC per CPU and register the portals under `name`."""
         from .services import register
 
         cpus = list(range(self.machine.cpus)) if cpus is None else cpus
-        pts = [self.portal(handler, c) for c in cpus]
+        pts = [self.portal(handler, c, accept, translate) for c in cpus]
 
         def registrar(ctx: Context) -> None:
             register(ctx, name, dict(zip(cpus, pts, strict=True)))

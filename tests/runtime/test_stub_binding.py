@@ -158,21 +158,22 @@ def test_capability_parameter_travels_through_the_window() -> None:
     m = Machine()
     impl = EchoImpl(m.k)
     server = m.spawn("echo-server")
-    (pt,) = server.serve("echo", EchoServer(impl), cpus=[0])
-    # Arm the server EC's delegate window: one object selector, as WIRE §4 sizes it.
+    # One object per request (WIRE §4: the window covers the maximum item count).
+    (pt,) = server.serve("echo", EchoServer(impl), cpus=[0], accept=0)
     ec = server.pd.obj.nodes[pt.sel].obj.ec  # type: ignore[attr-defined]
-    win = server.env.alloc()
-    ec.utcb.dele = crd(CrdType.OBJ, win, 0)
+    first_window = crd_base(ec.utcb.dele)
     seen: list[int] = []
 
     @m.spawn("client")
     def client(ctx: Context) -> None:
         echo = EchoClient(ctx.connect("echo"))
-        sm = ctx.sm(0)
-        echo.signal(sm.sel)
-        sm.down()  # the server upped it through the delegated capability
-        seen.append(1)
+        for _ in range(3):  # each call finds a fresh window
+            sm = ctx.sm(0)
+            echo.signal(sm.sel)
+            sm.down()  # the server upped it through the delegated capability
+            seen.append(1)
 
     r = m.run()
-    assert seen == [1] and r.blocked == []
-    assert server.pd.obj.nodes[win].rights == SmRights.UP
+    assert seen == [1, 1, 1] and r.blocked == []
+    assert server.pd.obj.nodes[first_window].rights == SmRights.UP
+    assert crd_base(ec.utcb.dele) != first_window
