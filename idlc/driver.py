@@ -66,10 +66,9 @@ def _compile(
     spec = sema.analyze(tree, pp, path, diags)
     if spec is None or diags.has_errors:
         return Result(None, deps)
-    try:
-        from idlc import layout, wirecheck
-    except ImportError:  # pragma: no cover - during bring-up
-        return Result(spec, deps)
+    from idlc import keys, layout, wirecheck
+
+    keys.check(spec, diags)
     wirecheck.check(spec, diags)
     if diags.has_errors:
         return Result(None, deps)

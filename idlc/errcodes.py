@@ -209,6 +209,7 @@ CAP_TOO_MANY = _e(
 ANNOTATION_BAD_ARGUMENT = _e("E0601", "annotation-argument", "@{name}: {detail}")
 ANNOTATION_MISPLACED = _e("E0602", "annotation-misplaced", "@{name} cannot be applied to {what}")
 ANNOTATION_DUPLICATE = _e("E0603", "annotation-duplicate", "@{name} is given twice")
+KEY_BAD_PATH = _e("E0604", "bad-key", "key '{path}': {detail}")
 
 # --- E09xx: backends ------------------------------------------------------------------
 BACKEND_UNSUPPORTED = _e(

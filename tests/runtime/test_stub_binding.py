@@ -177,3 +177,37 @@ def test_capability_parameter_travels_through_the_window() -> None:
     assert seen == [1, 1, 1] and r.blocked == []
     assert server.pd.obj.nodes[first_window].rights == SmRights.UP
     assert crd_base(ec.utcb.dele) != first_window
+
+
+def test_reply_with_capabilities_into_a_stub_armed_window() -> None:
+    """A client stub has only its Pt: `pt.accept_delegates` arms the reply window."""
+    m = Machine()
+
+    def maker(f: UtcbFrame) -> None:  # returns two semaphores (counts 1 and 2)
+        f.finish_input()
+        f.put_word(ErrorCode.E_SUCCESS)
+        for count in (1, 2):
+            sel = srv.env.alloc()
+            from runtime.api import Syscalls
+
+            Syscalls(m.k).create_sm(sel, count)
+            f.delegate(crd(CrdType.OBJ, sel), hotspot=count - 1)
+
+    srv = m.spawn("srv")
+    srv.serve("maker", maker)
+    got: list[int] = []
+
+    @m.spawn("c")
+    def client(ctx: Context) -> None:
+        pt = ctx.connect("maker")
+        with pt.frame() as f:
+            base = pt.accept_delegates(f, 1)
+            pt.call(f)
+            assert f.get_word() == ErrorCode.E_SUCCESS
+            got.extend(crd_base(c) - base for c, _ in f.items())
+        Sm(ctx.k, base + 1).down()
+        Sm(ctx.k, base + 1).down()  # count 2: neither blocks
+        got.append(-1)
+
+    r = m.run()
+    assert got == [0, 1, -1] and r.blocked == []
