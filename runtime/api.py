@@ -8,6 +8,7 @@ allocator like NRE's `CapSelSpace` (dynamic selectors from 4096 upwards).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,8 @@ FIRST_DYNAMIC = 4096
 _UTCB_BASE = 0x10000000
 
 Handler = Callable[[UtcbFrame], None]
+
+_ENVS: weakref.WeakKeyDictionary[Pd, Env] = weakref.WeakKeyDictionary()
 
 
 class Syscalls:
@@ -138,6 +141,13 @@ class Env:
         self.name = name
         self.next_sel = FIRST_DYNAMIC
         self.next_utcb = _UTCB_BASE
+        _ENVS[pd] = self
+
+    @staticmethod
+    def of(pd: Pd) -> Env | None:
+        """The environment of a PD, if it has one (ECs of a PD share it, like NRE's
+        process-wide selector space)."""
+        return _ENVS.get(pd)
 
     def alloc(self, count: int = 1) -> int:
         """`count` selectors (rounded up to a power of two), aligned to their size."""
@@ -169,6 +179,20 @@ class Pt:
         if ec is None:
             raise SyscallError(Status.BAD_HYP, "no EC is running")
         return UtcbFrame(ec.utcb)
+
+    def accept_delegates(self, frame: UtcbFrame, order: int = 0) -> int:
+        """Arm `frame` to receive 2**order delegated objects in the reply, at fresh
+        selectors of the calling PD; returns the first one."""
+        ec = self.k.current
+        env = None if ec is None else Env.of(ec.pd)
+        if env is None:
+            raise SyscallError(Status.BAD_HYP, "no selector allocator for this PD")
+        base = env.alloc(1 << order)
+        frame.delegation_window(crd(CrdType.OBJ, base, order))
+        return base
+
+    def accept_translates(self, frame: UtcbFrame) -> None:
+        frame.translation_window(crd(CrdType.OBJ, 0, self.k.arch.sel_bits))
 
     def call(self, frame: UtcbFrame | None = None, nonblocking: bool = False) -> None:
         """Send the current frame and receive the reply into it (cursors rewound)."""
