@@ -47,6 +47,7 @@ class SyntaxFailure(Exception):
 
 
 MAX_NESTING = 256
+MAX_SYNTAX_ERRORS = 10
 
 _END = "$END"
 _PUNCT_NAMES = {v: k for k, v in T.LITERALS.items()}
@@ -204,6 +205,8 @@ class Parser:
         pos_stack: list[tuple[int, int]] = []
         tokens = self._tokens()
         pending: Tok | None = None
+        errors = 0
+        quiet = 0  # tokens to shift after a recovery before errors are reported again
         while True:
             state = state_stack[-1]
             actions = states[state]
@@ -221,9 +224,17 @@ class Parser:
             while True:
                 action = actions.get(ttype)
                 if action is None:
-                    self._syntax_error(tok, state_stack[-1])
-                    raise SyntaxFailure  # unreachable: _syntax_error raises
+                    if not quiet:
+                        errors += 1
+                        self._syntax_error(tok, state_stack[-1])
+                    if ttype == _END or errors >= MAX_SYNTAX_ERRORS:
+                        raise SyntaxFailure
+                    pending = self._recover(tok, tokens, state_stack, value_stack, pos_stack)
+                    quiet = 3
+                    break
                 if action >= 0:
+                    if quiet:
+                        quiet -= 1
                     state_stack.append(action)
                     value_stack.append(tok)
                     pos_stack.append((tok.line, tok.col))
@@ -258,6 +269,8 @@ class Parser:
                 value_stack.append(value)
                 pos_stack.append(start)
                 if goto == end_state and ttype == _END:
+                    if errors:
+                        raise SyntaxFailure
                     return value
                 actions = states[goto]
                 if ttype in _KEYWORD_TYPES and ttype not in actions and "IDENTIFIER" in actions:
@@ -266,12 +279,42 @@ class Parser:
                     ttype = "IDENTIFIER"
                     tok = Tok("IDENTIFIER", tok.text, tok.line, tok.col)
 
+    def _recover(
+        self,
+        tok: Tok,
+        tokens: Any,
+        state_stack: list[int],
+        value_stack: list[object],
+        pos_stack: list[tuple[int, int]],
+    ) -> Tok:
+        """Panic mode: skip to just after the next `;` or `}`, then drop parser states
+        until one can take the following token. The tree built after this is only used
+        to find more syntax errors, never analysed."""
+        text = tok.text
+        while text not in (";", "}"):
+            raw = next(tokens)
+            if raw.kind == "eof":
+                raise SyntaxFailure
+            text = raw.text if raw.kind == "punct" else ""
+        raw = next(tokens)
+        if raw.kind == "eof":
+            raise SyntaxFailure
+        while len(state_stack) > 1:
+            actions = T.STATES[state_stack[-1]]
+            candidate = self._classify(raw, actions)
+            if candidate.type in actions:
+                return candidate
+            state_stack.pop()
+            value_stack.pop()
+            pos_stack.pop()
+        raise SyntaxFailure
+
     def _syntax_error(self, tok: Tok, state: int) -> None:
         expected = _expected(state)
         if tok.type == _END:
             span = self._end_span()
             self.diags.report(E.SYNTAX_UNEXPECTED_EOF, span, expected=expected)
-            raise SyntaxFailure
+            return
         span = self.span((tok.line, tok.col), max(len(tok.text), 1))
         if tok.type in _KEYWORDS.values() or (tok.type == "IDENTIFIER" and tok.text in _KEYWORDS):
             found = f"keyword '{tok.text}'"
@@ -282,7 +325,6 @@ class Parser:
         else:
             found = f"{_describe(tok.type)} '{tok.text[:60]}'"
         self.diags.report(E.SYNTAX_UNEXPECTED_TOKEN, span, found=found, expected=expected)
-        raise SyntaxFailure
 
 
 def _doc_comments(comments: list[tuple[int, int, str]]) -> dict[int, str]:

@@ -206,3 +206,21 @@ def test_as_a_process_no_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     assert f"{src}:1:" in proc.stderr
+
+
+def test_several_syntax_errors_in_one_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.idl"
+    bad.write_text(
+        "module m {\n"
+        "  struct A { long x y; };\n"
+        "  const long c = 3;\n"
+        "  struct B { long ; };\n"
+        "  interface I { void f(in long a,); };\n"
+        "};\n"
+    )
+    code, _out, err = run(["--check", str(bad)], capsys)
+    assert code == 1
+    located = [ln.split(": error")[0] for ln in err.splitlines() if "error[E0102]" in ln]
+    assert located == [f"{bad}:2:21", f"{bad}:4:19", f"{bad}:5:34"]
