@@ -8,12 +8,12 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.api import Context
+from runtime.api import Context, Syscalls
 from runtime.crd import crd
 from runtime.kernel import Kernel
 from runtime.machine import Machine
 from runtime.status import Status
-from runtime.syscalls import Sys
+from runtime.syscalls import Sys, word0
 from runtime.utcb import UtcbFrame
 
 from . import invariants
@@ -128,3 +128,84 @@ def test_raw_words_never_raise(calls: list[tuple[int, int]]) -> None:
             r = m.k.syscall((big & ~0xF) | num, big >> 3, big >> 7, big >> 11, big)
             assert 0 <= r[0] <= 8
             invariants.check(m)
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3), st.integers(0, 20)), max_size=20),
+        min_size=2,
+        max_size=4,
+    ),
+    st.integers(0, 2**16),
+    st.integers(-1, 3),
+)
+def test_blocking_semaphores_calls_and_kills(
+    programs: list[list[tuple[int, int, int]]], seed: int, victim: int
+) -> None:
+    """ECs on two CPUs block on shared semaphores, call each other's portals (whose
+    handlers block too) and one PD may be killed mid-run by root: invariants hold after
+    every step, nothing raises, and every EC left is dead or blocked in one queue."""
+    m = Machine(cpus=2, seed=seed, trace=True)
+    owner = m.spawn("owner")
+    sems = [0x300 + i for i in range(4)]
+    with owner.acting():
+        for s in sems:
+            Syscalls(m.k).create_sm(s, 1)
+    procs = [m.spawn(f"p{i}", cpu=i % 2) for i in range(len(programs))]
+
+    def handler(f: UtcbFrame) -> None:
+        n = f.get_word() if f.left else 0
+        f.clear()
+        cur = m.k.current
+        if cur is not None and n % 3 == 0:
+            # The handler blocks on a semaphore of its own PD, on the caller's SC.
+            m.k.syscall(word0(Sys.SM_CTRL, 0x300 + n % 4, 0x10))
+        invariants.check(m)
+
+    for i, p in enumerate(procs):
+        for s in sems:
+            owner.grant(s, p, s)
+        pt = p.portal(handler, cpu=i % 2)
+        for q in procs:
+            if q is not p and (procs.index(q) % 2) == (i % 2):
+                p.grant(pt.sel, q, 0x400 + i)
+
+    def program(ops: list[tuple[int, int, int]]) -> object:
+        def body(ctx: Context) -> None:
+            for kind, which, n in ops:
+                if kind == 0:
+                    ctx.k.syscall(word0(Sys.SM_CTRL, sems[which], 0x10))  # down, may block
+                elif kind == 1:
+                    ctx.k.syscall(word0(Sys.SM_CTRL, sems[which]))  # up
+                elif kind == 2:
+                    with ctx.frame() as f:
+                        f.put_word(n)
+                        ctx.k.syscall(word0(Sys.CALL, 0x400 + which))
+                elif kind == 3:
+                    ctx.work(n)
+                elif kind == 4:
+                    ctx.yield_()
+                else:
+                    ctx.k.syscall(word0(Sys.SM_CTRL, sems[which], 0x30))  # zero
+                invariants.check(m)
+
+        return body
+
+    for i, (p, ops) in enumerate(zip(procs, programs, strict=True)):
+        p.thread(program(ops), cpu=i % 2)  # type: ignore[arg-type]
+    if 0 <= victim < len(procs):
+
+        def killer(ctx: Context) -> None:
+            ctx.work(5)
+            procs[victim].kill()
+            invariants.check(m)
+
+        m.root.thread(killer, cpu=1)
+    r = m.run(until=50_000)
+    invariants.check(m)
+    assert r.reason == "idle" and m.k.ec_faults == []
+    if 0 <= victim < len(procs):
+        dead = procs[victim].pd
+        assert dead.dead and all(ec.dead for ec in dead.ecs)
+        assert all(not sm.queue or all(e.pd is not dead for e in sm.queue) for sm in m.k.sms)
