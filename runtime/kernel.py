@@ -94,6 +94,7 @@ class Kernel:
         self.sms: list[Sm] = []
         # The kernel PD holds the GSI semaphores at 64 + gsi (§6); root reaches them with
         # FROM_HV delegations. `reply_sm` is where a global EC that replies blocks for good.
+        self.root_pd: Pd | None = None  # set at boot; FROM_HV is honoured only for it
         self.kernel_pd = Pd(self.graveyard, arch, "kernel")
         self.kernel_pd.acquire()
         for g in range(gsis):
@@ -337,8 +338,6 @@ class Kernel:
                 res = mdb.xlt_crd(ss, ds, c, xlt)
             du.set_item(k, res, aux & 0xFFF)
             self.counters["items"] += 1
-
-    root_pd: Pd | None = None
 
     # -- semaphores ------------------------------------------------------------------------
     def sm_up(self, sm: Sm) -> None:
