@@ -28,7 +28,7 @@ from .api import (
     Syscalls,
 )
 from .arch import X86_64, Arch
-from .crd import ALL, Crd
+from .crd import ALL, Crd, MemRights, PioRights
 from .ec import Ec
 from .kernel import Kernel
 from .pd import Pd
@@ -172,12 +172,21 @@ class Machine:
         seed: int = 0,
         trace: bool = False,
         slice_max: int = 50,
+        mem_pages: int = 0,
+        io_ports: range = range(0),
     ) -> None:
+        """`mem_pages` pages of physical memory (identity-mapped, R|W|X) and the
+        `io_ports` are given to root at boot, as the kernel hands root its resources;
+        one mapping-database node per page or port, so keep them modest."""
         self.cpus = cpus
         self.k = k = Kernel(cpus, arch, seed, slice_max, trace)
         root_pd = k.new_pd("root")
         k.root_pd = root_pd
         mdb.insert_root(root_pd.obj, SELF_PD, root_pd, ALL)
+        for page in range(mem_pages):
+            mdb.insert_root(root_pd.mem, page, page, MemRights.R | MemRights.W | MemRights.X)
+        for port in io_ports:
+            mdb.insert_root(root_pd.pio, port, port, PioRights.A)
         env = Env(k, root_pd, "root")
         root_ec = k.new_ec(root_pd, 0, True, arch.user_addr - 2 * 4096, 0, 0, "root")
         mdb.insert_root(root_pd.obj, ROOT_EC, root_ec, ALL)

@@ -159,3 +159,44 @@ def test_delegation_through_ipc_uses_receivers_window() -> None:
     assert got == [(crd(CrdType.OBJ, 0x801, 0, SmRights.UP), 1), (0, 1)]
     node = srv.pd.obj.nodes[0x801]
     assert isinstance(node.obj, Sm) and node.obj.count == 3 and node.rights == SmRights.UP
+
+
+def test_memory_and_ports_through_ipc_then_revoked() -> None:
+    """Root hands a child pages (hotspot-placed) and ports (identity), then takes the
+    pages back; the child's own delegations go with them."""
+    m = Machine(mem_pages=64, io_ports=range(0x60, 0x70))
+    child = m.spawn("child")
+
+    def pager(f: UtcbFrame) -> None:
+        f.finish_input()
+        f.delegate(crd(CrdType.MEM, 16, 3, MemRights.R | MemRights.W), hotspot=0)
+        f.delegate(crd(CrdType.PIO, 0x60, 2), hotspot=0)
+
+    pt = m.root.portal(pager)
+    m.root.grant(pt.sel, child, 0x500)
+    grand = m.spawn("grand")
+
+    @child
+    def main(ctx: Context) -> None:
+        from runtime.api import Pt
+
+        with ctx.frame() as f:
+            f.delegation_window(crd(CrdType.MEM, 0x100, 4))  # 16 pages at 0x100
+            Pt(ctx.k, 0x500).call(f)
+        with ctx.frame() as f:
+            f.delegation_window(crd(CrdType.PIO, 0, 16))
+            Pt(ctx.k, 0x500).call(f)
+
+    m.run()
+    assert sorted(child.pd.mem.nodes) == list(range(0x100, 0x108))
+    assert child.pd.mem.nodes[0x103].obj == 19 and child.pd.mem.nodes[0x103].rights == 3
+    # The second call's memory item found no MEM window: only the ports arrived.
+    assert sorted(child.pd.pio.nodes) == [0x60, 0x61, 0x62, 0x63]
+    mdb.delegate(child.pd.mem, 0x100, grand.pd.mem, 0x10, 1, MemRights.R)
+    assert sorted(grand.pd.mem.nodes) == [0x10, 0x11]
+    with m.root.acting():
+        from runtime.api import Syscalls
+
+        Syscalls(m.k).revoke(Crd.mem(16, 3), self_=False)
+    assert child.pd.mem.nodes == {} and grand.pd.mem.nodes == {}
+    assert len(m.root.pd.mem) == 64 and len(child.pd.pio) == 4
