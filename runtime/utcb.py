@@ -310,7 +310,7 @@ class UtcbFrame:
         u = self.utcb
         w = u.word
         if isinstance(data, (bytes, bytearray, memoryview)):
-            nbytes = len(data)
+            nbytes = data.nbytes if isinstance(data, memoryview) else len(data)
             n = (nbytes + w - 1) // w
             if u.untyped + n > u.pos_slot - u.saved_u:
                 raise CapacityError(f"{n} words do not fit, {u.free_untyped} free")

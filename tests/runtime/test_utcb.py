@@ -184,3 +184,13 @@ def test_random_nesting_round_trips(layers: list[tuple[list[int], int]], arch: A
         assert f.typed == items
         f.close()
     assert u.layer == 0
+
+
+def test_put_words_takes_any_byte_buffer() -> None:
+    import array
+
+    u = Utcb(X86_32)
+    f = UtcbFrame(u)
+    f.put_words(memoryview(array.array("I", [7, 8, 9])))  # 3 words of 4 bytes
+    f.put_words(bytearray(b"\x01"))
+    assert f.words() == [7, 8, 9, 1]
