@@ -1181,17 +1181,23 @@ class Analyzer:
                 self.fields([item.member], entry.scoped, {})
                 for d in item.member.declarators:
                     self.declare(d.name, "state member", d.span)
-            elif isinstance(item, ast.Factory):
-                self.declare(item.name, "factory", item.span)
-                for p in item.params:
-                    self.resolve_type(p.type)
-                self.raises(item.raises)
-            elif isinstance(item, (ast.Operation, ast.Attribute)):
-                self.member(item, entry.scoped, 0, 0, [], {})
             else:
-                self.definition(item, ())
+                self._body_item(item, entry.scoped)
         self.leave(scope)
         self.emit(ir.Unsupported(entry.scoped, v.span, (), v.doc, v.kind))
+
+    def _body_item(self, item: Any, owner: str) -> None:
+        """A factory, finder, operation, attribute or nested definition in a value type or
+        a CCM declaration: checked for names and types, not turned into IR."""
+        if isinstance(item, ast.Factory):
+            self.declare(item.name, item.kind, item.span)
+            for p in item.params:
+                self.resolve_type(p.type)
+            self.raises(item.raises)
+        elif isinstance(item, (ast.Operation, ast.Attribute)):
+            self.member(item, owner, 0, 0, [], {})
+        else:
+            self.definition(item, ())
 
     def d_Component(self, c: ast.Component) -> None:
         entry = self.declare(c.name, c.kind, c.span)
@@ -1206,15 +1212,8 @@ class Analyzer:
                 if isinstance(item.type, ast.Name):
                     self.lookup(item.type)
                 self.declare(item.name, item.kind, item.span)
-            elif isinstance(item, ast.Factory):
-                self.declare(item.name, item.kind, item.span)
-                for p in item.params:
-                    self.resolve_type(p.type)
-                self.raises(item.raises)
-            elif isinstance(item, (ast.Operation, ast.Attribute)):
-                self.member(item, entry.scoped, 0, 0, [], {})
             else:
-                self.definition(item, ())
+                self._body_item(item, entry.scoped)
         self.leave(scope)
         self.emit(ir.Unsupported(entry.scoped, c.span, (), c.doc, c.kind))
 
