@@ -8,7 +8,7 @@ SOURCES := $(shell find idlc runtime -name '*.py' -o -name '*.lark' -o -name '*.
 # pytest-xdist workers; CI has 2 cores.
 JOBS   ?= auto
 
-.PHONY: all venv demo test check lint typecheck fuzz bench clean grammar
+.PHONY: all venv demo test check lint typecheck fuzz bench clean grammar docs
 
 all: test
 
@@ -31,8 +31,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) -q
-	$(BIN)/ruff check idlc runtime tests bench samples
-	$(BIN)/black --check -q idlc runtime tests bench samples
+	$(BIN)/ruff check idlc runtime tests bench samples tools
+	$(BIN)/black --check -q idlc runtime tests bench samples tools
 	$(BIN)/mypy idlc runtime
 
 lint: $(STAMP)
@@ -51,6 +51,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# Regenerate docs/errors.md from the diagnostics table and tests/errors/ examples.
+docs: $(STAMP)
+	$(BIN)/python tools/errors_doc.py
 
 # Rebuild the LALR table after editing idlc/grammar/idl.lark.
 grammar: $(STAMP)
