@@ -10,6 +10,7 @@ from idlc import ast, ir
 from idlc import errcodes as E
 from idlc.consteval import BOOL, INT, STRING, EvalError, Evaluator, Value
 from idlc.diagnostics import Diagnostics, Note
+from idlc.diagnostics import with_article as _a
 from idlc.record import record
 
 
@@ -219,7 +220,3 @@ def _is_capability(t: ir.Type, name: str) -> bool:
     if isinstance(t, ir.Capability):
         return t.kind == "memory" if name == "max_order" else True
     return isinstance(t, ir.Ref) and t.kind == "interface" and name != "max_order"
-
-
-def _a(kind: str) -> str:
-    return ("an " if kind[0] in "aeiou" else "a ") + kind

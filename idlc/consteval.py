@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from idlc import ast, ir
 from idlc import errcodes as E
-from idlc.diagnostics import Diagnostics
+from idlc.diagnostics import Diagnostics, with_article
 from idlc.record import record
 from idlc.source import Span
 
@@ -321,8 +321,7 @@ def _span(e: ast.Expr) -> Span:
 def _describe(v: Value) -> str:
     if v.category == ENUM and isinstance(v.value, ir.EnumValue):
         return f"enumerator '{v.value.name}' of {v.enum}"
-    article = "an" if v.category[0] in "aeiou" else "a"
-    return f"{article} {v.category} value"
+    return with_article(f"{v.category} value")
 
 
 def _show(v: Value) -> str:

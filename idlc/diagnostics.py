@@ -142,6 +142,11 @@ class Diagnostics:
             stream.write(" and ".join(parts) + " generated.\n")
 
 
+def with_article(word: str) -> str:
+    """'a struct', 'an enum': for messages that name a kind of declaration or value."""
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
 def _headline(span: Span | None, label: str, message: str) -> str:
     where = f"{span.file}:{span.line}:{span.col}: " if span is not None else "idlc: "
     return f"{where}{label}: {message}"

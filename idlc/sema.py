@@ -16,6 +16,7 @@ from idlc import errcodes as E
 from idlc.annotations import AnnotationChecker
 from idlc.consteval import ENUM, EvalError, Evaluator, Value
 from idlc.diagnostics import Diagnostics, Note
+from idlc.diagnostics import with_article as _a
 from idlc.record import field, record
 from idlc.source import Span
 
@@ -93,11 +94,6 @@ _FORWARD_OF = {
     "component": "component",
     "porttype": "porttype",
 }
-_ARTICLE = {"a": "an"}
-
-
-def _a(kind: str) -> str:
-    return ("an " if kind[0] in "aeiou" else "a ") + kind
 
 
 @record(frozen=False, eq=False)
@@ -376,7 +372,7 @@ class Analyzer:
         if isinstance(t, ast.Name):
             return self.named_type(t, in_sequence=in_sequence)
         # An inline declaration of a struct, union, enum, bitset or bitmask.
-        self.definition(t, ())
+        self.definition(t)
         return ir.Ref(self.scope.qualify(t.name), _node_kind(t))
 
     def named_type(self, name: ast.Name, *, in_sequence: bool = False) -> ir.Type:
@@ -466,11 +462,11 @@ class Analyzer:
     # --- definitions -----------------------------------------------------------------
     def run(self, spec: ast.Specification) -> None:
         for d in spec.definitions:
-            self.definition(d, ())
+            self.definition(d)
         # A forward declaration that is never completed is accepted: CORBA and DDS files
         # declare interfaces they only pass references to (omniORB, TAO, OpenDDS do).
 
-    def definition(self, d: Any, outer: tuple[ast.Annotation, ...]) -> None:
+    def definition(self, d: Any) -> None:
         method = getattr(self, "d_" + type(d).__name__, None)
         if method is not None:
             method(d)
@@ -486,7 +482,7 @@ class Analyzer:
         scope = self.enter(entry, "module")
         self.emit(ir.Module(entry.scoped, m.span, (), m.doc))
         for d in m.definitions:
-            self.definition(d, ())
+            self.definition(d)
         self.leave(scope)
 
     def d_Const(self, c: ast.Const) -> None:
@@ -941,7 +937,7 @@ class Analyzer:
             if isinstance(item, (ast.Operation, ast.Attribute)):
                 fid = self.member(item, entry.scoped, iid, fid, methods, inherited)
             else:
-                self.definition(item, ())
+                self.definition(item)
         self.leave(scope)
         all_methods = _all_methods(methods, base_decls)
         self.emit(
@@ -1197,7 +1193,7 @@ class Analyzer:
         elif isinstance(item, (ast.Operation, ast.Attribute)):
             self.member(item, owner, 0, 0, [], {})
         else:
-            self.definition(item, ())
+            self.definition(item)
 
     def d_Component(self, c: ast.Component) -> None:
         entry = self.declare(c.name, c.kind, c.span)
@@ -1238,7 +1234,7 @@ class Analyzer:
         entry = self.declare(a.name, "annotation", a.span)
         scope = self.enter(entry, "annotation")
         for d in a.definitions:
-            self.definition(d, ())
+            self.definition(d)
         for m in a.members:
             self.resolve_type(m.type)
         self.leave(scope)
