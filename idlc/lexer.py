@@ -38,13 +38,15 @@ class RawToken:
     """kind is id, num, str, chr, punct, eof, or an error kind: badnum, badstr, bad,
     badcomment. line and col are 1-based positions in the preprocessed text."""
 
-    __slots__ = ("col", "kind", "line", "text")
+    __slots__ = ("col", "kind", "line", "text", "type")
 
     def __init__(self, kind: str, text: str, line: int, col: int) -> None:
         self.kind = kind
         self.text = text
         self.line = line
         self.col = col
+        # The grammar terminal, set by the parser from its state (contextual keywords).
+        self.type = ""
 
     def __repr__(self) -> str:
         return f"RawToken({self.kind}, {self.text!r}, {self.line}:{self.col})"

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 class LineMapLike:
     """What the parser needs of the preprocessor's line map."""
 
-    def locate(self, out_line: int, out_col: int) -> Span:  # pragma: no cover - protocol
+    def locate(
+        self, out_line: int, out_col: int, length: int = 1
+    ) -> Span:  # pragma: no cover - protocol
         raise NotImplementedError
 
 
@@ -38,8 +40,8 @@ class IdentityMap(LineMapLike):
     def __init__(self, path: str) -> None:
         self.path = path
 
-    def locate(self, out_line: int, out_col: int) -> Span:
-        return Span(self.path, out_line, out_col, out_line, out_col + 1)
+    def locate(self, out_line: int, out_col: int, length: int = 1) -> Span:
+        return Span(self.path, out_line, out_col, out_line, out_col + length)
 
 
 class SyntaxFailure(Exception):
@@ -60,16 +62,13 @@ _OPENERS = {"{", "(", "[", "<"}
 _CLOSERS = {"}", ")", "]", ">"}
 
 
-class Tok:
-    """A classified token: type is a grammar terminal name."""
+# A classified token is the lexer's token with its terminal in `type`.
+Tok = RawToken
 
-    __slots__ = ("col", "line", "text", "type")
 
-    def __init__(self, type_: str, text: str, line: int, col: int) -> None:
-        self.type = type_
-        self.text = text
-        self.line = line
-        self.col = col
+def _typed(tok: Tok, type_: str) -> Tok:
+    tok.type = type_
+    return tok
 
 
 def _describe(terminal: str) -> str:
@@ -106,15 +105,13 @@ class Parser:
         self.linemap = linemap
         self.diags = diags
         self.comments: list[tuple[int, int, str]] = []
+        self.last: Tok | None = None  # the token shifted last, for spans of keyword types
         self._docs: dict[int, str] | None = None
         self.builder = Builder(self)
 
     # --- positions -------------------------------------------------------------------
     def span(self, pos: tuple[int, int], length: int = 1) -> Span:
-        s = self.linemap.locate(pos[0], pos[1])
-        if length > 1:
-            return Span(s.file, s.line, s.col, s.line, s.col + length, s.included_from)
-        return s
+        return self.linemap.locate(pos[0], pos[1], length)
 
     def doc(self, pos: tuple[int, int]) -> str | None:
         if self._docs is None:
@@ -175,25 +172,27 @@ class Parser:
         raise SyntaxFailure
 
     def _classify(self, raw: RawToken, actions: dict[str, int]) -> Tok:
+        """Give a raw token its terminal in this parser state (in place: tokens are many)."""
         kind = raw.kind
         text = raw.text
         if kind == "id":
             if text in _BOOLEANS and text.upper() in actions:
                 # DDS files write true/false in annotations; the spec's literals are TRUE/FALSE.
-                return Tok(text.upper(), text, raw.line, raw.col)
-            kw = _KEYWORDS.get(text)
-            if kw is not None and kw in actions:
-                return Tok(kw, text, raw.line, raw.col)
-            return Tok("IDENTIFIER", text, raw.line, raw.col)
-        if kind == "punct":
-            return Tok(T.LITERALS[text], text, raw.line, raw.col)
-        if kind == "num":
-            return Tok(number_kind(text), text, raw.line, raw.col)
-        if kind == "str":
-            return Tok("WSTRING" if text[0] == "L" else "STRING", text, raw.line, raw.col)
-        if kind == "chr":
-            return Tok("WCHAR" if text[0] == "L" else "CHAR", text, raw.line, raw.col)
-        return Tok(_END, "", raw.line, raw.col)
+                raw.type = text.upper()
+            else:
+                kw = _KEYWORDS.get(text)
+                raw.type = kw if kw is not None and kw in actions else "IDENTIFIER"
+        elif kind == "punct":
+            raw.type = T.LITERALS[text]
+        elif kind == "num":
+            raw.type = number_kind(text)
+        elif kind == "str":
+            raw.type = "WSTRING" if text[0] == "L" else "STRING"
+        elif kind == "chr":
+            raw.type = "WCHAR" if text[0] == "L" else "CHAR"
+        else:
+            raw.type = _END
+        return raw
 
     def _run(self) -> object:
         states = T.STATES
@@ -218,8 +217,8 @@ class Parser:
                 tok = self._classify(raw, actions)
                 if tok.type == _SHR and _GT in actions:
                     # `>>` closes two template argument lists when `>` fits here.
-                    tok = Tok(_GT, ">", raw.line, raw.col)
-                    pending = Tok(_GT, ">", raw.line, raw.col + 1)
+                    tok = _typed(Tok("punct", ">", raw.line, raw.col), _GT)
+                    pending = _typed(Tok("punct", ">", raw.line, raw.col + 1), _GT)
             ttype = tok.type
             while True:
                 action = actions.get(ttype)
@@ -235,6 +234,7 @@ class Parser:
                 if action >= 0:
                     if quiet:
                         quiet -= 1
+                    self.last = tok
                     state_stack.append(action)
                     value_stack.append(tok)
                     pos_stack.append((tok.line, tok.col))
@@ -277,7 +277,7 @@ class Parser:
                     # A word lexed as a keyword in a state that no longer accepts it
                     # after the reductions: it is an identifier here.
                     ttype = "IDENTIFIER"
-                    tok = Tok("IDENTIFIER", tok.text, tok.line, tok.col)
+                    tok = _typed(Tok("id", tok.text, tok.line, tok.col), "IDENTIFIER")
 
     def _recover(
         self,
@@ -369,6 +369,14 @@ class Builder:
     # --- helpers ---------------------------------------------------------------------
     def span(self, pos: Pos, length: int = 1) -> Span:
         return self.p.span(pos, length)
+
+    def span_to_last(self, pos: Pos) -> Span:
+        """From pos to the end of the token shifted last (a keyword type such as
+        `unsigned long long` has no token of its own in the tree)."""
+        last = self.p.last
+        if last is None or last.line != pos[0]:
+            return self.span(pos)
+        return self.span(pos, last.col + len(last.text) - pos[1])
 
     def tspan(self, tok: Tok) -> Span:
         return self.p.span((tok.line, tok.col), len(tok.text))
@@ -534,7 +542,7 @@ class Builder:
     # --- types -----------------------------------------------------------------------
     def _base(kind: str) -> Callable[[Builder, Children, Pos], ast.BaseType]:  # type: ignore[misc]
         def build(self: Builder, c: Children, pos: Pos) -> ast.BaseType:
-            return ast.BaseType(kind, self.span(pos))
+            return ast.BaseType(kind, self.span_to_last(pos))
 
         return build
 

@@ -225,7 +225,7 @@ class LineMap:
     after ``#line``. Lines where a macro was expanded also carry a column segment map.
     """
 
-    __slots__ = ("_files", "_incs", "_lines", "_segs", "_starts")
+    __slots__ = ("_files", "_incs", "_last", "_lines", "_segs", "_starts")
 
     def __init__(self) -> None:
         self._starts: list[int] = []
@@ -234,6 +234,9 @@ class LineMap:
         self._incs: list[Span | None] = []
         # out_line -> (out columns, (orig line, orig col, inside an expansion))
         self._segs: dict[int, tuple[list[int], list[tuple[int, int, bool]]]] = {}
+        # The chunk of the output line looked up last: the parser asks for many tokens
+        # of one line in a row.
+        self._last: tuple[int, int] = (0, -1)
 
     def _chunk(self, out_line: int, file: str, line: int, inc: Span | None) -> None:
         if self._starts and self._starts[-1] == out_line:
@@ -246,13 +249,18 @@ class LineMap:
         self._lines.append(line)
         self._incs.append(inc)
 
-    def locate(self, out_line: int, out_col: int) -> Span:
-        """The original position of output ``out_line``:``out_col`` (both 1-based)."""
-        k = bisect_right(self._starts, out_line) - 1
-        if k < 0:
-            if not self._starts:
-                return Span.point("<input>", out_line, out_col)
-            k = 0
+    def locate(self, out_line: int, out_col: int, length: int = 1) -> Span:
+        """The original position of output ``out_line``:``out_col`` (both 1-based), as a
+        span of ``length`` columns (one where an expansion makes the length meaningless)."""
+        if self._last[0] == out_line:
+            k = self._last[1]
+        else:
+            k = bisect_right(self._starts, out_line) - 1
+            if k < 0:
+                if not self._starts:
+                    return Span.point("<input>", out_line, out_col)
+                k = 0
+            self._last = (out_line, k)
         line = self._lines[k] + (out_line - self._starts[k])
         col = out_col
         seg = self._segs.get(out_line)
@@ -263,7 +271,9 @@ class LineMap:
                 sline, scol, exp = entries[j]
                 line = sline
                 col = scol if exp else scol + (out_col - cols[j])
-        return Span(self._files[k], line, col, line, col + 1, self._incs[k])
+                if exp:
+                    length = 1
+        return Span(self._files[k], line, col, line, col + length, self._incs[k])
 
     def span(self, line: int, col: int, end_line: int, end_col: int) -> Span:
         """Map an output range; the end is kept when both ends land in the same file."""
