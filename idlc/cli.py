@@ -52,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    if argv and argv[0] == "wire":
+        return _wire(argv[1:])
     from idlc.options import HELP, USAGE, UsageError, parse
 
     try:
@@ -138,10 +140,75 @@ def _fmt(size: object) -> str:
 
 
 def _generate(spec: object, language: str, outdir: str, diags: object) -> int:
-    sys.stderr.write(
-        f"idlc: the {language} backend is not available yet; use --check, --emit ir or --sizes\n"
-    )
-    return EXIT_USAGE
+    from idlc import ir
+    from idlc.backends.python import generate
+    from idlc.diagnostics import Diagnostics
+
+    assert isinstance(spec, ir.Specification) and isinstance(diags, Diagnostics)
+    generate(spec, outdir, diags)
+    diags.print_all(sys.stderr)
+    return EXIT_ERRORS if diags.has_errors else EXIT_OK
+
+
+def _wire(argv: list[str]) -> int:
+    """`idlc wire FILE.idl --arch A --interface I --method M --dir request|reply [--decode]`:
+    JSON on stdin -> {"words", "items"} on stdout, or back with --decode."""
+    import json
+    from decimal import Decimal
+
+    from idlc.options import UsageError, parse_wire
+
+    try:
+        w = parse_wire(argv)
+    except UsageError as err:
+        sys.stderr.write(
+            f"usage: idlc wire FILE.idl --arch x86_64|x86_32 --interface NAME "
+            f"--method NAME --dir request|reply [--decode]\nidlc: error: {err}\n"
+        )
+        return EXIT_USAGE
+    from idlc.backends.python.jsonvalue import JsonError
+    from idlc.backends.python.wire import Loaded
+    from idlc.diagnostics import Diagnostics
+    from idlc.driver import Options, compile_file
+    from runtime.codec import DecodeError, MarshalError, Message
+
+    diags = Diagnostics()
+    result = compile_file(w.file, Options(include_dirs=w.include_dirs), diags)
+    diags.items = [d for d in diags.items if d.severity.value == "error"]
+    if result.spec is None or diags.has_errors:
+        diags.print_all(sys.stderr)
+        return EXIT_ERRORS
+    loaded = Loaded(result.spec, diags)
+    if not loaded.ok:
+        diags.print_all(sys.stderr)
+        return EXIT_ERRORS
+    try:
+        data = json.loads(sys.stdin.read(), parse_float=Decimal)
+        if w.decode:
+            if not isinstance(data, dict) or set(data) != {"words", "items"}:
+                raise JsonError("", 'expected {"words": [...], "items": [...]}')
+            words = [int(x, 16) for x in data["words"]]
+            items = [(int(c, 16), int(f, 16)) for c, f in data["items"]]
+            msg = Message.from_words(w.arch, words, items)
+            value = loaded.decode(msg, w.interface, w.method, w.direction)
+            sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+        else:
+            msg = loaded.encode(w.arch, w.interface, w.method, w.direction, data)
+            out = {
+                "words": [hex(x) for x in msg.words],
+                "items": [[hex(c), hex(f)] for c, f in msg.items],
+            }
+            sys.stdout.write(json.dumps(out) + "\n")
+    except MarshalError as e:
+        sys.stderr.write(f"idlc wire: cannot encode {e.path or 'the value'}: {e.reason}\n")
+        return EXIT_ERRORS
+    except DecodeError as e:
+        sys.stderr.write(f"idlc wire: does not decode: {e}\n")
+        return EXIT_ERRORS
+    except (JsonError, ValueError, TypeError, KeyError) as e:
+        sys.stderr.write(f"idlc wire: bad input: {e}\n")
+        return EXIT_ERRORS
+    return EXIT_OK
 
 
 if __name__ == "__main__":

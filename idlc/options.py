@@ -187,3 +187,69 @@ def _set_mode(cmd: CommandLine, mode: str, arg: str) -> None:
     if cmd.mode != "generate" and cmd.mode != mode:
         raise UsageError(f"{arg} cannot be combined with another of --check/--emit/--sizes/-M")
     cmd.mode = mode
+
+
+@record(frozen=False)
+class WireCommand:
+    """`idlc wire FILE --arch A --interface I --method M --dir D [--decode] [-I DIR]`"""
+
+    file: str = ""
+    arch: str = "x86_64"
+    interface: str = ""
+    method: str = ""
+    direction: str = ""
+    decode: bool = False
+    include_dirs: list[str] = field(default_factory=list)
+
+
+_WIRE_VALUED = {"--arch", "--interface", "--method", "--dir", "-I"}
+
+
+def parse_wire(argv: Sequence[str]) -> WireCommand:
+    cmd = WireCommand()
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if not arg.startswith("-"):
+            if cmd.file:
+                raise UsageError("idlc wire takes one FILE")
+            cmd.file = arg
+            continue
+        name, value = _split(arg)
+        if name == "--decode":
+            _no_value(name, value)
+            cmd.decode = True
+            continue
+        if name not in _WIRE_VALUED:
+            raise UsageError(f"unknown option {arg}")
+        if value is None:
+            if i >= len(args):
+                raise UsageError(f"option {name} needs a value")
+            value = args[i]
+            i += 1
+        if name == "--arch":
+            if value not in ("x86_64", "x86_32"):
+                raise UsageError("--arch is x86_64 or x86_32")
+            cmd.arch = value
+        elif name == "--interface":
+            cmd.interface = value
+        elif name == "--method":
+            cmd.method = value
+        elif name == "--dir":
+            if value not in ("request", "reply"):
+                raise UsageError("--dir is request or reply")
+            cmd.direction = value
+        else:
+            cmd.include_dirs.append(value)
+    if not cmd.file:
+        raise UsageError("no input file")
+    for opt, val in (
+        ("--interface", cmd.interface),
+        ("--method", cmd.method),
+        ("--dir", cmd.direction),
+    ):
+        if not val:
+            raise UsageError(f"{opt} is required")
+    return cmd

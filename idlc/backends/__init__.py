@@ -1,0 +1,1 @@
+"""Code generators that read the IR."""

@@ -1,0 +1,897 @@
+"""The Python backend: IR -> one Python module per (IDL file, IDL module).
+
+Model classes here compute every name, type hint, default and function body; the jinja2
+template (templates/module.py.j2) only loops over them. Output is formatted by black.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from idlc import errcodes, ir
+from idlc.backends.python import marshal as M
+from idlc.backends.python.names import Naming, Unit, py_ident
+from idlc.diagnostics import Diagnostics
+from idlc.layout import ARCHES, UnsizedType, layout_for
+from idlc.source import Span
+from idlc.wirecheck import capabilities
+
+if TYPE_CHECKING:
+    import jinja2
+
+BACKEND = "Python"
+SFX = {"x86_64": "64", "x86_32": "32"}
+
+
+def _doc(text: str | None) -> str | None:
+    if not text:
+        return None
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
+
+
+def _literal(value: object, refs: UnitRefs) -> str:
+    if isinstance(value, ir.EnumValue):
+        return f"{refs.cls(value.enum)}.{py_ident(value.name)}"
+    return repr(value)
+
+
+class UnitRefs(M.Refs):
+    """Names as seen from one generated module; records the imports it needs."""
+
+    def __init__(self, naming: Naming, unit: Unit) -> None:
+        self.naming = naming
+        self.unit = unit
+        self.imports: dict[str, Unit] = {}
+
+    def _qual(self, name: str, local: str) -> str:
+        other = self.naming.unit_of[name]
+        if other is self.unit:
+            return local
+        self.imports[other.alias] = other
+        return f"{other.alias}.{local}"
+
+    def cls(self, name: str) -> str:
+        return self._qual(name, self.naming.local[name])
+
+    def fn(self, prefix: str, name: str, sfx: str) -> str:
+        return self._qual(name, f"{prefix}_{self.naming.local[name]}_{sfx}")
+
+    def table(self, name: str, what: str) -> str:
+        return self._qual(name, f"_{self.naming.local[name]}_{what}")
+
+
+class Function:
+    """One generated function: signature line and body lines."""
+
+    def __init__(self, signature: str, body: list[str]) -> None:
+        self.signature = signature
+        self.body = body
+
+
+class Hints:
+    """Python type hints and defaults for IR types, as seen from one module."""
+
+    def __init__(self, ctx: M.Context, refs: UnitRefs) -> None:
+        self.ctx = ctx
+        self.refs = refs
+
+    def hint(self, t: ir.Type) -> str:
+        if isinstance(t, ir.Primitive):
+            if t.kind == "boolean":
+                return "bool"
+            if t.kind in ("float", "double"):
+                return "float"
+            if t.kind in ("char", "wchar"):
+                return "str"
+            if t.kind == "longdouble":
+                raise M.Unsupported("long double")
+            return "int"
+        if isinstance(t, ir.String):
+            return "str"
+        if isinstance(t, ir.Sequence):
+            if self.ctx.octets(t.element):
+                return "bytes"
+            return f"list[{self.hint(t.element)}]"
+        if isinstance(t, ir.Array):
+            inner = self.hint(t.element)
+            dims = list(t.dims)
+            if self.ctx.octets(t.element):
+                inner = "bytes"
+                dims = dims[:-1]
+            for _ in dims:
+                inner = f"list[{inner}]"
+            return inner
+        if isinstance(t, ir.Capability):
+            return "Crd | None"
+        if isinstance(t, ir.Ref):
+            d = self.ctx.spec.lookup(t.name)
+            if isinstance(d, ir.Interface):
+                return "Crd | None"
+            if isinstance(d, ir.Typedef | ir.Struct | ir.Union_ | ir.Enum | ir.Bitmask):
+                return self.refs.cls(t.name)
+            raise M.Unsupported(M._construct(d) if d is not None else "unresolved type")
+        raise M.Unsupported(M._construct(t))
+
+    def optional(self, t: ir.Type, optional: bool) -> str:
+        h = self.hint(t)
+        if optional and not h.endswith("| None"):
+            h += " | None"
+        return h
+
+    def default(self, t: ir.Type) -> tuple[str, bool]:
+        """(expression, needs default_factory)"""
+        r = self.ctx.resolve(t)
+        if isinstance(r, ir.Primitive):
+            return {
+                "boolean": "False",
+                "float": "0.0",
+                "double": "0.0",
+                "char": "'\\x00'",
+                "wchar": "'\\x00'",
+            }.get(r.kind, "0"), False
+        if isinstance(r, ir.String):
+            return "''", False
+        if isinstance(r, ir.Sequence):
+            return ("b''", False) if self.ctx.octets(r.element) else ("list", True)
+        if isinstance(r, ir.Array):
+            el, dims = self.ctx.array_shape(r)
+            if self.ctx.octets(el):
+                inner, dims = f"bytes({dims[-1]})", dims[:-1]
+            else:
+                inner, factory = self.default(el)
+                if factory:
+                    inner = f"{inner}()"
+            if not dims:
+                return inner, False
+            for n in reversed(dims):
+                inner = f"[{inner} for _ in range({n})]"
+            return f"lambda: {inner}", True
+        if isinstance(r, ir.Enum):
+            return f"{self.refs.cls(r.name)}.{py_ident(r.enumerators[0].name)}", False
+        if isinstance(r, ir.Bitmask):
+            return f"{self.refs.cls(r.name)}(0)", False
+        if isinstance(r, ir.Struct | ir.Union_):
+            return f"lambda: {self.refs.cls(r.name)}()", True
+        return "None", False
+
+
+# --- declarations ---------------------------------------------------------------------
+
+
+class Member:
+    def __init__(self, name: str, hint: str, default: str, factory: bool, doc: str | None):
+        self.name = name
+        self.hint = hint
+        self.default = default
+        self.factory = factory
+        self.doc = doc
+
+
+class Decl:
+    """One declaration to render; ``kind`` selects the template block."""
+
+    def __init__(self, kind: str, name: str, doc: str | None) -> None:
+        self.kind = kind
+        self.name = name
+        self.doc = _doc(doc)
+        self.members: list[Member] = []
+        self.extra: dict[str, object] = {}
+
+
+class Param:
+    def __init__(self, name: str, hint: str) -> None:
+        self.name = name
+        self.hint = hint
+
+
+class MethodModel:
+    """One method of an interface, as the Protocol, the stub and the skeleton see it."""
+
+    def __init__(self) -> None:
+        self.name = ""
+        self.wire = ""
+        self.opcode = 0
+        self.oneway = False
+        self.doc: str | None = None
+        self.params: list[Param] = []  # in + inout
+        self.outputs: list[str] = []  # wire names (return first)
+        self.returns = "None"
+        self.fn: dict[str, str] = {}  # kind -> function name stem (without _64/_32)
+        self.raises: list[tuple[str, str, str]] = []  # (scoped, class, encoder stem)
+        self.accept: int | None = None
+        self.accept_request: int | None = None
+        self.translate = False
+        self.handler = ""
+
+
+class InterfaceModel:
+    def __init__(self, name: str, doc: str | None) -> None:
+        self.name = name
+        self.doc = _doc(doc)
+        self.scoped = ""
+        self.bases: list[str] = []
+        self.own: list[MethodModel] = []
+        self.all: list[MethodModel] = []
+        self.accept: int | None = None
+        self.translate = False
+
+
+class ModuleModel:
+    def __init__(self, unit: Unit, spec: ir.Specification) -> None:
+        self.unit = unit
+        self.sources = sorted({unit.file, spec.main_file})
+        self.decls: list[Decl] = []
+        self.interfaces: list[InterfaceModel] = []
+        self.functions: list[Function] = []
+        self.constants: list[tuple[str, str]] = []
+        self.imports: list[str] = []
+        self.all: list[str] = []
+
+
+class Generator:
+    def __init__(self, spec: ir.Specification, diags: Diagnostics) -> None:
+        self.spec = spec
+        self.diags = diags
+        self.naming = Naming(spec)
+
+    # -- support check (E0901) --
+
+    def check(self) -> bool:
+        ok = True
+        for d in self.spec.declarations:
+            for construct, span in self._unsupported(d):
+                self.diags.report(
+                    errcodes.BACKEND_UNSUPPORTED, span, construct=construct, backend=BACKEND
+                )
+                ok = False
+        return ok
+
+    def _unsupported(self, d: ir.Declaration) -> Iterator[tuple[str, Span]]:
+        if isinstance(d, ir.Unsupported):
+            yield d.construct, d.span
+        elif isinstance(d, ir.Native):
+            yield "native", d.span
+        elif isinstance(d, ir.Bitset):
+            yield "bitset", d.span
+        elif isinstance(d, ir.Const):
+            if isinstance(d.type, ir.Fixed) or (
+                isinstance(d.type, ir.Primitive) and d.type.kind == "longdouble"
+            ):
+                yield self._bad(d.type) or "fixed", d.span
+        elif isinstance(d, ir.Typedef):
+            bad = self._bad(d.type)
+            if bad:
+                yield bad, d.span
+        elif isinstance(d, ir.Struct | ir.Exception_):
+            for f in d.fields:
+                bad = self._bad(f.type)
+                if bad:
+                    yield bad, f.span
+        elif isinstance(d, ir.Union_):
+            bad = self._bad(d.discriminator)
+            if bad:
+                yield bad, d.span
+            for c in d.cases:
+                bad = self._bad(c.field.type)
+                if bad:
+                    yield bad, c.field.span
+        elif isinstance(d, ir.Interface):
+            if d.interface_kind == "local interface":
+                yield "local interface", d.span
+            for m in d.methods:
+                if m.result is not None:
+                    bad = self._bad(m.result)
+                    if bad:
+                        yield bad, m.span
+                for p in m.params:
+                    bad = self._bad(p.type)
+                    if bad:
+                        yield bad, p.span
+
+    def _bad(self, t: ir.Type, depth: int = 0) -> str | None:
+        """The unsupported construct a type uses directly (not through a named type,
+        which is reported at its own declaration)."""
+        if isinstance(t, ir.Map):
+            return "map"
+        if isinstance(t, ir.Fixed):
+            return "fixed"
+        if isinstance(t, ir.Opaque):
+            return t.construct
+        if isinstance(t, ir.Primitive) and t.kind == "longdouble":
+            return "long double"
+        if isinstance(t, ir.Sequence | ir.Array):
+            return self._bad(t.element)
+        if isinstance(t, ir.Ref):
+            d = self.spec.lookup(t.name)
+            if isinstance(d, ir.Unsupported):
+                return d.construct
+            if isinstance(d, ir.Native):
+                return "native"
+            if isinstance(d, ir.Bitset):
+                return "bitset"
+            if isinstance(d, ir.Interface) and d.interface_kind == "local interface":
+                return "local interface"
+        return None
+
+    # -- modules --
+
+    def modules(self) -> dict[str, ModuleModel]:
+        return {u.relpath: self.module(u) for u in self.naming.units.values()}
+
+    def module(self, unit: Unit) -> ModuleModel:
+        mm = ModuleModel(unit, self.spec)
+        refs = UnitRefs(self.naming, unit)
+        pools = M.Pools()
+        ctx = M.Context(self.spec, pools)
+        hints = Hints(ctx, refs)
+        for d in unit.declarations:
+            self.declaration(d, mm, ctx, refs, hints)
+        mm.constants = list(pools.constants())
+        mm.imports = sorted(self.naming.relative_import(unit, u) for u in refs.imports.values())
+        return mm
+
+    def declaration(
+        self, d: ir.Declaration, mm: ModuleModel, ctx: M.Context, refs: UnitRefs, hints: Hints
+    ) -> None:
+        name = self.naming.local[d.name]
+        if isinstance(d, ir.Const):
+            dec = Decl("const", name, d.doc)
+            dec.extra["value"] = _literal(d.value, refs)
+            dec.extra["hint"] = hints.hint(d.type) if not isinstance(d.type, ir.Ref) else ""
+            mm.decls.append(dec)
+            mm.all.append(name)
+        elif isinstance(d, ir.Enum):
+            dec = Decl("enum", name, d.doc)
+            dec.extra["items"] = [(py_ident(e.name), e.value, _doc(e.doc)) for e in d.enumerators]
+            mm.decls.append(dec)
+            mm.all.append(name)
+        elif isinstance(d, ir.Bitmask):
+            dec = Decl("bitmask", name, d.doc)
+            dec.extra["items"] = [(py_ident(e.name), 1 << e.value, _doc(e.doc)) for e in d.flags]
+            dec.extra["mask"] = sum(1 << e.value for e in d.flags)
+            mm.decls.append(dec)
+            mm.all.append(name)
+        elif isinstance(d, ir.Typedef):
+            dec = Decl("typedef", name, d.doc)
+            dec.extra["target"] = hints.hint(d.type)
+            mm.decls.append(dec)
+            mm.all.append(name)
+        elif isinstance(d, ir.Struct):
+            dec = Decl("struct", name, d.doc)
+            dec.extra["base"] = refs.cls(d.base) if d.base else ""
+            dec.members = [self.member(f, hints) for f in d.fields]
+            mm.decls.append(dec)
+            mm.all.append(name)
+            fields = ctx.struct_fields(d)
+            for arch in ARCHES:
+                mm.functions.append(self.struct_encoder(d, name, fields, ctx, refs, arch))
+                mm.functions.append(self.struct_decoder(d, name, fields, ctx, refs, arch))
+        elif isinstance(d, ir.Exception_):
+            dec = Decl("exception", name, d.doc)
+            dec.members = [self.member(f, hints) for f in d.fields]
+            dec.extra["id"] = d.exception_id
+            dec.extra["scoped"] = d.name
+            mm.decls.append(dec)
+            mm.all.append(name)
+            fields = list(d.fields)
+            for arch in ARCHES:
+                mm.functions.append(self.exception_encoder(d, name, fields, ctx, refs, arch))
+                mm.functions.append(self.struct_decoder(d, name, fields, ctx, refs, arch))
+        elif isinstance(d, ir.Union_):
+            mm.decls.append(self.union(d, name, hints, refs))
+            mm.all.append(name)
+            for arch in ARCHES:
+                mm.functions.append(self.union_encoder(d, name, ctx, refs, arch))
+                mm.functions.append(self.union_decoder(d, name, ctx, refs, arch))
+        elif isinstance(d, ir.Interface):
+            mm.interfaces.append(self.interface(d, name, mm, ctx, refs, hints))
+            mm.all.extend([name, f"{name}Client", f"{name}Server", f"{name}Codec"])
+
+    def member(self, f: ir.Field, hints: Hints) -> Member:
+        hint = hints.optional(f.type, f.optional)
+        if f.optional:
+            default, factory = "None", False
+        else:
+            default, factory = hints.default(f.type)
+        return Member(py_ident(f.name), hint, default, factory, _doc(f.doc))
+
+    def union(self, d: ir.Union_, name: str, hints: Hints, refs: UnitRefs) -> Decl:
+        dec = Decl("union", name, d.doc)
+        disc_hint = hints.hint(d.discriminator)
+        all_labels = [_literal(lab, refs) for c in d.cases for lab in c.labels]
+        cases = []
+        value_hints: list[str] = []
+        for c in d.cases:
+            h = hints.optional(c.field.type, c.field.optional)
+            if h not in value_hints:
+                value_hints.append(h)
+            labels = [_literal(lab, refs) for lab in c.labels]
+            if c.is_default:
+                cond = f"self._d not in ({', '.join(all_labels)},)" if all_labels else "True"
+                first = self._free_label(d, refs)
+            else:
+                cond = f"self._d in ({', '.join(labels)},)"
+                first = labels[0]
+            cases.append((py_ident(c.field.name), h, cond, first, _doc(c.field.doc)))
+        first_default, _ = hints.default(d.cases[0].field.type) if d.cases else ("None", False)
+        if d.cases and hints.default(d.cases[0].field.type)[1]:
+            first_default = "None"
+        if d.cases and d.cases[0].field.optional:
+            first_default = "None"
+        dec.extra.update(
+            disc=disc_hint,
+            value=" | ".join([*value_hints, "None"]) if value_hints else "None",
+            cases=cases,
+            init_d=cases[0][3] if cases else hints.default(d.discriminator)[0],
+            init_v=first_default,
+        )
+        return dec
+
+    def _free_label(self, d: ir.Union_, refs: UnitRefs) -> str:
+        """A discriminator value that no label names (for the default member)."""
+        used = {lab for c in d.cases for lab in c.labels}
+        r = M.Context(self.spec, M.Pools()).resolve(d.discriminator)
+        if isinstance(r, ir.Enum):
+            for e in r.enumerators:
+                if not any(isinstance(u, ir.EnumValue) and u.name == e.name for u in used):
+                    return f"{refs.cls(r.name)}.{py_ident(e.name)}"
+        if isinstance(r, ir.Primitive) and r.kind == "boolean":
+            return "False" if False not in used else "True"
+        if isinstance(r, ir.Primitive) and r.kind in ("char", "wchar"):
+            for i in range(256):
+                if chr(i) not in used:
+                    return repr(chr(i))
+        i = 0
+        while i in used:
+            i += 1
+        return repr(i)
+
+    # -- codec functions --
+
+    def struct_encoder(
+        self,
+        d: ir.Struct,
+        name: str,
+        fields: list[ir.Field],
+        ctx: M.Context,
+        refs: UnitRefs,
+        arch: str,
+    ) -> Function:
+        enc = M.Encoder(ctx, refs, arch)
+        enc.depth = 2
+        enc.fields(fields, "v")
+        enc.flush()
+        body = ["try:", *enc.lines, *_catch_encode()] if enc.lines else ["pass"]
+        return Function(
+            f"def _e_{name}_{SFX[arch]}(v: {name}, buf: bytearray, "
+            f"items: list[tuple[int, int]]) -> None:",
+            body,
+        )
+
+    def struct_decoder(
+        self,
+        d: ir.Struct | ir.Exception_,
+        name: str,
+        fields: list[ir.Field],
+        ctx: M.Context,
+        refs: UnitRefs,
+        arch: str,
+    ) -> Function:
+        dec = M.Decoder(ctx, refs, arch)
+        exprs = dec.fields(fields, "")
+        dec.flush()
+        args = ", ".join(f"{py_ident(f.name)}={e}" for f, e in zip(fields, exprs, strict=True))
+        dec.emit(f"return {name}({args}), o")
+        return Function(
+            f"def _d_{name}_{SFX[arch]}(b: bytes, o: int, it: _c.Items) -> tuple[{name}, int]:",
+            dec.lines,
+        )
+
+    def exception_encoder(
+        self,
+        d: ir.Exception_,
+        name: str,
+        fields: list[ir.Field],
+        ctx: M.Context,
+        refs: UnitRefs,
+        arch: str,
+    ) -> Function:
+        enc = M.Encoder(ctx, refs, arch)
+        enc.depth = 2
+        enc.const_word(ir_user_exception())
+        enc.const_word(d.exception_id)
+        enc.fields(fields, "v")
+        enc.flush()
+        return Function(
+            f"def _x_{name}_{SFX[arch]}(v: {name}) -> tuple[bytearray, list[tuple[int, int]]]:",
+            [
+                "buf = bytearray()",
+                "items: list[tuple[int, int]] = []",
+                "try:",
+                *enc.lines,
+                *_catch_encode(),
+                "return buf, items",
+            ],
+        )
+
+    def union_encoder(
+        self, d: ir.Union_, name: str, ctx: M.Context, refs: UnitRefs, arch: str
+    ) -> Function:
+        enc = M.Encoder(ctx, refs, arch)
+        enc.depth = 2
+        enc.emit("d = v._d")
+        enc.value(d.discriminator, "d", "_d")
+        enc.flush()
+        first = True
+        default: ir.UnionCase | None = None
+        for c in d.cases:
+            if c.is_default:
+                default = c
+                continue
+            labels = ", ".join(_literal(lab, refs) for lab in c.labels)
+            enc.emit(f"{'if' if first else 'elif'} d in ({labels},):")
+            first = False
+            self._union_member(enc, c.field)
+        enc.emit("else:" if not first else "if True:")
+        if default is not None:
+            self._union_member(enc, default.field)
+        elif d.implicit_default:
+            enc.emit(
+                "    if v._v is not None: raise _c.MarshalError('_d', "
+                "'the discriminator selects no member, but a value is set')"
+            )
+        else:
+            enc.emit("    raise _c.MarshalError('_d', 'the discriminator selects no member')")
+        return Function(
+            f"def _e_{name}_{SFX[arch]}(v: {name}, buf: bytearray, "
+            f"items: list[tuple[int, int]]) -> None:",
+            ["try:", *enc.lines, *_catch_encode()],
+        )
+
+    def _union_member(self, enc: M.Encoder, f: ir.Field) -> None:
+        enc.depth += 1
+        enc.emit("x = v._v")
+        mask = 0x1F if f.rights is None else f.rights
+        if f.optional:
+            enc.emit(f"if x is None: buf += {enc.wstruct()}.pack(0)")
+            enc.emit("else:")
+            enc.depth += 1
+            enc.emit(f"buf += {enc.wstruct()}.pack(1)")
+        enc.value(f.type, "x", f.name, f.translate, mask)
+        enc.flush()
+        if f.optional:
+            enc.depth -= 1
+        enc.depth -= 1
+
+    def union_decoder(
+        self, d: ir.Union_, name: str, ctx: M.Context, refs: UnitRefs, arch: str
+    ) -> Function:
+        dec = M.Decoder(ctx, refs, arch)
+        disc = dec.value(d.discriminator, "_d")
+        dec.flush()
+        dec.emit(f"d = {disc}")
+        dec.emit("x: object = None")
+        first = True
+        default: ir.UnionCase | None = None
+        for c in d.cases:
+            if c.is_default:
+                default = c
+                continue
+            labels = ", ".join(_literal(lab, refs) for lab in c.labels)
+            dec.emit(f"{'if' if first else 'elif'} d in ({labels},):")
+            first = False
+            self._union_member_dec(dec, c.field)
+        if default is not None:
+            dec.emit("else:" if not first else "if True:")
+            self._union_member_dec(dec, default.field)
+        elif not d.implicit_default:
+            dec.emit("else:" if not first else "if True:")
+            dec.emit("    raise _c.DecodeError(o >> 3, '_d: no member for this discriminator')")
+        dec.emit(f"return {name}(d, x), o  # type: ignore[arg-type]")
+        return Function(
+            f"def _d_{name}_{SFX[arch]}(b: bytes, o: int, it: _c.Items) -> tuple[{name}, int]:",
+            dec.lines,
+        )
+
+    def _union_member_dec(self, dec: M.Decoder, f: ir.Field) -> None:
+        dec.depth += 1
+        (v,) = dec.fields([f], "")
+        dec.flush()
+        dec.emit(f"x = {v}")
+        dec.depth -= 1
+
+    # -- interfaces --
+
+    def interface(
+        self,
+        d: ir.Interface,
+        name: str,
+        mm: ModuleModel,
+        ctx: M.Context,
+        refs: UnitRefs,
+        hints: Hints,
+    ) -> InterfaceModel:
+        im = InterfaceModel(name, d.doc)
+        im.scoped = d.name
+        im.bases = [refs.cls(b) for b in d.bases]
+        for m in d.methods:
+            im.own.append(self.method(d, m, mm, ctx, refs, hints, own=True))
+        for m in d.all_methods:
+            if m.interface == d.name:
+                mod = next(x for x in im.own if x.wire == m.name)
+            else:
+                decl = self.spec.lookup(m.interface)
+                assert isinstance(decl, ir.Interface)
+                mod = self.method(decl, m, mm, ctx, refs, hints, own=False)
+            im.all.append(mod)
+        im.accept = max((x.accept for x in im.all if x.accept is not None), default=None)
+        im.translate = any(x.translate for x in im.all)
+        return im
+
+    def method(
+        self,
+        iface: ir.Interface,
+        m: ir.Method,
+        mm: ModuleModel,
+        ctx: M.Context,
+        refs: UnitRefs,
+        hints: Hints,
+        own: bool,
+    ) -> MethodModel:
+        mod = MethodModel()
+        iname = self.naming.local[iface.name]
+        mod.name = py_ident(m.name)
+        mod.wire = m.name
+        mod.opcode = m.opcode
+        mod.oneway = m.oneway
+        mod.doc = _doc(m.doc)
+        mod.handler = f"_h_{iname}_{m.name}"
+        inputs = [p for p in m.params if p.mode in ("in", "inout")]
+        outs = [p for p in m.params if p.mode in ("out", "inout")]
+        mod.params = [Param(py_ident(p.name), hints.hint(p.type)) for p in inputs]
+        result_translate = any(a.name == "translate" for a in m.annotations)
+        out_fields = []
+        if m.result is not None:
+            out_fields.append(ir.Field("return", m.result, m.span, translate=result_translate))
+        out_fields += [
+            ir.Field(p.name, p.type, p.span, translate=p.translate, rights=p.rights) for p in outs
+        ]
+        mod.outputs = [f.name for f in out_fields]
+        out_hints = [hints.hint(f.type) for f in out_fields]
+        if not out_hints:
+            mod.returns = "None"
+        elif len(out_hints) == 1:
+            mod.returns = out_hints[0]
+        else:
+            mod.returns = f"tuple[{', '.join(out_hints)}]"
+        stem = f"{iname}_{m.name}"
+        qual = refs.cls(iface.name)
+        prefix = qual[: -len(iname)] if qual != iname else ""
+        mod.fn = {k: f"{prefix}_{k}_{stem}" for k in ("rq", "dq", "rp", "dp")}
+        for ex in m.raises:
+            decl = self.spec.lookup(ex)
+            assert isinstance(decl, ir.Exception_)
+            mod.raises.append((ex, refs.cls(ex), refs.fn("_x", ex, "").rstrip("_")))
+        in_fields = [
+            ir.Field(p.name, p.type, p.span, translate=p.translate, rights=p.rights) for p in inputs
+        ]
+        # receive windows for the reply (client) and the request (server)
+        mod.accept, _ = self._window(m, out_fields, reply=True)
+        req_accept, mod.translate = self._window(m, in_fields, reply=False)
+        mod.accept_request = req_accept
+        if own:
+            for arch in ARCHES:
+                mm.functions.extend(self.messages(iface, m, in_fields, out_fields, ctx, refs, arch))
+        return mod
+
+    def _window(self, m: ir.Method, fields: list[ir.Field], reply: bool) -> tuple[int | None, bool]:
+        """(delegate window order for objects, translate window needed)."""
+        count = 0
+        translate = False
+        layout = layout_for(self.spec, "x86_64")
+        alternatives = [fields]
+        if reply:
+            for ex in m.raises:
+                decl = self.spec.lookup(ex)
+                if isinstance(decl, ir.Exception_):
+                    alternatives.append(list(decl.fields))
+        most = 0
+        for alt in alternatives:
+            count = 0
+            for f in alt:
+                sites = list(capabilities(self.spec, f.type, f.translate, f.span))
+                if any(s.translate for s in sites):
+                    translate = True
+                if any(not s.translate and s.kind == "object" for s in sites):
+                    with contextlib.suppress(UnsizedType):
+                        count += layout.field_size(f.type, f.optional).max_items or 0
+            most = max(most, count)
+        if most == 0:
+            return None, translate
+        return max(0, math.ceil(math.log2(most))), translate
+
+    def messages(
+        self,
+        iface: ir.Interface,
+        m: ir.Method,
+        in_fields: list[ir.Field],
+        out_fields: list[ir.Field],
+        ctx: M.Context,
+        refs: UnitRefs,
+        arch: str,
+    ) -> Iterator[Function]:
+        iname = self.naming.local[iface.name]
+        sfx = SFX[arch]
+        stem = f"{iname}_{m.name}_{sfx}"
+        hints = Hints(ctx, refs)
+        W = M.ARCH_WORD[arch]
+        # request encoder
+        enc = M.Encoder(ctx, refs, arch)
+        enc.depth = 2
+        enc.const_word(m.opcode)
+        self._param_fields(enc, in_fields)
+        enc.flush()
+        args = ", ".join(f"p_{f.name}: {hints.hint(f.type)}" for f in in_fields)
+        yield Function(
+            f"def _rq_{stem}({args}) -> tuple[bytearray, list[tuple[int, int]]]:",
+            [
+                "buf = bytearray()",
+                "items: list[tuple[int, int]] = []",
+                "try:",
+                *enc.lines,
+                *_catch_encode(),
+                "return buf, items",
+            ],
+        )
+        # request decoder
+        dec = M.Decoder(ctx, refs, arch)
+        dec.emit("o = 0")
+        dec.const_word(m.opcode, f"not the opcode of {m.name}")
+        exprs = dec.fields(in_fields, "")
+        dec.flush()
+        dec.emit(_leftover(W))
+        dec.emit(f"it.finish(o // {W})")
+        in_hints = [hints.hint(f.type) for f in in_fields]
+        ret = f"tuple[{', '.join(in_hints)}]" if in_hints else "tuple[()]"
+        dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
+        yield Function(f"def _dq_{stem}(b: bytes, it: _c.Items) -> {ret}:", dec.lines)
+        # reply encoder and decoder
+        out_hints = [hints.hint(f.type) for f in out_fields]
+        out_ret = f"tuple[{', '.join(out_hints)}]" if out_hints else "tuple[()]"
+        names = [f"p_{f.name}" for f in out_fields]
+        args = ", ".join(f"{n}: {h}" for n, h in zip(names, out_hints, strict=True))
+        if m.oneway:
+            yield Function(
+                f"def _rp_{stem}() -> tuple[bytearray, list[tuple[int, int]]]:",
+                ["return bytearray(), []"],
+            )
+            yield Function(
+                f"def _dp_{stem}(b: bytes, it: _c.Items) -> tuple[()] | BaseException:",
+                [
+                    "if b: raise _c.DecodeError(0, 'a oneway reply has no words')",
+                    "it.finish(0)",
+                    "return ()",
+                ],
+            )
+            return
+        enc = M.Encoder(ctx, refs, arch)
+        enc.depth = 2
+        enc.const_word(0)
+        self._param_fields(enc, out_fields)
+        enc.flush()
+        yield Function(
+            f"def _rp_{stem}({args}) -> tuple[bytearray, list[tuple[int, int]]]:",
+            [
+                "buf = bytearray()",
+                "items: list[tuple[int, int]] = []",
+                "try:",
+                *enc.lines,
+                *_catch_encode(),
+                "return buf, items",
+            ],
+        )
+        dec = M.Decoder(ctx, refs, arch)
+        ws = "_W8" if W == 8 else "_W4"
+        dec.emit(f"if len(b) < {W}: raise _c.DecodeError(0, 'status word missing')")
+        dec.emit(f"st = {ws}.unpack_from(b, 0)[0]")
+        dec.emit("if st == 0:")
+        dec.depth += 1
+        dec.emit(f"o = {W}")
+        exprs = dec.fields(out_fields, "")
+        dec.flush()
+        dec.emit(_leftover(W))
+        dec.emit(f"it.finish(o // {W})")
+        dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
+        dec.depth -= 1
+        dec.emit("if 1 <= st <= 19:")
+        dec.emit("    it.finish(1)")
+        dec.emit(f"    return _c.decode_error_reply(b, {W}, st)")
+        if m.raises:
+            dec.emit("if st == 32:")
+            dec.depth += 1
+            dec.emit(f"if len(b) < {2 * W}: raise _c.DecodeError(1, 'exception id missing')")
+            dec.emit(f"eid = {ws}.unpack_from(b, {W})[0]")
+            for ex in m.raises:
+                decl = self.spec.lookup(ex)
+                assert isinstance(decl, ir.Exception_)
+                dec.emit(f"if eid == {decl.exception_id}:")
+                dec.emit(f"    x, o = {refs.fn('_d', ex, sfx)}(b, {2 * W}, it)")
+                dec.emit(f"    {_leftover(W)}")
+                dec.emit(f"    it.finish(o // {W})")
+                dec.emit("    return x")
+            dec.emit("raise _c.DecodeError(1, f'exception id {eid:#x} is not raised here')")
+            dec.depth -= 1
+        dec.emit("raise _c.DecodeError(0, f'reserved status {st}')")
+        yield Function(
+            f"def _dp_{stem}(b: bytes, it: _c.Items) -> {out_ret} | BaseException:",
+            dec.lines,
+        )
+
+    def _param_fields(self, enc: M.Encoder, fields: list[ir.Field]) -> None:
+        for f in fields:
+            mask = 0x1F if f.rights is None else f.rights
+            enc.value(f.type, f"p_{f.name}", f.name, f.translate, mask)
+
+
+def ir_user_exception() -> int:
+    return 32
+
+
+def _catch_encode() -> list[str]:
+    return [
+        "except (AttributeError, TypeError) as err:",
+        "    raise _c.MarshalError('', f'{type(err).__name__}: {err}') from None",
+    ]
+
+
+def _leftover(w: int) -> str:
+    return f"if o != len(b): raise _c.DecodeError(o // {w}, 'words left over')"
+
+
+# --- rendering ------------------------------------------------------------------------
+
+
+def render(spec: ir.Specification, diags: Diagnostics, black: bool = True) -> dict[str, str]:
+    """relative path -> source of every module (and package __init__); {} on errors."""
+    gen = Generator(spec, diags)
+    if not gen.check():
+        return {}
+    try:
+        models = gen.modules()
+    except M.Unsupported as e:  # reported by check() unless the IR is inconsistent
+        diags.report(errcodes.BACKEND_UNSUPPORTED, None, construct=e.construct, backend=BACKEND)
+        return {}
+    env = _environment()
+    template = env.get_template("module.py.j2")
+    out: dict[str, str] = {}
+    for rel, mm in models.items():
+        text = template.render(m=mm)
+        if black:
+            import black as _black
+
+            text = _black.format_str(text, mode=_black.Mode(line_length=100))
+        out[rel] = text
+        # packages
+        parts = os.path.dirname(rel).split(os.sep) if os.path.dirname(rel) else []
+        for i in range(len(parts) + 1):
+            init = os.path.join(*parts[:i], "__init__.py") if i else "__init__.py"
+            out.setdefault(init, '"""Generated by idlc: IDL modules as packages."""\n')
+    return out
+
+
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    here = os.path.join(os.path.dirname(__file__), "templates")
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(here),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )

@@ -1,0 +1,312 @@
+"""Values as JSON (WIRE.md §5) <-> the generated Python values, driven by the IR.
+
+Used by ``idlc wire`` and the conformance tests; generated code does not need it.
+``JsonError`` names the path of a JSON value that does not fit its type.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from idlc import ir
+from idlc.backends.python import marshal as M
+from idlc.backends.python.names import py_ident
+
+
+class JsonError(ValueError):
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}" if path else reason)
+        self.path = path
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def f32_round(x: Decimal | int | float, path: str) -> float:
+    """Round a decimal straight to binary32, ties to even; finite values that round to
+    infinity are an error (WIRE.md §5)."""
+    if isinstance(x, float):
+        x = Decimal(repr(x))
+    q = Fraction(x)
+    if q == 0:
+        return -0.0 if isinstance(x, Decimal) and x.is_signed() else 0.0
+    sign = -1.0 if q < 0 else 1.0
+    a = abs(q)
+    e = a.numerator.bit_length() - a.denominator.bit_length()
+    if Fraction(2) ** e > a:
+        e -= 1
+    e = max(e, -126)
+    scale = Fraction(2) ** (e - 23)
+    m = round(a / scale)  # Fraction rounds half to even
+    value = m * scale
+    if value >= Fraction(2) ** 128 - Fraction(2) ** 103:
+        raise JsonError(path, f"{x} rounds to infinity as a float")
+    return sign * float(value)
+
+
+def f32_shortest(v: float) -> float:
+    """The float whose repr is the shortest decimal giving back v's binary32 bits."""
+    bits = struct.pack("<f", v)
+    for digits in range(1, 10):
+        s = f"{v:.{digits}g}"
+        if struct.pack("<f", float(s)) == bits:
+            return float(s)
+    return v
+
+
+_NAN = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+class Converter:
+    """``cls(scoped name)`` gives the generated class of a declaration."""
+
+    def __init__(self, spec: ir.Specification, cls: Callable[[str], Any]) -> None:
+        self.spec = spec
+        self.cls = cls
+        self.ctx = M.Context(spec, M.Pools())
+
+    # -- JSON -> Python --
+
+    def from_json(self, t: ir.Type, j: Any, path: str = "", optional: bool = False) -> Any:
+        if optional and j is None:
+            return None
+        r = self.ctx.resolve(t)
+        if isinstance(r, ir.Primitive):
+            return self._prim_in(r.kind, j, path)
+        if isinstance(r, ir.String):
+            if not isinstance(j, str):
+                raise JsonError(path, "expected a string")
+            return j
+        if isinstance(r, ir.Sequence | ir.Array):
+            if isinstance(r, ir.Array):
+                el, dims = self.ctx.array_shape(r)
+            else:
+                el, dims = r.element, ()
+            if isinstance(r, ir.Sequence) and self.ctx.octets(el) and not dims:
+                return self._bytes_in(j, path)
+            if isinstance(r, ir.Array) and self.ctx.octets(el) and len(dims) == 1:
+                return self._bytes_in(j, path)
+            if not isinstance(j, list):
+                raise JsonError(path, "expected a list")
+            inner: ir.Type
+            if isinstance(r, ir.Sequence):
+                inner = r.element
+            else:
+                inner = el if len(dims) == 1 else ir.Array(el, dims[1:])
+            return [self.from_json(inner, e, f"{path}[{i}]") for i, e in enumerate(j)]
+        if isinstance(r, ir.Enum):
+            if not isinstance(j, str) or j not in {e.name for e in r.enumerators}:
+                raise JsonError(path, f"expected an enumerator of {r.name}")
+            return getattr(self.cls(r.name), py_ident(j))
+        if isinstance(r, ir.Bitmask):
+            if not isinstance(j, list):
+                raise JsonError(path, "expected a list of flag names")
+            flags = self.cls(r.name)
+            v = flags(0)
+            for name in j:
+                v |= getattr(flags, py_ident(name))
+            return v
+        if isinstance(r, ir.Struct):
+            return self._fields_in(self.cls(r.name), self.ctx.struct_fields(r), j, path)
+        if isinstance(r, ir.Exception_):
+            return self._fields_in(self.cls(r.name), list(r.fields), j, path)
+        if isinstance(r, ir.Union_):
+            if not isinstance(j, dict) or "_d" not in j:
+                raise JsonError(path, "expected an object with _d")
+            d = self.from_json(r.discriminator, j["_d"], _join(path, "_d"))
+            rest = [k for k in j if k != "_d"]
+            case = self._case(r, d)
+            if case is None:
+                if rest:
+                    raise JsonError(path, "the discriminator selects no member")
+                return self.cls(r.name)(d, None)
+            if rest != [case.field.name]:
+                raise JsonError(path, f"expected member {case.field.name}")
+            f = case.field
+            v = self.from_json(f.type, j[f.name], _join(path, f.name), f.optional)
+            return self.cls(r.name)(d, v)
+        if isinstance(r, ir.Capability | ir.Interface):
+            return self._cap_in(j, path)
+        raise JsonError(path, "unsupported type")
+
+    def _case(self, u: ir.Union_, d: Any) -> ir.UnionCase | None:
+        default = None
+        for c in u.cases:
+            if c.is_default:
+                default = c
+            for lab in c.labels:
+                value = lab.value if isinstance(lab, ir.EnumValue) else lab
+                if d == value:
+                    return c
+        return default
+
+    def _fields_in(self, cls: Any, fields: list[ir.Field], j: Any, path: str) -> Any:
+        if not isinstance(j, dict):
+            raise JsonError(path, "expected an object")
+        names = {f.name for f in fields}
+        for k in j:
+            if k not in names:
+                raise JsonError(_join(path, k), "no such member")
+        kwargs = {}
+        for f in fields:
+            if f.name not in j:
+                raise JsonError(_join(path, f.name), "missing")
+            kwargs[py_ident(f.name)] = self.from_json(
+                f.type, j[f.name], _join(path, f.name), f.optional
+            )
+        return cls(**kwargs)
+
+    def _bytes_in(self, j: Any, path: str) -> bytes:
+        if not isinstance(j, dict) or set(j) != {"bytes"} or not isinstance(j["bytes"], str):
+            raise JsonError(path, 'expected {"bytes": "hex"}')
+        try:
+            return bytes.fromhex(j["bytes"])
+        except ValueError:
+            raise JsonError(path, "invalid hex") from None
+
+    def _cap_in(self, j: Any, path: str) -> Any:
+        from runtime.crd import Crd, CrdType
+
+        if j is None:
+            return None
+        if not isinstance(j, dict) or "cap" not in j:
+            raise JsonError(path, "expected a capability object or null")
+        kinds = {
+            "object": (CrdType.OBJ, "sel"),
+            "mem": (CrdType.MEM, "page"),
+            "io": (CrdType.PIO, "port"),
+        }
+        if j["cap"] not in kinds:
+            raise JsonError(path, f"unknown capability kind {j['cap']!r}")
+        typ, key = kinds[j["cap"]]
+        try:
+            return Crd(typ, int(j[key]), int(j.get("order", 0)), int(j.get("rights", 0x1F)))
+        except (KeyError, TypeError, ValueError):
+            raise JsonError(path, f"capability needs an integer {key!r}") from None
+
+    def _prim_in(self, kind: str, j: Any, path: str) -> Any:
+        if kind == "boolean":
+            if not isinstance(j, bool):
+                raise JsonError(path, "expected true or false")
+            return j
+        if kind in ("char", "wchar"):
+            if not isinstance(j, str) or len(j) != 1:
+                raise JsonError(path, "expected a one-character string")
+            return j
+        if kind in ("float", "double"):
+            if isinstance(j, dict):
+                if set(j) == {"float"} and j["float"] in _NAN:
+                    return _NAN[j["float"]]
+                if set(j) == {"bits"} and isinstance(j["bits"], str):
+                    bits = int(j["bits"], 16)
+                    if kind == "float":
+                        return struct.unpack("<f", struct.pack("<I", bits))[0]
+                    return struct.unpack("<d", struct.pack("<Q", bits))[0]
+                raise JsonError(path, "expected a number")
+            if isinstance(j, bool) or not isinstance(j, int | float | Decimal):
+                raise JsonError(path, "expected a number")
+            if kind == "float":
+                return f32_round(j, path)
+            v = float(j)
+            if math.isinf(v):
+                raise JsonError(path, f"{j} rounds to infinity")
+            return v
+        if isinstance(j, bool) or not isinstance(j, int):
+            raise JsonError(path, "expected an integer")
+        return j
+
+    # -- Python -> JSON --
+
+    def to_json(self, t: ir.Type, v: Any, optional: bool = False) -> Any:
+        if optional and v is None:
+            return None
+        r = self.ctx.resolve(t)
+        if isinstance(r, ir.Primitive):
+            if r.kind in ("float", "double"):
+                return _float_out(v, r.kind)
+            return v
+        if isinstance(r, ir.String):
+            return v
+        if isinstance(r, ir.Sequence | ir.Array):
+            if isinstance(v, bytes | bytearray):
+                return {"bytes": bytes(v).hex()}
+            if isinstance(r, ir.Array):
+                el, dims = self.ctx.array_shape(r)
+                inner: ir.Type = el if len(dims) == 1 else ir.Array(el, dims[1:])
+            else:
+                inner = r.element
+            return [self.to_json(inner, e) for e in v]
+        if isinstance(r, ir.Enum):
+            return v.name
+        if isinstance(r, ir.Bitmask):
+            return [f.name for f in r.flags if int(v) & (1 << f.value)]
+        if isinstance(r, ir.Struct):
+            return {
+                f.name: self.to_json(f.type, getattr(v, py_ident(f.name)), f.optional)
+                for f in self.ctx.struct_fields(r)
+            }
+        if isinstance(r, ir.Exception_):
+            return {
+                f.name: self.to_json(f.type, getattr(v, py_ident(f.name)), f.optional)
+                for f in r.fields
+            }
+        if isinstance(r, ir.Union_):
+            out = {"_d": self.to_json(r.discriminator, v._d)}
+            case = self._case(r, v._d)
+            if case is not None:
+                out[case.field.name] = self.to_json(case.field.type, v._v, case.field.optional)
+            return out
+        if isinstance(r, ir.Capability | ir.Interface):
+            if v is None:
+                return None
+            kind, key = {1: ("mem", "page"), 2: ("io", "port"), 3: ("object", "sel")}[int(v.type)]
+            out = {"cap": kind, key: v.base}
+            if kind != "object" or v.order:
+                out["order"] = v.order
+            out["rights"] = v.rights
+            return out
+        raise JsonError("", "unsupported type")
+
+
+def _float_out(v: float, kind: str) -> Any:
+    if math.isnan(v):
+        bits = struct.pack("<f" if kind == "float" else "<d", v)
+        canonical = b"\x00\x00\xc0\x7f" if kind == "float" else struct.pack("<Q", 0x7FF8 << 48)
+        if bits == canonical:
+            return {"float": "nan"}
+        return {"bits": hex(int.from_bytes(bits, "little"))}
+    if math.isinf(v):
+        return {"float": "inf" if v > 0 else "-inf"}
+    return f32_shortest(v) if kind == "float" else v
+
+
+# --- messages ---------------------------------------------------------------------------
+
+
+def message_fields(spec: ir.Specification, method: ir.Method, direction: str) -> list[ir.Field]:
+    """The values of a request (in/inout) or a successful reply (return, out/inout)."""
+    if direction == "request":
+        return [
+            ir.Field(p.name, p.type, p.span) for p in method.params if p.mode in ("in", "inout")
+        ]
+    out = []
+    if method.result is not None:
+        out.append(ir.Field("return", method.result, method.span))
+    out += [ir.Field(p.name, p.type, p.span) for p in method.params if p.mode in ("out", "inout")]
+    return out
+
+
+def find_method(spec: ir.Specification, interface: str, method: str) -> ir.Method:
+    iface = spec.lookup(interface.lstrip(":"))
+    if not isinstance(iface, ir.Interface):
+        raise JsonError("", f"no interface '{interface}'")
+    for m in iface.all_methods:
+        if m.name == method:
+            return m
+    raise JsonError("", f"interface '{interface}' has no method '{method}'")

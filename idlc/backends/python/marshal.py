@@ -1,0 +1,803 @@
+"""Straight-line marshalling code per type, message and architecture (WIRE.md §2-4).
+
+The walkers here turn IR types into Python statements. Consecutive scalars (also those of
+nested structs whose members are all scalars) are merged into one precompiled
+``struct.Struct``: encoding packs them in one call (struct checks the ranges; only on
+failure does ``runtime.codec.run_error`` find the field), decoding unpacks them in one call
+and then checks high bytes and padding, booleans, enum values and code points.
+
+Encoders append to ``buf: bytearray`` and ``items: list[(crd, flags)]`` and raise
+``MarshalError`` whose path is relative to what they were given; callers prefix it.
+Decoders read ``b: bytes`` from byte offset ``o`` and typed items from ``it:
+runtime.codec.Items``, and raise ``DecodeError`` with the absolute word index.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from idlc import ir
+from idlc.layout import OBJECT_CAPABILITIES, layout_for
+
+# struct character and natural size per primitive kind
+SCALARS: dict[str, tuple[str, int]] = {
+    "boolean": ("B", 1),
+    "octet": ("B", 1),
+    "uint8": ("B", 1),
+    "char": ("B", 1),
+    "int8": ("b", 1),
+    "int16": ("h", 2),
+    "uint16": ("H", 2),
+    "int32": ("i", 4),
+    "uint32": ("I", 4),
+    "wchar": ("I", 4),
+    "int64": ("q", 8),
+    "uint64": ("Q", 8),
+    "float": ("f", 4),
+    "double": ("d", 8),
+}
+# largest valid word value of unsigned kinds decoded as a whole word
+UNSIGNED_MAX = {
+    "boolean": 1,
+    "octet": 0xFF,
+    "uint8": 0xFF,
+    "char": 0xFF,
+    "uint16": 0xFFFF,
+    "uint32": 0xFFFFFFFF,
+    "wchar": 0x10FFFF,
+    "uint64": 0xFFFFFFFFFFFFFFFF,
+}
+CRD_TYPE = {"memory": 1, "ioports": 2}
+ARCH_WORD = {"x86_64": 8, "x86_32": 4}
+
+
+def crd_type(kind: str) -> int:
+    return 3 if kind in OBJECT_CAPABILITIES else CRD_TYPE[kind]
+
+
+class Unsupported(Exception):
+    """A type the Python backend cannot hold (reported as E0901 by the generator)."""
+
+    def __init__(self, construct: str) -> None:
+        super().__init__(construct)
+        self.construct = construct
+
+
+class Context:
+    """What the walkers need from the generator: the spec, names and the module pools."""
+
+    def __init__(self, spec: ir.Specification, gen: Pools) -> None:
+        self.spec = spec
+        self.gen = gen
+
+    def resolve(self, t: ir.Type) -> ir.Type | ir.Declaration:
+        """Follow typedefs; a Ref to anything else gives its declaration."""
+        seen = 0
+        while isinstance(t, ir.Ref):
+            d = self.spec.lookup(t.name)
+            if d is None:
+                raise Unsupported(f"unresolved type '{t.name}'")
+            if isinstance(d, ir.Typedef):
+                t = d.type
+                seen += 1
+                if seen > 100:
+                    raise Unsupported(f"typedef cycle at '{d.name}'")
+                continue
+            return d
+        return t
+
+    def octets(self, t: ir.Type) -> bool:
+        """True for octet/uint8 (after typedefs): a 1-D run of them is Python bytes."""
+        r = self.resolve(t)
+        return isinstance(r, ir.Primitive) and r.kind in ("octet", "uint8")
+
+    def array_shape(self, t: ir.Array) -> tuple[ir.Type, tuple[int, ...]]:
+        """Element type and all dimensions of nested arrays (typedefs included)."""
+        dims = list(t.dims)
+        el = t.element
+        while True:
+            r = self.resolve(el)
+            if isinstance(r, ir.Array):
+                dims.extend(r.dims)
+                el = r.element
+            else:
+                return el, tuple(dims)
+
+    def flat_fixed(self, t: ir.Type, path: frozenset[str] = frozenset()) -> bool:
+        """A type of scalars only (no strings, sequences, arrays, optionals, unions,
+        capabilities): it can be merged into a struct run."""
+        r = self.resolve(t)
+        if isinstance(r, ir.Primitive):
+            return r.kind in SCALARS
+        if isinstance(r, ir.Enum | ir.Bitmask):
+            return True
+        if isinstance(r, ir.Struct):
+            if r.name in path:
+                return False
+            inner = path | {r.name}
+            if r.base is not None and not self.flat_fixed(ir.Ref(r.base, "struct"), inner):
+                return False
+            return all(not f.optional and self.flat_fixed(f.type, inner) for f in r.fields)
+        return False
+
+    def struct_fields(self, d: ir.Struct) -> list[ir.Field]:
+        out: list[ir.Field] = []
+        if d.base is not None:
+            base = self.spec.lookup(d.base)
+            assert isinstance(base, ir.Struct)
+            out.extend(self.struct_fields(base))
+        out.extend(d.fields)
+        return out
+
+    def min_size(self, t: ir.Type, arch: str) -> tuple[int, int]:
+        s = layout_for(self.spec, arch).size(t)
+        return s.min_words, s.min_items
+
+
+class Pools:
+    """Module-level constants shared by all generated functions of one module."""
+
+    def __init__(self) -> None:
+        self.structs: dict[str, str] = {}
+
+    def struct(self, fmt: str) -> str:
+        name = self.structs.get(fmt)
+        if name is None:
+            name = self.structs[fmt] = f"_S{len(self.structs)}"
+        return name
+
+    def constants(self) -> Iterator[tuple[str, str]]:
+        for fmt, name in self.structs.items():
+            yield name, f"struct.Struct({fmt!r})"
+
+
+class Emitter:
+    def __init__(self, ctx: Context, refs: Refs, arch: str) -> None:
+        self.ctx = ctx
+        self.refs = refs
+        self.arch = arch
+        self.w = ARCH_WORD[arch]
+        self.lines: list[str] = []
+        self.depth = 1
+        self.counter = 0
+        self.sfx = "64" if self.w == 8 else "32"
+
+    def tmp(self, prefix: str = "t") -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " * self.depth + line)
+
+    def wstruct(self) -> str:
+        return "_W8" if self.w == 8 else "_W4"
+
+    def pads(self) -> str:
+        return "_P8" if self.w == 8 else "_P4"
+
+
+class Refs:
+    """How generated code names other generated things (set by the generator)."""
+
+    def cls(self, name: str) -> str:
+        raise NotImplementedError
+
+    def fn(self, prefix: str, name: str, sfx: str) -> str:
+        raise NotImplementedError
+
+    def table(self, name: str, what: str) -> str:
+        raise NotImplementedError
+
+
+def _fields_path(base: str, name: str) -> str:
+    return f"{base}.{name}" if base else name
+
+
+# --- encoding ------------------------------------------------------------------------
+
+
+class Encoder(Emitter):
+    """Statements that append ``value`` of a type to ``buf``/``items``."""
+
+    def __init__(self, ctx: Context, refs: Refs, arch: str) -> None:
+        super().__init__(ctx, refs, arch)
+        # pending run: (format, value expression, path, prechecks)
+        self.run: list[tuple[str, str, str, list[str]]] = []
+
+    def flush(self) -> None:
+        if not self.run:
+            return
+        run, self.run = self.run, []
+        fmt = "<" + "".join(f for f, _, _, _ in run)
+        name = self.ctx.gen.struct(fmt)
+        self.emit("try:")
+        self.depth += 1
+        for _, _, _, pre in run:
+            for line in pre:
+                self.emit(line)
+        args = ", ".join(v for _, v, _, _ in run)
+        self.emit(f"buf += {name}.pack({args})")
+        self.depth -= 1
+        self.emit("except (struct.error, TypeError, OverflowError, AttributeError):")
+        checks = ", ".join(f"({p!r}, lambda: {v}, {f!r})" for f, v, p, _ in run)
+        self.emit(f"    raise _c.run_error(({checks},)) from None")
+
+    def const_word(self, value: int) -> None:
+        self.run.append(("Q" if self.w == 8 else "I", str(value), "", []))
+
+    def scalar(self, kind: str, x: str, path: str) -> None:
+        ch, size = SCALARS[kind]
+        fmt = ch if size >= self.w else f"{ch}{self.w - size}x"
+        pre: list[str] = []
+        value = x
+        if kind == "boolean":
+            pre.append(
+                f"if {x} is not True and {x} is not False: "
+                f"raise _c.MarshalError({path!r}, 'expected a bool')"
+            )
+        elif kind == "char":
+            value = f"_c.char_byte({x}, {path!r})"
+        elif kind == "wchar":
+            value = f"_c.code_point({x}, {path!r})"
+        self.run.append((fmt, value, path, pre))
+
+    def value(
+        self, t: ir.Type, x: str, path: str, translate: bool = False, mask: int = 0x1F
+    ) -> None:
+        r = self.ctx.resolve(t)
+        if isinstance(r, ir.Primitive):
+            if r.kind not in SCALARS:
+                raise Unsupported("long double")
+            self.scalar(r.kind, x, path)
+        elif isinstance(r, ir.Enum):
+            fmt = "I" if self.w == 4 else "I4x"
+            values = self.refs.table(r.name, "VALUES")
+            pre = [
+                f"if {x} not in {values}: "
+                f"raise _c.MarshalError({path!r}, f'{{{x}!r}} is not a {r.local_name}')"
+            ]
+            self.run.append((fmt, x, path, pre))
+        elif isinstance(r, ir.Bitmask):
+            wide = r.bit_bound > 32
+            fmt = "Q" if wide else ("I" if self.w == 4 else "I4x")
+            mask_name = self.refs.table(r.name, "MASK")
+            pre = [
+                f"if {x} & ~{mask_name}: "
+                f"raise _c.MarshalError({path!r}, f'{{{x}!r}} has bits outside {r.local_name}')"
+            ]
+            self.run.append((fmt, x, path, pre))
+        elif isinstance(r, ir.String):
+            self.string(r, x, path)
+        elif isinstance(r, ir.Sequence):
+            self.sequence(r, x, path, translate, mask)
+        elif isinstance(r, ir.Array):
+            self.array(r, x, path, translate, mask)
+        elif isinstance(r, ir.Struct):
+            if self.ctx.flat_fixed(t):
+                for f in self.ctx.struct_fields(r):
+                    self.value(f.type, f"{x}.{ident(f.name)}", _fields_path(path, f.name))
+            else:
+                self.call("_e", r.name, x, path)
+        elif isinstance(r, ir.Union_):
+            self.call("_e", r.name, x, path)
+        elif isinstance(r, ir.Capability):
+            self.cap(crd_type(r.kind), x, path, translate, mask)
+        elif isinstance(r, ir.Interface):
+            self.cap(3, x, path, translate, mask)
+        else:
+            raise Unsupported(_construct(r))
+
+    def cap(self, want: int, x: str, path: str, translate: bool, mask: int) -> None:
+        self.emit(f"_c.put_cap(items, {x}, {want}, {not translate}, {mask:#x}, {path!r})")
+
+    def call(self, prefix: str, name: str, x: str, path: str) -> None:
+        self.flush()
+        fn = self.refs.fn(prefix, name, self.sfx)
+        if not path:
+            self.emit(f"{fn}({x}, buf, items)")
+            return
+        self.emit("try:")
+        self.emit(f"    {fn}({x}, buf, items)")
+        self.emit("except _c.MarshalError as err:")
+        self.emit(f"    raise err.within({path!r}) from None")
+
+    def length(self, x: str, path: str, bound: int | None, what: str = "elements") -> str:
+        n = self.tmp("n")
+        self.emit(f"{n} = len({x})")
+        if bound is not None:
+            self.emit(
+                f"if {n} > {bound}: raise _c.MarshalError({path!r}, "
+                f"f'{{{n}}} {what}, at most {bound} allowed')"
+            )
+        return n
+
+    def string(self, t: ir.String, x: str, path: str) -> None:
+        self.flush()
+        s = self.tmp("s")
+        self.emit("try:")
+        codec = '"utf-32-le"' if t.wide else ""
+        self.emit(f"    {s} = {x}.encode({codec})")
+        self.emit("except (AttributeError, TypeError, UnicodeError):")
+        self.emit(
+            f"    raise _c.MarshalError({path!r}, "
+            f"f'expected a str of valid code points, got {{{x}!r}}') from None"
+        )
+        n = self.tmp("n")
+        self.emit(f"{n} = len({s})")
+        if t.bound is not None:
+            limit = t.bound * 4 if t.wide else t.bound
+            unit = "code points" if t.wide else "UTF-8 bytes"
+            count = f"{n} // 4" if t.wide else n
+            self.emit(
+                f"if {n} > {limit}: raise _c.MarshalError({path!r}, "
+                f"f'{{{count}}} {unit}, at most {t.bound} allowed')"
+            )
+        count = f"{n} >> 2" if t.wide else n
+        self.emit(f"buf += {self.wstruct()}.pack({count})")
+        self.emit(f"buf += {s}")
+        self.emit(f"buf += {self.pads()}[{n} & {self.w - 1}]")
+
+    def packed_run(
+        self, el: ir.Type, dims: tuple[int, ...], x: str, path: str, n: str | None
+    ) -> None:
+        """One packed run (WIRE.md §3) of ``x``: a sequence of ``n`` elements (n given,
+        ``dims`` the element's own array dims) or an array of ``dims``."""
+        r = self.ctx.resolve(el)
+        size = 4 if isinstance(r, ir.Enum) else SCALARS[r.kind][1]  # type: ignore[union-attr]
+        per = math.prod(dims)
+        one_d_octets = self.ctx.octets(el) and ((n is not None and not dims) or len(dims) == 1)
+        if one_d_octets and n is None:
+            self.emit(
+                f"if not isinstance({x}, (bytes, bytearray)) or len({x}) != {dims[0]}: "
+                f"raise _c.MarshalError({path!r}, 'expected {dims[0]} bytes')"
+            )
+            self.emit(f"buf += {x}")
+            self.emit(f"buf += {self.pads()}[{dims[0] % self.w}]")
+            return
+        if self.ctx.octets(el) and n is not None and not dims:
+            self.emit(
+                f"if not isinstance({x}, (bytes, bytearray)): "
+                f"raise _c.MarshalError({path!r}, 'expected bytes')"
+            )
+            self.emit(f"buf += {x}")
+            self.emit(f"buf += {self.pads()}[{n} & {self.w - 1}]")
+            return
+        flat = self.tmp("v")
+        if n is None:
+            self.emit(f"{flat} = _c.flatten({x}, {dims!r}, {path!r})")
+            count = str(per)
+        elif dims:
+            self.emit(f"{flat} = []")
+            i = self.tmp("i")
+            e = self.tmp("e")
+            self.emit(f"for {i}, {e} in enumerate({x}):")
+            self.emit(f"    {flat} += _c.flatten({e}, {dims!r}, f'{path}[{{{i}}}]')")
+            count = f"{n} * {per}"
+        else:
+            flat = x
+            count = n
+        kind = "enum" if isinstance(r, ir.Enum) else r.kind  # type: ignore[union-attr]
+        ch = "I" if kind == "enum" else SCALARS[kind][0]
+        if kind == "boolean":
+            self.emit(
+                f"if not all(e is True or e is False for e in {flat}): "
+                f"raise _c.MarshalError({path!r}, 'expected bools')"
+            )
+        elif kind == "enum":
+            values = self.refs.table(r.name, "VALUES")  # type: ignore[union-attr]
+            self.emit(
+                f"if not {values}.issuperset({flat}): "
+                f"raise _c.MarshalError({path!r}, 'not a {r.name.rsplit('::', 1)[-1]}')"  # type: ignore[union-attr]
+            )
+        elif kind == "char":
+            fl2 = self.tmp("v")
+            self.emit(f"{fl2} = [_c.char_byte(e, {path!r}) for e in {flat}]")
+            flat = fl2
+        elif kind == "wchar":
+            fl2 = self.tmp("v")
+            self.emit(f"{fl2} = [_c.code_point(e, {path!r}) for e in {flat}]")
+            flat = fl2
+        self.emit("try:")
+        self.emit(f"    buf += struct.pack(f'<{{{count}}}{ch}', *{flat})")
+        self.emit("except (struct.error, TypeError, OverflowError):")
+        self.emit(f"    raise _c.seq_error({flat}, {ch!r}, {path!r}) from None")
+        if (size * (per if n is None else 1)) % self.w or n is not None:
+            nbytes = f"({count}) * {size}" if n is not None else str(size * per)
+            self.emit(f"buf += {self.pads()}[({nbytes}) & {self.w - 1}]")
+
+    def sequence(self, t: ir.Sequence, x: str, path: str, translate: bool, mask: int) -> None:
+        self.flush()
+        n = self.length(x, path, t.bound)
+        self.emit(f"buf += {self.wstruct()}.pack({n})")
+        layout = layout_for(self.ctx.spec, self.arch)
+        if layout.packed(t.element) is not None:
+            el: ir.Type = t.element
+            dims: tuple[int, ...] = ()
+            r = self.ctx.resolve(el)
+            if isinstance(r, ir.Array):
+                el, dims = self.ctx.array_shape(r)
+            self.packed_run(el, dims, x, path, n)
+            return
+        self.loop(t.element, x, path, translate, mask)
+
+    def loop(self, el: ir.Type, x: str, path: str, translate: bool, mask: int) -> None:
+        i = self.tmp("i")
+        e = self.tmp("e")
+        self.emit(f"for {i}, {e} in enumerate({x}):")
+        self.depth += 1
+        self.emit("try:")
+        self.depth += 1
+        self.value(el, e, "", translate, mask)
+        self.flush()
+        self.depth -= 1
+        self.emit("except _c.MarshalError as err:")
+        self.emit(f"    raise err.within(f'{path}[{{{i}}}]') from None")
+        self.depth -= 1
+
+    def array(self, t: ir.Array, x: str, path: str, translate: bool, mask: int) -> None:
+        self.flush()
+        layout = layout_for(self.ctx.spec, self.arch)
+        el, dims = self.ctx.array_shape(t)
+        if layout.packed(t) is not None:
+            self.packed_run(el, dims, x, path, None)
+            return
+        # not packable: each element by its own rule, row by row
+        self.emit(
+            f"if len({x}) != {dims[0]}: "
+            f"raise _c.MarshalError({path!r}, f'expected {dims[0]} elements, got {{len({x})}}')"
+        )
+        inner: ir.Type = el if len(dims) == 1 else ir.Array(el, dims[1:])
+        self.loop(inner, x, path, translate, mask)
+
+    def fields(self, fields: list[ir.Field], x: str, translate: bool = False) -> None:
+        for f in fields:
+            fx = f"{x}.{ident(f.name)}"
+            tr = translate or f.translate
+            mask = 0x1F if f.rights is None else f.rights
+            if f.optional:
+                self.flush()
+                self.emit(f"if {fx} is None:")
+                self.emit(f"    buf += {self.wstruct()}.pack(0)")
+                self.emit("else:")
+                self.depth += 1
+                self.emit(f"buf += {self.wstruct()}.pack(1)")
+                self.value(f.type, fx, f.name, tr, mask)
+                self.flush()
+                self.depth -= 1
+            else:
+                self.value(f.type, fx, f.name, tr, mask)
+
+
+# --- decoding ------------------------------------------------------------------------
+
+
+class Decoder(Emitter):
+    """Statements that read a value of a type at ``o`` and give an expression for it."""
+
+    def __init__(self, ctx: Context, refs: Refs, arch: str) -> None:
+        super().__init__(ctx, refs, arch)
+        # pending run: (format, [variables], check lines with {w} for the word index)
+        self.run: list[tuple[str, list[str], list[str]]] = []
+        self.run_words = 0
+
+    def word_at(self, k: int | str = 0) -> str:
+        shift = 3 if self.w == 8 else 2
+        return f"(o >> {shift}) + {k}" if k else f"(o >> {shift})"
+
+    def flush(self) -> None:
+        if not self.run:
+            return
+        run, self.run = self.run, []
+        words, self.run_words = self.run_words, 0
+        fmt = "<" + "".join(f for f, _, _ in run)
+        name = self.ctx.gen.struct(fmt)
+        size = words * self.w
+        self.emit(
+            f"if o + {size} > len(b): raise _c.DecodeError({self.word_at()}, "
+            f"'message too short: {words} more words expected')"
+        )
+        names = [v for _, vs, _ in run for v in vs]
+        target = ", ".join(names) + ("," if len(names) == 1 else "")
+        self.emit(f"{target} = {name}.unpack_from(b, o)")
+        for _, _, checks in run:
+            for line in checks:
+                self.emit(line)
+        self.emit(f"o += {size}")
+
+    def add(self, fmt: str, nvars: int, words: int, checks: list[str]) -> list[str]:
+        """Queue a run element; checks may use {v0}, {v1} and {w} (its word index)."""
+        vs = [self.tmp() for _ in range(nvars)]
+        w = self.word_at(self.run_words)
+        names = {f"v{i}": v for i, v in enumerate(vs)}
+        self.run.append((fmt, vs, [c.format(w=w, **names) for c in checks]))
+        self.run_words += words
+        return vs
+
+    def const_word(self, value: int, what: str) -> None:
+        self.add(
+            "Q" if self.w == 8 else "I",
+            1,
+            1,
+            [f"if {{v0}} != {value}: raise _c.DecodeError({{w}}, '{what}')"],
+        )
+
+    def scalar(self, kind: str, path: str) -> str:
+        ch, size = SCALARS[kind]
+        words = 2 if size > self.w else 1
+        if size >= self.w:
+            (v,) = self.add(ch, 1, words, [])
+            return v
+        if kind in UNSIGNED_MAX:
+            wch = "Q" if self.w == 8 else "I"
+            limit = UNSIGNED_MAX[kind]
+            if kind == "wchar":
+                check = (
+                    "if {v0} > 0x10FFFF or 0xD800 <= {v0} <= 0xDFFF: "
+                    f"raise _c.DecodeError({{w}}, '{path}: invalid wchar code point')"
+                )
+            else:
+                what = "boolean other than 0 or 1" if kind == "boolean" else "non-zero high bytes"
+                check = f"if {{v0}} > {limit}: raise _c.DecodeError({{w}}, '{path}: {what}')"
+            (v,) = self.add(wch, 1, 1, [check])
+            if kind == "boolean":
+                return f"{v} == 1"
+            if kind in ("char", "wchar"):
+                return f"chr({v})"
+            return v
+        pad = self.w - size
+        v, _pad = self.add(
+            f"{ch}{pad}s",
+            2,
+            1,
+            [f"if {{v1}} != _Z{pad}: raise _c.DecodeError({{w}}, '{path}: non-zero high bytes')"],
+        )
+        return v
+
+    def value(self, t: ir.Type, path: str, translate: bool = False) -> str:
+        r = self.ctx.resolve(t)
+        if isinstance(r, ir.Primitive):
+            if r.kind not in SCALARS:
+                raise Unsupported("long double")
+            return self.scalar(r.kind, path)
+        if isinstance(r, ir.Enum):
+            by = self.refs.table(r.name, "BY_VALUE")
+            (v,) = self.add(
+                "Q" if self.w == 8 else "I",
+                1,
+                1,
+                [
+                    f"if {{v0}} not in {by}: raise _c.DecodeError({{w}}, "
+                    f"'{path}: undeclared {r.local_name} value')"
+                ],
+            )
+            return f"{by}[{v}]"
+        if isinstance(r, ir.Bitmask):
+            wide = r.bit_bound > 32
+            mask = self.refs.table(r.name, "MASK")
+            (v,) = self.add(
+                "Q" if wide or self.w == 8 else "I",
+                1,
+                2 if wide and self.w == 4 else 1,
+                [
+                    f"if {{v0}} & ~{mask}: raise _c.DecodeError({{w}}, "
+                    f"'{path}: undeclared {r.local_name} bits')"
+                ],
+            )
+            return f"{self.refs.cls(r.name)}({v})"
+        if isinstance(r, ir.String):
+            return self.string(r, path)
+        if isinstance(r, ir.Sequence):
+            return self.sequence(r, path, translate)
+        if isinstance(r, ir.Array):
+            return self.array(r, path, translate)
+        if isinstance(r, ir.Struct):
+            if self.ctx.flat_fixed(t):
+                args = [
+                    self.value(f.type, _fields_path(path, f.name))
+                    for f in self.ctx.struct_fields(r)
+                ]
+                return f"{self.refs.cls(r.name)}({', '.join(args)})"
+            return self.call(r.name)
+        if isinstance(r, ir.Union_):
+            return self.call(r.name)
+        if isinstance(r, ir.Capability):
+            return self.cap(crd_type(r.kind), translate)
+        if isinstance(r, ir.Interface):
+            return self.cap(3, translate)
+        raise Unsupported(_construct(r))
+
+    def cap(self, want: int, translate: bool) -> str:
+        v = self.tmp("c")
+        self.emit(f"{v} = it.cap({want}, {not translate}, {self.word_at(self.run_words)})")
+        return v
+
+    def call(self, name: str) -> str:
+        self.flush()
+        v = self.tmp("x")
+        self.emit(f"{v}, o = {self.refs.fn('_d', name, self.sfx)}(b, o, it)")
+        return v
+
+    def length(self, path: str, bound: int | None, what: str = "length") -> str:
+        """Read a length word; check the bound. Leaves o after the word."""
+        self.flush()
+        n = self.tmp("n")
+        self.emit(
+            f"if o + {self.w} > len(b): raise _c.DecodeError({self.word_at()}, "
+            f"'{path}: {what} word missing')"
+        )
+        self.emit(f"{n} = {self.wstruct()}.unpack_from(b, o)[0]")
+        if bound is not None:
+            self.emit(
+                f"if {n} > {bound}: raise _c.DecodeError({self.word_at()}, "
+                f"f'{path}: {what} {{{n}}} above the bound {bound}')"
+            )
+        self.emit(f"o += {self.w}")
+        return n
+
+    def bytes_run(self, nbytes: str, path: str) -> str:
+        """Check that ``nbytes`` bytes plus padding remain and the padding is zero; gives
+        the end offset variable (o stays at the run's start)."""
+        e = self.tmp("e")
+        self.emit(f"{e} = o + (({nbytes}) + {self.w - 1} & -{self.w})")
+        self.emit(
+            f"if {e} > len(b): raise _c.DecodeError({self.word_at()} - 1, "
+            f"'{path}: length exceeds the words that remain')"
+        )
+        self.emit(
+            f"if b[o + ({nbytes}):{e}] != {self.pads()}[({nbytes}) & {self.w - 1}]: "
+            f"raise _c.DecodeError(({e} >> {3 if self.w == 8 else 2}) - 1, "
+            f"'{path}: non-zero padding')"
+        )
+        return e
+
+    def string(self, t: ir.String, path: str) -> str:
+        bound = t.bound
+        n = self.length(path, bound)
+        nbytes = f"{n} * 4" if t.wide else n
+        e = self.bytes_run(nbytes, path)
+        s = self.tmp("s")
+        self.emit("try:")
+        codec = "utf-32-le" if t.wide else "utf-8"
+        self.emit(f"    {s} = b[o:o + {nbytes}].decode({codec!r})")
+        self.emit("except UnicodeDecodeError as err:")
+        self.emit(
+            f"    raise _c.DecodeError((o + err.start) // {self.w}, "
+            f"'{path}: invalid {'code point' if t.wide else 'UTF-8'}') from None"
+        )
+        self.emit(f"o = {e}")
+        return s
+
+    def packed_run(self, el: ir.Type, dims: tuple[int, ...], count: str, path: str) -> str:
+        """Decode ``count`` scalars of a packed run; reshape to ``dims`` if given."""
+        r = self.ctx.resolve(el)
+        kind = "enum" if isinstance(r, ir.Enum) else getattr(r, "kind", "")
+        size = 4 if kind == "enum" else SCALARS[kind][1]
+        nbytes = f"({count}) * {size}" if size > 1 else count
+        e = self.bytes_run(nbytes, path)
+        word = self.word_at()
+        v = self.tmp("v")
+        if kind in ("octet", "uint8"):
+            self.emit(f"{v} = b[o:o + {nbytes}]")
+        elif kind == "char":
+            self.emit(f"{v} = list(b[o:o + {nbytes}].decode('latin-1'))")
+        else:
+            ch = "I" if kind == "enum" else SCALARS[kind][0]
+            raw = self.tmp("v")
+            self.emit(f"{raw} = struct.unpack_from(f'<{{{count}}}{ch}', b, o)")
+            if kind == "boolean":
+                self.emit(
+                    f"if any(x > 1 for x in {raw}): raise _c.DecodeError({word}, "
+                    f"'{path}: boolean other than 0 or 1')"
+                )
+                self.emit(f"{v} = [x == 1 for x in {raw}]")
+            elif kind == "enum":
+                by = self.refs.table(r.name, "BY_VALUE")  # type: ignore[union-attr]
+                self.emit(
+                    f"if not {by}.keys() >= set({raw}): raise _c.DecodeError({word}, "
+                    f"'{path}: undeclared enum value')"
+                )
+                self.emit(f"{v} = [{by}[x] for x in {raw}]")
+            elif kind == "wchar":
+                self.emit(f"{v} = _c.check_wchars({raw}, {word})")
+            else:
+                self.emit(f"{v} = list({raw})")
+        self.emit(f"o = {e}")
+        if len(dims) > 1:
+            return f"_c.reshape({v}, {dims!r})"
+        return v
+
+    def sequence(self, t: ir.Sequence, path: str, translate: bool) -> str:
+        n = self.length(path, t.bound)
+        layout = layout_for(self.ctx.spec, self.arch)
+        packed = layout.packed(t.element)
+        if packed is not None:
+            el: ir.Type = t.element
+            dims: tuple[int, ...] = ()
+            r = self.ctx.resolve(el)
+            if isinstance(r, ir.Array):
+                el, dims = self.ctx.array_shape(r)
+            per = math.prod(dims)
+            v = self.packed_run(el, (), f"{n} * {per}" if per > 1 else n, path)
+            if dims:
+                return f"_c.reshape({v}, ({n}, *{dims!r}))"
+            return v
+        min_words, min_items = self.ctx.min_size(t.element, self.arch)
+        if min_words:
+            self.emit(
+                f"if {n} * {min_words * self.w} > len(b) - o: "
+                f"raise _c.DecodeError({self.word_at()} - 1, "
+                f"'{path}: length exceeds the words that remain')"
+            )
+        if min_items:
+            self.emit(f"it.need({n} * {min_items}, {self.word_at()} - 1)")
+        return self.loop(t.element, n, path, translate)
+
+    def loop(self, el: ir.Type, count: str, path: str, translate: bool) -> str:
+        out = self.tmp("l")
+        self.emit(f"{out} = []")
+        self.emit(f"for _ in range({count}):")
+        self.depth += 1
+        v = self.value(el, f"{path}[]", translate)
+        self.flush()
+        self.emit(f"{out}.append({v})")
+        self.depth -= 1
+        return out
+
+    def array(self, t: ir.Array, path: str, translate: bool) -> str:
+        self.flush()
+        layout = layout_for(self.ctx.spec, self.arch)
+        el, dims = self.ctx.array_shape(t)
+        if layout.packed(t) is not None:
+            return self.packed_run(el, dims, str(math.prod(dims)), path)
+        inner: ir.Type = el if len(dims) == 1 else ir.Array(el, dims[1:])
+        return self.loop(inner, str(dims[0]), path, translate)
+
+    def fields(self, fields: list[ir.Field], path: str, translate: bool = False) -> list[str]:
+        out = []
+        for f in fields:
+            fp = _fields_path(path, f.name)
+            tr = translate or f.translate
+            if f.optional:
+                self.flush()
+                p = self.tmp("p")
+                self.emit(
+                    f"if o + {self.w} > len(b): raise _c.DecodeError({self.word_at()}, "
+                    f"'{fp}: presence word missing')"
+                )
+                self.emit(f"{p} = {self.wstruct()}.unpack_from(b, o)[0]")
+                self.emit(
+                    f"if {p} > 1: raise _c.DecodeError({self.word_at()}, "
+                    f"'{fp}: presence word other than 0 or 1')"
+                )
+                self.emit(f"o += {self.w}")
+                x = self.tmp("x")
+                self.emit(f"{x} = None")
+                self.emit(f"if {p}:")
+                self.depth += 1
+                v = self.value(f.type, fp, tr)
+                self.flush()
+                self.emit(f"{x} = {v}")
+                self.depth -= 1
+                out.append(x)
+            else:
+                out.append(self.value(f.type, fp, tr))
+        return out
+
+
+def ident(name: str) -> str:
+    from idlc.backends.python.names import py_ident
+
+    return py_ident(name)
+
+
+def _construct(r: object) -> str:
+    if isinstance(r, ir.Map):
+        return "map"
+    if isinstance(r, ir.Fixed):
+        return "fixed"
+    if isinstance(r, ir.Opaque):
+        return r.construct
+    if isinstance(r, ir.Declaration):
+        return r.kind
+    return type(r).__name__
