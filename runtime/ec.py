@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .kobject import Kobject
+from .regs import Regs
 from .utcb import Utcb
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class Ec(Kobject):
         "pending",
         "rcap",
         "recall",
+        "regs",
         "result",
         "sp",
         "utcb",
@@ -87,6 +89,7 @@ class Ec(Kobject):
         self.death = ""
         self.recall = False
         self.entry: Any = None
+        self.regs = Regs(rsp=sp)  # emulated user registers (exception IPC, §5)
 
     def chain_end(self) -> Ec:
         ec = self

@@ -171,6 +171,10 @@ class Kernel:
             self.collect()
         if ec.dead:
             self._dispatch_from_ec()
+        if ec.recall:  # ec_ctrl: event 31 on the way back to user (§5)
+            from .exc import recall
+
+            recall(self, ec)
         return st, ec.out2, ec.out3
 
     def kernel_fault(self, what: str) -> None:
@@ -485,7 +489,9 @@ class Kernel:
     def _ec_main(self, ec: Ec) -> None:
         try:
             if ec.glb:
-                fn = ec.entry
+                from .exc import startup
+
+                fn = startup(self, ec)  # event 30 if the PD has a portal for it (§5)
                 if fn is None:
                     self.die(ec, "no code at entry")
                     return

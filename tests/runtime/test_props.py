@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from runtime.api import Context, Syscalls
 from runtime.crd import crd
+from runtime.exc import Vector, event_portal
 from runtime.kernel import Kernel
 from runtime.machine import Machine
 from runtime.status import Status
@@ -106,6 +107,10 @@ def test_random_syscalls_keep_invariants(programs: list[list[tuple]], seed: int)
                 p.grant(pt.sel, q, 4100 + i)
     for p, ops in zip(procs, programs, strict=True):
         p.thread(_program(ops, m, creators), cpu=procs.index(p) % 2)
+    for i, p in enumerate(procs):
+        p.env.next_sel = 1 << 13  # clear of the selectors the programs use
+        with p.acting():  # ec_ctrl on itself raises event 31, which needs a portal (§5)
+            event_portal(p.env, Vector.RECALL, lambda f: None, 0, cpu=i % 2)
     before = m.k.stats["syscalls"]
     r = m.run(until=100_000, check=True)
     invariants.check(m, creators)
