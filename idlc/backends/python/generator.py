@@ -554,14 +554,16 @@ class Generator:
 
     def _union_member(self, enc: M.Encoder, f: ir.Field) -> None:
         enc.depth += 1
-        enc.emit("x = v._v")
+        hint = Hints(enc.ctx, enc.refs).optional(f.type, f.optional)  # type: ignore[arg-type]
+        x = enc.tmp("x")
+        enc.emit(f"{x} = cast({hint!r}, v._v)")
         mask = 0x1F if f.rights is None else f.rights
         if f.optional:
-            enc.emit(f"if x is None: buf += {enc.wstruct()}.pack(0)")
+            enc.emit(f"if {x} is None: buf += {enc.wstruct()}.pack(0)")
             enc.emit("else:")
             enc.depth += 1
             enc.emit(f"buf += {enc.wstruct()}.pack(1)")
-        enc.value(f.type, "x", f.name, f.translate, mask)
+        enc.value(f.type, x, f.name, f.translate, mask)
         enc.flush()
         if f.optional:
             enc.depth -= 1
