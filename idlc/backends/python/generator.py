@@ -484,8 +484,7 @@ class Generator:
         dec = M.Decoder(ctx, refs, arch)
         exprs = dec.fields(fields, "")
         dec.flush()
-        args = ", ".join(f"{py_ident(f.name)}={e}" for f, e in zip(fields, exprs, strict=True))
-        dec.emit(f"return {name}({args}), o")
+        dec.emit(f"return {name}({', '.join(exprs)}), o")
         return Function(
             f"def _d_{name}_{SFX[arch]}(b: bytes, o: int, it: _c.Items) -> tuple[{name}, int]:",
             dec.lines,
