@@ -227,3 +227,53 @@ class Insn:
 
     def outl(self, port: int, value: int) -> None:
         self.port_out(port, value, 4)
+
+    # -- memory ----------------------------------------------------------------------------
+    def _mem(self, addr: int, n: int, kind: str) -> list[tuple[int, int, int]]:
+        from .memory import PageFault, check
+
+        try:
+            return check(self.ec.pd, addr, n, kind)
+        except PageFault as pf:
+            raise Fault(Vector.PF, pf.err, pf.cr2) from None
+
+    def read(self, addr: int, n: int) -> bytes:
+        """Read `n` bytes of emulated memory at virtual `addr` (#PF where unmapped)."""
+        from .memory import PhysMem
+
+        pm = PhysMem.of(self.k)
+
+        def body() -> bytes:
+            return b"".join(pm.read(fr, off, ln) for fr, off, ln in self._mem(addr, n, "r"))
+
+        r = self.execute(3, body)
+        return bytes(n) if isinstance(r, _Skipped) else r
+
+    def write(self, addr: int, data: bytes | bytearray) -> None:
+        """Write `data` at virtual `addr`; nothing is written unless every page may be."""
+        from .memory import PhysMem
+
+        pm = PhysMem.of(self.k)
+
+        def body() -> None:
+            pos = 0
+            for fr, off, ln in self._mem(addr, len(data), "w"):
+                pm.write(fr, off, data[pos : pos + ln])
+                pos += ln
+
+        self.execute(3, body)
+
+    def read_word(self, addr: int) -> int:
+        return int.from_bytes(self.read(addr, self.k.arch.word), "little")
+
+    def write_word(self, addr: int, value: int) -> None:
+        w = self.k.arch.word
+        self.write(addr, (value & self.k.arch.word_mask).to_bytes(w, "little"))
+
+    def fetch(self, addr: int) -> None:
+        """An instruction fetch at `addr`: needs an executable mapping (#PF bit 4)."""
+
+        def body() -> None:
+            self._mem(addr, 1, "x")
+
+        self.execute(0, body)
