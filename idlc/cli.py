@@ -83,30 +83,39 @@ def _main(argv: list[str]) -> int:
             enabled_warnings=frozenset(cmd.enabled_warnings),
         )
         result = compile_file(path, options, diags)
+        spec = result.spec
+        if spec is not None and not diags.has_errors:
+            if cmd.mode == "deps":
+                out.write(_make_rule(cmd.output, result.dependencies, spec, diags))
+            elif cmd.mode == "emit-ir":
+                from idlc.irjson import dumps
+
+                out.write(dumps(spec) + "\n")
+            elif cmd.mode == "sizes":
+                out.write(_format_sizes(spec))
+            elif cmd.mode == "generate":
+                from idlc.backends.python import generate
+
+                generate(spec, cmd.output, diags)
         if cmd.no_warnings:
             diags.items = [d for d in diags.items if d.severity.value == "error"]
             diags.warning_count = 0
         diags.print_all(sys.stderr)
-        if diags.has_errors or result.spec is None:
+        if diags.has_errors or spec is None:
             status = EXIT_ERRORS
-            continue
-        if cmd.mode == "deps":
-            out.write(_make_rule(path, cmd.output, result.dependencies))
-        elif cmd.mode == "emit-ir":
-            from idlc.irjson import dumps
-
-            out.write(dumps(result.spec) + "\n")
-        elif cmd.mode == "sizes":
-            out.write(_format_sizes(result.spec))
-        elif cmd.mode == "generate":
-            status = max(status, _generate(result.spec, cmd.language, cmd.output, diags))
     return status
 
 
-def _make_rule(path: str, outdir: str, deps: Sequence[str]) -> str:
-    stem = os.path.splitext(os.path.basename(path))[0]
-    target = os.path.join(outdir, f"{stem}_idl.py")
-    lines = [f"{target}: " + " \\\n  ".join(_escape(d) for d in deps)]
+def _make_rule(outdir: str, deps: Sequence[str], spec: object, diags: object) -> str:
+    """A make rule: every module the Python backend writes depends on every file read."""
+    from idlc import ir
+    from idlc.backends.python import render
+    from idlc.diagnostics import Diagnostics
+
+    assert isinstance(spec, ir.Specification) and isinstance(diags, Diagnostics)
+    outputs = sorted(render(spec, diags, black=False))
+    targets = " ".join(_escape(os.path.join(outdir, rel)) for rel in outputs) or outdir
+    lines = [f"{targets}: " + " \\\n  ".join(_escape(d) for d in deps)]
     # Phony targets for headers, so deleting one does not break make (as gcc -MP).
     lines.extend(f"{_escape(d)}:" for d in deps[1:])
     return "\n".join(lines) + "\n"
@@ -137,17 +146,6 @@ def _fmt(size: object) -> str:
     words = f"{size.min_words}..{'inf' if size.max_words is None else size.max_words}"
     items = f"{size.min_items}..{'inf' if size.max_items is None else size.max_items}"
     return f"words {words:10} items {items:6}"
-
-
-def _generate(spec: object, language: str, outdir: str, diags: object) -> int:
-    from idlc import ir
-    from idlc.backends.python import generate
-    from idlc.diagnostics import Diagnostics
-
-    assert isinstance(spec, ir.Specification) and isinstance(diags, Diagnostics)
-    generate(spec, outdir, diags)
-    diags.print_all(sys.stderr)
-    return EXIT_ERRORS if diags.has_errors else EXIT_OK
 
 
 def _wire(argv: list[str]) -> int:

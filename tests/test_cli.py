@@ -140,6 +140,30 @@ def test_emit_ir_is_versioned_json(good: Path, capsys: pytest.CaptureFixture[str
     assert names == ["demo", "demo::Point", "demo::Shapes"]
 
 
+def test_generates_python_modules(good: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code = main(["-o", str(out), str(good)])
+    assert code == 0
+    module = out / "demo" / "good_idl.py"
+    assert module.is_file()
+    text = module.read_text()
+    assert "class Point" in text and "class ShapesClient" in text
+    assert text.startswith('"""') and "do not edit" in text.lower()
+
+
+def test_unsupported_construct_is_reported_at_its_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "any.idl"
+    src.write_text("interface Store {\n  void put(in any item);\n};\n")
+    code, _out, err = run(["-o", str(tmp_path / "out"), str(src)], capsys)
+    assert code == 1
+    assert f"{src}:2:" in err and "error[E0901]" in err
+    assert not (tmp_path / "out" / "any_idl.py").exists()
+    code, _out, err = run(["--check", str(src)], capsys)
+    assert (code, err) == (0, "")
+
+
 def test_sizes(good: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _err = run(["--sizes", str(good)], capsys)
     assert code == 0
@@ -157,8 +181,9 @@ def test_make_dependencies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     src.write_text('#include "a.idl"\nstruct B { A a; };\n')
     code, out, _err = run(["-M", "-o", "out", str(src)], capsys)
     assert code == 0
-    first = out.splitlines()[0]
-    assert first.startswith("out/main_idl.py: ")
+    targets, _colon, first_dep = out.splitlines()[0].partition(": ")
+    assert set(targets.split()) == {"out/__init__.py", "out/a_idl.py", "out/main_idl.py"}
+    assert first_dep.startswith(str(src))
     assert str(tmp_path / "a.idl") in out
 
 

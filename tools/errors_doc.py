@@ -7,6 +7,7 @@ import contextlib
 import io
 import os
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -14,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_errcodes import COMMAND_LINE, NOT_EMITTED  # noqa: E402
+from test_errcodes import COMMAND_LINE, GENERATE, NOT_EMITTED  # noqa: E402
 
 from idlc.cli import main  # noqa: E402
 from idlc.errcodes import TABLE  # noqa: E402
@@ -92,8 +93,8 @@ EXPLAIN = {
     "E0602": "An annotation is placed where it means nothing: `@opcode` outside an operation or attribute, `@value` outside an enumerator, or the capability annotations `@translate`, `@rights` and `@max_order` on a parameter or member that holds no capability (WIRE.md §4; `@max_order` needs a memory capability). `setraises` on a readonly attribute is reported with the same code.",
     "E0603": "The same annotation is applied twice to one element, which would leave its meaning to the order of the two (here two different opcodes). Give it once. `@verbatim`, `@unit` and `@topic` may be repeated.",
     "E0604": 'A key pragma names a key member that does not exist or cannot be a key. `#pragma keylist Type member...` (Cyclone DDS, OpenSplice) and `#pragma DCPS_DATA_KEY "Type path"` (OpenDDS) name members by path: `a.b` goes into a nested struct, `arr[2]` picks an array element. Every step must name a member; for DCPS_DATA_KEY the path must also end at a scalar, enum or string, with arrays indexed down to one element, as OpenDDS requires.',
-    "E0901": "The input uses a construct that the selected backend cannot generate code for (such as value types or components for the Python backend).",
-    "E0902": "A backend could not write a generated file; the reason is the operating system's.",
+    "E0901": "The input uses a construct that the selected backend cannot generate code for: `any`, value types, `fixed`, `long double`, `native`, maps, bitsets, components and local interfaces for the Python backend. It is reported where the construct is used, when code is generated; `--check` accepts the file, since the IDL itself is valid. Nothing is generated for a file with such an error.",
+    "E0902": "A backend could not write a generated file, for example because the folder given with `-o` is a file or is not writable; the reason is the operating system's. The diagnostic has no source location.",
     "W0001": "A `#pragma` that idlc does not interpret is ignored (IDL 4.2 §7.3 leaves pragmas to the implementation). Many vendor pragmas are harmless, so this warning is off unless enabled with `-WW0001`; it helps to find misspelt ones.",
     "W0002": "A macro is defined again with a different body; the new definition replaces the old one. An identical redefinition is accepted silently. `#undef` the macro first to redefine it on purpose.",
     "W0003": "An annotation is neither one of IDL 4.2's and DDS-XTypes' built-in annotations, nor one of idlc's wire annotations, nor declared in the file with `@annotation`; it is ignored (IDL 4.2 §7.4.15 and chapter 8).",
@@ -187,12 +188,18 @@ def render(code: str) -> tuple[str, str, int]:
     else:
         arg = f"tests/errors/{code}.idl"
     argv = ["--check"]
+    if GENERATE.get(code) == "out":
+        argv = ["-o", "build"]
+    elif GENERATE.get(code) == "self":
+        argv = ["-o", arg]
     if d.opt_in:
         argv.append(f"-W{code}")
     argv.append(arg)
     err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        status = main(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        run_argv = [tmp if a == "build" else a for a in argv]
+        with contextlib.redirect_stderr(err):
+            status = main(run_argv)
     out = err.getvalue().replace(os.getcwd() + "/", "")
     lines = out.rstrip("\n").split("\n")
     chain = [
@@ -203,7 +210,7 @@ def render(code: str) -> tuple[str, str, int]:
     if len(chain) > 4:
         i = lines.index(chain[0])
         lines[i + 2 : i + len(chain) - 1] = [f"                 ... ({len(chain) - 3} more levels)"]
-    shown = "idlc --check " + (f"-W{code} " if d.opt_in else "") + arg
+    shown = "idlc " + " ".join(argv)
     return shown, "\n".join(lines), status
 
 
