@@ -15,6 +15,8 @@ USAGE = "usage: idlc [options] FILE...   (idlc --help for more)"
 
 HELP = """\
 usage: idlc [options] FILE...
+       idlc wire FILE --arch x86_64|x86_32 --interface NAME --method NAME
+                 --dir request|reply [--decode] [-I DIR] [-D NAME[=VALUE]]
 
 Compile OMG IDL 4.2 files into typed Python stubs and skeletons for NOVA IPC.
 Each FILE is preprocessed (#include, #define, #if; the macro __IDLC__ is predefined),
@@ -44,6 +46,10 @@ diagnostics:
 
   -h, --help           show this help and exit
   --version            print the version and exit
+
+idlc wire encodes one message given as JSON on stdin (WIRE.md §5) and prints its words
+and items as JSON; with --decode it reads {"words": [...], "items": [...]} and prints the
+value. It exits 1 with one line naming the field path or word index when that fails.
 
 examples:
   idlc --check demo.idl               check only; exit 0 if the file is valid
