@@ -63,7 +63,7 @@ class Syscalls:
         return r
 
     def call(self, pt: int, nonblocking: bool = False) -> None:
-        st = self.k.syscall(pt << 8 | (FLAG0 if nonblocking else 0))[0]
+        st = self.k.ipc_call(pt << 8 | (FLAG0 if nonblocking else 0))
         if st:
             raise SyscallError(st, "call")
 
@@ -196,7 +196,7 @@ class Pt:
 
     def call(self, frame: UtcbFrame | None = None, nonblocking: bool = False) -> None:
         """Send the current frame and receive the reply into it (cursors rewound)."""
-        st = self.k.syscall(self.sel << 8 | (FLAG0 if nonblocking else 0))[0]
+        st = self.k.ipc_call(self.sel << 8 | (FLAG0 if nonblocking else 0))
         if st:
             raise SyscallError(st, "call")
         if frame is not None:

@@ -48,6 +48,8 @@ SYSCALL_COST = 1  # virtual us per system call
 # Plain ints for the hot paths: an IntEnum member lookup costs ~60 ns, a global ~5 ns.
 SUCCESS, COM_TIM, COM_ABT = int(Status.SUCCESS), int(Status.COM_TIM), int(Status.COM_ABT)
 BAD_HYP, BAD_PAR, BAD_CPU = int(Status.BAD_HYP), int(Status.BAD_PAR), int(Status.BAD_CPU)
+BAD_CAP = int(Status.BAD_CAP)
+_NONBLOCKING = 1 << 4  # syscalls.NONBLOCKING (flag bit 0 of call)
 HELP_LIMIT = 100  # NOVA's ctr_loop bound before "Livelock"
 _NEVER = 1 << 62
 _CODE_BASE = 0x1000
@@ -103,6 +105,7 @@ class Kernel:
             self.sms.append(sm)
         self.reply_sm = Sm(self.graveyard, 0, "reply-block")
         self.sms.append(self.reply_sm)
+        self.platform: Any = None  # runtime.platform.Platform: timed device events, IRQs
 
     # -- code table ------------------------------------------------------------------------
     def register_code(self, fn: Callable[..., Any]) -> int:
@@ -151,6 +154,8 @@ class Kernel:
         ec = self.current
         if ec is None:
             return BAD_HYP, 0, 0
+        if not w0 & 0xF:
+            return self.ipc_call(w0), ec.out2, ec.out3
         cpu = self.cpu
         if cpu is not None:
             # Preemption point (inlined tick: this is the IPC fast path). The SC is
@@ -176,6 +181,69 @@ class Kernel:
 
             recall(self, ec)
         return st, ec.out2, ec.out3
+
+    def ipc_call(self, w0: int) -> int:
+        """System call 0 (call) on its own entry: `syscall(w0)[0]` without the generic
+        dispatch, the result tuple and three Python frames. Same preemption point, checks
+        (portal capability and type, CPU, busy/helping, windows via `call`/`transfer`),
+        order and status codes; the untyped-only delivery to an idle callee is inlined.
+        """
+        ec = self.current
+        if ec is None:
+            return BAD_HYP
+        cpu = self.cpu
+        if cpu is not None:
+            cpu.clock += SYSCALL_COST
+            if cpu.clock >= cpu.switch_at and cpu.current is not None:
+                self._preempt()
+        self.n_syscalls += 1
+        try:
+            node = ec.pd.obj.nodes.get(w0 >> 8)
+            pt = None if node is None else node.obj
+            if type(pt) is not Pt:
+                st = BAD_CAP
+            else:
+                callee = pt.ec
+                su = ec.utcb
+                if callee.xcpu != ec.cpu:
+                    st = BAD_CPU
+                elif callee.busy or callee.dead or self.cpu is None or su.typed:
+                    st = self.call(ec, pt, bool(w0 & _NONBLOCKING))  # helping, items
+                else:
+                    # `call` for an idle callee and an untyped-only message, inlined.
+                    callee.busy = True
+                    callee.rcap = ec
+                    callee.pending = pt
+                    ec.partner = callee
+                    pt.calls += 1
+                    du = callee.utcb
+                    u = su.untyped
+                    cap = du.pos_slot - du.saved_u
+                    if u > cap:
+                        u = cap
+                    w = su.word
+                    du.buf[5 * w : (5 + u) * w] = su.buf[5 * w : (5 + u) * w]
+                    du.untyped = u
+                    du.typed = 0
+                    du.wst.pack_into(du.buf, w, u)
+                    ec.result = COM_ABT
+                    self.current = callee
+                    g = callee.glet
+                    if g is None:
+                        g = callee.glet = greenlet(self._ec_main, parent=self.hub)
+                    self.n_switches += 1
+                    g.switch(callee)
+                    st = ec.result
+        except Exception as e:  # a kernel bug must not become the caller's problem
+            self.kernel_fault(f"syscall 0: {type(e).__name__}: {e}")
+            st = BAD_PAR
+        if self.tracing:
+            self._trace(ec, "sys0", st)
+        if self.graveyard:
+            self.collect()
+        if ec.dead:
+            self._dispatch_from_ec()
+        return st
 
     def kernel_fault(self, what: str) -> None:
         log.error("kernel fault: %s", what)
@@ -597,6 +665,8 @@ class Kernel:
                 if self.graveyard:
                     self.collect()
                 cpu = self._pick_cpu()
+                if self.platform is not None:  # due device events; idle: time advances
+                    cpu = self.platform.schedule_point(cpu, until)
                 if cpu is None:
                     return "idle"
                 if until is not None and cpu.clock >= until:
@@ -624,6 +694,8 @@ class Kernel:
                 cpu.switch_at = cpu.clock + limit
                 if until is not None:
                     cpu.switch_at = min(cpu.switch_at, until)
+                if self.platform is not None:
+                    cpu.switch_at = min(cpu.switch_at, self.platform.next_event)
                 target = self._runnable_end(cpu)
                 if target is None:
                     continue

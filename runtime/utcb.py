@@ -41,11 +41,12 @@ class Utcb:
         "pos_slot",
         "saved_t",
         "saved_u",
-        "saves",
+        "slot_off",
         "typed",
         "untyped",
         "word",
         "wst",
+        "zeros3",
     )
 
     def __init__(self, arch: Arch = X86_64) -> None:
@@ -62,7 +63,8 @@ class Utcb:
         self.saved_u = 0
         self.saved_t = 0
         self.layer = 0
-        self.saves: list[bool] = []  # per nesting level: did its push save anything?
+        self.slot_off = (_HDR + self.pos_slot) * self.word  # byte offset of mr[POS_SLOT]
+        self.zeros3 = bytes(3 * self.word)  # header words 2..4 of an idle UTCB
 
     # -- raw words -------------------------------------------------------------------------
     def word_at(self, index: int) -> int:
@@ -150,11 +152,14 @@ class Utcb:
         253/126 (x86_64) or 509/254 (x86_32) words and items.
         """
         u, t, w = self.untyped, self.typed, self.word
-        if not (self.layer or u or t or self.word_at(2) or self.word_at(3) or self.word_at(4)):
-            self.saves.append(False)
-            self.layer += 1
-            self._bookkeeping()
-            self.reset()
+        buf = self.buf
+        if not (self.layer or u or t) and buf.startswith(self.zeros3, 2 * w):
+            # The fast path of every outermost frame (each stub call): words 2..4 are
+            # already 0, so reset() only has to clear the items word.
+            self.layer = 1
+            wst = self.wst
+            wst.pack_into(buf, self.slot_off, self.saved_u | 1 << 12 | self.saved_t << 16)
+            wst.pack_into(buf, w, 0)
             return
         need_u = 1 + _HDR + u
         need_t = 2 * t + 1
@@ -176,19 +181,23 @@ class Utcb:
         self.set_word(tlo + 2 * t, t)
         self.saved_u += need_u
         self.saved_t += need_t
-        self.saves.append(True)
         self.layer += 1
         self._bookkeeping()
         self.reset()
 
     def pop(self) -> None:
         """Drop the live frame and restore the one saved by the matching push."""
-        if self.layer == 0:
+        layer = self.layer
+        if layer == 0:
             raise UtcbError(ErrorCode.E_ASSERT, "pop without push")
-        if not self.saves.pop():
-            self.layer -= 1
-            self._bookkeeping()
-            self.reset()
+        if layer == 1 and not self.saved_u:
+            # The push saved nothing (only the first push of an idle UTCB does that, and a
+            # saving push always grows saved_u). Inlined _bookkeeping() and reset().
+            self.layer = 0
+            self.untyped = self.typed = 0
+            buf, w = self.buf, self.word
+            self.wst.pack_into(buf, self.slot_off, self.saved_t << 16)
+            buf[w : 4 * w] = self.zeros3
             return
         w, buf = self.word, self.buf
         tl = _HDR + self.pos_slot + 1 + self.saved_t - 1
@@ -253,7 +262,15 @@ class UtcbFrame:
         ev: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        # close(), inlined: every stub call ends here.
+        if self._closed or self.layer < 0:
+            self._closed = True
+            return
+        u = self.utcb
+        if u.layer != self.layer:
+            raise UtcbError(ErrorCode.E_ASSERT, "frames must be closed innermost first")
+        self._closed = True
+        u.pop()
 
     # -- state -----------------------------------------------------------------------------
     @property
