@@ -191,7 +191,7 @@ def sys_ec_ctrl(k: Kernel, ec: Ec, w0: int, a2: int, a3: int, a4: int, a5: int) 
     target = _cap(ec.pd, w0 >> 8, Ec, EcRights.CTRL)
     if target is None:
         return Status.BAD_CAP
-    target.recall = True  # delivered as event 31 once exception IPC exists (§5)
+    target.recall = True  # event 31 at the target's next system call or instruction (§5)
     return Status.SUCCESS
 
 
@@ -210,6 +210,8 @@ def sys_sm_ctrl(k: Kernel, ec: Ec, w0: int, a2: int, a3: int, a4: int, a5: int) 
     if sm is None:
         return Status.BAD_CAP
     if down:
+        if sm.gsi is not None and k.platform is not None:
+            k.platform.gsi_down(sm.gsi)  # a down on a GSI semaphore unmasks it first (§6)
         return k.sm_down(ec, sm, bool(w0 & FLAG1))
     k.sm_up(sm)
     return Status.SUCCESS
@@ -228,6 +230,8 @@ def sys_assign_gsi(k: Kernel, ec: Ec, w0: int, a2: int, a3: int, a4: int, a5: in
     if a3 >= k.ncpus:
         return Status.BAD_CPU
     ec.out2, ec.out3 = 0xFEE00000 | a3 << 12, 0x20 + sm.gsi  # MSI address/data, emulated
+    if k.platform is not None:
+        k.platform.assign(sm.gsi, a3)  # route the IOAPIC pin to the CPU and unmask it
     return Status.SUCCESS
 
 
