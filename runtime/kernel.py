@@ -228,11 +228,13 @@ class Kernel:
                     du.wst.pack_into(du.buf, w, u)
                     ec.result = COM_ABT
                     self.current = callee
+                    self.n_switches += 1
                     g = callee.glet
                     if g is None:
                         g = callee.glet = greenlet(self._ec_main, parent=self.hub)
-                    self.n_switches += 1
-                    g.switch(callee)
+                        g.switch(callee)
+                    else:
+                        g.switch()  # resumes its loop; no argument is cheaper
                     st = ec.result
         except Exception as e:  # a kernel bug must not become the caller's problem
             self.kernel_fault(f"syscall 0: {type(e).__name__}: {e}")
@@ -575,7 +577,8 @@ class Kernel:
                 self._dispatch_from_ec()
 
     def _local_loop(self, ec: Ec) -> None:
-        frame = UtcbFrame(ec.utcb, push=False)  # the handler's UtcbFrameRef, reused
+        su = ec.utcb
+        frame = UtcbFrame(su, push=False)  # the handler's UtcbFrameRef, reused
         while True:
             pt = ec.pending
             assert pt is not None
@@ -597,7 +600,43 @@ class Kernel:
                 if cpu.clock >= cpu.switch_at and cpu.current is not None:
                     self._preempt()
             self.n_syscalls += 1
-            self.reply(ec)
+            # reply(ec) for a local EC, inlined: the second half of every call.
+            caller = ec.rcap
+            ec.busy = False
+            ec.rcap = None
+            ec.pending = None
+            if caller is not None:
+                caller.partner = None
+                if not caller.dead:
+                    if su.typed:
+                        self.transfer(ec, caller)
+                    else:
+                        du = caller.utcb
+                        u = su.untyped
+                        cap = du.pos_slot - du.saved_u
+                        if u > cap:
+                            u = cap
+                        w = su.word
+                        du.buf[5 * w : (5 + u) * w] = su.buf[5 * w : (5 + u) * w]
+                        du.untyped = u
+                        du.typed = 0
+                        du.wst.pack_into(du.buf, w, u)
+                    caller.result = SUCCESS
+                    # The caller is what runs next on the donated SC (unless we ran on a
+                    # helper's SC): switch straight back.
+                    cpu = self.cpu
+                    sc = None if cpu is None else cpu.current
+                    if sc is not None and not sc.dead:
+                        end = sc.ec
+                        while end.partner is not None:
+                            end = end.partner
+                        g = caller.glet
+                        if end is caller and g is not None:
+                            self.current = caller
+                            self.n_switches += 1
+                            g.switch()
+                            continue
+            self._dispatch_from_ec()
 
     # -- death and destruction -------------------------------------------------------------
     def die(self, ec: Ec, reason: str) -> None:

@@ -155,11 +155,11 @@ class Utcb:
         buf = self.buf
         if not (self.layer or u or t) and buf.startswith(self.zeros3, 2 * w):
             # The fast path of every outermost frame (each stub call): words 2..4 are
-            # already 0, so reset() only has to clear the items word.
+            # already 0 and the live counters too, so reset() has nothing left to do (the
+            # items word is the kernel's to write, on delivery; the counters are
+            # authoritative).
             self.layer = 1
-            wst = self.wst
-            wst.pack_into(buf, self.slot_off, self.saved_u | 1 << 12 | self.saved_t << 16)
-            wst.pack_into(buf, w, 0)
+            self.wst.pack_into(buf, self.slot_off, self.saved_u | 1 << 12 | self.saved_t << 16)
             return
         need_u = 1 + _HDR + u
         need_t = 2 * t + 1
@@ -197,7 +197,8 @@ class Utcb:
             self.untyped = self.typed = 0
             buf, w = self.buf, self.word
             self.wst.pack_into(buf, self.slot_off, self.saved_t << 16)
-            buf[w : 4 * w] = self.zeros3
+            if not buf.startswith(self.zeros3, w):  # items word or a window still set
+                buf[w : 4 * w] = self.zeros3
             return
         w, buf = self.word, self.buf
         tl = _HDR + self.pos_slot + 1 + self.saved_t - 1
@@ -306,7 +307,7 @@ class UtcbFrame:
         u = self.utcb
         if self.upos != u.untyped or self.tpos != u.typed:
             raise UtcbError(ErrorCode.E_ARGS_INVALID, "words or items left over")
-        self.clear()
+        u.untyped = u.typed = self.upos = self.tpos = 0  # clear(), inlined
 
     def delegation_window(self, crd: int) -> None:
         self.utcb.dele = crd
@@ -317,10 +318,11 @@ class UtcbFrame:
     # -- writing ---------------------------------------------------------------------------
     def put_word(self, value: int) -> None:
         u = self.utcb
-        if u.untyped >= u.pos_slot - u.saved_u:
+        n = u.untyped
+        if n >= u.pos_slot - u.saved_u:
             raise CapacityError("untyped words exhausted")
-        u.wst.pack_into(u.buf, (_HDR + u.untyped) * u.word, value & u.mask)
-        u.untyped += 1
+        u.wst.pack_into(u.buf, (_HDR + n) * u.word, value & u.mask)
+        u.untyped = n + 1
 
     def put_words(self, data: bytes | bytearray | memoryview | Sequence[int]) -> None:
         """Append words: little-endian bytes (zero-padded to a word) or a sequence of ints."""
@@ -371,11 +373,12 @@ class UtcbFrame:
     # -- reading ---------------------------------------------------------------------------
     def get_word(self) -> int:
         u = self.utcb
-        if self.upos >= u.untyped:
+        pos = self.upos
+        if pos >= u.untyped:
             raise UtcbError(ErrorCode.E_UTCB_UNTYPED, "no untyped word left")
-        v = u.wst.unpack_from(u.buf, (_HDR + self.upos) * u.word)[0]
-        self.upos += 1
-        return int(v)
+        v: int = u.wst.unpack_from(u.buf, (_HDR + pos) * u.word)[0]
+        self.upos = pos + 1
+        return v
 
     def get_words(self, n: int) -> bytes:
         """The next n words as little-endian bytes."""
