@@ -399,8 +399,14 @@ class Kernel:
         su, du = src.utcb, dst.utcb
         spd, dpd = src.pd, dst.pd
         dele, xlt = du.dele, du.xlt
-        for k in range(t):
-            c, aux = su.item(k)
+        # Items straight from/to the pages (Utcb.item/set_item, inlined): item k is the
+        # word pair at W-2-2k (Crd), W-1-2k (aux).
+        w, sbuf, dbuf, mask = su.word, su.buf, du.buf, du.mask
+        unpack, pack = su.wst.unpack_from, du.wst.pack_into
+        off = (su.page_words - 2) * w
+        for _ in range(t):
+            c = unpack(sbuf, off)[0]
+            aux = unpack(sbuf, off + w)[0]
             typ = c & 3
             s = self.kernel_pd if (aux & FROM_HV and spd is self.root_pd) else spd
             ss, ds = s.space(typ), dpd.space(typ)
@@ -410,8 +416,10 @@ class Kernel:
                 res = mdb.del_crd(ss, ds, c, aux >> 12, dele)
             else:
                 res = mdb.xlt_crd(ss, ds, c, xlt)
-            du.set_item(k, res, aux & 0xFFF)
-            self.counters["items"] += 1
+            pack(dbuf, off, res & mask)
+            pack(dbuf, off + w, aux & 0xFFF)
+            off -= 2 * w
+        self.counters["items"] += t
 
     # -- semaphores ------------------------------------------------------------------------
     def sm_up(self, sm: Sm) -> None:

@@ -14,6 +14,7 @@ from .space import Space
 __all__ = ["Node", "del_crd", "delegate", "insert_root", "lookup", "revoke", "xlt_crd"]
 
 _XLT_RANGE_LIMIT = 1 << 12  # translate checks contiguity of at most this many units
+_PIO = int(CrdType.PIO)
 
 
 class Node:
@@ -62,6 +63,14 @@ def insert_root(space: Space, unit: int, obj: object, rights: int) -> bool:
 
 def delegate(src: Space, sb: int, dst: Space, rb: int, order: int, attr: int) -> None:
     """Derive children in `dst` at rb.. from `src` at sb..; holes and taken slots are skipped."""
+    if not order:  # one unit: the common case (a single capability)
+        parent = src.nodes.get(sb)
+        if parent is None or rb >= dst.limit or rb in dst.nodes:
+            return  # a hole in the source, or a taken target: skipped silently
+        rights = parent.rights & attr
+        if rights:
+            _link(dst, rb, parent.obj, rights, parent)
+        return
     count = 1 << order
     taken = dst.nodes
     for u in src.units_in(sb, count):
@@ -83,12 +92,12 @@ def del_crd(src: Space, dst: Space, item: int, hotspot: int, window: int) -> int
     """
     typ = item & 3
     a = (item >> 2) & (window >> 2) & 0x1F
-    if typ == CrdType.NULL or typ != (window & 3) or not a:
+    if not typ or typ != (window & 3) or not a:  # typ 0: CrdType.NULL
         return 0
     so, ro = (item >> 7) & 0x1F, (window >> 7) & 0x1F
     sb = (item >> 12) & ~((1 << so) - 1)
     rb = (window >> 12) & ~((1 << ro) - 1)
-    if typ == CrdType.PIO:
+    if typ == _PIO:
         # Identity mapping: the overlap of item and window, if any.
         o = min(so, ro)
         lo, hi = max(sb, rb), min(sb + (1 << so), rb + (1 << ro))

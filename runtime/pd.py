@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Pd"]
 
+_OBJ, _MEM, _PIO = int(CrdType.OBJ), int(CrdType.MEM), int(CrdType.PIO)
+
 
 class Pd(Kobject):
     __slots__ = ("dead", "ecs", "mem", "obj", "pio", "utcbs")
@@ -30,10 +32,11 @@ class Pd(Kobject):
         self.dead = False
 
     def space(self, kind: int) -> Space | None:
-        if kind == CrdType.OBJ:
+        # Plain ints: comparing with an IntEnum member costs far more (typed transfer path).
+        if kind == _OBJ:
             return self.obj
-        if kind == CrdType.MEM:
+        if kind == _MEM:
             return self.mem
-        if kind == CrdType.PIO:
+        if kind == _PIO:
             return self.pio
         return None
