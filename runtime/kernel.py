@@ -245,6 +245,10 @@ class Kernel:
             self.collect()
         if ec.dead:
             self._dispatch_from_ec()
+        if ec.recall:  # ec_ctrl: event 31 on the way back to user (§5), as in `syscall`
+            from .exc import recall
+
+            recall(self, ec)
         return st
 
     def kernel_fault(self, what: str) -> None:
