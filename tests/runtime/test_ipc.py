@@ -323,3 +323,38 @@ def test_blocked_forever_is_reported() -> None:
 
     r = m.run()
     assert r.deadlocked and r.blocked == ["p"]
+
+
+def test_recall_during_a_call_is_delivered_when_the_call_returns() -> None:
+    """The call fast path (`Kernel.ipc_call`) ends like every system call: a recall set
+    while the caller waited for the reply raises event 31 on the way back (§5)."""
+    from runtime.api import Syscalls
+    from runtime.exc import ExcState, Mtd, Vector, event_portal
+
+    m = Machine()
+    p = m.spawn("p")
+    recalls: list[int] = []
+
+    def on_recall(f: UtcbFrame) -> None:
+        recalls.append(1)
+        ExcState(f).reply(0)
+
+    with p.acting():
+        event_portal(p.env, Vector.RECALL, on_recall, Mtd.RIP_LEN, 0, 0)
+    box: dict[str, int] = {}
+
+    def handler(f: UtcbFrame) -> None:
+        Syscalls(m.k).ec_ctrl(box["ec"])  # recall the caller while it waits in the call
+        f.clear()
+
+    pt = p.portal(handler)
+
+    @p
+    def client(ctx: Context) -> None:
+        box["ec"] = next(s for s, n in ctx.env.pd.obj.nodes.items() if n.obj is ctx.ec)
+        with pt.frame() as f:
+            pt.call(f)
+        box["after"] = len(recalls)
+
+    m.run()
+    assert box["after"] == 1 and recalls == [1]
