@@ -207,7 +207,7 @@ class Kernel:
                 su = ec.utcb
                 if callee.xcpu != ec.cpu:
                     st = BAD_CPU
-                elif callee.busy or callee.dead or self.cpu is None or su.typed:
+                elif callee.busy or callee.dead or cpu is None or su.typed:
                     st = self.call(ec, pt, bool(w0 & _NONBLOCKING))  # helping, items
                 else:
                     # `call` for an idle callee and an untyped-only message, inlined.

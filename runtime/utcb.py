@@ -46,6 +46,7 @@ class Utcb:
         "untyped",
         "word",
         "wst",
+        "zeros2",
         "zeros3",
     )
 
@@ -65,6 +66,7 @@ class Utcb:
         self.layer = 0
         self.slot_off = (_HDR + self.pos_slot) * self.word  # byte offset of mr[POS_SLOT]
         self.zeros3 = bytes(3 * self.word)  # header words 2..4 of an idle UTCB
+        self.zeros2 = bytes(2 * self.word)  # the two receive windows, closed
 
     # -- raw words -------------------------------------------------------------------------
     def word_at(self, index: int) -> int:
@@ -192,13 +194,14 @@ class Utcb:
             raise UtcbError(ErrorCode.E_ASSERT, "pop without push")
         if layer == 1 and not self.saved_u:
             # The push saved nothing (only the first push of an idle UTCB does that, and a
-            # saving push always grows saved_u). Inlined _bookkeeping() and reset().
+            # saving push always grows saved_u). Inlined _bookkeeping() and reset(), but
+            # the items word is left to the kernel (the live counters are authoritative).
             self.layer = 0
             self.untyped = self.typed = 0
             buf, w = self.buf, self.word
             self.wst.pack_into(buf, self.slot_off, self.saved_t << 16)
-            if not buf.startswith(self.zeros3, w):  # items word or a window still set
-                buf[w : 4 * w] = self.zeros3
+            if not buf.startswith(self.zeros2, 2 * w):  # a window still armed: close it
+                buf[2 * w : 4 * w] = self.zeros2
             return
         w, buf = self.word, self.buf
         tl = _HDR + self.pos_slot + 1 + self.saved_t - 1
