@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pyperf
+import pyperf  # type: ignore[import-untyped]
 from greenlet import getcurrent, greenlet  # type: ignore[import-untyped]
 
 REPO = Path(__file__).resolve().parent.parent
