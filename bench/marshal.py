@@ -171,6 +171,8 @@ class Codec:
     dec_call: Callable[[Any], Any]
     enc_nested: Callable[[Any], Any]
     dec_nested: Callable[[Any], Any]
+    # words (bytes) -> what the decoders take (for the rejection check); None: bytes
+    load: Callable[[bytes], Any] | None = None
 
 
 def typed_round_trips(cls: SimpleNamespace, codec: Codec) -> dict[str, RoundTrip]:
@@ -335,24 +337,33 @@ def make_struct(ctx: SimpleNamespace) -> dict[str, RoundTrip]:
 
 
 def idlc_codec(gen: Any) -> Codec:
+    """The generated x86_64 codecs of bench.idl, with a UTCB in the round trip.
+
+    ``_fe_T_64(value, frame)`` (generated) makes the value the message of an outermost
+    ``runtime.utcb.UtcbFrame``, packed into the UTCB in place, and returns the frame;
+    ``_fd_T_64(frame)`` unpacks it from there, checks it as strictly as WIRE.md §2 asks
+    (words and items left over included) and consumes the frame's words.
+    """
+    from functools import partial
+
     from runtime.utcb import Utcb, UtcbFrame
 
     frame = UtcbFrame(Utcb())  # the outermost frame of an empty x86_64 UTCB
-    clear, rewind = frame.clear, frame.rewind
 
-    # Each encoder writes its message into `frame` and returns the frame; each decoder
-    # reads it back from the frame, e.g. with a generated encode(frame, obj) /
-    # decode(frame) pair per type:
-    #
-    #   enc_small = lambda m: (clear(), gen.encode_Small(frame, m))[-1] and frame
-    #   dec_small = lambda f: (rewind(), gen.decode_Small(f))[-1]
-    #
-    # (write them as plain defs). If the generated API works on a words buffer instead
-    # (encode -> bytes/bytearray + items, decode(bytes, offset)), encode into it, copy
-    # it into the frame with frame.put_words(data) and decode from frame.view(): the
-    # UTCB is part of idlc's round trip, as issue 4 asks.
-    del clear, rewind
-    raise Unavailable("the idlc codec adapter is not written yet (bench/marshal.py: idlc_codec)")
+    def load(data: bytes) -> UtcbFrame:  # words from elsewhere into the frame
+        frame.clear()
+        frame.put_words(data)
+        return frame
+
+    return Codec(
+        partial(gen._fe_Small_64, f=frame),
+        gen._fd_Small_64,
+        partial(gen._fe_Call_64, f=frame),
+        gen._fd_Call_64,
+        partial(gen._fe_Nested_64, f=frame),
+        gen._fd_Nested_64,
+        load,
+    )
 
 
 def frame_words(buf: Any) -> list[int]:
@@ -591,7 +602,7 @@ def check_words(system: str, codec: Codec, cls: SimpleNamespace) -> None:
             )
     bad = struct.pack("<QqQ", *SMALL[:2], 2)  # boolean word 2: WIRE §2 rejects it
     try:
-        codec.dec_small(bad)
+        codec.dec_small(codec.load(bad) if codec.load else bad)
     except Exception:  # any rejection will do
         pass
     else:

@@ -370,6 +370,9 @@ class Generator:
             for arch in ARCHES:
                 mm.functions.append(self.struct_encoder(d, name, fields, ctx, refs, arch))
                 mm.functions.append(self.struct_decoder(d, name, fields, ctx, refs, arch))
+                # whole messages in a UTCB frame (docs/python-backend.md, Marshalling)
+                mm.functions.append(Function(*M.frame_encoder(ctx, refs, arch, name, fields)))
+                mm.functions.append(Function(*M.frame_decoder(ctx, refs, arch, name, fields)))
         elif isinstance(d, ir.Exception_):
             dec = Decl("exception", name, d.doc)
             dec.members = [self.member(f, hints) for f in d.fields]

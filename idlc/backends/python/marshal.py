@@ -140,6 +140,7 @@ class Pools:
 
     def __init__(self) -> None:
         self.structs: dict[str, str] = {}
+        self.getters: dict[str, str] = {}
 
     def struct(self, fmt: str) -> str:
         name = self.structs.get(fmt)
@@ -147,9 +148,17 @@ class Pools:
             name = self.structs[fmt] = f"_S{len(self.structs)}"
         return name
 
+    def getter(self, member: str) -> str:
+        name = self.getters.get(member)
+        if name is None:
+            name = self.getters[member] = f"_G{len(self.getters)}"
+        return name
+
     def constants(self) -> Iterator[tuple[str, str]]:
         for fmt, name in self.structs.items():
             yield name, f"struct.Struct({fmt!r})"
+        for member, name in self.getters.items():
+            yield name, f"attrgetter({member!r})"
 
 
 class Emitter:
@@ -205,7 +214,9 @@ class Encoder(Emitter):
         # pending run: (format, value expression, path, prechecks)
         self.run: list[tuple[str, str, str, list[str]]] = []
 
-    def flush(self) -> None:
+    def flush(self, into: str = "") -> None:
+        """Pack the pending run: ``buf += S.pack(...)``, or ``S.pack_into(<into>, ...)``
+        when ``into`` gives the buffer and offset."""
         if not self.run:
             return
         run, self.run = self.run, []
@@ -217,7 +228,10 @@ class Encoder(Emitter):
             for line in pre:
                 self.emit(line)
         args = ", ".join(v for _, v, _, _ in run)
-        self.emit(f"buf += {name}.pack({args})")
+        if into:
+            self.emit(f"{name}.pack_into({into}, {args})")
+        else:
+            self.emit(f"buf += {name}.pack({args})")
         self.depth -= 1
         self.emit("except (struct.error, TypeError, OverflowError, AttributeError):")
         checks = ", ".join(f"({p!r}, lambda: {v}, {f!r})" for f, v, p, _ in run)
@@ -421,7 +435,40 @@ class Encoder(Emitter):
             return
         self.loop(t.element, x, path, translate, mask)
 
+    def plain_struct(self, el: ir.Type) -> tuple[str, list[str]] | None:
+        """(Struct name, member names) when each element of type ``el`` is one run of
+        plain members (no checks or conversions): then a whole sequence packs at C level."""
+        r = self.ctx.resolve(el)
+        if not isinstance(r, ir.Struct) or not self.ctx.flat_fixed(el):
+            return None
+        scratch = Encoder(self.ctx, self.refs, self.arch)
+        scratch.value(el, "e", "")
+        if scratch.lines or not scratch.run or any(pre for _, _, _, pre in scratch.run):
+            return None
+        names = [v[2:] for _, v, _, _ in scratch.run]
+        if any(
+            not v.startswith("e.") or "." in n
+            for (_, v, _, _), n in zip(scratch.run, names, strict=True)
+        ):
+            return None
+        return self.ctx.gen.struct("<" + "".join(f for f, _, _, _ in scratch.run)), names
+
     def loop(self, el: ir.Type, x: str, path: str, translate: bool, mask: int) -> None:
+        plain = self.plain_struct(el)
+        if plain is not None:
+            st, names = plain
+            getters = ", ".join(f"map({self.ctx.gen.getter(n)}, {x})" for n in names)
+            self.emit("try:")
+            self.emit(f"    buf += b''.join(map({st}.pack, {getters}))")
+            self.emit("except (struct.error, TypeError, OverflowError, AttributeError):")
+            self.depth += 1
+            self.slow_loop(el, x, path, translate, mask)  # finds the element and raises
+            self.emit(f"raise _c.MarshalError({path!r}, 'elements cannot be encoded')")
+            self.depth -= 1
+            return
+        self.slow_loop(el, x, path, translate, mask)
+
+    def slow_loop(self, el: ir.Type, x: str, path: str, translate: bool, mask: int) -> None:
         i = self.tmp("i")
         e = self.tmp("e")
         self.emit(f"for {i}, {e} in enumerate({x}):")
@@ -480,10 +527,16 @@ class Decoder(Emitter):
         # pending run: (format, [variables], check lines with {w} for the word index)
         self.run: list[tuple[str, list[str], list[str]]] = []
         self.run_words = 0
+        self.calls = False  # b must be bytes: other decoders are called, or octets sliced
+        # the end of the message in b and its start (for word indices), when b holds more
+        self.end = "len(b)"
+        self.base = ""
 
-    def word_at(self, k: int | str = 0) -> str:
+    def word_at(self, k: int | str = 0, at: str = "o") -> str:
         shift = 3 if self.w == 8 else 2
-        return f"(o >> {shift}) + {k}" if k else f"(o >> {shift})"
+        if self.base:
+            at = f"{at} - {self.base}"
+        return f"({at} >> {shift}) + {k}" if k else f"({at} >> {shift})"
 
     def flush(self) -> None:
         if not self.run:
@@ -494,7 +547,7 @@ class Decoder(Emitter):
         name = self.ctx.gen.struct(fmt)
         size = words * self.w
         self.emit(
-            f"if o + {size} > len(b): raise _c.DecodeError({self.word_at()}, "
+            f"if o + {size} > {self.end}: raise _c.DecodeError({self.word_at()}, "
             f"'message too short: {words} more words expected')"
         )
         names = [v for _, vs, _ in run for v in vs]
@@ -614,6 +667,7 @@ class Decoder(Emitter):
 
     def call(self, name: str) -> str:
         self.flush()
+        self.calls = True
         v = self.tmp("x")
         self.emit(f"{v}, o = {self.refs.fn('_d', name, self.sfx)}(b, o, it)")
         return v
@@ -623,7 +677,7 @@ class Decoder(Emitter):
         self.flush()
         n = self.tmp("n")
         self.emit(
-            f"if o + {self.w} > len(b): raise _c.DecodeError({self.word_at()}, "
+            f"if o + {self.w} > {self.end}: raise _c.DecodeError({self.word_at()}, "
             f"'{path}: {what} word missing')"
         )
         self.emit(f"{n} = {self.wstruct()}.unpack_from(b, o)[0]")
@@ -641,12 +695,12 @@ class Decoder(Emitter):
         e = self.tmp("e")
         self.emit(f"{e} = o + (({nbytes}) + {self.w - 1} & -{self.w})")
         self.emit(
-            f"if {e} > len(b): raise _c.DecodeError({self.word_at()} - 1, "
+            f"if {e} > {self.end}: raise _c.DecodeError({self.word_at()} - 1, "
             f"'{path}: length exceeds the words that remain')"
         )
         self.emit(
             f"if b[o + ({nbytes}):{e}] != {self.pads()}[({nbytes}) & {self.w - 1}]: "
-            f"raise _c.DecodeError(({e} >> {3 if self.w == 8 else 2}) - 1, "
+            f"raise _c.DecodeError({self.word_at(at=e)} - 1, "
             f"'{path}: non-zero padding')"
         )
         return e
@@ -662,7 +716,7 @@ class Decoder(Emitter):
         self.emit(f"    {s} = b[o:o + {nbytes}].decode({codec!r})")
         self.emit("except UnicodeDecodeError as err:")
         self.emit(
-            f"    raise _c.DecodeError((o + err.start) // {self.w}, "
+            f"    raise _c.DecodeError({self.word_at(at='o + err.start')}, "
             f"'{path}: invalid {'code point' if t.wide else 'UTF-8'}') from None"
         )
         self.emit(f"o = {e}")
@@ -678,6 +732,7 @@ class Decoder(Emitter):
         word = self.word_at()
         v = self.tmp("v")
         if kind in ("octet", "uint8"):
+            self.calls = True  # the value must be bytes, not a slice of a bytearray
             self.emit(f"{v} = b[o:o + {nbytes}]")
         elif kind == "char":
             self.emit(f"{v} = list(b[o:o + {nbytes}].decode('latin-1'))")
@@ -725,7 +780,7 @@ class Decoder(Emitter):
         min_words, min_items = self.ctx.min_size(t.element, self.arch)
         if min_words:
             self.emit(
-                f"if {n} * {min_words * self.w} > len(b) - o: "
+                f"if {n} * {min_words * self.w} > {self.end} - o: "
                 f"raise _c.DecodeError({self.word_at()} - 1, "
                 f"'{path}: length exceeds the words that remain')"
             )
@@ -734,6 +789,26 @@ class Decoder(Emitter):
         return self.loop(t.element, n, path, translate)
 
     def loop(self, el: ir.Type, count: str, path: str, translate: bool) -> str:
+        r = self.ctx.resolve(el)
+        if isinstance(r, ir.Struct) and self.ctx.flat_fixed(el):
+            # elements of plain members without checks: one iter_unpack, at C level
+            scratch = Decoder(self.ctx, self.refs, self.arch)
+            expr = scratch.value(el, f"{path}[]", translate)
+            names = [v for _, vs, _ in scratch.run for v in vs]
+            cls = self.refs.cls(r.name)
+            if not any(c for _, _, c in scratch.run) and expr == f"{cls}({', '.join(names)})":
+                st = self.ctx.gen.struct("<" + "".join(f for f, _, _ in scratch.run))
+                size = scratch.run_words * self.w
+                out = self.tmp("l")
+                self.emit(
+                    f"if o + {count} * {size} > {self.end}: raise _c.DecodeError("
+                    f"{self.word_at()}, '{path}: length exceeds the words that remain')"
+                )
+                self.emit(
+                    f"{out} = list(starmap({cls}, {st}.iter_unpack(b[o : o + {count} * {size}])))"
+                )
+                self.emit(f"o += {count} * {size}")
+                return out
         out = self.tmp("l")
         self.emit(f"{out} = []")
         self.emit(f"for _ in range({count}):")
@@ -762,7 +837,7 @@ class Decoder(Emitter):
                 self.flush()
                 p = self.tmp("p")
                 self.emit(
-                    f"if o + {self.w} > len(b): raise _c.DecodeError({self.word_at()}, "
+                    f"if o + {self.w} > {self.end}: raise _c.DecodeError({self.word_at()}, "
                     f"'{fp}: presence word missing')"
                 )
                 self.emit(f"{p} = {self.wstruct()}.unpack_from(b, o)[0]")
@@ -801,3 +876,135 @@ def _construct(r: object) -> str:
     if isinstance(r, ir.Declaration):
         return r.kind
     return type(r).__name__
+
+
+# --- whole messages in a UTCB frame -----------------------------------------------------
+#
+# ``_fe_T_64(v, f)`` makes ``v`` the message of a ``runtime.utcb.UtcbFrame`` (its untyped
+# words and typed items, cursors rewound) and returns ``f``; ``_fd_T_64(f)`` decodes the
+# frame's unread words and items as one ``T``, rejects anything left over and consumes
+# them. Both work on the UTCB's bytearray in place (pack_into/unpack_from after WIRE.md
+# §1's header of 5 words) with the capacity rule of ``UtcbFrame.pack``; a message that
+# does not fit is handed to the frame's ``put_words``, which raises its
+# ``CapacityError`` before anything is written.
+
+_HDR = 5  # UTCB header words (WIRE.md §1)
+
+
+def _struct_items(ctx: Context, fields: list[ir.Field], arch: str) -> bool:
+    layout = layout_for(ctx.spec, arch)
+    for f in fields:
+        try:
+            s = layout.field_size(f.type, f.optional)
+        except Exception:  # unsized (recursive) types may carry anything
+            return True
+        if s.max_items is None or s.max_items:
+            return True
+    return False
+
+
+def frame_encoder(
+    ctx: Context, refs: Refs, arch: str, name: str, fields: list[ir.Field]
+) -> tuple[str, list[str]]:
+    """(signature, body) of ``_fe_<name>_<sfx>``."""
+    enc = Encoder(ctx, refs, arch)
+    w = enc.w
+    shift = 3 if w == 8 else 2
+    caps = _struct_items(ctx, fields, arch)
+    sig = f"def _fe_{name}_{enc.sfx}(v: {name}, f: UtcbFrame) -> UtcbFrame:"
+    head = ["u = f.utcb"]
+    tail = ["u.typed = f.upos = f.tpos = 0"]
+    enc.depth = 2
+    enc.fields(fields, "v")
+    if not enc.lines and not caps and enc.run:
+        # one fixed run: check the room, then one pack_into the UTCB
+        fmt = "<" + "".join(fm for fm, _, _, _ in enc.run)
+        words = struct_size(fmt) // w
+        enc.flush(into=f"u.buf, {_HDR * w}")
+        return sig, [
+            *head,
+            f"if {words} > u.pos_slot - u.saved_u:",
+            "    f.clear()",
+            f"    f.put_words(bytes({words * w}))  # raises CapacityError",
+            "try:",
+            *enc.lines,
+            *_catch_plain(),
+            f"u.untyped = {words}",
+            *tail,
+            "return f",
+        ]
+    enc.flush()
+    body = [*head, "buf = bytearray()"]
+    if caps:
+        body.append("items: list[tuple[int, int]] = []")
+    if enc.lines:
+        body += ["try:", *enc.lines, *_catch_plain()]
+    body += [
+        "k = len(buf)",
+        f"if k >> {shift} > u.pos_slot - u.saved_u:",
+        "    f.clear()",
+        "    f.put_words(buf)  # raises CapacityError",
+        f"u.buf[{_HDR * w} : {_HDR * w} + k] = buf",
+        f"u.untyped = k >> {shift}",
+        *tail,
+    ]
+    if caps:
+        body += ["for crd, flags in items:", "    f.put_item(crd, flags)"]
+    body.append("return f")
+    return sig, body
+
+
+def frame_decoder(
+    ctx: Context, refs: Refs, arch: str, name: str, fields: list[ir.Field]
+) -> tuple[str, list[str]]:
+    """(signature, body) of ``_fd_<name>_<sfx>``."""
+    w = ARCH_WORD[arch]
+    shift = 3 if w == 8 else 2
+    caps = _struct_items(ctx, fields, arch)
+    start = f"{_HDR} + f.upos << {shift}"
+    end = f"{_HDR} + u.untyped << {shift}"
+    dec = Decoder(ctx, refs, arch)
+    # in place: b is the whole UTCB page, the message is b[s:end]
+    dec.end, dec.base = "end", "s"
+    exprs = dec.fields(fields, "")
+    dec.flush()
+    if dec.calls:
+        # other decoders (or octet slices) need the message as bytes of its own
+        dec = Decoder(ctx, refs, arch)
+        exprs = dec.fields(fields, "")
+        dec.flush()
+        body = ["u = f.utcb", f"b = bytes(u.buf[{start} : {end}])", "o = 0"]
+        over = f"if o != len(b): raise _c.DecodeError(o >> {shift}, 'words left over')"
+    else:
+        body = ["u = f.utcb", "b = u.buf", f"s = o = {start}", f"end = {end}"]
+        over = f"if o != end: raise _c.DecodeError(o - s >> {shift}, 'words left over')"
+    if caps:
+        body.append("it = _c.Items(list(f.items())[f.tpos :])")
+    else:
+        body += [
+            "if f.tpos != u.typed:",
+            "    raise _c.DecodeError(0, 'typed items left over', f.tpos)",
+        ]
+    body += [line[4:] for line in dec.lines]
+    body.append(over)
+    if caps:
+        body += [f"it.finish(o >> {shift})", "f.tpos = u.typed"]
+    body += ["f.upos = u.untyped", f"return {name}({', '.join(exprs)})"]
+    return sig_dec(name, dec.sfx), body
+
+
+def sig_dec(name: str, sfx: str) -> str:
+    return f"def _fd_{name}_{sfx}(f: UtcbFrame) -> {name}:"
+
+
+def struct_size(fmt: str) -> int:
+    import struct as _struct
+
+    return _struct.calcsize(fmt)
+
+
+def _catch_plain() -> list[str]:
+    return [
+        "except (AttributeError, TypeError) as err:",
+        "    raise _c.MarshalError('', f'{type(err).__name__}: {err}') from None",
+    ]

@@ -1,0 +1,116 @@
+"""The UTCB frame functions `_fe_T_*`/`_fd_T_*` (bench/bench.idl): same words as the
+bytes encoders, strict decoding in place, capacity, and the C-level sequence paths."""
+
+from __future__ import annotations
+
+import importlib
+import struct
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from idlc.backends.python import generate
+from idlc.diagnostics import Diagnostics
+from idlc.driver import Options, compile_file
+from runtime.arch import X86_32, X86_64
+from runtime.codec import DecodeError, Items, MarshalError
+from runtime.status import CapacityError
+from runtime.utcb import Utcb, UtcbFrame
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def gen(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    root = tmp_path_factory.mktemp("marshal")
+    pkg = root / "mf_pkg"
+    pkg.mkdir()
+    diags = Diagnostics()
+    result = compile_file(str(ROOT / "bench" / "bench.idl"), Options(), diags)
+    assert result.spec is not None
+    assert generate(result.spec, str(pkg), diags)
+    sys.path.insert(0, str(root))
+    try:
+        yield importlib.import_module("mf_pkg.bench.bench_idl")
+    finally:
+        sys.path.remove(str(root))
+
+
+def values(g: Any) -> dict[str, Any]:
+    return {
+        "Small": g.Small(0xDEADBEEF, -1234567890123, True),
+        "Call": g.Call(42, "open_file_handle", [7, -1, 1000, -(2**31), 0], True),
+        "Nested": g.Nested(
+            g.Head(2**40 + 7, 200),
+            [g.Point(i * 0.5 + 0.1, -i * 1.25 - 0.3) for i in range(32)],
+            "label-ü",
+        ),
+    }
+
+
+@pytest.mark.parametrize("arch", [X86_64, X86_32])
+@pytest.mark.parametrize("name", ["Small", "Call", "Nested"])
+def test_frame_round_trip_equals_bytes_codec(gen: Any, arch: Any, name: str) -> None:
+    sfx = "64" if arch is X86_64 else "32"
+    v = values(gen)[name]
+    buf = bytearray()
+    getattr(gen, f"_e_{name}_{sfx}")(v, buf, [])
+    f = UtcbFrame(Utcb(arch))
+    f.put_word(99)  # replaced, not appended to
+    assert getattr(gen, f"_fe_{name}_{sfx}")(v, f) is f
+    assert f.get_words(f.left) == bytes(buf)
+    f.rewind()
+    assert getattr(gen, f"_fd_{name}_{sfx}")(f) == v
+    assert f.left == 0
+    back, o = getattr(gen, f"_d_{name}_{sfx}")(bytes(buf), 0, Items(()))
+    assert back == v and o == len(buf)
+
+
+def _load(words: bytes) -> UtcbFrame:
+    f = UtcbFrame(Utcb())
+    f.put_words(words)
+    return f
+
+
+def test_frame_decoder_is_strict(gen: Any) -> None:
+    ok = struct.pack("<QqQ", 1, -2, 1)
+    assert gen._fd_Small_64(_load(ok)) == gen.Small(1, -2, True)
+    for bad, word in [
+        (struct.pack("<QqQ", 1, -2, 2), 2),  # boolean 2
+        (struct.pack("<QqQ", 1 << 32, -2, 0), 0),  # high bytes
+        (struct.pack("<Qq", 1, -2), 0),  # too short
+        (struct.pack("<QqQQ", 1, -2, 0, 0), 3),  # left over
+    ]:
+        with pytest.raises(DecodeError) as e:
+            gen._fd_Small_64(_load(bad))
+        assert e.value.word == word
+    f = _load(ok)
+    f.put_item(0, 0)
+    with pytest.raises(DecodeError):
+        gen._fd_Small_64(f)
+    # a points length beyond the words there are: rejected before reading the UTCB page
+    head = struct.pack("<QQQ", 1, 2, 32)
+    with pytest.raises(DecodeError) as e:
+        gen._fd_Nested_64(_load(head + bytes(16)))
+    assert e.value.word == 2
+
+
+def test_frame_encoder_errors_and_capacity(gen: Any) -> None:
+    f = UtcbFrame(Utcb())
+    with pytest.raises(MarshalError) as e:
+        gen._fe_Small_64(gen.Small(1, 2, 2), f)
+    assert e.value.path == "c"
+    pts = [gen.Point(1.0, 2.0), gen.Point(1.0, "y")]
+    with pytest.raises(MarshalError) as e:
+        gen._fe_Nested_64(gen.Nested(gen.Head(1, 2), pts, ""), f)
+    assert e.value.path == "points[1].y"
+    utcb = Utcb()
+    outer = UtcbFrame(utcb)
+    outer.put_words(bytes(8 * 240))
+    inner = UtcbFrame(utcb)  # little room left
+    with pytest.raises(CapacityError):
+        gen._fe_Nested_64(values(gen)["Nested"], inner)
+    inner.close()
+    assert outer.left == 240
