@@ -250,9 +250,14 @@ class LocalThread:
         a fresh one after every request that carried items, so capabilities received by
         one call never block the next (an occupied slot would be skipped silently).
         `translate=True` arms a translate window over the whole object space.
+        A handler that declares them (a generated skeleton's `accept` and `translate`
+        class attributes) gets its windows without passing them here.
         """
         k = self.env.k
         s = self.env.alloc() if sel is None else sel
+        if accept is None:
+            accept = getattr(handler, "accept", None)
+        translate = translate or bool(getattr(handler, "translate", False))
         if accept is not None:
             order = accept
             self.window(

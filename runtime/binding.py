@@ -4,22 +4,30 @@
 ``call`` sends one encoded request through a portal and returns the reply's words and
 items; ``serve`` runs one request on the server side: it dispatches on the opcode, turns
 every failure into the reply WIRE.md §2 prescribes and never lets an exception escape.
+
+Interface references: every generated client stub derives from ``Client`` (a portal and
+the calls through it). A stub passed where an interface is expected sends its portal
+(``cap``); an interface reference that comes back is turned into the generated stub of
+that interface on the caller's kernel (``stub``).
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from .api import Pt
 from .codec import DecodeError, Items, MarshalError, error_reply_bytes
-from .status import CapacityError, ErrorCode, RemoteError
+from .crd import ALL, Crd, CrdType, crd
+from .status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
 
 if TYPE_CHECKING:
-    from .api import Pt
+    from .pd import Pd
     from .utcb import UtcbFrame
 
-__all__ = ["Handler", "call", "serve"]
+__all__ = ["Client", "Handler", "call", "cap", "serve", "stub", "window"]
 
 log = logging.getLogger("runtime.binding")
 
@@ -28,25 +36,102 @@ log = logging.getLogger("runtime.binding")
 Handler = Callable[[int, bytes, Items], "tuple[bytearray, list[tuple[int, int]]] | None"]
 
 
+class Client:
+    """Base of generated client stubs: the portal (``runtime.api.Pt``) calls go through.
+
+    ``EchoClient(ctx.connect("echo"))`` connects by name; ``EchoClient(Pt(k, sel))`` wraps
+    any portal selector the calling PD holds. Its only attributes are underscored, so
+    no IDL operation name collides with them.
+    """
+
+    __slots__ = ("_pt", "_w64")
+
+    def __init__(self, pt: Pt) -> None:
+        self._pt = pt
+        self._w64 = pt.k.arch.word == 8
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._pt!r})"
+
+
+_C = TypeVar("_C", bound=Client)
+
+
+def cap(value: Client | Pt | Crd | None) -> Crd | None:
+    """What an interface-typed argument sends: a client stub's or a ``Pt``'s portal as an
+    object capability (all rights; ``@rights`` masks it); a Crd or None unchanged."""
+    if isinstance(value, Client):
+        value = value._pt
+    if isinstance(value, Pt):
+        return Crd(CrdType.OBJ, value.sel, 0, ALL)
+    return value
+
+
+def stub(cls: type[_C], via: Pt, value: Crd | None) -> _C | None:
+    """A received interface reference as a client stub of ``cls`` (None stays None): the
+    selector it landed at in the calling PD, on the kernel of the portal it came ``via``."""
+    if value is None:
+        return None
+    return cls(Pt(via.k, value.base))
+
+
 def call(
     pt: Pt,
     data: bytes | bytearray,
     items: list[tuple[int, int]],
     accept: int | None = None,
     translate: bool = False,
+    kind: int = CrdType.OBJ,
+    xlt: int = CrdType.OBJ,
 ) -> tuple[bytes, list[tuple[int, int]]]:
-    """Send a request and return the reply (words, items); ``accept=order`` arms a delegate
-    window for the reply's objects, ``translate`` a translate window."""
+    """Send a request and return the reply (words, items). ``accept=order`` arms a delegate
+    window of 2**order units of Crd type ``kind`` for the reply (WIRE.md §4: objects at
+    fresh selectors, memory at fresh pages of the calling PD, I/O ports 1:1), and
+    ``translate`` a translate window over the whole space of type ``xlt``."""
     with pt.frame() as f:
         f.put_words(data)
         for crd, flags in items:
             f.put_item(crd, flags)
         if accept is not None:
-            pt.accept_delegates(f, accept)
+            if kind == CrdType.OBJ:
+                pt.accept_delegates(f, accept)
+            else:
+                f.delegation_window(window(pt, kind, accept))
         if translate:
-            pt.accept_translates(f)
+            if xlt == CrdType.OBJ:
+                pt.accept_translates(f)
+            else:
+                f.translation_window(_whole(pt, xlt))
         pt.call(f)
         return f.get_words(f.left), list(f.items())
+
+
+# Next free page of each PD's memory receive windows (a bump allocator like Env.alloc's
+# selectors, far above what boot maps identically).
+_MEM_BASE = 1 << 20
+_next_page: weakref.WeakKeyDictionary[Pd, int] = weakref.WeakKeyDictionary()
+
+
+def window(pt: Pt, kind: int, order: int) -> int:
+    """A fresh delegate window Crd of 2**order units of ``kind`` for the calling PD:
+    memory at pages never handed out before (aligned to the order), I/O ports 1:1 over the
+    whole port space (the kernel maps port n to port n)."""
+    if kind == CrdType.PIO:
+        return crd(CrdType.PIO, 0, 16)
+    ec = pt.k.current
+    if ec is None:
+        raise SyscallError(Status.BAD_HYP, "no EC is running")
+    size = 1 << order
+    base = (_next_page.get(ec.pd, _MEM_BASE) + size - 1) & ~(size - 1)
+    _next_page[ec.pd] = base + size
+    return crd(CrdType.MEM, base, order)
+
+
+def _whole(pt: Pt, kind: int) -> int:
+    if kind == CrdType.PIO:
+        return crd(CrdType.PIO, 0, 16)
+    pages = pt.k.arch.user_addr >> 12
+    return crd(CrdType.MEM, 0, min(31, pages.bit_length() - 1))
 
 
 def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:

@@ -1,46 +1,66 @@
-"""The demo until the runtime and the Python backend land: compile every sample IDL file
-with the front end and print what it found, with each method's message sizes."""
+"""`make demo`: generate typed stubs with idlc, then run services on the emulated NOVA
+machine (DESIGN.md, "What using it should feel like").
+
+1. `idlc samples/echo/echo.idl samples/shapes.idl -o build/` writes the package `build`
+   (`build.demo.echo_idl`, `build.shapes.shapes_idl`).
+2. samples/echo/main.py: an echo server implementing the generated Protocol, clients on
+   two CPUs connecting by name: a call, a user exception, a oneway call; stats and a
+   Perfetto trace.
+3. samples/shapes/main.py: structs, a union, sequences, @optional, a semaphore capability
+   and an interface reference that arrives as a typed client stub.
+
+`python -m samples.demo [--root DIR]` writes DIR/build (default: the repository root).
+Everything is seeded: two runs print the same thing.
+"""
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import json
 import sys
 from pathlib import Path
 
-from idlc import ir
-from idlc.diagnostics import Diagnostics
-from idlc.driver import Options, compile_file
+from idlc import cli
 
 HERE = Path(__file__).resolve().parent
+SOURCES = [HERE / "echo" / "echo.idl", HERE / "shapes.idl"]
 
 
-def main() -> int:
-    status = 0
-    for path in sorted(HERE.rglob("*.idl")):
-        diags = Diagnostics()
-        result = compile_file(str(path), Options(), diags)
-        diags.print_all(sys.stderr)
-        rel = path.relative_to(HERE.parent)
-        if result.spec is None:
-            print(f"{rel}: rejected")
-            status = 1
-            continue
-        print(f"{rel}: {len(result.spec.declarations)} declarations")
-        for decl in result.spec.declarations:
-            print(f"  {decl.kind:10} {decl.name}")
-            if isinstance(decl, ir.Interface):
-                for m in decl.all_methods:
-                    req, rep = result.spec.sizes["x86_64"][decl.name][m.name]
-                    reply = "oneway" if rep is None else _words(rep)
-                    print(
-                        f"    {m.opcode:#010x} {m.name:12} request {_words(req):12} "
-                        f"reply {reply}"
-                    )
-    return status
+def generate(out: Path) -> None:
+    rel = [str(p.relative_to(HERE.parent)) for p in SOURCES]
+    print(f"$ idlc {' '.join(rel)} -o {out.name}/", flush=True)
+    status = cli.main([*map(str, SOURCES), "-o", str(out)])
+    if status != 0:
+        raise SystemExit(f"idlc failed with status {status}")
+    for f in sorted(out.rglob("*_idl.py")):
+        print(f"  wrote {f.relative_to(out.parent)}")
 
 
-def _words(size: ir.MessageSize) -> str:
-    hi = "inf" if size.max_words is None else str(size.max_words)
-    return f"{size.min_words}..{hi} words"
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--root", type=Path, default=HERE.parent, help="where build/ goes")
+    args = ap.parse_args(argv)
+    out = args.root.resolve() / "build"
+
+    print("== 1. generate the stubs")
+    generate(out)
+    sys.path.insert(0, str(out.parent))  # `import build.demo.echo_idl`
+    echo = importlib.import_module("samples.echo.main")
+    shapes = importlib.import_module("samples.shapes.main")
+
+    print("\n== 2. echo: a server, two clients, Machine(cpus=2)")
+    trace = out / "echo-trace.json"
+    m = echo.main(str(trace))
+    print("  m.stats():")
+    for key, value in m.stats().items():
+        print(f"    {key}: {json.dumps(value)}")
+
+    print("\n== 3. shapes: structs, unions, sequences, optional, capabilities")
+    shapes.main()
+
+    print("\ndemo done")
+    return 0
 
 
 if __name__ == "__main__":

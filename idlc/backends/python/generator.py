@@ -183,9 +183,13 @@ class Decl:
 
 
 class Param:
-    def __init__(self, name: str, hint: str) -> None:
+    def __init__(self, name: str, hint: str, stub: str | None = None) -> None:
         self.name = name
-        self.hint = hint
+        self.hint = hint  # as the Protocol and the encoder see it
+        # an interface reference: the client stub also takes a stub (or Pt) and sends its
+        # portal (runtime.binding.cap)
+        self.client_hint = f"{stub} | {hint}" if stub else hint
+        self.arg = f"_binding.cap({name})" if stub else name
 
 
 class MethodModel:
@@ -204,8 +208,17 @@ class MethodModel:
         self.raises: list[tuple[str, str, str]] = []  # (scoped, class, encoder stem)
         self.accept: int | None = None
         self.accept_request: int | None = None
-        self.translate = False
+        self.translate = False  # the request translates (server window)
+        self.reply_translate = False  # the reply translates (client window)
         self.handler = ""
+        # client side: the reply's receive windows beyond an object delegate window
+        # (runtime.binding.call keywords, e.g. "kind=1, xlt=3"), the return annotation and
+        # the returned expression (interface references become client stubs)
+        self.windows = ""
+        self.client_returns = "None"
+        self.client_result = "_r"
+        # server side: the reply encoder's arguments from the implementation's result ``r``
+        self.reply_args = "r"
 
 
 class InterfaceModel:
@@ -656,22 +669,50 @@ class Generator:
         mod.handler = f"_h_{iname}_{m.name}"
         inputs = [p for p in m.params if p.mode in ("in", "inout")]
         outs = [p for p in m.params if p.mode in ("out", "inout")]
-        mod.params = [Param(py_ident(p.name), hints.hint(p.type)) for p in inputs]
+        mod.params = [
+            Param(py_ident(p.name), hints.hint(p.type), self._stub(p.type, refs)) for p in inputs
+        ]
         result_translate = any(a.name == "translate" for a in m.annotations)
         out_fields = []
         if m.result is not None:
             out_fields.append(ir.Field("return", m.result, m.span, translate=result_translate))
         out_fields += [
-            ir.Field(p.name, p.type, p.span, translate=p.translate, rights=p.rights) for p in outs
+            ir.Field(
+                p.name,
+                p.type,
+                p.span,
+                translate=p.translate,
+                rights=p.rights,
+                max_order=p.max_order,
+            )
+            for p in outs
         ]
         mod.outputs = [f.name for f in out_fields]
         out_hints = [hints.hint(f.type) for f in out_fields]
-        if not out_hints:
-            mod.returns = "None"
-        elif len(out_hints) == 1:
-            mod.returns = out_hints[0]
+        stubs = [self._stub(f.type, refs) for f in out_fields]
+        # the implementation may return a stub (or Pt) where an interface is expected
+        impl_hints = [
+            h if c is None else f"{c} | {h}" for h, c in zip(out_hints, stubs, strict=True)
+        ]
+        client_hints = [
+            h if c is None else f"{c} | None" for h, c in zip(out_hints, stubs, strict=True)
+        ]
+        mod.returns = _result_hint(impl_hints)
+        mod.client_returns = _result_hint(client_hints)
+        got = [
+            f"_r[{i}]" if c is None else f"_binding.stub({c}, self._pt, _r[{i}])"
+            for i, c in enumerate(stubs)
+        ]
+        sent = [f"r[{i}]" if c is None else f"_binding.cap(r[{i}])" for i, c in enumerate(stubs)]
+        if len(got) == 1:
+            mod.client_result = got[0]
+            mod.reply_args = "r" if stubs[0] is None else "_binding.cap(r)"
+        elif any(stubs):
+            mod.client_result = f"({', '.join(got)})"
+            mod.reply_args = ", ".join(sent)
         else:
-            mod.returns = f"tuple[{', '.join(out_hints)}]"
+            mod.client_result = "_r"
+            mod.reply_args = "*r"
         stem = f"{iname}_{m.name}"
         qual = refs.cls(iface.name)
         prefix = qual[: -len(iname)] if qual != iname else ""
@@ -684,13 +725,80 @@ class Generator:
             ir.Field(p.name, p.type, p.span, translate=p.translate, rights=p.rights) for p in inputs
         ]
         # receive windows for the reply (client) and the request (server)
-        mod.accept, _ = self._window(m, out_fields, reply=True)
+        mod.accept, mod.reply_translate = self._window(m, out_fields, reply=True)
+        mod.windows = self._client_windows(m, out_fields, mod, mod.reply_translate)
         req_accept, mod.translate = self._window(m, in_fields, reply=False)
         mod.accept_request = req_accept
         if own:
             for arch in ARCHES:
                 mm.functions.extend(self.messages(iface, m, in_fields, out_fields, ctx, refs, arch))
         return mod
+
+    def _stub(self, t: ir.Type, refs: UnitRefs) -> str | None:
+        """The client stub class of an interface reference (through typedefs), else None."""
+        seen: set[str] = set()
+        while isinstance(t, ir.Ref) and t.name not in seen:
+            seen.add(t.name)
+            d = self.spec.lookup(t.name)
+            if isinstance(d, ir.Interface):
+                return refs.cls(d.name) + "Client"
+            if not isinstance(d, ir.Typedef):
+                return None
+            t = d.type
+        return None
+
+    def _client_windows(
+        self, m: ir.Method, fields: list[ir.Field], mod: MethodModel, translate: bool
+    ) -> str:
+        """The keywords of ``runtime.binding.call`` for the reply's windows of other kinds
+        than objects (WIRE.md §4): memory windows cover every item's largest size, I/O
+        windows the whole port space. Also sets ``mod.accept`` to that window's order."""
+        alternatives = [fields]
+        for ex in m.raises:
+            decl = self.spec.lookup(ex)
+            if isinstance(decl, ir.Exception_):
+                alternatives.append(list(decl.fields))
+        layout = layout_for(self.spec, "x86_64")
+        kind, xkind, pages = "object", "object", 0
+        for alt in alternatives:
+            count, order = 0, 0
+            for f in alt:
+                for site in capabilities(self.spec, f.type, f.translate, f.span):
+                    if site.translate:
+                        xkind = site.kind
+                    elif site.kind != "object":
+                        kind = site.kind
+                        order = max(order, self._max_order(f.type, f.max_order))
+                        with contextlib.suppress(UnsizedType):
+                            count = layout.field_size(f.type, f.optional).max_items or 0
+            pages = max(pages, count << order)
+        out = []
+        if kind != "object":
+            mod.accept = max(0, math.ceil(math.log2(pages))) if pages else None
+            if kind == "ioports":
+                mod.accept = 16
+            out.append(f"kind={M.crd_type(kind)}")
+        if translate and xkind != "object":
+            out.append(f"xlt={M.crd_type(xkind)}")
+        return "".join(f", {x}" for x in out)
+
+    def _max_order(self, t: ir.Type, own: int, depth: int = 0) -> int:
+        """The largest ``@max_order`` of the memory capabilities inside ``t``."""
+        if depth > 32:
+            return own
+        if isinstance(t, ir.Sequence | ir.Array):
+            return self._max_order(t.element, own, depth + 1)
+        if not isinstance(t, ir.Ref):
+            return own
+        d = self.spec.lookup(t.name)
+        if isinstance(d, ir.Typedef):
+            return self._max_order(d.type, own, depth + 1)
+        fields: list[ir.Field] = []
+        if isinstance(d, ir.Struct):
+            fields = list(d.fields)
+        elif isinstance(d, ir.Union_):
+            fields = [c.field for c in d.cases]
+        return max([own, *(self._max_order(f.type, f.max_order, depth + 1) for f in fields)])
 
     def _window(self, m: ir.Method, fields: list[ir.Field], reply: bool) -> tuple[int | None, bool]:
         """(delegate window order for objects, translate window needed)."""
@@ -839,6 +947,14 @@ class Generator:
         for f in fields:
             mask = 0x1F if f.rights is None else f.rights
             enc.value(f.type, f"p_{f.name}", f.name, f.translate, mask)
+
+
+def _result_hint(hints: list[str]) -> str:
+    if not hints:
+        return "None"
+    if len(hints) == 1:
+        return hints[0]
+    return f"tuple[{', '.join(hints)}]"
 
 
 def ir_user_exception() -> int:

@@ -1,0 +1,1 @@
+"""The echo service of DESIGN.md's usage sketch (echo.idl, main.py)."""
