@@ -763,14 +763,18 @@ class Generator:
         for alt in alternatives:
             count, order = 0, 0
             for f in alt:
-                for site in capabilities(self.spec, f.type, f.translate, f.span):
+                sites = list(capabilities(self.spec, f.type, f.translate, f.span))
+                for site in sites:
                     if site.translate:
                         xkind = site.kind
                     elif site.kind != "object":
                         kind = site.kind
-                        order = max(order, self._max_order(f.type, f.max_order))
-                        with contextlib.suppress(UnsizedType):
-                            count = layout.field_size(f.type, f.optional).max_items or 0
+                if any(not x.translate and x.kind != "object" for x in sites):
+                    # each item at most 2**order pages, aligned to its own order: the
+                    # running offsets stay within items * 2**(largest order)
+                    order = max(order, self._max_order(f.type, f.max_order))
+                    with contextlib.suppress(UnsizedType):
+                        count += layout.field_size(f.type, f.optional).max_items or 0
             pages = max(pages, count << order)
         out = []
         if kind != "object":
