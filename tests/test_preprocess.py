@@ -214,9 +214,9 @@ def test_unterminated_invocation_at_eof() -> None:
 
 def test_expansion_bomb_is_capped() -> None:
     src = "".join(f"#define A{i} A{i + 1} A{i + 1}\n" for i in range(40)) + "A0\n"
-    t = time.perf_counter()
+    t = time.process_time()
     _, d = pp(src)
-    assert time.perf_counter() - t < 3
+    assert time.process_time() - t < 3
     assert d.codes() == ["E0007"]
 
 
@@ -321,9 +321,9 @@ def test_unterminated_conditional() -> None:
 
 def test_deep_if_nesting_is_fast() -> None:
     n = 10_000
-    t = time.perf_counter()
+    t = time.process_time()
     r, d = pp("#if 1\n" * n + "x\n" + "#endif\n" * n)
-    assert time.perf_counter() - t < 1.0
+    assert time.process_time() - t < 1.0
     assert d.codes() == []
     assert out_lines(r)[n] == "x"
 
@@ -538,9 +538,9 @@ def test_include_cycle_stops_at_depth_cap(tmp_path: Path) -> None:
     a = write(tmp_path, "a.idl", '#include "b.idl"\n#include "b.idl"\na\n')
     write(tmp_path, "b.idl", '#include "a.idl"\n#include "a.idl"\nb\n')
     d = Diagnostics()
-    t = time.perf_counter()
+    t = time.process_time()
     r = preprocess(a, d)
-    assert time.perf_counter() - t < 2
+    assert time.process_time() - t < 2
     assert d.codes() == ["E0009"]
     assert r.text.count("a\n") <= MAX_INCLUDE_DEPTH
 
@@ -631,10 +631,10 @@ def test_non_utf8_is_replaced(tmp_path: Path) -> None:
 
 def test_huge_line_passes_through() -> None:
     text = "x" * 1_000_000 + "\n"
-    t = time.perf_counter()
+    t = time.process_time()
     r, d = pp(text)
     assert d.codes() == []
-    assert time.perf_counter() - t < 1
+    assert time.process_time() - t < 1
     assert r.text == text
 
 
@@ -679,10 +679,10 @@ def test_corpus_preprocess_speed(tmp_path: Path) -> None:
     placed = corpus.rebuild(root, files, tmp_path)
     paths = [str(p) for p in placed.values()]
     size = sum(os.path.getsize(p) for p in paths)
-    t = time.perf_counter()
+    t = time.process_time()
     for p in paths:
         preprocess(p, Diagnostics(max_errors=1_000_000))
-    elapsed = time.perf_counter() - t
+    elapsed = time.process_time() - t
     print(f"preprocessed {len(paths)} files, {size} bytes in {elapsed:.3f} s")
     assert elapsed < 1.0  # about 0.1 s on the 2-core CI machine
 
