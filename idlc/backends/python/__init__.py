@@ -23,6 +23,10 @@ def generate(
 ) -> list[str]:
     """Write the modules under ``outdir``; returns the paths written ([] on errors)."""
     files = render(spec, diags, black)
+    if files:  # hypothesis strategies beside each module (docs/python-strategies.md)
+        from idlc.backends.python.strategies import render as _strategies
+
+        files.update(_strategies(spec, black))
     written: list[str] = []
     for rel, text in sorted(files.items()):
         path = os.path.join(outdir, rel)
