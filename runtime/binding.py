@@ -31,6 +31,10 @@ __all__ = ["Client", "Handler", "call", "cap", "serve", "stub", "window"]
 
 log = logging.getLogger("runtime.binding")
 
+# The typed items of a request without any: nothing can move its cursor (Items.cap raises
+# before it advances), so one instance serves every such request.
+_NO_ITEMS = Items(())
+
 # A server-side method: (word size, request bytes, items) -> reply (bytes, items), or None
 # for oneway methods.
 Handler = Callable[[int, bytes, Items], "tuple[bytearray, list[tuple[int, int]]] | None"]
@@ -88,6 +92,8 @@ def call(
     window of 2**order units of Crd type ``kind`` for the reply (WIRE.md §4: objects at
     fresh selectors, memory at fresh pages of the calling PD, I/O ports 1:1), and
     ``translate`` a translate window over the whole space of type ``xlt``."""
+    if not items and accept is None and not translate:
+        return pt.k.call_words(pt.sel, data)  # untyped only: no frame object
     with pt.frame() as f:
         f.put_words(data)
         for crd, flags in items:
@@ -136,25 +142,34 @@ def _whole(pt: Pt, kind: int) -> int:
 
 def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
     """Answer the request in ``f`` with the handler its opcode selects."""
-    w = f.utcb.word
+    u = f.utcb
+    w = u.word
     oneway = False
     try:
-        data = f.get_words(f.left)
-        items = list(f.items())
-        f.clear()
-        if len(data) < w:
+        # f.get_words(f.left), f.items() and f.clear(), inlined: every request starts here.
+        buf, mr0 = u.buf, u.mr0
+        start, end = mr0 + f.upos * w, mr0 + u.untyped * w
+        data = bytes(buf[start:end])
+        items = Items(list(f.items())) if u.typed else _NO_ITEMS
+        u.untyped = u.typed = f.upos = f.tpos = 0
+        if end - start < w:
             _error(f, w, ErrorCode.E_ARGS_INVALID, "no opcode")
             return
-        op = int.from_bytes(data[:w], "little")
+        op = u.wst.unpack_from(buf, start)[0]
         entry = table.get(op)
         if entry is None:
             _error(f, w, ErrorCode.E_NOT_FOUND, f"no method with opcode {op:#x}")
             return
         handler, oneway = entry
-        reply = handler(w, data, Items(items))
+        reply = handler(w, data, items)
         if reply is None:
             return
         out, out_items = reply
+        n = len(out)
+        if not out_items and not n % w and n <= (u.pos_slot - u.saved_u) * w:
+            buf[mr0 : mr0 + n] = out  # f.put_words(out), inlined: whole words that fit
+            u.untyped = n // w
+            return
         try:
             f.put_words(out)
             for crd, flags in out_items:

@@ -36,7 +36,7 @@ from .pd import Pd
 from .pt import Pt
 from .sc import Sc
 from .sm import Sm
-from .status import Status
+from .status import CapacityError, Status, SyscallError
 from .trace import Trace
 from .utcb import Utcb, UtcbFrame
 
@@ -250,6 +250,53 @@ class Kernel:
 
             recall(self, ec)
         return st
+
+    def call_words(
+        self, sel: int, data: bytes | bytearray, flags: int = 0
+    ) -> tuple[bytes, list[tuple[int, int]]]:
+        """A portal call with untyped words only, without a frame object: what
+        ``with pt.frame() as f: f.put_words(data); pt.call(f)`` does, returning the reply's
+        words (bytes) and typed items.
+
+        On an idle UTCB (no live frame, windows closed: every stub call) the request is
+        written at mr[0] and the reply read from there, and the UTCB is idle again
+        afterwards, exactly as a pushed and popped outermost frame leaves it. A live
+        frame (a call from inside a handler) is saved and restored as ``UtcbFrame`` does.
+        A failed call raises ``SyscallError`` with its status, as ``Pt.call``.
+        """
+        ec = self.current
+        if ec is None:
+            raise SyscallError(BAD_HYP, "no EC is running")
+        u = ec.utcb
+        buf, w = u.buf, u.word
+        if u.layer or u.untyped or u.typed or not buf.startswith(u.zeros3, 2 * w):
+            with UtcbFrame(u) as f:
+                f.put_words(data)
+                st = self.ipc_call(sel << 8 | flags)
+                if st:
+                    raise SyscallError(st, "call")
+                return f.get_words(u.untyped), list(f.items())
+        n = len(data)
+        words = (n + w - 1) // w
+        if words > u.pos_slot - u.saved_u:
+            raise CapacityError(f"{words} words do not fit, {u.free_untyped} free")
+        mr0 = u.mr0
+        if n % w:
+            end = mr0 + words * w
+            buf[mr0:end] = bytes(data) + bytes(end - mr0 - n)
+        else:
+            buf[mr0 : mr0 + n] = data
+        u.untyped = words
+        st = self.ipc_call(sel << 8 | flags)
+        t = u.typed
+        reply = bytes(buf[mr0 : mr0 + u.untyped * w])
+        items: list[tuple[int, int]] = [u.item(k) for k in range(t)] if t else []
+        u.untyped = u.typed = 0  # idle again, as the outermost frame's pop leaves it
+        if not buf.startswith(u.zeros2, 2 * w):  # a window armed meanwhile: close it
+            buf[2 * w : 4 * w] = u.zeros2
+        if st:
+            raise SyscallError(st, "call")
+        return reply, items
 
     def kernel_fault(self, what: str) -> None:
         log.error("kernel fault: %s", what)

@@ -36,6 +36,7 @@ class Utcb:
         "buf",
         "layer",
         "mask",
+        "mr0",
         "msg_words",
         "page_words",
         "pos_slot",
@@ -64,6 +65,7 @@ class Utcb:
         self.saved_u = 0
         self.saved_t = 0
         self.layer = 0
+        self.mr0 = _HDR * self.word  # byte offset of mr[0]
         self.slot_off = (_HDR + self.pos_slot) * self.word  # byte offset of mr[POS_SLOT]
         self.zeros3 = bytes(3 * self.word)  # header words 2..4 of an idle UTCB
         self.zeros2 = bytes(2 * self.word)  # the two receive windows, closed
