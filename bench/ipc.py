@@ -1,14 +1,20 @@
 """IPC benchmarks of the runtime (pyperf), all measured in one run on the same machine.
 
+The stub and skeleton are the ones idlc generates: the parent process runs idlc on
+`bench/ipc.idl` (interface `Null`: `ping`, `words`, `signal`) into a temporary directory
+at start and hands it to the pyperf workers, which import the generated module from there.
+
 1 `greenlet_round_trip`: a bare greenlet switch there and back (the floor of any portal
   call: the caller's EC switches to the handler's and the reply switches back).
-2 `null_call`: a null call through a stub shaped like the generated ones: the client pushes
-  a frame, puts the opcode, calls, reads the status and checks the reply is consumed; the
-  skeleton reads the opcode, checks the request is consumed and answers a status word.
-3 `call_8_words`: the same with 8 words in and 8 words out (plus opcode and status).
-4 `call_delegate`: the null call plus one delegated capability (a semaphore, SM_UP) that the
-  kernel maps into the server's delegate window; the server arms a fresh window after each
-  request that carried items (what `accept=` does), so every call really maps a capability.
+2 `null_call`: `NullClient.ping()`: the generated stub encodes the opcode, calls through
+  `runtime.binding.call`, decodes the status-only reply; the generated skeleton
+  (`NullServer` via `runtime.binding.serve`) decodes the request, calls the
+  implementation and encodes the status.
+3 `call_8_words`: `NullClient.words(a0..a7)`, 8 inout words (plus opcode and status).
+4 `call_delegate`: `NullClient.signal(sm)`: the null call plus one delegated capability (a
+  semaphore, SM_UP) that the kernel maps into the server's delegate window; the server
+  arms a fresh window after each request that carried items (`accept=0`), so every call
+  really maps a capability.
 
 Every check of the kernel stays in place: the portal capability and its type, the CPU, the
 busy/helping logic, the receive windows and frame capacities.
@@ -21,13 +27,16 @@ Other pyperf options (`--fast`, `--rigorous`, `-o FILE`, ...) work as usual.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import importlib
 import json
-import struct
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyperf  # type: ignore[import-untyped]
 from greenlet import getcurrent, greenlet  # type: ignore[import-untyped]
@@ -36,84 +45,48 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from runtime import Machine  # noqa: E402
-from runtime.api import Context, Pt  # noqa: E402
-from runtime.crd import CrdType, SmRights, crd  # noqa: E402
+from runtime.api import Context  # noqa: E402
+from runtime.crd import Crd, CrdType, SmRights  # noqa: E402
 from runtime.machine import Process  # noqa: E402
-from runtime.status import ErrorCode, RemoteError, UtcbError  # noqa: E402
-from runtime.utcb import UtcbFrame  # noqa: E402
 
-IID = 7
-OP_NULL, OP_WORDS, OP_SIGNAL = IID << 16 | 0, IID << 16 | 1, IID << 16 | 2
-E_SUCCESS = int(ErrorCode.E_SUCCESS)
-E_ARGS_INVALID = int(ErrorCode.E_ARGS_INVALID)
-E_NOT_FOUND = int(ErrorCode.E_NOT_FOUND)
-WORDS8 = struct.Struct("<8Q")
-
+IDL = REPO / "bench" / "ipc.idl"
 NAMES = ("greenlet_round_trip", "null_call", "call_8_words", "call_delegate")
+_GEN: list[Any] = []  # the generated module, imported once per process
 
 
-# -- stubs in the shape the Python backend generates -----------------------------------------
-class BenchClient:
-    def __init__(self, pt: Pt) -> None:
-        self._pt = pt
+def generate(out: str) -> None:
+    """Run idlc on bench/ipc.idl into `out` (the parent process does this once)."""
+    from idlc.cli import main as idlc_main
 
-    def null(self) -> None:
-        with self._pt.frame() as f:
-            f.put_word(OP_NULL)
-            self._pt.call(f)
-            status = f.get_word()
-            if status != E_SUCCESS:
-                raise RemoteError(status, "null")
-            f.finish_input()
-
-    def words(self, a: tuple[int, ...]) -> tuple[object, ...]:
-        with self._pt.frame() as f:
-            f.put_word(OP_WORDS)
-            f.pack(WORDS8, *a)
-            self._pt.call(f)
-            status = f.get_word()
-            if status != E_SUCCESS:
-                raise RemoteError(status, "words")
-            out = f.unpack(WORDS8)
-            f.finish_input()
-            return out
-
-    def signal(self, sm_sel: int) -> None:
-        with self._pt.frame() as f:
-            f.put_word(OP_SIGNAL)
-            f.delegate(crd(CrdType.OBJ, sm_sel, 0, SmRights.UP), hotspot=0)
-            self._pt.call(f)
-            status = f.get_word()
-            if status != E_SUCCESS:
-                raise RemoteError(status, "signal")
-            f.finish_input()
+    if idlc_main(["-o", out, str(IDL)]) != 0:
+        raise SystemExit(f"idlc failed on {IDL}")
 
 
-class BenchServer:
-    """The skeleton: `skeleton(frame)` for each call."""
+def generated() -> Any:
+    """The generated module (`ipcbench.ipc_idl`) from the directory the parent made."""
+    if not _GEN:
+        if not _GEN_DIR:
+            raise SystemExit("no generated code: run bench/ipc.py itself, not a worker")
+        sys.path.insert(0, _GEN_DIR[0])
+        _GEN.append(importlib.import_module("ipcbench.ipc_idl"))
+    return _GEN[0]
 
-    def __call__(self, f: UtcbFrame) -> None:
-        try:
-            op = f.get_word()
-            if op == OP_NULL:
-                f.finish_input()
-                f.put_word(E_SUCCESS)
-            elif op == OP_WORDS:
-                a = f.unpack(WORDS8)
-                f.finish_input()
-                f.put_word(E_SUCCESS)
-                f.pack(WORDS8, *a)
-            elif op == OP_SIGNAL:
-                c, aux = f.get_item()
-                f.finish_input()
-                if c & 3 != CrdType.OBJ or not aux & 1:
-                    raise UtcbError(ErrorCode.E_ARGS_INVALID, "expected a delegated object")
-                f.put_word(E_SUCCESS)
-            else:
-                f.put_word(E_NOT_FOUND)
-        except UtcbError:
-            f.clear()
-            f.put_word(E_ARGS_INVALID)
+
+_GEN_DIR: list[str] = []
+
+
+class Impl:
+    """The server's implementation of `Null` (the skeleton calls it)."""
+
+    def ping(self) -> None:
+        pass
+
+    def words(self, *a: int) -> tuple[int, ...]:
+        return a
+
+    def signal(self, sm: Crd | None) -> None:
+        if sm is None:
+            raise ValueError("no semaphore")
 
 
 # -- the machine, built once per worker process ----------------------------------------------
@@ -124,7 +97,7 @@ def machine() -> Machine:
     if not _MACHINE:
         m = Machine(cpus=1)
         srv = m.spawn("bench-server")
-        skeleton = BenchServer()
+        skeleton = generated().NullServer(Impl())
         srv.serve("bench", skeleton, cpus=[0])
         srv.serve("bench-accept", skeleton, cpus=[0], accept=0)
         m.run()
@@ -162,8 +135,8 @@ def bench_greenlet(loops: int) -> float:
 
 def bench_null(loops: int) -> float:
     def body(ctx: Context) -> float:
-        c = BenchClient(ctx.connect("bench"))
-        null = c.null
+        c = generated().NullClient(ctx.connect("bench"))
+        null = c.ping
         null()
         r = range(loops)
         t0 = time.perf_counter()
@@ -176,14 +149,14 @@ def bench_null(loops: int) -> float:
 
 def bench_words(loops: int) -> float:
     def body(ctx: Context) -> float:
-        c = BenchClient(ctx.connect("bench"))
+        c = generated().NullClient(ctx.connect("bench"))
         words = c.words
         a = tuple(range(1, 9))
-        assert words(a) == a
+        assert words(*a) == a
         r = range(loops)
         t0 = time.perf_counter()
         for _ in r:
-            words(a)
+            words(1, 2, 3, 4, 5, 6, 7, 8)
         return time.perf_counter() - t0
 
     return run_client(body)
@@ -191,14 +164,14 @@ def bench_words(loops: int) -> float:
 
 def bench_delegate(loops: int) -> float:
     def body(ctx: Context) -> float:
-        c = BenchClient(ctx.connect("bench-accept"))
+        c = generated().NullClient(ctx.connect("bench-accept"))
         signal = c.signal
-        sel = ctx.sm().sel
-        signal(sel)
+        sm = Crd(CrdType.OBJ, ctx.sm().sel, 0, SmRights.UP)
+        signal(sm)
         r = range(loops)
         t0 = time.perf_counter()
         for _ in r:
-            signal(sel)
+            signal(sm)
         return time.perf_counter() - t0
 
     return run_client(body)
@@ -212,8 +185,9 @@ FUNCS: dict[str, Callable[[int], float]] = {
 }
 
 
-def add_cmdline_args(cmd: list[str], args: object) -> None:
-    pass  # --quick and --json only matter to the parent process
+def add_cmdline_args(cmd: list[str], args: Any) -> None:
+    # --quick and --json only matter to the parent; the workers get the generated code.
+    cmd.extend(["--gen-dir", args.gen_dir])
 
 
 def main() -> None:
@@ -224,8 +198,15 @@ def main() -> None:
     runner.argparser.add_argument(
         "--json", action="store_true", help="print one JSON object of mean ns per operation"
     )
+    runner.argparser.add_argument("--gen-dir", default="", help=argparse.SUPPRESS)
     args = runner.parse_args()
     worker = bool(args.worker)
+    tmp = None
+    if not args.gen_dir:
+        tmp = tempfile.TemporaryDirectory(prefix="ipcbench-")
+        args.gen_dir = tmp.name
+        generate(tmp.name)
+    _GEN_DIR.append(args.gen_dir)
     if args.quick and not worker:
         args.processes = 3
         args.values = 3
