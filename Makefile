@@ -44,7 +44,7 @@ typecheck: $(STAMP)
 
 # The long fuzzing campaign (CI runs the same tests with a small example budget).
 fuzz: $(STAMP)
-	IDLC_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n $(JOBS) -q tests/test_nocrash.py tests/runtime/test_props.py
+	IDLC_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n $(JOBS) -q tests/test_nocrash.py tests/runtime/test_props.py tests/backend/test_roundtrip.py tests/backend/test_roundtrip_corpus.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/frontend.py

@@ -141,6 +141,8 @@ def types_of(stub: ModuleType, strat: ModuleType) -> list[tuple[str, str]]:
         if not fn.startswith("st_"):
             continue
         name = fn[3:]
+        if name in strat.LARGE:
+            continue
         if hasattr(stub, f"_e_{name}_64"):
             out.append((name, "e"))
         elif hasattr(stub, f"_x_{name}_64"):
@@ -153,6 +155,8 @@ def methods_of(stub: ModuleType, strat: ModuleType) -> list[tuple[str, str, Meth
     for iface, methods in stub.INTERFACES.items():
         for wire, codec in methods.items():
             assert wire in strat.REQUESTS[iface], (iface, wire)
+            if strat.REQUESTS[iface][wire].__name__[3:] in strat.LARGE:
+                continue
             out.append((iface, wire, codec))
     return out
 

@@ -634,7 +634,10 @@ class Generator:
     ) -> InterfaceModel:
         im = InterfaceModel(name, d.doc)
         im.scoped = d.name
-        im.bases = [refs.cls(b) for b in d.bases]
+        # A base that another listed base already derives from would make Python's MRO
+        # inconsistent (`five : four, three` with `four : three`); it adds nothing.
+        inherited = {a for b in d.bases for a in self._ancestors(b)}
+        im.bases = [refs.cls(b) for b in d.bases if b not in inherited]
         for m in d.methods:
             im.own.append(self.method(d, m, mm, ctx, refs, hints, own=True))
         for m in d.all_methods:
@@ -648,6 +651,18 @@ class Generator:
         im.accept = max((x.accept for x in im.all if x.accept is not None), default=None)
         im.translate = any(x.translate for x in im.all)
         return im
+
+    def _ancestors(self, name: str) -> set[str]:
+        """Every interface ``name`` derives from, directly or not."""
+        out: set[str] = set()
+        todo = [name]
+        while todo:
+            d = self.spec.lookup(todo.pop())
+            for b in d.bases if isinstance(d, ir.Interface) else ():
+                if b not in out:
+                    out.add(b)
+                    todo.append(b)
+        return out
 
     def method(
         self,

@@ -24,6 +24,10 @@ from idlc.layout import OBJECT_CAPABILITIES
 
 ALL_RIGHTS = 0x1F
 CHARS = "_CHARS"  # every code point but the surrogates
+# Arrays longer than this repeat a few drawn elements; values holding more than
+# HUGE scalars are listed in the companion's LARGE (too big to draw in tests).
+LARGE = 1024
+HUGE = 1 << 16
 
 
 def companion(relpath: str) -> str:
@@ -91,6 +95,7 @@ class StModule:
         self.functions: list[StFunction] = []
         self.methods: list[StMethod] = []
         self.imports: list[str] = []
+        self.large: list[str] = []
 
 
 class Builder:
@@ -104,6 +109,7 @@ class Builder:
         self.refs = StRefs(naming, unit)
         self.ctx = M.Context(spec, M.Pools())
         self.hints = Hints(self.ctx, self.refs)  # type: ignore[arg-type]
+        self.large: list[str] = []
 
     def hint(self, t: ir.Type, optional: bool = False) -> str:
         return self.hints.optional(t, optional)
@@ -134,12 +140,18 @@ class Builder:
         if isinstance(t, ir.Array):
             dims = list(t.dims)
             if self.ctx.octets(t.element):
-                inner = f"st.binary(min_size={dims[-1]}, max_size={dims[-1]})"
+                n = dims[-1]
+                inner = f"st.binary(min_size={n}, max_size={n})"
+                if n > LARGE:
+                    inner = f"st.binary(min_size=1, max_size=4).map(lambda b: (b * {n})[:{n}])"
                 dims = dims[:-1]
             else:
                 inner = self.expr(t.element, mask, max_order)
             for n in reversed(dims):
-                inner = f"st.lists({inner}, min_size={n}, max_size={n})"
+                if n > LARGE:  # hypothesis draws at most a few thousand elements
+                    inner = f"_repeat({inner}, {n})"
+                else:
+                    inner = f"st.lists({inner}, min_size={n}, max_size={n})"
             return inner
         if isinstance(t, ir.Capability):
             return self.cap(
@@ -198,6 +210,9 @@ class Builder:
     def declaration(self, d: ir.Declaration, sm: StModule) -> None:
         name = self.naming.local[d.name]
         fn = f"st_{name}"
+        big = not isinstance(d, ir.Interface | ir.Const | ir.Module)
+        if big and self.scalars(ir.Ref(d.name, d.kind)) > HUGE:
+            self.large.append(name)
         if isinstance(d, ir.Enum):
             cls = self.refs.cls(d.name)
             sm.functions.append(
@@ -273,6 +288,29 @@ class Builder:
         values = ", ".join(repr(u) for u in used)
         return f"{base}.filter(lambda d: d not in ({values}{',' if len(used) == 1 else ''}))"
 
+    def scalars(self, t: ir.Type, seen: frozenset[str] = frozenset()) -> int:
+        """The most scalars one value of ``t`` holds outside sequences (an estimate
+        that is exact for arrays of arrays)."""
+        if isinstance(t, ir.Array):
+            n = 1
+            for k in t.dims:
+                n *= k
+            return n * self.scalars(t.element, seen)
+        if isinstance(t, ir.Ref) and t.name not in seen:
+            d = self.spec.lookup(t.name)
+            inner = seen | {t.name}
+            if isinstance(d, ir.Typedef):
+                return self.scalars(d.type, inner)
+            if isinstance(d, ir.Struct):
+                return sum(self.scalars(f.type, inner) for f in self.ctx.struct_fields(d))
+            if isinstance(d, ir.Exception_):
+                return sum(self.scalars(f.type, inner) for f in d.fields)
+            if isinstance(d, ir.Union_):
+                return max((self.scalars(c.field.type, inner) for c in d.cases), default=1)
+        if isinstance(t, ir.Sequence):
+            return self.scalars(t.element, seen)
+        return 1
+
     def interface(self, d: ir.Interface, sm: StModule) -> None:
         iname = self.naming.local[d.name]
         for m in d.all_methods:
@@ -280,6 +318,11 @@ class Builder:
 
     def method(self, d: ir.Interface, iname: str, m: ir.Method) -> StMethod:
         mm = StMethod(d.name, m.name, f"{iname}__{m.name}")
+        types = [p.type for p in m.params] + ([m.result] if m.result is not None else [])
+        for x in m.raises:
+            types.append(ir.Ref(x, "exception"))
+        if any(self.scalars(t) > HUGE for t in types):
+            self.large.append(mm.stem)
         ins = [p for p in m.params if p.mode in ("in", "inout")]
         outs = [p for p in m.params if p.mode in ("out", "inout")]
         mm.request = self._tuple([self.field(p, "0x1f") for p in ins])
@@ -322,6 +365,7 @@ def module(spec: ir.Specification, naming: Naming, unit: Unit) -> StModule:
         line = naming.relative_import(unit, other)
         imports.append(line.replace(f" as {other.alias}", f"_strategies as {alias}"))
     sm.imports = imports
+    sm.large = sorted(set(b.large))
     sm.stub = unit.alias
     return sm
 
