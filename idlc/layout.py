@@ -259,7 +259,14 @@ class Layout:
             options = [(0, 0)] if decl.implicit_default else []
             for case in decl.cases:
                 f = case.field
-                options.append((1, 0) if f.optional else self._min_of(f.type, path))
+                try:
+                    options.append((1, 0) if f.optional else self._min_of(f.type, path))
+                except UnsizedType:
+                    # A case that leads back to a type being sized (recursion through an
+                    # @external member) is never the smallest value: skip it.
+                    continue
+            if not options:
+                raise UnsizedType(f"every case of '{name}' contains it")
             words = min((w for w, _ in options), default=0)
             items = min((i for _, i in options), default=0)
             result = disc + words, items

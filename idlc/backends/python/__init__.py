@@ -3,19 +3,24 @@ marshalling per WIRE.md, client stubs, server skeletons and kernel-free codecs."
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from idlc import errcodes, ir
-from idlc.diagnostics import Diagnostics
+from idlc.diagnostics import Diagnostics, TooManyErrors
 
 __all__ = ["generate", "render"]
 
 
 def render(spec: ir.Specification, diags: Diagnostics, black: bool = True) -> dict[str, str]:
-    """Relative path -> generated source for every module and package ``__init__``."""
+    """Relative path -> generated source for every module and package ``__init__``;
+    {} when the backend reported errors (the error limit included)."""
     from idlc.backends.python.generator import render as _render
 
-    return _render(spec, diags, black)
+    try:
+        return _render(spec, diags, black)
+    except TooManyErrors:
+        return {}
 
 
 def generate(
@@ -37,7 +42,10 @@ def generate(
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(text)
         except OSError as e:
-            diags.report(errcodes.BACKEND_WRITE_ERROR, None, path=path, reason=e.strerror or str(e))
+            with contextlib.suppress(TooManyErrors):
+                diags.report(
+                    errcodes.BACKEND_WRITE_ERROR, None, path=path, reason=e.strerror or str(e)
+                )
             return written
         written.append(path)
     return written
