@@ -15,6 +15,7 @@ runtime.codec.Items``, and raise ``DecodeError`` with the absolute word index.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 
 from idlc import ir
@@ -141,6 +142,14 @@ class Pools:
     def __init__(self) -> None:
         self.structs: dict[str, str] = {}
         self.getters: dict[str, str] = {}
+        self.tables: dict[str, str] = {}
+
+    def table(self, expr: str) -> str:
+        """A module constant holding ``expr`` (a table of Structs indexed by lengths)."""
+        name = self.tables.get(expr)
+        if name is None:
+            name = self.tables[expr] = f"_T{len(self.tables)}"
+        return name
 
     def struct(self, fmt: str) -> str:
         name = self.structs.get(fmt)
@@ -159,6 +168,8 @@ class Pools:
             yield name, f"struct.Struct({fmt!r})"
         for member, name in self.getters.items():
             yield name, f"attrgetter({member!r})"
+        for expr, name in self.tables.items():
+            yield name, expr
 
 
 class Emitter:
@@ -553,9 +564,15 @@ class Decoder(Emitter):
         names = [v for _, vs, _ in run for v in vs]
         target = ", ".join(names) + ("," if len(names) == 1 else "")
         self.emit(f"{target} = {name}.unpack_from(b, o)")
-        for _, _, checks in run:
-            for line in checks:
-                self.emit(line)
+        lines = [line for _, _, checks in run for line in checks]
+        if len(lines) > 1:
+            # one test on the good path; the first failing check names the word
+            self.emit(f"if {' or '.join(f'({_cond(line)})' for line in lines)}:")
+            self.depth += 1
+        for line in lines:
+            self.emit(line)
+        if len(lines) > 1:
+            self.depth -= 1
         self.emit(f"o += {size}")
 
     def add(self, fmt: str, nvars: int, words: int, checks: list[str]) -> list[str]:
@@ -912,7 +929,9 @@ def frame_encoder(
     shift = 3 if w == 8 else 2
     caps = _struct_items(ctx, fields, arch)
     sig = f"def _fe_{name}_{enc.sfx}(v: {name}, f: UtcbFrame) -> UtcbFrame:"
-    head = ["u = f.utcb"]
+    # the fast path (one pack_into) first; the step-by-step code below it raises the
+    # precise error for whatever the fast path does not take
+    head = ["u = f.utcb", *fast_frame_encoder(ctx, refs, arch, fields)]
     tail = ["u.typed = f.upos = f.tpos = 0"]
     enc.depth = 2
     enc.fields(fields, "v")
@@ -978,6 +997,7 @@ def frame_decoder(
     else:
         body = ["u = f.utcb", "b = u.buf", f"s = o = {start}", f"end = {end}"]
         over = f"if o != end: raise _c.DecodeError(o - s >> {shift}, 'words left over')"
+    body[1:1] = fast_frame_decoder(ctx, refs, arch, name, fields)
     if caps:
         body.append("it = _c.Items(list(f.items())[f.tpos :])")
     else:
@@ -1007,4 +1027,302 @@ def _catch_plain() -> list[str]:
     return [
         "except (AttributeError, TypeError) as err:",
         "    raise _c.MarshalError('', f'{type(err).__name__}: {err}') from None",
+    ]
+
+
+def _negate(cond: str) -> str:
+    m = re.fullmatch(r"(\S+) is not True and \1 is not False", cond)
+    return f"({m[1]} is True or {m[1]} is False)" if m else f"not ({cond})"
+
+
+def _cond(line: str) -> str:
+    """COND of a generated check ``if COND: raise ...``."""
+    assert line.startswith("if ") and ": raise " in line, line
+    return line[3:].split(": raise ", 1)[0]
+
+
+# --- frame fast paths ------------------------------------------------------------------
+#
+# A struct of scalars (also nested all-scalar structs), bounded strings (not wide),
+# bounded octet sequences and bounded packed sequences of numbers, booleans or enums,
+# without capabilities, optionals or unions, is one precompiled Struct per combination
+# of its lengths (a table indexed by them, as the hand-written floor does): the frame
+# encoder packs the whole message with one pack_into, the frame decoder reads the length
+# words' low bytes, picks the Struct, unpacks once and tests every WIRE.md §2 rule in one
+# condition. Whatever the fast path does not accept (a check fails, an index or a value
+# is out of range, a capacity or size mismatch) falls through to the exact step-by-step
+# code after it, which raises the precise MarshalError/DecodeError (or, should the fast
+# path have been too cautious, produces the same result).
+
+_FAST_TABLE_MAX = 512  # Structs per table: the product of (bound + 1) over the lengths
+_FAST_SKIP = ("char", "wchar")  # packed sequences of these convert element by element
+
+
+def _fast_plan(
+    ctx: Context, arch: str, fields: list[ir.Field]
+) -> list[tuple[str, ir.Field, int, object]] | None:
+    """[(kind, field, bound, element)] with kind run/str/oct/seq, or None when the
+    struct does not qualify."""
+    if _struct_items(ctx, fields, arch):
+        return None
+    layout = layout_for(ctx.spec, arch)
+    plan: list[tuple[str, ir.Field, int, object]] = []
+    combos = 1
+    for f in fields:
+        if f.optional:
+            return None
+        if ctx.flat_fixed(f.type):
+            plan.append(("run", f, 0, None))
+            continue
+        r = ctx.resolve(f.type)
+        if isinstance(r, ir.String) and not r.wide and r.bound is not None and r.bound < 256:
+            plan.append(("str", f, r.bound, None))
+        elif (
+            isinstance(r, ir.Sequence)
+            and r.bound is not None
+            and r.bound < 256
+            and layout.packed(r.element) is not None
+        ):
+            el = ctx.resolve(r.element)
+            if isinstance(el, ir.Enum):
+                plan.append(("seq", f, r.bound, el))
+            elif isinstance(el, ir.Primitive) and el.kind in ("octet", "uint8"):
+                plan.append(("oct", f, r.bound, None))
+            elif isinstance(el, ir.Primitive) and el.kind in SCALARS and el.kind not in _FAST_SKIP:
+                plan.append(("seq", f, r.bound, el))
+            else:
+                return None
+        else:
+            return None
+        combos *= plan[-1][2] + 1
+    return plan if combos <= _FAST_TABLE_MAX else None
+
+
+def _element(el: object) -> tuple[str, str, int]:
+    """(kind, struct character, bytes) of a packed sequence element."""
+    if isinstance(el, ir.Enum):
+        return "enum", "I", 4
+    assert isinstance(el, ir.Primitive)
+    ch, size = SCALARS[el.kind]
+    return el.kind, ch, size
+
+
+def _table(
+    ctx: Context, fmt: list[str], dims: list[tuple[str, int]], static: int, terms: list[str]
+) -> str:
+    """Name of the module table: Structs (and word counts) indexed by the lengths."""
+    words = " + ".join([str(static), *terms])
+    inner = f'(struct.Struct(f"<{"".join(fmt)}"), {words})'
+    for a, bound in reversed(dims):
+        inner = f"[{inner} for {a} in range({bound + 1})]"
+    return ctx.gen.table(inner)
+
+
+_FAST_CATCH = (
+    "except (struct.error, ValueError, TypeError, AttributeError, OverflowError, IndexError):"
+)
+
+
+def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Field]) -> list[str]:
+    """Lines (at function level) that encode the message with one pack_into and return;
+    empty when the struct does not qualify."""
+    plan = _fast_plan(ctx, arch, fields)
+    if plan is None:
+        return []
+    w = ARCH_WORD[arch]
+    wch = "Q" if w == 8 else "I"
+    pre: list[str] = []
+    ok: list[str] = []
+    fmt: list[str] = []
+    args: list[str] = []
+    dims: list[tuple[str, int]] = []
+    lens: list[str] = []
+    static = 0
+    terms: list[str] = []
+    for k, (kind, f, bound, el) in enumerate(plan, 1):
+        fx = f"v.{ident(f.name)}"
+        if kind == "run":
+            sc = Encoder(ctx, refs, arch)
+            sc.value(f.type, fx, f.name)
+            assert not sc.lines
+            for fm, val, _, checks in sc.run:
+                fmt.append(fm)
+                args.append(val)
+                ok += [_negate(_cond(line)) for line in checks]
+                static += struct_size("<" + fm) // w
+            continue
+        a, n, x = f"a{k}", f"zn{k}", f"zx{k}"
+        dims.append((a, bound))
+        lens.append(n)
+        static += 1  # the length word
+        pre.append(f"{x} = {fx}.encode()" if kind == "str" else f"{x} = {fx}")
+        pre.append(f"{n} = len({x})")
+        if kind in ("str", "oct"):
+            fmt.append(f"{wch}{{{a}}}s{{-{a} % {w}}}x")
+            args += [n, x]
+            terms.append(f"({a} + {w - 1}) // {w}")
+            continue
+        ekind, ch, size = _element(el)
+        fmt.append(f"{wch}{{{a}}}{ch}" + (f"{{-{a} * {size} % {w}}}x" if size % w else ""))
+        args += [n, f"*{x}"]
+        terms.append(f"({a} * {size} + {w - 1}) // {w}")
+        if ekind == "boolean":
+            ok.append(f"all(e is True or e is False for e in {x})")
+        elif ekind == "enum":
+            ok.append(f"{refs.table(el.name, 'VALUES')}.issuperset({x})")  # type: ignore[attr-defined]
+    if not static:
+        return []  # nothing to pack (an empty struct)
+    if dims:
+        st = _table(ctx, fmt, dims, static, terms)
+        pick = [f"zt, zw = {st}{''.join(f'[{n}]' for n in lens)}"]
+        st, words = "zt", "zw"
+    else:
+        st, words, pick = ctx.gen.struct("<" + "".join(fmt)), str(static), []
+    body = [
+        *pick,
+        f"if {words} <= u.pos_slot - u.saved_u:",
+        f"    {st}.pack_into(u.buf, {_HDR * w}, {', '.join(args)})",
+        f"    u.untyped = {words}",
+        "    u.typed = f.upos = f.tpos = 0",
+        "    return f",
+    ]
+    if ok:
+        body = [f"if {' and '.join(ok)}:", *("    " + line for line in body)]
+    return ["try:", *("    " + line for line in pre + body), _FAST_CATCH, "    pass"]
+
+
+def _subst(pattern: re.Pattern[str], sub: dict[str, str], text: str) -> str:
+    return pattern.sub(lambda m: sub[m[0]], text)
+
+
+class _Marked(Decoder):
+    """A decoder whose variables are markers (``@t1@``), replaced by tuple items."""
+
+    def tmp(self, prefix: str = "t") -> str:
+        return f"@{super().tmp(prefix)}@"
+
+
+def fast_frame_decoder(
+    ctx: Context, refs: Refs, arch: str, name: str, fields: list[ir.Field]
+) -> list[str]:
+    """Lines (at function level) that decode the message with one unpack_from and
+    return; empty when the struct does not qualify."""
+    plan = _fast_plan(ctx, arch, fields)
+    if plan is None:
+        return []
+    w = ARCH_WORD[arch]
+    shift = 3 if w == 8 else 2
+    wch = "Q" if w == 8 else "I"
+    pads = "_P8" if w == 8 else "_P4"
+    variable = any(kind != "run" for kind, _, _, _ in plan)
+    fmt: list[str] = []
+    bad: list[str] = []
+    exprs: list[str] = []
+    dims: list[tuple[str, int]] = []
+    lens: list[str] = []
+    reads: list[str] = []
+    static = 0
+    terms: list[str] = []
+    offset: list[str] = ["0"]  # byte offset of the current word from zo
+    index: list[str] = []  # counts of earlier sequences (tuple index = count + these)
+    count = 0
+    names: list[str] = []
+
+    def at(i: int) -> str:
+        if not variable:
+            names.append(f"zr{i}")
+            return f"zr{i}"
+        return f"zr[{' + '.join([str(i), *index])}]"
+
+    for k, (kind, f, bound, el) in enumerate(plan, 1):
+        if kind == "run":
+            sc = _Marked(ctx, refs, arch)
+            expr = sc.value(f.type, f.name)
+            assert not sc.lines
+            sub: dict[str, str] = {}
+            conds: list[str] = []
+            for fm, vs, checks in sc.run:
+                fmt.append(fm)
+                for v in vs:
+                    sub[v] = at(count)
+                    count += 1
+                conds += [_cond(line) for line in checks]
+            static += sc.run_words
+            offset.append(str(sc.run_words * w))
+            pattern = re.compile("|".join(map(re.escape, sub)))
+            bad += [_subst(pattern, sub, c) for c in conds]
+            exprs.append(_subst(pattern, sub, expr))
+            continue
+        a, n = f"a{k}", f"zn{k}"
+        dims.append((a, bound))
+        lens.append(n)
+        fixed = sum(int(t) for t in offset if t.isdigit())
+        reads.append(
+            f"{n} = zb[{' + '.join(['zo', *(t for t in offset if not t.isdigit()), str(fixed)])}]"
+        )
+        static += 1
+        offset.append(str(w))
+        length = at(count)
+        bad.append(f"{length} != {n}")
+        count += 1
+        if kind in ("str", "oct"):
+            fmt.append(f"{wch}{{{a}}}s{{-{a} % {w}}}s")
+            terms.append(f"({a} + {w - 1}) // {w}")
+            offset.append(f"({n} + {w - 1} & -{w})")
+            data = at(count)
+            bad.append(f"{at(count + 1)} != {pads}[{n} & {w - 1}]")
+            count += 2
+            exprs.append(f"{data}.decode()" if kind == "str" else data)
+            continue
+        ekind, ch, size = _element(el)
+        fmt.append(f"{wch}{{{a}}}{ch}" + (f"{{-{a} * {size} % {w}}}s" if size % w else ""))
+        terms.append(f"({a} * {size} + {w - 1}) // {w}")
+        offset.append(f"({n} * {size} + {w - 1} & -{w})" if size % w else f"{n} * {size}")
+        lo = at(count)
+        index.append(n)
+        hi = at(count)
+        items = f"zr[{lo[3:-1]} : {hi[3:-1]}]"
+        if size % w:
+            bad.append(f"{at(count)} != {pads}[{n} * {size} & {w - 1}]")
+            count += 1
+        if ekind == "boolean":
+            bad.append(f"any(e > 1 for e in {items})")
+            exprs.append(f"[e == 1 for e in {items}]")
+        elif ekind == "enum":
+            by = refs.table(el.name, "BY_VALUE")  # type: ignore[attr-defined]
+            bad.append(f"not {by}.keys() >= set({items})")
+            exprs.append(f"[{by}[e] for e in {items}]")
+        else:
+            exprs.append(f"list({items})")
+    value = [f"zv = {name}({', '.join(exprs)})", "f.upos = u.untyped", "return zv"]
+    if bad:
+        value = [f"if not ({' or '.join(f'({c})' for c in bad)}):", *("    " + v for v in value)]
+    if not static:
+        return []  # nothing to unpack (an empty struct)
+    if not variable:
+        st = ctx.gen.struct("<" + "".join(fmt))
+        target = ", ".join(names) + ("," if len(names) == 1 else "")
+        return [
+            "zp = f.upos",
+            f"if u.untyped - zp == {static} and f.tpos == u.typed:",
+            f"    {target} = {st}.unpack_from(u.buf, {_HDR * w} + (zp << {shift}))",
+            *("    " + v for v in value),
+        ]
+    st = _table(ctx, fmt, dims, static, terms)
+    inner = [
+        *reads,
+        f"zt, zw = {st}{''.join(f'[{n}]' for n in lens)}",
+        "if u.untyped - zp == zw:",
+        "    zr = zt.unpack_from(zb, zo)",
+        *("    " + v for v in value),
+    ]
+    return [
+        "zp = f.upos",
+        "if f.tpos == u.typed:",
+        "    zb = u.buf",
+        f"    zo = {_HDR * w} + (zp << {shift})",
+        "    try:",
+        *("        " + line for line in inner),
+        "    except (IndexError, UnicodeDecodeError):",
+        "        pass",
     ]
