@@ -1227,12 +1227,21 @@ def fast_frame_decoder(
     index: list[str] = []  # counts of earlier sequences (tuple index = count + these)
     count = 0
     names: list[str] = []
+    places: list[tuple[int, int]] = []  # (static item index, sequences before it)
 
     def at(i: int) -> str:
         if not variable:
             names.append(f"zr{i}")
             return f"zr{i}"
-        return f"zr[{' + '.join([str(i), *index])}]"
+        places.append((i, len(index)))
+        return f"zr[\x00{len(places) - 1}\x00]"
+
+    def place(m: re.Match[str]) -> str:
+        # items after the last sequence count from the end (no index arithmetic)
+        i, seqs = places[int(m[1])]
+        if seqs == len(index) and seqs:
+            return f"-{count - i}" if count > i else ""
+        return " + ".join([str(i), *index[:seqs]])
 
     for k, (kind, f, bound, el) in enumerate(plan, 1):
         if kind == "run":
@@ -1281,7 +1290,7 @@ def fast_frame_decoder(
         lo = at(count)
         index.append(n)
         hi = at(count)
-        items = f"zr[{lo[3:-1]} : {hi[3:-1]}]"
+        items = f"zr[{lo[3:-1]} : {hi[3:-1]}]"  # marker : marker
         if size % w:
             bad.append(f"{at(count)} != {pads}[{n} * {size} & {w - 1}]")
             count += 1
@@ -1309,6 +1318,8 @@ def fast_frame_decoder(
             *("    " + v for v in value),
         ]
     st = _table(ctx, fmt, dims, static, terms)
+    marker = re.compile("\x00([0-9]+)\x00")
+    value = [marker.sub(place, line) for line in value]
     inner = [
         *reads,
         f"zt, zw = {st}{''.join(f'[{n}]' for n in lens)}",
