@@ -155,7 +155,8 @@ class Hints:
         if isinstance(r, ir.Bitmask):
             return f"{self.refs.cls(r.name)}(0)", False
         if isinstance(r, ir.Struct | ir.Union_):
-            return f"lambda: {self.refs.cls(r.name)}()", True
+            # the class itself is the factory (an array's elements call it)
+            return self.refs.cls(r.name), True
         return "None", False
 
 
@@ -538,8 +539,8 @@ class Generator:
     ) -> Function:
         enc = M.Encoder(ctx, refs, arch)
         enc.depth = 2
-        enc.emit("d = v._d")
-        enc.value(d.discriminator, "d", "_d")
+        enc.emit("_k = v._d")
+        enc.value(d.discriminator, "_k", "_d")
         enc.flush()
         first = True
         default: ir.UnionCase | None = None
@@ -548,7 +549,7 @@ class Generator:
                 default = c
                 continue
             labels = ", ".join(_literal(lab, refs) for lab in c.labels)
-            enc.emit(f"{'if' if first else 'elif'} d in ({labels},):")
+            enc.emit(f"{'if' if first else 'elif'} _k in ({labels},):")
             first = False
             self._union_member(enc, c.field)
         enc.emit("else:" if not first else "if True:")
@@ -590,8 +591,8 @@ class Generator:
         dec = M.Decoder(ctx, refs, arch)
         disc = dec.value(d.discriminator, "_d")
         dec.flush()
-        dec.emit(f"d = {disc}")
-        dec.emit("x: object = None")
+        dec.emit(f"_k = {disc}")
+        dec.emit("_x: object = None")
         first = True
         default: ir.UnionCase | None = None
         for c in d.cases:
@@ -599,7 +600,7 @@ class Generator:
                 default = c
                 continue
             labels = ", ".join(_literal(lab, refs) for lab in c.labels)
-            dec.emit(f"{'if' if first else 'elif'} d in ({labels},):")
+            dec.emit(f"{'if' if first else 'elif'} _k in ({labels},):")
             first = False
             self._union_member_dec(dec, c.field)
         if default is not None:
@@ -608,7 +609,7 @@ class Generator:
         elif not d.implicit_default:
             dec.emit("else:" if not first else "if True:")
             dec.emit("    raise _c.DecodeError(o >> 3, '_d: no member for this discriminator')")
-        dec.emit(f"return {name}(d, x), o  # type: ignore[arg-type]")
+        dec.emit(f"return {name}(_k, _x), o  # type: ignore[arg-type]")
         return Function(
             f"def _d_{name}_{SFX[arch]}(b: bytes, o: int, it: _c.Items) -> tuple[{name}, int]:",
             dec.lines,
@@ -618,7 +619,7 @@ class Generator:
         dec.depth += 1
         (v,) = dec.fields([f], "")
         dec.flush()
-        dec.emit(f"x = {v}")
+        dec.emit(f"_x = {v}")
         dec.depth -= 1
 
     # -- interfaces --
@@ -946,14 +947,15 @@ class Generator:
             dec.depth += 1
             dec.emit(f"if len(b) < {2 * W}: raise _c.DecodeError(1, 'exception id missing')")
             dec.emit(f"eid = {ws}.unpack_from(b, {W})[0]")
-            for ex in m.raises:
+            for k, ex in enumerate(m.raises):
                 decl = self.spec.lookup(ex)
                 assert isinstance(decl, ir.Exception_)
+                # one variable per exception: each has its own type
                 dec.emit(f"if eid == {decl.exception_id}:")
-                dec.emit(f"    x, o = {refs.fn('_d', ex, sfx)}(b, {2 * W}, it)")
+                dec.emit(f"    _ex{k}, o = {refs.fn('_d', ex, sfx)}(b, {2 * W}, it)")
                 dec.emit(f"    {_leftover(W)}")
                 dec.emit(f"    it.finish(o // {W})")
-                dec.emit("    return x")
+                dec.emit(f"    return _ex{k}")
             dec.emit("raise _c.DecodeError(1, f'exception id {eid:#x} is not raised here')")
             dec.depth -= 1
         dec.emit("raise _c.DecodeError(0, f'reserved status {st}')")

@@ -184,8 +184,10 @@ class Emitter:
         self.sfx = "64" if self.w == 8 else "32"
 
     def tmp(self, prefix: str = "t") -> str:
+        """A fresh local: ``_``-prefixed, so never an IDL-derived name (names.py), which a
+        local would shadow (a union ``t1`` decoded through a temporary ``t1``)."""
         self.counter += 1
-        return f"{prefix}{self.counter}"
+        return f"_{prefix}{self.counter}"
 
     def emit(self, line: str) -> None:
         self.lines.append("    " * self.depth + line)
@@ -224,6 +226,7 @@ class Encoder(Emitter):
         super().__init__(ctx, refs, arch)
         # pending run: (format, value expression, path, prechecks)
         self.run: list[tuple[str, str, str, list[str]]] = []
+        self.calls = False  # other encoders are called (they take ``items``)
 
     def flush(self, into: str = "") -> None:
         """Pack the pending run: ``buf += S.pack(...)``, or ``S.pack_into(<into>, ...)``
@@ -318,6 +321,7 @@ class Encoder(Emitter):
 
     def call(self, prefix: str, name: str, x: str, path: str) -> None:
         self.flush()
+        self.calls = True
         fn = self.refs.fn(prefix, name, self.sfx)
         if not path:
             self.emit(f"{fn}({x}, buf, items)")
@@ -954,7 +958,7 @@ def frame_encoder(
         ]
     enc.flush()
     body = [*head, "buf = bytearray()"]
-    if caps:
+    if caps or enc.calls:
         body.append("items: list[tuple[int, int]] = []")
     if enc.lines:
         body += ["try:", *enc.lines, *_catch_plain()]
@@ -1005,6 +1009,8 @@ def frame_decoder(
             "if f.tpos != u.typed:",
             "    raise _c.DecodeError(0, 'typed items left over', f.tpos)",
         ]
+        if dec.calls:
+            body.append("it = _c.Items(())  # the decoders called take none")
     body += [line[4:] for line in dec.lines]
     body.append(over)
     if caps:
