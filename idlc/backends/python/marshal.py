@@ -438,6 +438,12 @@ class Encoder(Emitter):
     def sequence(self, t: ir.Sequence, x: str, path: str, translate: bool, mask: int) -> None:
         self.flush()
         n = self.length(x, path, t.bound)
+        if (
+            t.bound is not None
+            and t.bound <= 256
+            and self.bounded_plain(t, x, path, n, translate, mask)
+        ):
+            return
         self.emit(f"buf += {self.wstruct()}.pack({n})")
         layout = layout_for(self.ctx.spec, self.arch)
         if layout.packed(t.element) is not None:
@@ -449,6 +455,39 @@ class Encoder(Emitter):
             self.packed_run(el, dims, x, path, n)
             return
         self.loop(t.element, x, path, translate, mask)
+
+    def bounded_plain(
+        self, t: ir.Sequence, x: str, path: str, n: str, translate: bool, mask: int
+    ) -> bool:
+        """A bounded sequence of plain structs: length word and all members in one pack
+        (one Struct per length, the members interleaved at C level); False if not."""
+        plain = self.plain_struct(t.element)
+        if plain is None or t.bound is None:
+            return False
+        st, names = plain
+        body = next(fmt for fmt, name in self.ctx.gen.structs.items() if name == st)[1:]
+        wch = "Q" if self.w == 8 else "I"
+        table = self.ctx.gen.table(
+            f"[struct.Struct({'<' + wch!r} + {body!r} * k) for k in range({t.bound + 1})]"
+        )
+        m = len(names)
+        getters = [f"map({self.ctx.gen.getter(name)}, {x})" for name in names]
+        self.emit("try:")
+        if m == 1:
+            self.emit(f"    buf += {table}[{n}].pack({n}, *{getters[0]})")
+        else:
+            flat = self.tmp("v")
+            self.emit(f"    {flat} = [0] * ({m} * {n})")
+            for i, g in enumerate(getters):
+                self.emit(f"    {flat}[{i}::{m}] = {g}")
+            self.emit(f"    buf += {table}[{n}].pack({n}, *{flat})")
+        self.emit("except (struct.error, TypeError, ValueError, OverflowError, AttributeError):")
+        self.depth += 1
+        self.emit(f"buf += {self.wstruct()}.pack({n})")
+        self.slow_loop(t.element, x, path, translate, mask)  # finds the element and raises
+        self.emit(f"raise _c.MarshalError({path!r}, 'elements cannot be encoded')")
+        self.depth -= 1
+        return True
 
     def plain_struct(self, el: ir.Type) -> tuple[str, list[str]] | None:
         """(Struct name, member names) when each element of type ``el`` is one run of
@@ -1157,7 +1196,7 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
                 ok += [_negate(_cond(line)) for line in checks]
                 static += struct_size("<" + fm) // w
             continue
-        a, n, x = f"a{k}", f"zn{k}", f"zx{k}"
+        a, n, x = f"a{k}", f"_zn{k}", f"_zx{k}"
         dims.append((a, bound))
         lens.append(n)
         static += 1  # the length word
@@ -1180,8 +1219,8 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
         return []  # nothing to pack (an empty struct)
     if dims:
         st = _table(ctx, fmt, dims, static, terms)
-        pick = [f"zt, zw = {st}{''.join(f'[{n}]' for n in lens)}"]
-        st, words = "zt", "zw"
+        pick = [f"_zt, _zw = {st}{''.join(f'[{n}]' for n in lens)}"]
+        st, words = "_zt", "_zw"
     else:
         st, words, pick = ctx.gen.struct("<" + "".join(fmt)), str(static), []
     body = [
@@ -1229,7 +1268,7 @@ def fast_frame_decoder(
     reads: list[str] = []
     static = 0
     terms: list[str] = []
-    offset: list[str] = ["0"]  # byte offset of the current word from zo
+    offset: list[str] = ["0"]  # byte offset of the current word from _zo
     index: list[str] = []  # counts of earlier sequences (tuple index = count + these)
     count = 0
     names: list[str] = []
@@ -1237,10 +1276,10 @@ def fast_frame_decoder(
 
     def at(i: int) -> str:
         if not variable:
-            names.append(f"zr{i}")
-            return f"zr{i}"
+            names.append(f"_zr{i}")
+            return f"_zr{i}"
         places.append((i, len(index)))
-        return f"zr[\x00{len(places) - 1}\x00]"
+        return f"_zr[\x00{len(places) - 1}\x00]"
 
     def place(m: re.Match[str]) -> str:
         # items after the last sequence count from the end (no index arithmetic)
@@ -1268,12 +1307,12 @@ def fast_frame_decoder(
             bad += [_subst(pattern, sub, c) for c in conds]
             exprs.append(_subst(pattern, sub, expr))
             continue
-        a, n = f"a{k}", f"zn{k}"
+        a, n = f"a{k}", f"_zn{k}"
         dims.append((a, bound))
         lens.append(n)
         fixed = sum(int(t) for t in offset if t.isdigit())
         reads.append(
-            f"{n} = zb[{' + '.join(['zo', *(t for t in offset if not t.isdigit()), str(fixed)])}]"
+            f"{n} = _zb[{' + '.join(['_zo', *(t for t in offset if not t.isdigit()), str(fixed)])}]"
         )
         static += 1
         offset.append(str(w))
@@ -1296,7 +1335,7 @@ def fast_frame_decoder(
         lo = at(count)
         index.append(n)
         hi = at(count)
-        items = f"zr[{lo[3:-1]} : {hi[3:-1]}]"  # marker : marker
+        items = f"_zr[{lo[4:-1]} : {hi[4:-1]}]"  # marker : marker
         if size % w:
             bad.append(f"{at(count)} != {pads}[{n} * {size} & {w - 1}]")
             count += 1
@@ -1309,7 +1348,7 @@ def fast_frame_decoder(
             exprs.append(f"[{by}[e] for e in {items}]")
         else:
             exprs.append(f"list({items})")
-    value = [f"zv = {name}({', '.join(exprs)})", "f.upos = u.untyped", "return zv"]
+    value = [f"_zv = {name}({', '.join(exprs)})", "f.upos = u.untyped", "return _zv"]
     if bad:
         value = [f"if not ({' or '.join(f'({c})' for c in bad)}):", *("    " + v for v in value)]
     if not static:
@@ -1318,9 +1357,9 @@ def fast_frame_decoder(
         st = ctx.gen.struct("<" + "".join(fmt))
         target = ", ".join(names) + ("," if len(names) == 1 else "")
         return [
-            "zp = f.upos",
-            f"if u.untyped - zp == {static} and f.tpos == u.typed:",
-            f"    {target} = {st}.unpack_from(u.buf, {_HDR * w} + (zp << {shift}))",
+            "_zp = f.upos",
+            f"if u.untyped - _zp == {static} and f.tpos == u.typed:",
+            f"    {target} = {st}.unpack_from(u.buf, {_HDR * w} + (_zp << {shift}))",
             *("    " + v for v in value),
         ]
     st = _table(ctx, fmt, dims, static, terms)
@@ -1328,16 +1367,16 @@ def fast_frame_decoder(
     value = [marker.sub(place, line) for line in value]
     inner = [
         *reads,
-        f"zt, zw = {st}{''.join(f'[{n}]' for n in lens)}",
-        "if u.untyped - zp == zw:",
-        "    zr = zt.unpack_from(zb, zo)",
+        f"_zt, _zw = {st}{''.join(f'[{n}]' for n in lens)}",
+        "if u.untyped - _zp == _zw:",
+        "    _zr = _zt.unpack_from(_zb, _zo)",
         *("    " + v for v in value),
     ]
     return [
-        "zp = f.upos",
+        "_zp = f.upos",
         "if f.tpos == u.typed:",
-        "    zb = u.buf",
-        f"    zo = {_HDR * w} + (zp << {shift})",
+        "    _zb = u.buf",
+        f"    _zo = {_HDR * w} + (_zp << {shift})",
         "    try:",
         *("        " + line for line in inner),
         "    except (IndexError, UnicodeDecodeError):",
