@@ -42,6 +42,22 @@ CASES: dict[str, str] = {
         exception Ex_2 { string b; };
         interface I { long op(in long x) raises (Ex_1, Ex_2); };
     """,
+    # members named like builtins or the generated code's imports shadowed them in the
+    # class body (hints, defaults); union members named like the generic properties
+    "builtin_member_names": """
+        struct S {
+            string str; long int; boolean bool; octet bytes[4]; sequence<long> list;
+            string field; sequence<long> s2; octet o2[3]; double float; string s3;
+        };
+        struct P { long x; };
+        struct A { P str[2]; sequence<P> list; P p; };
+        union U switch (long) {
+            case 1: string str; case 2: long value; case 3: boolean discriminator;
+            case 4: boolean bool; case 5: string s;
+        };
+        exception E { string str; long int; sequence<long> list; string s; };
+        interface I { string str(in string int, in long bool) raises (E); };
+    """,
 }
 
 

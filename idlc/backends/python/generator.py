@@ -81,29 +81,30 @@ class Hints:
 
     def hint(self, t: ir.Type) -> str:
         if isinstance(t, ir.Primitive):
+            # builtins by their private aliases (module.py.j2): IDL names may shadow them
             if t.kind == "boolean":
-                return "bool"
+                return "_bool"
             if t.kind in ("float", "double"):
-                return "float"
+                return "_float"
             if t.kind in ("char", "wchar"):
-                return "str"
+                return "_str"
             if t.kind == "longdouble":
                 raise M.Unsupported("long double")
-            return "int"
+            return "_int"
         if isinstance(t, ir.String):
-            return "str"
+            return "_str"
         if isinstance(t, ir.Sequence):
             if self.ctx.octets(t.element):
-                return "bytes"
-            return f"list[{self.hint(t.element)}]"
+                return "_bytes"
+            return f"_list[{self.hint(t.element)}]"
         if isinstance(t, ir.Array):
             inner = self.hint(t.element)
             dims = list(t.dims)
             if self.ctx.octets(t.element):
-                inner = "bytes"
+                inner = "_bytes"
                 dims = dims[:-1]
             for _ in dims:
-                inner = f"list[{inner}]"
+                inner = f"_list[{inner}]"
             return inner
         if isinstance(t, ir.Capability):
             return "Crd | None"
@@ -136,11 +137,11 @@ class Hints:
         if isinstance(r, ir.String):
             return "''", False
         if isinstance(r, ir.Sequence):
-            return ("b''", False) if self.ctx.octets(r.element) else ("list", True)
+            return ("b''", False) if self.ctx.octets(r.element) else ("_list", True)
         if isinstance(r, ir.Array):
             el, dims = self.ctx.array_shape(r)
             if self.ctx.octets(el):
-                inner, dims = f"bytes({dims[-1]})", dims[:-1]
+                inner, dims = f"_bytes({dims[-1]})", dims[:-1]
             else:
                 inner, factory = self.default(el)
                 if factory:
@@ -445,6 +446,8 @@ class Generator:
             cases=cases,
             init_d=cases[0][3] if cases else hints.default(d.discriminator)[0],
             init_v=first_default,
+            # a member named `value` or `discriminator` replaces the generic property
+            names={c[0] for c in cases},
         )
         return dec
 
@@ -975,7 +978,7 @@ def _result_hint(hints: list[str]) -> str:
         return "None"
     if len(hints) == 1:
         return hints[0]
-    return f"tuple[{', '.join(hints)}]"
+    return f"_tuple[{', '.join(hints)}]"
 
 
 def ir_user_exception() -> int:
