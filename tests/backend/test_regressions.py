@@ -58,6 +58,12 @@ CASES: dict[str, str] = {
         exception E { string str; long int; sequence<long> list; string s; };
         interface I { string str(in string int, in long bool) raises (E); };
     """,
+    # a type named like the generated code's `import struct`
+    "type_named_struct": """
+        struct _struct { long a; sequence<long> s; boolean bs[3]; };
+        struct starmap { long a; };
+        struct Q { sequence<starmap> xs; _struct t; };
+    """,
 }
 
 

@@ -165,9 +165,9 @@ class Pools:
 
     def constants(self) -> Iterator[tuple[str, str]]:
         for fmt, name in self.structs.items():
-            yield name, f"struct.Struct({fmt!r})"
+            yield name, f"_struct.Struct({fmt!r})"
         for member, name in self.getters.items():
-            yield name, f"attrgetter({member!r})"
+            yield name, f"_attrgetter({member!r})"
         for expr, name in self.tables.items():
             yield name, expr
 
@@ -247,7 +247,7 @@ class Encoder(Emitter):
         else:
             self.emit(f"buf += {name}.pack({args})")
         self.depth -= 1
-        self.emit("except (struct.error, TypeError, OverflowError, AttributeError):")
+        self.emit("except (_struct.error, TypeError, OverflowError, AttributeError):")
         checks = ", ".join(f"({p!r}, lambda: {v}, {f!r})" for f, v, p, _ in run)
         self.emit(f"    raise _c.run_error(({checks},)) from None")
 
@@ -428,8 +428,8 @@ class Encoder(Emitter):
             self.emit(f"{fl2} = [_c.code_point(e, {path!r}) for e in {flat}]")
             flat = fl2
         self.emit("try:")
-        self.emit(f"    buf += struct.pack(f'<{{{count}}}{ch}', *{flat})")
-        self.emit("except (struct.error, TypeError, OverflowError):")
+        self.emit(f"    buf += _struct.pack(f'<{{{count}}}{ch}', *{flat})")
+        self.emit("except (_struct.error, TypeError, OverflowError):")
         self.emit(f"    raise _c.seq_error({flat}, {ch!r}, {path!r}) from None")
         if (size * (per if n is None else 1)) % self.w or n is not None:
             nbytes = f"({count}) * {size}" if n is not None else str(size * per)
@@ -468,7 +468,7 @@ class Encoder(Emitter):
         body = next(fmt for fmt, name in self.ctx.gen.structs.items() if name == st)[1:]
         wch = "Q" if self.w == 8 else "I"
         table = self.ctx.gen.table(
-            f"[struct.Struct({'<' + wch!r} + {body!r} * k) for k in range({t.bound + 1})]"
+            f"[_struct.Struct({'<' + wch!r} + {body!r} * k) for k in range({t.bound + 1})]"
         )
         m = len(names)
         getters = [f"map({self.ctx.gen.getter(name)}, {x})" for name in names]
@@ -481,7 +481,7 @@ class Encoder(Emitter):
             for i, g in enumerate(getters):
                 self.emit(f"    {flat}[{i}::{m}] = {g}")
             self.emit(f"    buf += {table}[{n}].pack({n}, *{flat})")
-        self.emit("except (struct.error, TypeError, ValueError, OverflowError, AttributeError):")
+        self.emit("except (_struct.error, TypeError, ValueError, OverflowError, AttributeError):")
         self.depth += 1
         self.emit(f"buf += {self.wstruct()}.pack({n})")
         self.slow_loop(t.element, x, path, translate, mask)  # finds the element and raises
@@ -514,7 +514,7 @@ class Encoder(Emitter):
             getters = ", ".join(f"map({self.ctx.gen.getter(n)}, {x})" for n in names)
             self.emit("try:")
             self.emit(f"    buf += b''.join(map({st}.pack, {getters}))")
-            self.emit("except (struct.error, TypeError, OverflowError, AttributeError):")
+            self.emit("except (_struct.error, TypeError, OverflowError, AttributeError):")
             self.depth += 1
             self.slow_loop(el, x, path, translate, mask)  # finds the element and raises
             self.emit(f"raise _c.MarshalError({path!r}, 'elements cannot be encoded')")
@@ -799,7 +799,7 @@ class Decoder(Emitter):
         else:
             ch = "I" if kind == "enum" else SCALARS[kind][0]
             raw = self.tmp("v")
-            self.emit(f"{raw} = struct.unpack_from(f'<{{{count}}}{ch}', b, o)")
+            self.emit(f"{raw} = _struct.unpack_from(f'<{{{count}}}{ch}', b, o)")
             if kind == "boolean":
                 self.emit(
                     f"if any(x > 1 for x in {raw}): raise _c.DecodeError({word}, "
@@ -865,7 +865,7 @@ class Decoder(Emitter):
                     f"{self.word_at()}, '{path}: length exceeds the words that remain')"
                 )
                 self.emit(
-                    f"{out} = list(starmap({cls}, {st}.iter_unpack(b[o : o + {count} * {size}])))"
+                    f"{out} = list(_starmap({cls}, {st}.iter_unpack(b[o : o + {count} * {size}])))"
                 )
                 self.emit(f"o += {count} * {size}")
                 return out
@@ -1157,14 +1157,14 @@ def _table(
 ) -> str:
     """Name of the module table: Structs (and word counts) indexed by the lengths."""
     words = " + ".join([str(static), *terms])
-    inner = f'(struct.Struct(f"<{"".join(fmt)}"), {words})'
+    inner = f'(_struct.Struct(f"<{"".join(fmt)}"), {words})'
     for a, bound in reversed(dims):
         inner = f"[{inner} for {a} in range({bound + 1})]"
     return ctx.gen.table(inner)
 
 
 _FAST_CATCH = (
-    "except (struct.error, ValueError, TypeError, AttributeError, OverflowError, IndexError):"
+    "except (_struct.error, ValueError, TypeError, AttributeError, OverflowError, IndexError):"
 )
 
 
