@@ -15,6 +15,7 @@ path (finding which field of a merged ``struct.Struct`` run was bad).
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -428,7 +429,7 @@ def reshape(flat: Any, dims: tuple[int, ...]) -> Any:
     bytes)."""
     if len(dims) <= 1:
         return flat if isinstance(flat, bytes) else list(flat)
-    step = len(flat) // dims[0]
+    step = math.prod(dims[1:])  # not len(flat) // dims[0]: a sequence may be empty
     return [reshape(flat[i * step : (i + 1) * step], dims[1:]) for i in range(dims[0])]
 
 

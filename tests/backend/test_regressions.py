@@ -12,6 +12,8 @@ from types import ModuleType
 
 import pytest
 
+from runtime.codec import DecodeError, Items
+
 from .roundtrip import check_arbitrary, check_methods, check_types, compile_and_generate, stub_pairs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +66,16 @@ CASES: dict[str, str] = {
         struct starmap { long a; };
         struct Q { sequence<starmap> xs; _struct t; };
     """,
+    # an empty sequence of arrays: reshape divided by its length (ZeroDivisionError)
+    "empty_sequence_of_arrays": """
+        typedef long L4[4];
+        typedef octet O3[2][3];
+        struct S { sequence<L4> a; sequence<O3, 2> b; };
+    """,
+    # wchar is a whole word on x86_32: it decoded as an int, unchecked
+    "wchar_x86_32": """
+        struct W { wchar wc; char c; wchar ws[2]; };
+    """,
 }
 
 
@@ -114,3 +126,26 @@ def test_mypy_strict_clean(generated: Path, tmp_path: Path) -> None:
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr
+
+
+def test_empty_sequence_of_arrays(generated: Path) -> None:
+    ((stub, _),) = _pairs(generated, "empty_sequence_of_arrays")
+    for sfx in ("64", "32"):
+        buf = bytearray()
+        getattr(stub, f"_e_S_{sfx}")(stub.S(), buf, [])
+        back, _ = getattr(stub, f"_d_S_{sfx}")(bytes(buf), 0, Items([]))
+        assert back == stub.S()
+
+
+def test_wchar_x86_32(generated: Path) -> None:
+    ((stub, _),) = _pairs(generated, "wchar_x86_32")
+    v = stub.W("\u20ac", "a", ["x", "\U0001f600"])
+    for sfx in ("64", "32"):
+        buf = bytearray()
+        getattr(stub, f"_e_W_{sfx}")(v, buf, [])
+        assert getattr(stub, f"_d_W_{sfx}")(bytes(buf), 0, Items([]))[0] == v
+    bad = bytearray()
+    stub._e_W_32(v, bad, [])
+    bad[0:4] = (0xD800).to_bytes(4, "little")  # a surrogate is no code point
+    with pytest.raises(DecodeError):
+        stub._d_W_32(bytes(bad), 0, Items([]))

@@ -638,7 +638,7 @@ class Decoder(Emitter):
     def scalar(self, kind: str, path: str) -> str:
         ch, size = SCALARS[kind]
         words = 2 if size > self.w else 1
-        if size >= self.w:
+        if size >= self.w and kind != "wchar":  # a wchar word is checked and converted
             (v,) = self.add(ch, 1, words, [])
             return v
         if kind in UNSIGNED_MAX:
