@@ -8,6 +8,10 @@ machine (DESIGN.md, "What using it should feel like").
    Perfetto trace.
 3. samples/shapes/main.py: structs, a union, sequences, @optional, a semaphore capability
    and an interface reference that arrives as a typed client stub.
+4. samples/devices/main.py: `idlc samples/devices/keyboard.idl -o build/`, then an
+   IRQ-driven PS/2 keyboard driver serving the IDL-defined Keyboard, a console serving
+   Console through the 16550 UART, and a shell that reads scripted key presses through
+   Keyboard and echoes them to the console; prints what the UART transmitted.
 
 `python -m samples.demo [--root DIR]` writes DIR/build (default: the repository root).
 Everything is seeded: two runs print the same thing.
@@ -25,15 +29,18 @@ from idlc import cli
 
 HERE = Path(__file__).resolve().parent
 SOURCES = [HERE / "echo" / "echo.idl", HERE / "shapes.idl"]
+DEVICES = [HERE / "devices" / "keyboard.idl"]
 
 
-def generate(out: Path) -> None:
-    rel = [str(p.relative_to(HERE.parent)) for p in SOURCES]
+def generate(out: Path, sources: list[Path]) -> None:
+    rel = [str(p.relative_to(HERE.parent)) for p in sources]
     print(f"$ idlc {' '.join(rel)} -o {out.name}/", flush=True)
-    status = cli.main([*map(str, SOURCES), "-o", str(out)])
+    status = cli.main([*map(str, sources), "-o", str(out)])
     if status != 0:
         raise SystemExit(f"idlc failed with status {status}")
     for f in sorted(out.rglob("*_idl.py")):
+        if not any(f.name == f"{p.stem}_idl.py" for p in sources):
+            continue
         print(f"  wrote {f.relative_to(out.parent)}")
 
 
@@ -44,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.root.resolve() / "build"
 
     print("== 1. generate the stubs")
-    generate(out)
+    generate(out, SOURCES)
     sys.path.insert(0, str(out.parent))  # `import build.demo.echo_idl`
     echo = importlib.import_module("samples.echo.main")
     shapes = importlib.import_module("samples.shapes.main")
@@ -58,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n== 3. shapes: structs, unions, sequences, optional, capabilities")
     shapes.main()
+
+    print("\n== 4. devices: an IRQ-driven keyboard driver and a UART console")
+    generate(out, DEVICES)
+    devices = importlib.import_module("samples.devices.main")
+    devices.main()
 
     print("\ndemo done")
     return 0

@@ -1,5 +1,6 @@
 """`make demo` (samples/demo.py) runs end to end: idlc generates the stubs, the echo and
-shapes services run on the emulated machine, and the output shows each step."""
+shapes services and the keyboard driver and UART console run on the emulated machine, and
+the output shows each step."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def test_demo_runs_and_shows_each_step(tmp_path: Path) -> None:
     build = tmp_path / "build"
     assert (build / "demo" / "echo_idl.py").is_file()
     assert (build / "shapes" / "shapes_idl.py").is_file()
+    assert (build / "dev" / "keyboard_idl.py").is_file()
     for line in [
         "$ idlc samples/echo/echo.idl samples/shapes.idl -o build/",
         "  client: ping('hi') -> 'hi'",
@@ -42,6 +44,13 @@ def test_demo_runs_and_shows_each_step(tmp_path: Path) -> None:
         "  painter: console.ping('via the canvas') -> 'via the canvas'",
         "  [echo-server] log: canvas: painter was here",
         "  watcher (CPU 1): canvas changed (3)",
+        "== 4. devices: an IRQ-driven keyboard driver and a UART console",
+        "$ idlc samples/devices/keyboard.idl -o build/",
+        "  wrote build/dev/keyboard_idl.py",
+        "  kbd: 22 interrupts, 22 scancodes read from port 0x60",
+        "  shell: 21 x Keyboard.read(), 12 x Console.write(), line 'hello nova\\n'",
+        "  UART transmitted: '> hello nova\\n'",
+        "  run ended: idle, EC faults: 0",
         "demo done",
     ]:
         assert line in out.splitlines(), f"missing {line!r} in:\n{out}"

@@ -1,0 +1,1 @@
+"""The keyboard driver and UART console sample (samples/devices/main.py)."""
