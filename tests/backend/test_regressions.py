@@ -60,6 +60,12 @@ CASES: dict[str, str] = {
         exception E { string str; long int; sequence<long> list; string s; };
         interface I { string str(in string int, in long bool) raises (E); };
     """,
+    # ... but defaults must not name a class defined further down at class creation
+    "array_default_forward": """
+        struct N;
+        struct M { @external N n; @external N ns[2]; };
+        struct N { long a; };
+    """,
     # a type named like the generated code's `import struct`
     "type_named_struct": """
         struct _struct { long a; sequence<long> s; boolean bs[3]; };

@@ -144,7 +144,10 @@ class Hints:
                 inner, dims = f"_bytes({dims[-1]})", dims[:-1]
             else:
                 inner, factory = self.default(el)
-                if factory:
+                rel = self.ctx.resolve(el)
+                if isinstance(rel, ir.Struct | ir.Union_):
+                    inner = f"{self.refs.cls(rel.name)}()"
+                elif factory:
                     inner = f"{inner}()"
             if not dims:
                 return inner, False
@@ -156,8 +159,8 @@ class Hints:
         if isinstance(r, ir.Bitmask):
             return f"{self.refs.cls(r.name)}(0)", False
         if isinstance(r, ir.Struct | ir.Union_):
-            # the class itself is the factory (an array's elements call it)
-            return self.refs.cls(r.name), True
+            # a lambda: the class may be defined further down (recursion, @external)
+            return f"lambda: {self.refs.cls(r.name)}()", True
         return "None", False
 
 
