@@ -398,6 +398,25 @@ def char_byte(c: object, path: str) -> int:
     return ord(c)
 
 
+_U32 = struct.Struct("<I")
+
+
+def snan32(b: bytes | bytearray, at: int) -> bool:
+    """Whether the binary32 at byte ``at`` of ``b`` is a signalling NaN (exponent all ones,
+    quiet bit 0, mantissa non-zero): Python's float conversion would quiet it, so no
+    encoder produces it and decoders reject it (WIRE.md §2)."""
+    x: int = _U32.unpack_from(b, at)[0]
+    return x & 0x7FC00000 == 0x7F800000 and x & 0x3FFFFF != 0
+
+
+def check_snan32(b: bytes | bytearray, at: int, count: int, word: int, w: int, path: str) -> None:
+    """Reject the first signalling NaN among ``count`` packed binary32 at byte ``at``
+    (word index ``word``, words of ``w`` bytes)."""
+    for i in range(count):
+        if snan32(b, at + 4 * i):
+            raise DecodeError(word + 4 * i // w, f"{path}: signalling NaN")
+
+
 def check_wchars(values: Sequence[int], word: int) -> list[str]:
     out = []
     for v in values:

@@ -12,7 +12,9 @@ from types import ModuleType
 
 import pytest
 
+from runtime.arch import X86_32, X86_64
 from runtime.codec import DecodeError, Items
+from runtime.utcb import Utcb, UtcbFrame
 
 from .roundtrip import check_arbitrary, check_methods, check_types, compile_and_generate, stub_pairs
 
@@ -81,6 +83,13 @@ CASES: dict[str, str] = {
     # wchar is a whole word on x86_32: it decoded as an int, unchecked
     "wchar_x86_32": """
         struct W { wchar wc; char c; wchar ws[2]; };
+    """,
+    # a float word holding a signalling NaN decoded (quieted: 0x7f800001 re-encoded as
+    # 0x7fc00001), so decoders accepted words no encoder produces
+    "float_snan": """
+        struct F { float f; };
+        struct G { long a; float g; sequence<float, 4> fs; double d; };
+        struct H { float arr[3]; sequence<float> fs; sequence<F> ff; F one; };
     """,
 }
 
@@ -155,3 +164,88 @@ def test_wchar_x86_32(generated: Path) -> None:
     bad[0:4] = (0xD800).to_bytes(4, "little")  # a surrogate is no code point
     with pytest.raises(DecodeError):
         stub._d_W_32(bytes(bad), 0, Items([]))
+
+
+_SNAN32 = (0x7F800001).to_bytes(4, "little")
+_QNAN32 = (0x7FC00001).to_bytes(4, "little")
+
+
+def _float_snan_values(stub: ModuleType) -> list[tuple[str, object]]:
+    h = stub.H([1.0, 2.0, 3.0], [4.0, 5.0], [stub.F(6.0)], stub.F(7.0))
+    return [("F", stub.F(1.5)), ("G", stub.G(7, 2.5, [1.0, 2.0, 3.0], 4.0)), ("H", h)]
+
+
+def _float_offsets(buf: bytearray, value: object) -> list[int]:
+    """Byte offsets of the value's floats in its encoded words (the values are chosen so
+    that no other word looks like one of them)."""
+    import struct
+
+    bits: set[bytes] = set()
+
+    def walk(x: object) -> None:
+        if isinstance(x, float):
+            bits.add(struct.pack("<f", x))
+        elif isinstance(x, list):
+            for e in x:
+                walk(e)
+        elif hasattr(x, "__dataclass_fields__"):
+            for k in x.__dataclass_fields__:
+                walk(getattr(x, k))
+
+    walk(value)
+    return [i for i in range(0, len(buf) - 3, 4) if bytes(buf[i : i + 4]) in bits]
+
+
+@pytest.mark.parametrize("sfx", ["64", "32"])
+def test_float_signalling_nan_rejected(generated: Path, sfx: str) -> None:
+    ((stub, _),) = _pairs(generated, "float_snan")
+    arch = X86_64 if sfx == "64" else X86_32
+    w = 8 if sfx == "64" else 4
+    for name, value in _float_snan_values(stub):
+        enc = getattr(stub, f"_e_{name}_{sfx}")
+        dec = getattr(stub, f"_d_{name}_{sfx}")
+        frame_dec = getattr(stub, f"_fd_{name}_{sfx}")
+        buf = bytearray()
+        enc(value, buf, [])
+        offsets = _float_offsets(buf, value)
+        assert len(offsets) == {"F": 1, "G": 4, "H": 7}[name]
+        for at in offsets:
+            for bits, signalling in ((_SNAN32, True), (_QNAN32, False)):
+                bad = bytearray(buf)
+                bad[at : at + 4] = bits
+                f = UtcbFrame(Utcb(arch))
+                f.put_words(
+                    [int.from_bytes(bad[i : i + w], "little") for i in range(0, len(bad), w)]
+                )
+                if not signalling:
+                    back, _ = dec(bytes(bad), 0, Items([]))
+                    again = bytearray()
+                    enc(back, again, [])
+                    assert again == bad  # a quiet NaN keeps its bits
+                    again = bytearray()
+                    enc(frame_dec(f), again, [])
+                    assert again == bad
+                    continue
+                with pytest.raises(DecodeError) as e:
+                    dec(bytes(bad), 0, Items([]))
+                assert (e.value.word, e.value.reason.endswith("signalling NaN")) == (
+                    at // w,
+                    True,
+                ), (name, at, e.value)
+                with pytest.raises(DecodeError) as e:
+                    frame_dec(f)
+                assert e.value.word == at // w, (name, at, e.value)
+
+
+def test_double_signalling_nan_keeps_its_bits(generated: Path) -> None:
+    ((stub, _),) = _pairs(generated, "float_snan")
+    snan = (0x7FF0000000000001).to_bytes(8, "little")
+    for sfx in ("64", "32"):
+        buf = bytearray()
+        stub_g = stub.G(7, 2.5, [], 4.0)
+        getattr(stub, f"_e_G_{sfx}")(stub_g, buf, [])
+        buf[-8:] = snan
+        back, _ = getattr(stub, f"_d_G_{sfx}")(bytes(buf), 0, Items([]))
+        again = bytearray()
+        getattr(stub, f"_e_G_{sfx}")(back, again, [])
+        assert again == buf

@@ -619,11 +619,13 @@ class Decoder(Emitter):
         self.emit(f"o += {size}")
 
     def add(self, fmt: str, nvars: int, words: int, checks: list[str]) -> list[str]:
-        """Queue a run element; checks may use {v0}, {v1} and {w} (its word index)."""
+        """Queue a run element; checks may use {v0}, {v1}, {w} (its word index) and {at}
+        (its byte offset in b: checks run before o moves past the run)."""
         vs = [self.tmp() for _ in range(nvars)]
         w = self.word_at(self.run_words)
+        at = f"o + {self.run_words * self.w}" if self.run_words else "o"
         names = {f"v{i}": v for i, v in enumerate(vs)}
-        self.run.append((fmt, vs, [c.format(w=w, **names) for c in checks]))
+        self.run.append((fmt, vs, [c.format(w=w, at=at, **names) for c in checks]))
         self.run_words += words
         return vs
 
@@ -638,8 +640,18 @@ class Decoder(Emitter):
     def scalar(self, kind: str, path: str) -> str:
         ch, size = SCALARS[kind]
         words = 2 if size > self.w else 1
+        # a NaN is rare: only then is the word tested for a signalling NaN (the fast frame
+        # decoders drop the second test and take any NaN to the step-by-step path)
+        snan = (
+            [
+                f"if {{v0}} != {{v0}} and _c.snan32(b, {{at}}): "
+                f"raise _c.DecodeError({{w}}, '{path}: signalling NaN')"
+            ]
+            if kind == "float"
+            else []
+        )
         if size >= self.w and kind != "wchar":  # a wchar word is checked and converted
-            (v,) = self.add(ch, 1, words, [])
+            (v,) = self.add(ch, 1, words, snan)
             return v
         if kind in UNSIGNED_MAX:
             wch = "Q" if self.w == 8 else "I"
@@ -663,7 +675,10 @@ class Decoder(Emitter):
             f"{ch}{pad}s",
             2,
             1,
-            [f"if {{v1}} != _Z{pad}: raise _c.DecodeError({{w}}, '{path}: non-zero high bytes')"],
+            [
+                f"if {{v1}} != _Z{pad}: raise _c.DecodeError({{w}}, '{path}: non-zero high bytes')",
+                *snan,
+            ],
         )
         return v
 
@@ -816,6 +831,13 @@ class Decoder(Emitter):
             elif kind == "wchar":
                 self.emit(f"{v} = _c.check_wchars({raw}, {word})")
             else:
+                if kind == "float":
+                    # the sum is a NaN if an element is one (or infinities cancel): only
+                    # then are the words tested for a signalling NaN
+                    t = self.tmp("s")
+                    self.emit(f"{t} = sum({raw})")
+                    self.emit(f"if {t} != {t}:")
+                    self.emit(f"    _c.check_snan32(b, o, {count}, {word}, {self.w}, '{path}')")
                 self.emit(f"{v} = list({raw})")
         self.emit(f"o = {e}")
         if len(dims) > 1:
@@ -1236,6 +1258,9 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
     return ["try:", *("    " + line for line in pre + body), _FAST_CATCH, "    pass"]
 
 
+_SNAN32 = re.compile(r" and _c\.snan32\([^()]*\)")
+
+
 def _subst(pattern: re.Pattern[str], sub: dict[str, str], text: str) -> str:
     return pattern.sub(lambda m: sub[m[0]], text)
 
@@ -1300,7 +1325,7 @@ def fast_frame_decoder(
                 for v in vs:
                     sub[v] = at(count)
                     count += 1
-                conds += [_cond(line) for line in checks]
+                conds += [_SNAN32.sub("", _cond(line)) for line in checks]
             static += sc.run_words
             offset.append(str(sc.run_words * w))
             pattern = re.compile("|".join(map(re.escape, sub)))
@@ -1347,6 +1372,10 @@ def fast_frame_decoder(
             bad.append(f"not {by}.keys() >= set({items})")
             exprs.append(f"[{by}[e] for e in {items}]")
         else:
+            if ekind == "float":
+                # any NaN (or cancelling infinities) takes the step-by-step path, which
+                # rejects signalling NaNs
+                bad.append(f"(_zs{k} := sum({items})) != _zs{k}")
             exprs.append(f"list({items})")
     value = [f"_zv = {name}({', '.join(exprs)})", "f.upos = u.untyped", "return _zv"]
     if bad:
