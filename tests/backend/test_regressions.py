@@ -91,6 +91,14 @@ CASES: dict[str, str] = {
         struct G { long a; float g; sequence<float, 4> fs; double d; };
         struct H { float arr[3]; sequence<float> fs; sequence<F> ff; F one; };
     """,
+    # a member of an empty final struct in a frame fast path: its run has no values, so
+    # the substitution pattern was "" (KeyError: '', the XTypes MinimalTypeDetail)
+    "empty_final_struct_member": """
+        @final struct E {};
+        @final struct S { E e; long x; };
+        @appendable struct T { long a; E e; };
+        @final struct U { E e; };
+    """,
 }
 
 

@@ -1262,6 +1262,8 @@ _SNAN32 = re.compile(r" and _c\.snan32\([^()]*\)")
 
 
 def _subst(pattern: re.Pattern[str], sub: dict[str, str], text: str) -> str:
+    if not sub:  # a run without values (an empty final struct): the pattern is ""
+        return text
     return pattern.sub(lambda m: sub[m[0]], text)
 
 
