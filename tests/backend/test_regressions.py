@@ -99,6 +99,14 @@ CASES: dict[str, str] = {
         @appendable struct T { long a; E e; };
         @final struct U { E e; };
     """,
+    # a type named like the decoders' bytes parameter (b, now _b) was shadowed by it
+    "type_named_like_decoder_parameter": """
+        struct b { long x; };
+        struct H { b inner; sequence<b> bs; string s; };
+        union V switch (long) { case 1: b one; case 2: string s; };
+        exception X { b why; };
+        interface I { b op(in b a, out b c) raises (X); oneway void ow(in b a); };
+    """,
 }
 
 

@@ -509,7 +509,7 @@ class Generator:
         dec.flush()
         dec.emit(f"return {name}({', '.join(exprs)}), o")
         return Function(
-            f"def _d_{name}_{SFX[arch]}(b: bytes, o: int, it: _c.Items) -> tuple[{name}, int]:",
+            f"def _d_{name}_{SFX[arch]}(_b: bytes, o: int, it: _c.Items) -> tuple[{name}, int]:",
             dec.lines,
         )
 
@@ -617,7 +617,7 @@ class Generator:
             dec.emit("    raise _c.DecodeError(o >> 3, '_d: no member for this discriminator')")
         dec.emit(f"return {name}(_k, _x), o  # type: ignore[arg-type]")
         return Function(
-            f"def _d_{name}_{SFX[arch]}(b: bytes, o: int, it: _c.Items) -> tuple[{name}, int]:",
+            f"def _d_{name}_{SFX[arch]}(_b: bytes, o: int, it: _c.Items) -> tuple[{name}, int]:",
             dec.lines,
         )
 
@@ -896,7 +896,7 @@ class Generator:
         in_hints = [hints.hint(f.type) for f in in_fields]
         ret = f"tuple[{', '.join(in_hints)}]" if in_hints else "tuple[()]"
         dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
-        yield Function(f"def _dq_{stem}(b: bytes, it: _c.Items) -> {ret}:", dec.lines)
+        yield Function(f"def _dq_{stem}(_b: bytes, it: _c.Items) -> {ret}:", dec.lines)
         # reply encoder and decoder
         out_hints = [hints.hint(f.type) for f in out_fields]
         out_ret = f"tuple[{', '.join(out_hints)}]" if out_hints else "tuple[()]"
@@ -908,9 +908,9 @@ class Generator:
                 ["return bytearray(), []"],
             )
             yield Function(
-                f"def _dp_{stem}(b: bytes, it: _c.Items) -> tuple[()] | BaseException:",
+                f"def _dp_{stem}(_b: bytes, it: _c.Items) -> tuple[()] | BaseException:",
                 [
-                    "if b: raise _c.DecodeError(0, 'a oneway reply has no words')",
+                    "if _b: raise _c.DecodeError(0, 'a oneway reply has no words')",
                     "it.finish(0)",
                     "return ()",
                 ],
@@ -934,8 +934,8 @@ class Generator:
         )
         dec = M.Decoder(ctx, refs, arch)
         ws = "_W8" if W == 8 else "_W4"
-        dec.emit(f"if len(b) < {W}: raise _c.DecodeError(0, 'status word missing')")
-        dec.emit(f"st = {ws}.unpack_from(b, 0)[0]")
+        dec.emit(f"if len(_b) < {W}: raise _c.DecodeError(0, 'status word missing')")
+        dec.emit(f"st = {ws}.unpack_from(_b, 0)[0]")
         dec.emit("if st == 0:")
         dec.depth += 1
         dec.emit(f"o = {W}")
@@ -947,18 +947,18 @@ class Generator:
         dec.depth -= 1
         dec.emit("if 1 <= st <= 19:")
         dec.emit("    it.finish(1)")
-        dec.emit(f"    return _c.decode_error_reply(b, {W}, st)")
+        dec.emit(f"    return _c.decode_error_reply(_b, {W}, st)")
         if m.raises:
             dec.emit("if st == 32:")
             dec.depth += 1
-            dec.emit(f"if len(b) < {2 * W}: raise _c.DecodeError(1, 'exception id missing')")
-            dec.emit(f"eid = {ws}.unpack_from(b, {W})[0]")
+            dec.emit(f"if len(_b) < {2 * W}: raise _c.DecodeError(1, 'exception id missing')")
+            dec.emit(f"eid = {ws}.unpack_from(_b, {W})[0]")
             for k, ex in enumerate(m.raises):
                 decl = self.spec.lookup(ex)
                 assert isinstance(decl, ir.Exception_)
                 # one variable per exception: each has its own type
                 dec.emit(f"if eid == {decl.exception_id}:")
-                dec.emit(f"    _ex{k}, o = {refs.fn('_d', ex, sfx)}(b, {2 * W}, it)")
+                dec.emit(f"    _ex{k}, o = {refs.fn('_d', ex, sfx)}(_b, {2 * W}, it)")
                 dec.emit(f"    {_leftover(W)}")
                 dec.emit(f"    it.finish(o // {W})")
                 dec.emit(f"    return _ex{k}")
@@ -966,7 +966,7 @@ class Generator:
             dec.depth -= 1
         dec.emit("raise _c.DecodeError(0, f'reserved status {st}')")
         yield Function(
-            f"def _dp_{stem}(b: bytes, it: _c.Items) -> {out_ret} | BaseException:",
+            f"def _dp_{stem}(_b: bytes, it: _c.Items) -> {out_ret} | BaseException:",
             dec.lines,
         )
 
@@ -996,7 +996,7 @@ def _catch_encode() -> list[str]:
 
 
 def _leftover(w: int) -> str:
-    return f"if o != len(b): raise _c.DecodeError(o // {w}, 'words left over')"
+    return f"if o != len(_b): raise _c.DecodeError(o // {w}, 'words left over')"
 
 
 # --- rendering ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ and then checks high bytes and padding, booleans, enum values and code points.
 
 Encoders append to ``buf: bytearray`` and ``items: list[(crd, flags)]`` and raise
 ``MarshalError`` whose path is relative to what they were given; callers prefix it.
-Decoders read ``b: bytes`` from byte offset ``o`` and typed items from ``it:
+Decoders read ``_b: bytes`` from byte offset ``o`` and typed items from ``it:
 runtime.codec.Items``, and raise ``DecodeError`` with the absolute word index.
 """
 
@@ -583,7 +583,7 @@ class Decoder(Emitter):
         self.run_words = 0
         self.calls = False  # b must be bytes: other decoders are called, or octets sliced
         # the end of the message in b and its start (for word indices), when b holds more
-        self.end = "len(b)"
+        self.end = "len(_b)"
         self.base = ""
 
     def word_at(self, k: int | str = 0, at: str = "o") -> str:
@@ -606,7 +606,7 @@ class Decoder(Emitter):
         )
         names = [v for _, vs, _ in run for v in vs]
         target = ", ".join(names) + ("," if len(names) == 1 else "")
-        self.emit(f"{target} = {name}.unpack_from(b, o)")
+        self.emit(f"{target} = {name}.unpack_from(_b, o)")
         lines = [line for _, _, checks in run for line in checks]
         if len(lines) > 1:
             # one test on the good path; the first failing check names the word
@@ -644,7 +644,7 @@ class Decoder(Emitter):
         # decoders drop the second test and take any NaN to the step-by-step path)
         snan = (
             [
-                f"if {{v0}} != {{v0}} and _c.snan32(b, {{at}}): "
+                f"if {{v0}} != {{v0}} and _c.snan32(_b, {{at}}): "
                 f"raise _c.DecodeError({{w}}, '{path}: signalling NaN')"
             ]
             if kind == "float"
@@ -744,7 +744,7 @@ class Decoder(Emitter):
         self.flush()
         self.calls = True
         v = self.tmp("x")
-        self.emit(f"{v}, o = {self.refs.fn('_d', name, self.sfx)}(b, o, it)")
+        self.emit(f"{v}, o = {self.refs.fn('_d', name, self.sfx)}(_b, o, it)")
         return v
 
     def length(self, path: str, bound: int | None, what: str = "length") -> str:
@@ -755,7 +755,7 @@ class Decoder(Emitter):
             f"if o + {self.w} > {self.end}: raise _c.DecodeError({self.word_at()}, "
             f"'{path}: {what} word missing')"
         )
-        self.emit(f"{n} = {self.wstruct()}.unpack_from(b, o)[0]")
+        self.emit(f"{n} = {self.wstruct()}.unpack_from(_b, o)[0]")
         if bound is not None:
             self.emit(
                 f"if {n} > {bound}: raise _c.DecodeError({self.word_at()}, "
@@ -774,7 +774,7 @@ class Decoder(Emitter):
             f"'{path}: length exceeds the words that remain')"
         )
         self.emit(
-            f"if b[o + ({nbytes}):{e}] != {self.pads()}[({nbytes}) & {self.w - 1}]: "
+            f"if _b[o + ({nbytes}):{e}] != {self.pads()}[({nbytes}) & {self.w - 1}]: "
             f"raise _c.DecodeError({self.word_at(at=e)} - 1, "
             f"'{path}: non-zero padding')"
         )
@@ -788,7 +788,7 @@ class Decoder(Emitter):
         s = self.tmp("s")
         self.emit("try:")
         codec = "utf-32-le" if t.wide else "utf-8"
-        self.emit(f"    {s} = b[o:o + {nbytes}].decode({codec!r})")
+        self.emit(f"    {s} = _b[o:o + {nbytes}].decode({codec!r})")
         self.emit("except UnicodeDecodeError as err:")
         self.emit(
             f"    raise _c.DecodeError({self.word_at(at='o + err.start')}, "
@@ -808,13 +808,13 @@ class Decoder(Emitter):
         v = self.tmp("v")
         if kind in ("octet", "uint8"):
             self.calls = True  # the value must be bytes, not a slice of a bytearray
-            self.emit(f"{v} = b[o:o + {nbytes}]")
+            self.emit(f"{v} = _b[o:o + {nbytes}]")
         elif kind == "char":
-            self.emit(f"{v} = list(b[o:o + {nbytes}].decode('latin-1'))")
+            self.emit(f"{v} = list(_b[o:o + {nbytes}].decode('latin-1'))")
         else:
             ch = "I" if kind == "enum" else SCALARS[kind][0]
             raw = self.tmp("v")
-            self.emit(f"{raw} = _struct.unpack_from(f'<{{{count}}}{ch}', b, o)")
+            self.emit(f"{raw} = _struct.unpack_from(f'<{{{count}}}{ch}', _b, o)")
             if kind == "boolean":
                 self.emit(
                     f"if any(x > 1 for x in {raw}): raise _c.DecodeError({word}, "
@@ -837,7 +837,7 @@ class Decoder(Emitter):
                     t = self.tmp("s")
                     self.emit(f"{t} = sum({raw})")
                     self.emit(f"if {t} != {t}:")
-                    self.emit(f"    _c.check_snan32(b, o, {count}, {word}, {self.w}, '{path}')")
+                    self.emit(f"    _c.check_snan32(_b, o, {count}, {word}, {self.w}, '{path}')")
                 self.emit(f"{v} = list({raw})")
         self.emit(f"o = {e}")
         if len(dims) > 1:
@@ -887,7 +887,7 @@ class Decoder(Emitter):
                     f"{self.word_at()}, '{path}: length exceeds the words that remain')"
                 )
                 self.emit(
-                    f"{out} = list(_starmap({cls}, {st}.iter_unpack(b[o : o + {count} * {size}])))"
+                    f"{out} = list(_starmap({cls}, {st}.iter_unpack(_b[o : o + {count} * {size}])))"
                 )
                 self.emit(f"o += {count} * {size}")
                 return out
@@ -922,7 +922,7 @@ class Decoder(Emitter):
                     f"if o + {self.w} > {self.end}: raise _c.DecodeError({self.word_at()}, "
                     f"'{fp}: presence word missing')"
                 )
-                self.emit(f"{p} = {self.wstruct()}.unpack_from(b, o)[0]")
+                self.emit(f"{p} = {self.wstruct()}.unpack_from(_b, o)[0]")
                 self.emit(
                     f"if {p} > 1: raise _c.DecodeError({self.word_at()}, "
                     f"'{fp}: presence word other than 0 or 1')"
@@ -1057,10 +1057,10 @@ def frame_decoder(
         dec = Decoder(ctx, refs, arch)
         exprs = dec.fields(fields, "")
         dec.flush()
-        body = ["u = f.utcb", f"b = bytes(u.buf[{start} : {end}])", "o = 0"]
-        over = f"if o != len(b): raise _c.DecodeError(o >> {shift}, 'words left over')"
+        body = ["u = f.utcb", f"_b = bytes(u.buf[{start} : {end}])", "o = 0"]
+        over = f"if o != len(_b): raise _c.DecodeError(o >> {shift}, 'words left over')"
     else:
-        body = ["u = f.utcb", "b = u.buf", f"s = o = {start}", f"end = {end}"]
+        body = ["u = f.utcb", "_b = u.buf", f"s = o = {start}", f"end = {end}"]
         over = f"if o != end: raise _c.DecodeError(o - s >> {shift}, 'words left over')"
     body[1:1] = fast_frame_decoder(ctx, refs, arch, name, fields)
     if caps:
