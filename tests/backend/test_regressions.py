@@ -99,13 +99,16 @@ CASES: dict[str, str] = {
         @appendable struct T { long a; E e; };
         @final struct U { E e; };
     """,
-    # a type named like the decoders' bytes parameter (b, now _b) was shadowed by it
+    # types named like the decoders' parameters (b, it; now _b, _it) were shadowed
     "type_named_like_decoder_parameter": """
         struct b { long x; };
-        struct H { b inner; sequence<b> bs; string s; };
-        union V switch (long) { case 1: b one; case 2: string s; };
-        exception X { b why; };
-        interface I { b op(in b a, out b c) raises (X); oneway void ow(in b a); };
+        struct it { long y; };
+        struct H { b inner; sequence<b> bs; string s; it i; sequence<it> its; };
+        union V switch (long) { case 1: b one; case 2: string s; case 3: it i; };
+        exception X { b why; it i; };
+        interface I {
+            b op(in b a, out b c, inout it d) raises (X); oneway void ow(in b a, in it i);
+        };
     """,
 }
 

@@ -509,7 +509,7 @@ class Generator:
         dec.flush()
         dec.emit(f"return {name}({', '.join(exprs)}), o")
         return Function(
-            f"def _d_{name}_{SFX[arch]}(_b: bytes, o: int, it: _c.Items) -> tuple[{name}, int]:",
+            f"def _d_{name}_{SFX[arch]}(_b: bytes, o: int, _it: _c.Items) -> tuple[{name}, int]:",
             dec.lines,
         )
 
@@ -617,7 +617,7 @@ class Generator:
             dec.emit("    raise _c.DecodeError(o >> 3, '_d: no member for this discriminator')")
         dec.emit(f"return {name}(_k, _x), o  # type: ignore[arg-type]")
         return Function(
-            f"def _d_{name}_{SFX[arch]}(_b: bytes, o: int, it: _c.Items) -> tuple[{name}, int]:",
+            f"def _d_{name}_{SFX[arch]}(_b: bytes, o: int, _it: _c.Items) -> tuple[{name}, int]:",
             dec.lines,
         )
 
@@ -892,11 +892,11 @@ class Generator:
         exprs = dec.fields(in_fields, "")
         dec.flush()
         dec.emit(_leftover(W))
-        dec.emit(f"it.finish(o // {W})")
+        dec.emit(f"_it.finish(o // {W})")
         in_hints = [hints.hint(f.type) for f in in_fields]
         ret = f"tuple[{', '.join(in_hints)}]" if in_hints else "tuple[()]"
         dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
-        yield Function(f"def _dq_{stem}(_b: bytes, it: _c.Items) -> {ret}:", dec.lines)
+        yield Function(f"def _dq_{stem}(_b: bytes, _it: _c.Items) -> {ret}:", dec.lines)
         # reply encoder and decoder
         out_hints = [hints.hint(f.type) for f in out_fields]
         out_ret = f"tuple[{', '.join(out_hints)}]" if out_hints else "tuple[()]"
@@ -908,10 +908,10 @@ class Generator:
                 ["return bytearray(), []"],
             )
             yield Function(
-                f"def _dp_{stem}(_b: bytes, it: _c.Items) -> tuple[()] | BaseException:",
+                f"def _dp_{stem}(_b: bytes, _it: _c.Items) -> tuple[()] | BaseException:",
                 [
                     "if _b: raise _c.DecodeError(0, 'a oneway reply has no words')",
-                    "it.finish(0)",
+                    "_it.finish(0)",
                     "return ()",
                 ],
             )
@@ -942,11 +942,11 @@ class Generator:
         exprs = dec.fields(out_fields, "")
         dec.flush()
         dec.emit(_leftover(W))
-        dec.emit(f"it.finish(o // {W})")
+        dec.emit(f"_it.finish(o // {W})")
         dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
         dec.depth -= 1
         dec.emit("if 1 <= st <= 19:")
-        dec.emit("    it.finish(1)")
+        dec.emit("    _it.finish(1)")
         dec.emit(f"    return _c.decode_error_reply(_b, {W}, st)")
         if m.raises:
             dec.emit("if st == 32:")
@@ -958,15 +958,15 @@ class Generator:
                 assert isinstance(decl, ir.Exception_)
                 # one variable per exception: each has its own type
                 dec.emit(f"if eid == {decl.exception_id}:")
-                dec.emit(f"    _ex{k}, o = {refs.fn('_d', ex, sfx)}(_b, {2 * W}, it)")
+                dec.emit(f"    _ex{k}, o = {refs.fn('_d', ex, sfx)}(_b, {2 * W}, _it)")
                 dec.emit(f"    {_leftover(W)}")
-                dec.emit(f"    it.finish(o // {W})")
+                dec.emit(f"    _it.finish(o // {W})")
                 dec.emit(f"    return _ex{k}")
             dec.emit("raise _c.DecodeError(1, f'exception id {eid:#x} is not raised here')")
             dec.depth -= 1
         dec.emit("raise _c.DecodeError(0, f'reserved status {st}')")
         yield Function(
-            f"def _dp_{stem}(_b: bytes, it: _c.Items) -> {out_ret} | BaseException:",
+            f"def _dp_{stem}(_b: bytes, _it: _c.Items) -> {out_ret} | BaseException:",
             dec.lines,
         )
 

@@ -8,7 +8,7 @@ and then checks high bytes and padding, booleans, enum values and code points.
 
 Encoders append to ``buf: bytearray`` and ``items: list[(crd, flags)]`` and raise
 ``MarshalError`` whose path is relative to what they were given; callers prefix it.
-Decoders read ``_b: bytes`` from byte offset ``o`` and typed items from ``it:
+Decoders read ``_b: bytes`` from byte offset ``o`` and typed items from ``_it:
 runtime.codec.Items``, and raise ``DecodeError`` with the absolute word index.
 """
 
@@ -737,14 +737,14 @@ class Decoder(Emitter):
 
     def cap(self, want: int, translate: bool) -> str:
         v = self.tmp("c")
-        self.emit(f"{v} = it.cap({want}, {not translate}, {self.word_at(self.run_words)})")
+        self.emit(f"{v} = _it.cap({want}, {not translate}, {self.word_at(self.run_words)})")
         return v
 
     def call(self, name: str) -> str:
         self.flush()
         self.calls = True
         v = self.tmp("x")
-        self.emit(f"{v}, o = {self.refs.fn('_d', name, self.sfx)}(_b, o, it)")
+        self.emit(f"{v}, o = {self.refs.fn('_d', name, self.sfx)}(_b, o, _it)")
         return v
 
     def length(self, path: str, bound: int | None, what: str = "length") -> str:
@@ -867,7 +867,7 @@ class Decoder(Emitter):
                 f"'{path}: length exceeds the words that remain')"
             )
         if min_items:
-            self.emit(f"it.need({n} * {min_items}, {self.word_at()} - 1)")
+            self.emit(f"_it.need({n} * {min_items}, {self.word_at()} - 1)")
         return self.loop(t.element, n, path, translate)
 
     def loop(self, el: ir.Type, count: str, path: str, translate: bool) -> str:
@@ -1064,18 +1064,18 @@ def frame_decoder(
         over = f"if o != end: raise _c.DecodeError(o - s >> {shift}, 'words left over')"
     body[1:1] = fast_frame_decoder(ctx, refs, arch, name, fields)
     if caps:
-        body.append("it = _c.Items(list(f.items())[f.tpos :])")
+        body.append("_it = _c.Items(list(f.items())[f.tpos :])")
     else:
         body += [
             "if f.tpos != u.typed:",
             "    raise _c.DecodeError(0, 'typed items left over', f.tpos)",
         ]
         if dec.calls:
-            body.append("it = _c.Items(())  # the decoders called take none")
+            body.append("_it = _c.Items(())  # the decoders called take none")
     body += [line[4:] for line in dec.lines]
     body.append(over)
     if caps:
-        body += [f"it.finish(o >> {shift})", "f.tpos = u.typed"]
+        body += [f"_it.finish(o >> {shift})", "f.tpos = u.typed"]
     body += ["f.upos = u.untyped", f"return {name}({', '.join(exprs)})"]
     return sig_dec(name, dec.sfx), body
 
