@@ -99,15 +99,24 @@ CASES: dict[str, str] = {
         @appendable struct T { long a; E e; };
         @final struct U { E e; };
     """,
-    # types named like the decoders' parameters (b, it; now _b, _it) were shadowed
+    # types named like the codecs' parameters (b, it, buf, items; now _-prefixed) were
+    # shadowed by them
     "type_named_like_decoder_parameter": """
         struct b { long x; };
         struct it { long y; };
-        struct H { b inner; sequence<b> bs; string s; it i; sequence<it> its; };
-        union V switch (long) { case 1: b one; case 2: string s; case 3: it i; };
-        exception X { b why; it i; };
+        struct buf { string s; };
+        struct items { sequence<long> z; };
+        struct H {
+            b inner; sequence<b> bs; string s; it i; sequence<it> its; buf bu; items im;
+            sequence<buf> bus; items ims[2];
+        };
+        union V switch (long) {
+            case 1: b one; case 2: string s; case 3: it i; case 4: buf bu; case 5: items im;
+        };
+        exception X { b why; it i; buf bu; items im; };
         interface I {
             b op(in b a, out b c, inout it d) raises (X); oneway void ow(in b a, in it i);
+            buf op2(in items a, out buf c, inout items d) raises (X);
         };
     """,
 }

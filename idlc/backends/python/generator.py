@@ -490,8 +490,8 @@ class Generator:
         enc.flush()
         body = ["try:", *enc.lines, *_catch_encode()] if enc.lines else ["pass"]
         return Function(
-            f"def _e_{name}_{SFX[arch]}(v: {name}, buf: bytearray, "
-            f"items: list[tuple[int, int]]) -> None:",
+            f"def _e_{name}_{SFX[arch]}(v: {name}, _buf: bytearray, "
+            f"_items: list[tuple[int, int]]) -> None:",
             body,
         )
 
@@ -531,12 +531,12 @@ class Generator:
         return Function(
             f"def _x_{name}_{SFX[arch]}(v: {name}) -> tuple[bytearray, list[tuple[int, int]]]:",
             [
-                "buf = bytearray()",
-                "items: list[tuple[int, int]] = []",
+                "_buf = bytearray()",
+                "_items: list[tuple[int, int]] = []",
                 "try:",
                 *enc.lines,
                 *_catch_encode(),
-                "return buf, items",
+                "return _buf, _items",
             ],
         )
 
@@ -569,8 +569,8 @@ class Generator:
         else:
             enc.emit("    raise _c.MarshalError('_d', 'the discriminator selects no member')")
         return Function(
-            f"def _e_{name}_{SFX[arch]}(v: {name}, buf: bytearray, "
-            f"items: list[tuple[int, int]]) -> None:",
+            f"def _e_{name}_{SFX[arch]}(v: {name}, _buf: bytearray, "
+            f"_items: list[tuple[int, int]]) -> None:",
             ["try:", *enc.lines, *_catch_encode()],
         )
 
@@ -581,10 +581,10 @@ class Generator:
         enc.emit(f"{x} = cast({hint!r}, v._v)")
         mask = 0x1F if f.rights is None else f.rights
         if f.optional:
-            enc.emit(f"if {x} is None: buf += {enc.wstruct()}.pack(0)")
+            enc.emit(f"if {x} is None: _buf += {enc.wstruct()}.pack(0)")
             enc.emit("else:")
             enc.depth += 1
-            enc.emit(f"buf += {enc.wstruct()}.pack(1)")
+            enc.emit(f"_buf += {enc.wstruct()}.pack(1)")
         enc.value(f.type, x, f.name, f.translate, mask)
         enc.flush()
         if f.optional:
@@ -877,12 +877,12 @@ class Generator:
         yield Function(
             f"def _rq_{stem}({args}) -> tuple[bytearray, list[tuple[int, int]]]:",
             [
-                "buf = bytearray()",
-                "items: list[tuple[int, int]] = []",
+                "_buf = bytearray()",
+                "_items: list[tuple[int, int]] = []",
                 "try:",
                 *enc.lines,
                 *_catch_encode(),
-                "return buf, items",
+                "return _buf, _items",
             ],
         )
         # request decoder
@@ -924,12 +924,12 @@ class Generator:
         yield Function(
             f"def _rp_{stem}({args}) -> tuple[bytearray, list[tuple[int, int]]]:",
             [
-                "buf = bytearray()",
-                "items: list[tuple[int, int]] = []",
+                "_buf = bytearray()",
+                "_items: list[tuple[int, int]] = []",
                 "try:",
                 *enc.lines,
                 *_catch_encode(),
-                "return buf, items",
+                "return _buf, _items",
             ],
         )
         dec = M.Decoder(ctx, refs, arch)

@@ -6,7 +6,7 @@ nested structs whose members are all scalars) are merged into one precompiled
 failure does ``runtime.codec.run_error`` find the field), decoding unpacks them in one call
 and then checks high bytes and padding, booleans, enum values and code points.
 
-Encoders append to ``buf: bytearray`` and ``items: list[(crd, flags)]`` and raise
+Encoders append to ``_buf: bytearray`` and ``_items: list[(crd, flags)]`` and raise
 ``MarshalError`` whose path is relative to what they were given; callers prefix it.
 Decoders read ``_b: bytes`` from byte offset ``o`` and typed items from ``_it:
 runtime.codec.Items``, and raise ``DecodeError`` with the absolute word index.
@@ -220,16 +220,16 @@ def _fields_path(base: str, name: str) -> str:
 
 
 class Encoder(Emitter):
-    """Statements that append ``value`` of a type to ``buf``/``items``."""
+    """Statements that append ``value`` of a type to ``_buf``/``_items``."""
 
     def __init__(self, ctx: Context, refs: Refs, arch: str) -> None:
         super().__init__(ctx, refs, arch)
         # pending run: (format, value expression, path, prechecks)
         self.run: list[tuple[str, str, str, list[str]]] = []
-        self.calls = False  # other encoders are called (they take ``items``)
+        self.calls = False  # other encoders are called (they take ``_items``)
 
     def flush(self, into: str = "") -> None:
-        """Pack the pending run: ``buf += S.pack(...)``, or ``S.pack_into(<into>, ...)``
+        """Pack the pending run: ``_buf += S.pack(...)``, or ``S.pack_into(<into>, ...)``
         when ``into`` gives the buffer and offset."""
         if not self.run:
             return
@@ -245,7 +245,7 @@ class Encoder(Emitter):
         if into:
             self.emit(f"{name}.pack_into({into}, {args})")
         else:
-            self.emit(f"buf += {name}.pack({args})")
+            self.emit(f"_buf += {name}.pack({args})")
         self.depth -= 1
         self.emit("except (_struct.error, TypeError, OverflowError, AttributeError):")
         checks = ", ".join(f"({p!r}, lambda: {v}, {f!r})" for f, v, p, _ in run)
@@ -317,17 +317,17 @@ class Encoder(Emitter):
             raise Unsupported(_construct(r))
 
     def cap(self, want: int, x: str, path: str, translate: bool, mask: int) -> None:
-        self.emit(f"_c.put_cap(items, {x}, {want}, {not translate}, {mask:#x}, {path!r})")
+        self.emit(f"_c.put_cap(_items, {x}, {want}, {not translate}, {mask:#x}, {path!r})")
 
     def call(self, prefix: str, name: str, x: str, path: str) -> None:
         self.flush()
         self.calls = True
         fn = self.refs.fn(prefix, name, self.sfx)
         if not path:
-            self.emit(f"{fn}({x}, buf, items)")
+            self.emit(f"{fn}({x}, _buf, _items)")
             return
         self.emit("try:")
-        self.emit(f"    {fn}({x}, buf, items)")
+        self.emit(f"    {fn}({x}, _buf, _items)")
         self.emit("except _c.MarshalError as err:")
         self.emit(f"    raise err.within({path!r}) from None")
 
@@ -363,9 +363,9 @@ class Encoder(Emitter):
                 f"f'{{{count}}} {unit}, at most {t.bound} allowed')"
             )
         count = f"{n} >> 2" if t.wide else n
-        self.emit(f"buf += {self.wstruct()}.pack({count})")
-        self.emit(f"buf += {s}")
-        self.emit(f"buf += {self.pads()}[{n} & {self.w - 1}]")
+        self.emit(f"_buf += {self.wstruct()}.pack({count})")
+        self.emit(f"_buf += {s}")
+        self.emit(f"_buf += {self.pads()}[{n} & {self.w - 1}]")
 
     def packed_run(
         self, el: ir.Type, dims: tuple[int, ...], x: str, path: str, n: str | None
@@ -381,16 +381,16 @@ class Encoder(Emitter):
                 f"if not isinstance({x}, (bytes, bytearray)) or len({x}) != {dims[0]}: "
                 f"raise _c.MarshalError({path!r}, 'expected {dims[0]} bytes')"
             )
-            self.emit(f"buf += {x}")
-            self.emit(f"buf += {self.pads()}[{dims[0] % self.w}]")
+            self.emit(f"_buf += {x}")
+            self.emit(f"_buf += {self.pads()}[{dims[0] % self.w}]")
             return
         if self.ctx.octets(el) and n is not None and not dims:
             self.emit(
                 f"if not isinstance({x}, (bytes, bytearray)): "
                 f"raise _c.MarshalError({path!r}, 'expected bytes')"
             )
-            self.emit(f"buf += {x}")
-            self.emit(f"buf += {self.pads()}[{n} & {self.w - 1}]")
+            self.emit(f"_buf += {x}")
+            self.emit(f"_buf += {self.pads()}[{n} & {self.w - 1}]")
             return
         flat = self.tmp("v")
         if n is None:
@@ -428,12 +428,12 @@ class Encoder(Emitter):
             self.emit(f"{fl2} = [_c.code_point(e, {path!r}) for e in {flat}]")
             flat = fl2
         self.emit("try:")
-        self.emit(f"    buf += _struct.pack(f'<{{{count}}}{ch}', *{flat})")
+        self.emit(f"    _buf += _struct.pack(f'<{{{count}}}{ch}', *{flat})")
         self.emit("except (_struct.error, TypeError, OverflowError):")
         self.emit(f"    raise _c.seq_error({flat}, {ch!r}, {path!r}) from None")
         if (size * (per if n is None else 1)) % self.w or n is not None:
             nbytes = f"({count}) * {size}" if n is not None else str(size * per)
-            self.emit(f"buf += {self.pads()}[({nbytes}) & {self.w - 1}]")
+            self.emit(f"_buf += {self.pads()}[({nbytes}) & {self.w - 1}]")
 
     def sequence(self, t: ir.Sequence, x: str, path: str, translate: bool, mask: int) -> None:
         self.flush()
@@ -444,7 +444,7 @@ class Encoder(Emitter):
             and self.bounded_plain(t, x, path, n, translate, mask)
         ):
             return
-        self.emit(f"buf += {self.wstruct()}.pack({n})")
+        self.emit(f"_buf += {self.wstruct()}.pack({n})")
         layout = layout_for(self.ctx.spec, self.arch)
         if layout.packed(t.element) is not None:
             el: ir.Type = t.element
@@ -474,16 +474,16 @@ class Encoder(Emitter):
         getters = [f"map({self.ctx.gen.getter(name)}, {x})" for name in names]
         self.emit("try:")
         if m == 1:
-            self.emit(f"    buf += {table}[{n}].pack({n}, *{getters[0]})")
+            self.emit(f"    _buf += {table}[{n}].pack({n}, *{getters[0]})")
         else:
             flat = self.tmp("v")
             self.emit(f"    {flat} = [0] * ({m} * {n})")
             for i, g in enumerate(getters):
                 self.emit(f"    {flat}[{i}::{m}] = {g}")
-            self.emit(f"    buf += {table}[{n}].pack({n}, *{flat})")
+            self.emit(f"    _buf += {table}[{n}].pack({n}, *{flat})")
         self.emit("except (_struct.error, TypeError, ValueError, OverflowError, AttributeError):")
         self.depth += 1
-        self.emit(f"buf += {self.wstruct()}.pack({n})")
+        self.emit(f"_buf += {self.wstruct()}.pack({n})")
         self.slow_loop(t.element, x, path, translate, mask)  # finds the element and raises
         self.emit(f"raise _c.MarshalError({path!r}, 'elements cannot be encoded')")
         self.depth -= 1
@@ -513,7 +513,7 @@ class Encoder(Emitter):
             st, names = plain
             getters = ", ".join(f"map({self.ctx.gen.getter(n)}, {x})" for n in names)
             self.emit("try:")
-            self.emit(f"    buf += b''.join(map({st}.pack, {getters}))")
+            self.emit(f"    _buf += b''.join(map({st}.pack, {getters}))")
             self.emit("except (_struct.error, TypeError, OverflowError, AttributeError):")
             self.depth += 1
             self.slow_loop(el, x, path, translate, mask)  # finds the element and raises
@@ -559,10 +559,10 @@ class Encoder(Emitter):
             if f.optional:
                 self.flush()
                 self.emit(f"if {fx} is None:")
-                self.emit(f"    buf += {self.wstruct()}.pack(0)")
+                self.emit(f"    _buf += {self.wstruct()}.pack(0)")
                 self.emit("else:")
                 self.depth += 1
-                self.emit(f"buf += {self.wstruct()}.pack(1)")
+                self.emit(f"_buf += {self.wstruct()}.pack(1)")
                 self.value(f.type, fx, f.name, tr, mask)
                 self.flush()
                 self.depth -= 1
@@ -1018,22 +1018,22 @@ def frame_encoder(
             "return f",
         ]
     enc.flush()
-    body = [*head, "buf = bytearray()"]
+    body = [*head, "_buf = bytearray()"]
     if caps or enc.calls:
-        body.append("items: list[tuple[int, int]] = []")
+        body.append("_items: list[tuple[int, int]] = []")
     if enc.lines:
         body += ["try:", *enc.lines, *_catch_plain()]
     body += [
-        "k = len(buf)",
+        "k = len(_buf)",
         f"if k >> {shift} > u.pos_slot - u.saved_u:",
         "    f.clear()",
-        "    f.put_words(buf)  # raises CapacityError",
-        f"u.buf[{_HDR * w} : {_HDR * w} + k] = buf",
+        "    f.put_words(_buf)  # raises CapacityError",
+        f"u.buf[{_HDR * w} : {_HDR * w} + k] = _buf",
         f"u.untyped = k >> {shift}",
         *tail,
     ]
     if caps:
-        body += ["for crd, flags in items:", "    f.put_item(crd, flags)"]
+        body += ["for crd, flags in _items:", "    f.put_item(crd, flags)"]
     body.append("return f")
     return sig, body
 
