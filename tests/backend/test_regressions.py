@@ -99,17 +99,21 @@ CASES: dict[str, str] = {
         @appendable struct T { long a; E e; };
         @final struct U { E e; };
     """,
-    # types named like the codecs' parameters (b, it, buf, items; now _-prefixed) were
-    # shadowed by them
+    # types named like the codecs' parameters and frame locals (b, it, buf, items, f, u;
+    # now _-prefixed) were shadowed by them
     "type_named_like_decoder_parameter": """
         struct b { long x; };
         struct it { long y; };
         struct buf { string s; };
         struct items { sequence<long> z; };
+        struct f { long x; };
+        struct u { string t; };
         struct H {
             b inner; sequence<b> bs; string s; it i; sequence<it> its; buf bu; items im;
-            sequence<buf> bus; items ims[2];
+            sequence<buf> bus; items ims[2]; f ff; u uu;
         };
+        struct Fs { f ff; long n; };
+        struct Us { u uu; sequence<f> fs; };
         union V switch (long) {
             case 1: b one; case 2: string s; case 3: it i; case 4: buf bu; case 5: items im;
         };

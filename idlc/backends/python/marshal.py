@@ -993,29 +993,29 @@ def frame_encoder(
     w = enc.w
     shift = 3 if w == 8 else 2
     caps = _struct_items(ctx, fields, arch)
-    sig = f"def _fe_{name}_{enc.sfx}(v: {name}, f: UtcbFrame) -> UtcbFrame:"
+    sig = f"def _fe_{name}_{enc.sfx}(v: {name}, _f: UtcbFrame) -> UtcbFrame:"
     # the fast path (one pack_into) first; the step-by-step code below it raises the
     # precise error for whatever the fast path does not take
-    head = ["u = f.utcb", *fast_frame_encoder(ctx, refs, arch, fields)]
-    tail = ["u.typed = f.upos = f.tpos = 0"]
+    head = ["_u = _f.utcb", *fast_frame_encoder(ctx, refs, arch, fields)]
+    tail = ["_u.typed = _f.upos = _f.tpos = 0"]
     enc.depth = 2
     enc.fields(fields, "v")
     if not enc.lines and not caps and enc.run:
         # one fixed run: check the room, then one pack_into the UTCB
         fmt = "<" + "".join(fm for fm, _, _, _ in enc.run)
         words = struct_size(fmt) // w
-        enc.flush(into=f"u.buf, {_HDR * w}")
+        enc.flush(into=f"_u.buf, {_HDR * w}")
         return sig, [
             *head,
-            f"if {words} > u.pos_slot - u.saved_u:",
-            "    f.clear()",
-            f"    f.put_words(bytes({words * w}))  # raises CapacityError",
+            f"if {words} > _u.pos_slot - _u.saved_u:",
+            "    _f.clear()",
+            f"    _f.put_words(bytes({words * w}))  # raises CapacityError",
             "try:",
             *enc.lines,
             *_catch_plain(),
-            f"u.untyped = {words}",
+            f"_u.untyped = {words}",
             *tail,
-            "return f",
+            "return _f",
         ]
     enc.flush()
     body = [*head, "_buf = bytearray()"]
@@ -1025,16 +1025,16 @@ def frame_encoder(
         body += ["try:", *enc.lines, *_catch_plain()]
     body += [
         "k = len(_buf)",
-        f"if k >> {shift} > u.pos_slot - u.saved_u:",
-        "    f.clear()",
-        "    f.put_words(_buf)  # raises CapacityError",
-        f"u.buf[{_HDR * w} : {_HDR * w} + k] = _buf",
-        f"u.untyped = k >> {shift}",
+        f"if k >> {shift} > _u.pos_slot - _u.saved_u:",
+        "    _f.clear()",
+        "    _f.put_words(_buf)  # raises CapacityError",
+        f"_u.buf[{_HDR * w} : {_HDR * w} + k] = _buf",
+        f"_u.untyped = k >> {shift}",
         *tail,
     ]
     if caps:
-        body += ["for crd, flags in _items:", "    f.put_item(crd, flags)"]
-    body.append("return f")
+        body += ["for crd, flags in _items:", "    _f.put_item(crd, flags)"]
+    body.append("return _f")
     return sig, body
 
 
@@ -1045,8 +1045,8 @@ def frame_decoder(
     w = ARCH_WORD[arch]
     shift = 3 if w == 8 else 2
     caps = _struct_items(ctx, fields, arch)
-    start = f"{_HDR} + f.upos << {shift}"
-    end = f"{_HDR} + u.untyped << {shift}"
+    start = f"{_HDR} + _f.upos << {shift}"
+    end = f"{_HDR} + _u.untyped << {shift}"
     dec = Decoder(ctx, refs, arch)
     # in place: b is the whole UTCB page, the message is b[s:end]
     dec.end, dec.base = "end", "s"
@@ -1057,31 +1057,31 @@ def frame_decoder(
         dec = Decoder(ctx, refs, arch)
         exprs = dec.fields(fields, "")
         dec.flush()
-        body = ["u = f.utcb", f"_b = bytes(u.buf[{start} : {end}])", "o = 0"]
+        body = ["_u = _f.utcb", f"_b = bytes(_u.buf[{start} : {end}])", "o = 0"]
         over = f"if o != len(_b): raise _c.DecodeError(o >> {shift}, 'words left over')"
     else:
-        body = ["u = f.utcb", "_b = u.buf", f"s = o = {start}", f"end = {end}"]
+        body = ["_u = _f.utcb", "_b = _u.buf", f"s = o = {start}", f"end = {end}"]
         over = f"if o != end: raise _c.DecodeError(o - s >> {shift}, 'words left over')"
     body[1:1] = fast_frame_decoder(ctx, refs, arch, name, fields)
     if caps:
-        body.append("_it = _c.Items(list(f.items())[f.tpos :])")
+        body.append("_it = _c.Items(list(_f.items())[_f.tpos :])")
     else:
         body += [
-            "if f.tpos != u.typed:",
-            "    raise _c.DecodeError(0, 'typed items left over', f.tpos)",
+            "if _f.tpos != _u.typed:",
+            "    raise _c.DecodeError(0, 'typed items left over', _f.tpos)",
         ]
         if dec.calls:
             body.append("_it = _c.Items(())  # the decoders called take none")
     body += [line[4:] for line in dec.lines]
     body.append(over)
     if caps:
-        body += [f"_it.finish(o >> {shift})", "f.tpos = u.typed"]
-    body += ["f.upos = u.untyped", f"return {name}({', '.join(exprs)})"]
+        body += [f"_it.finish(o >> {shift})", "_f.tpos = _u.typed"]
+    body += ["_f.upos = _u.untyped", f"return {name}({', '.join(exprs)})"]
     return sig_dec(name, dec.sfx), body
 
 
 def sig_dec(name: str, sfx: str) -> str:
-    return f"def _fd_{name}_{sfx}(f: UtcbFrame) -> {name}:"
+    return f"def _fd_{name}_{sfx}(_f: UtcbFrame) -> {name}:"
 
 
 def struct_size(fmt: str) -> int:
@@ -1247,11 +1247,11 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
         st, words, pick = ctx.gen.struct("<" + "".join(fmt)), str(static), []
     body = [
         *pick,
-        f"if {words} <= u.pos_slot - u.saved_u:",
-        f"    {st}.pack_into(u.buf, {_HDR * w}, {', '.join(args)})",
-        f"    u.untyped = {words}",
-        "    u.typed = f.upos = f.tpos = 0",
-        "    return f",
+        f"if {words} <= _u.pos_slot - _u.saved_u:",
+        f"    {st}.pack_into(_u.buf, {_HDR * w}, {', '.join(args)})",
+        f"    _u.untyped = {words}",
+        "    _u.typed = _f.upos = _f.tpos = 0",
+        "    return _f",
     ]
     if ok:
         body = [f"if {' and '.join(ok)}:", *("    " + line for line in body)]
@@ -1379,7 +1379,7 @@ def fast_frame_decoder(
                 # rejects signalling NaNs
                 bad.append(f"(_zs{k} := sum({items})) != _zs{k}")
             exprs.append(f"list({items})")
-    value = [f"_zv = {name}({', '.join(exprs)})", "f.upos = u.untyped", "return _zv"]
+    value = [f"_zv = {name}({', '.join(exprs)})", "_f.upos = _u.untyped", "return _zv"]
     if bad:
         value = [f"if not ({' or '.join(f'({c})' for c in bad)}):", *("    " + v for v in value)]
     if not static:
@@ -1388,9 +1388,9 @@ def fast_frame_decoder(
         st = ctx.gen.struct("<" + "".join(fmt))
         target = ", ".join(names) + ("," if len(names) == 1 else "")
         return [
-            "_zp = f.upos",
-            f"if u.untyped - _zp == {static} and f.tpos == u.typed:",
-            f"    {target} = {st}.unpack_from(u.buf, {_HDR * w} + (_zp << {shift}))",
+            "_zp = _f.upos",
+            f"if _u.untyped - _zp == {static} and _f.tpos == _u.typed:",
+            f"    {target} = {st}.unpack_from(_u.buf, {_HDR * w} + (_zp << {shift}))",
             *("    " + v for v in value),
         ]
     st = _table(ctx, fmt, dims, static, terms)
@@ -1399,14 +1399,14 @@ def fast_frame_decoder(
     inner = [
         *reads,
         f"_zt, _zw = {st}{''.join(f'[{n}]' for n in lens)}",
-        "if u.untyped - _zp == _zw:",
+        "if _u.untyped - _zp == _zw:",
         "    _zr = _zt.unpack_from(_zb, _zo)",
         *("    " + v for v in value),
     ]
     return [
-        "_zp = f.upos",
-        "if f.tpos == u.typed:",
-        "    _zb = u.buf",
+        "_zp = _f.upos",
+        "if _f.tpos == _u.typed:",
+        "    _zb = _u.buf",
         f"    _zo = {_HDR * w} + (_zp << {shift})",
         "    try:",
         *("        " + line for line in inner),
