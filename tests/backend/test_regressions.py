@@ -99,8 +99,8 @@ CASES: dict[str, str] = {
         @appendable struct T { long a; E e; };
         @final struct U { E e; };
     """,
-    # types named like the codecs' parameters and frame locals (b, it, buf, items, f, u;
-    # now _-prefixed) were shadowed by them
+    # types named like the codecs' parameters and locals (b, it, buf, items, f, u, err,
+    # eid, st; now _-prefixed) were shadowed by them
     "type_named_like_decoder_parameter": """
         struct b { long x; };
         struct it { long y; };
@@ -114,6 +114,10 @@ CASES: dict[str, str] = {
         };
         struct Fs { f ff; long n; };
         struct Us { u uu; sequence<f> fs; };
+        struct err { string m; sequence<u> us; };
+        struct eid { long x; };
+        struct st { wstring w; };
+        struct E3 { err e; sequence<err> es; eid i; st s; };
         union V switch (long) {
             case 1: b one; case 2: string s; case 3: it i; case 4: buf bu; case 5: items im;
         };
@@ -121,6 +125,7 @@ CASES: dict[str, str] = {
         interface I {
             b op(in b a, out b c, inout it d) raises (X); oneway void ow(in b a, in it i);
             buf op2(in items a, out buf c, inout items d) raises (X);
+            st op3(in err a, out eid c) raises (X);
         };
     """,
 }

@@ -935,8 +935,8 @@ class Generator:
         dec = M.Decoder(ctx, refs, arch)
         ws = "_W8" if W == 8 else "_W4"
         dec.emit(f"if len(_b) < {W}: raise _c.DecodeError(0, 'status word missing')")
-        dec.emit(f"st = {ws}.unpack_from(_b, 0)[0]")
-        dec.emit("if st == 0:")
+        dec.emit(f"_st = {ws}.unpack_from(_b, 0)[0]")
+        dec.emit("if _st == 0:")
         dec.depth += 1
         dec.emit(f"o = {W}")
         exprs = dec.fields(out_fields, "")
@@ -945,26 +945,26 @@ class Generator:
         dec.emit(f"_it.finish(o // {W})")
         dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
         dec.depth -= 1
-        dec.emit("if 1 <= st <= 19:")
+        dec.emit("if 1 <= _st <= 19:")
         dec.emit("    _it.finish(1)")
-        dec.emit(f"    return _c.decode_error_reply(_b, {W}, st)")
+        dec.emit(f"    return _c.decode_error_reply(_b, {W}, _st)")
         if m.raises:
-            dec.emit("if st == 32:")
+            dec.emit("if _st == 32:")
             dec.depth += 1
             dec.emit(f"if len(_b) < {2 * W}: raise _c.DecodeError(1, 'exception id missing')")
-            dec.emit(f"eid = {ws}.unpack_from(_b, {W})[0]")
+            dec.emit(f"_eid = {ws}.unpack_from(_b, {W})[0]")
             for k, ex in enumerate(m.raises):
                 decl = self.spec.lookup(ex)
                 assert isinstance(decl, ir.Exception_)
                 # one variable per exception: each has its own type
-                dec.emit(f"if eid == {decl.exception_id}:")
+                dec.emit(f"if _eid == {decl.exception_id}:")
                 dec.emit(f"    _ex{k}, o = {refs.fn('_d', ex, sfx)}(_b, {2 * W}, _it)")
                 dec.emit(f"    {_leftover(W)}")
                 dec.emit(f"    _it.finish(o // {W})")
                 dec.emit(f"    return _ex{k}")
-            dec.emit("raise _c.DecodeError(1, f'exception id {eid:#x} is not raised here')")
+            dec.emit("raise _c.DecodeError(1, f'exception id {_eid:#x} is not raised here')")
             dec.depth -= 1
-        dec.emit("raise _c.DecodeError(0, f'reserved status {st}')")
+        dec.emit("raise _c.DecodeError(0, f'reserved status {_st}')")
         yield Function(
             f"def _dp_{stem}(_b: bytes, _it: _c.Items) -> {out_ret} | BaseException:",
             dec.lines,
@@ -990,8 +990,8 @@ def ir_user_exception() -> int:
 
 def _catch_encode() -> list[str]:
     return [
-        "except (AttributeError, TypeError) as err:",
-        "    raise _c.MarshalError('', f'{type(err).__name__}: {err}') from None",
+        "except (AttributeError, TypeError) as _err:",
+        "    raise _c.MarshalError('', f'{type(_err).__name__}: {_err}') from None",
     ]
 
 

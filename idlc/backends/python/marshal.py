@@ -328,8 +328,8 @@ class Encoder(Emitter):
             return
         self.emit("try:")
         self.emit(f"    {fn}({x}, _buf, _items)")
-        self.emit("except _c.MarshalError as err:")
-        self.emit(f"    raise err.within({path!r}) from None")
+        self.emit("except _c.MarshalError as _err:")
+        self.emit(f"    raise _err.within({path!r}) from None")
 
     def length(self, x: str, path: str, bound: int | None, what: str = "elements") -> str:
         n = self.tmp("n")
@@ -532,8 +532,8 @@ class Encoder(Emitter):
         self.value(el, e, "", translate, mask)
         self.flush()
         self.depth -= 1
-        self.emit("except _c.MarshalError as err:")
-        self.emit(f"    raise err.within(f'{path}[{{{i}}}]') from None")
+        self.emit("except _c.MarshalError as _err:")
+        self.emit(f"    raise _err.within(f'{path}[{{{i}}}]') from None")
         self.depth -= 1
 
     def array(self, t: ir.Array, x: str, path: str, translate: bool, mask: int) -> None:
@@ -789,9 +789,9 @@ class Decoder(Emitter):
         self.emit("try:")
         codec = "utf-32-le" if t.wide else "utf-8"
         self.emit(f"    {s} = _b[o:o + {nbytes}].decode({codec!r})")
-        self.emit("except UnicodeDecodeError as err:")
+        self.emit("except UnicodeDecodeError as _err:")
         self.emit(
-            f"    raise _c.DecodeError({self.word_at(at='o + err.start')}, "
+            f"    raise _c.DecodeError({self.word_at(at='o + _err.start')}, "
             f"'{path}: invalid {'code point' if t.wide else 'UTF-8'}') from None"
         )
         self.emit(f"o = {e}")
@@ -1092,8 +1092,8 @@ def struct_size(fmt: str) -> int:
 
 def _catch_plain() -> list[str]:
     return [
-        "except (AttributeError, TypeError) as err:",
-        "    raise _c.MarshalError('', f'{type(err).__name__}: {err}') from None",
+        "except (AttributeError, TypeError) as _err:",
+        "    raise _c.MarshalError('', f'{type(_err).__name__}: {_err}') from None",
     ]
 
 
