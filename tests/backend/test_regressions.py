@@ -100,7 +100,7 @@ CASES: dict[str, str] = {
         @final struct U { E e; };
     """,
     # types named like the codecs' parameters and locals (b, it, buf, items, f, u, err,
-    # eid, st; now _-prefixed) were shadowed by them
+    # eid, st, s, end, k; now _-prefixed) were shadowed by them
     "type_named_like_decoder_parameter": """
         struct b { long x; };
         struct it { long y; };
@@ -118,6 +118,10 @@ CASES: dict[str, str] = {
         struct eid { long x; };
         struct st { wstring w; };
         struct E3 { err e; sequence<err> es; eid i; st s; };
+        struct end { long x; };
+        struct s { long x; };
+        struct k { long x; };
+        struct E4 { end e; sequence<s> ss; k kk; string t; sequence<k> ks; };
         union V switch (long) {
             case 1: b one; case 2: string s; case 3: it i; case 4: buf bu; case 5: items im;
         };

@@ -1024,12 +1024,12 @@ def frame_encoder(
     if enc.lines:
         body += ["try:", *enc.lines, *_catch_plain()]
     body += [
-        "k = len(_buf)",
-        f"if k >> {shift} > _u.pos_slot - _u.saved_u:",
+        "_k = len(_buf)",
+        f"if _k >> {shift} > _u.pos_slot - _u.saved_u:",
         "    _f.clear()",
         "    _f.put_words(_buf)  # raises CapacityError",
-        f"_u.buf[{_HDR * w} : {_HDR * w} + k] = _buf",
-        f"_u.untyped = k >> {shift}",
+        f"_u.buf[{_HDR * w} : {_HDR * w} + _k] = _buf",
+        f"_u.untyped = _k >> {shift}",
         *tail,
     ]
     if caps:
@@ -1049,7 +1049,7 @@ def frame_decoder(
     end = f"{_HDR} + _u.untyped << {shift}"
     dec = Decoder(ctx, refs, arch)
     # in place: b is the whole UTCB page, the message is b[s:end]
-    dec.end, dec.base = "end", "s"
+    dec.end, dec.base = "_end", "_s"
     exprs = dec.fields(fields, "")
     dec.flush()
     if dec.calls:
@@ -1060,8 +1060,8 @@ def frame_decoder(
         body = ["_u = _f.utcb", f"_b = bytes(_u.buf[{start} : {end}])", "o = 0"]
         over = f"if o != len(_b): raise _c.DecodeError(o >> {shift}, 'words left over')"
     else:
-        body = ["_u = _f.utcb", "_b = _u.buf", f"s = o = {start}", f"end = {end}"]
-        over = f"if o != end: raise _c.DecodeError(o - s >> {shift}, 'words left over')"
+        body = ["_u = _f.utcb", "_b = _u.buf", f"_s = o = {start}", f"_end = {end}"]
+        over = f"if o != _end: raise _c.DecodeError(o - _s >> {shift}, 'words left over')"
     body[1:1] = fast_frame_decoder(ctx, refs, arch, name, fields)
     if caps:
         body.append("_it = _c.Items(list(_f.items())[_f.tpos :])")
