@@ -486,11 +486,11 @@ class Generator:
     ) -> Function:
         enc = M.Encoder(ctx, refs, arch)
         enc.depth = 2
-        enc.fields(fields, "v")
+        enc.fields(fields, "_v")
         enc.flush()
         body = ["try:", *enc.lines, *_catch_encode()] if enc.lines else ["pass"]
         return Function(
-            f"def _e_{name}_{SFX[arch]}(v: {name}, _buf: bytearray, "
+            f"def _e_{name}_{SFX[arch]}(_v: {name}, _buf: bytearray, "
             f"_items: list[tuple[int, int]]) -> None:",
             body,
         )
@@ -526,10 +526,10 @@ class Generator:
         enc.depth = 2
         enc.const_word(ir_user_exception())
         enc.const_word(d.exception_id)
-        enc.fields(fields, "v")
+        enc.fields(fields, "_v")
         enc.flush()
         return Function(
-            f"def _x_{name}_{SFX[arch]}(v: {name}) -> tuple[bytearray, list[tuple[int, int]]]:",
+            f"def _x_{name}_{SFX[arch]}(_v: {name}) -> tuple[bytearray, list[tuple[int, int]]]:",
             [
                 "_buf = bytearray()",
                 "_items: list[tuple[int, int]] = []",
@@ -545,7 +545,7 @@ class Generator:
     ) -> Function:
         enc = M.Encoder(ctx, refs, arch)
         enc.depth = 2
-        enc.emit("_k = v._d")
+        enc.emit("_k = _v._d")
         enc.value(d.discriminator, "_k", "_d")
         enc.flush()
         first = True
@@ -563,13 +563,13 @@ class Generator:
             self._union_member(enc, default.field)
         elif d.implicit_default:
             enc.emit(
-                "    if v._v is not None: raise _c.MarshalError('_d', "
+                "    if _v._v is not None: raise _c.MarshalError('_d', "
                 "'the discriminator selects no member, but a value is set')"
             )
         else:
             enc.emit("    raise _c.MarshalError('_d', 'the discriminator selects no member')")
         return Function(
-            f"def _e_{name}_{SFX[arch]}(v: {name}, _buf: bytearray, "
+            f"def _e_{name}_{SFX[arch]}(_v: {name}, _buf: bytearray, "
             f"_items: list[tuple[int, int]]) -> None:",
             ["try:", *enc.lines, *_catch_encode()],
         )
@@ -578,7 +578,7 @@ class Generator:
         enc.depth += 1
         hint = Hints(enc.ctx, enc.refs).optional(f.type, f.optional)  # type: ignore[arg-type]
         x = enc.tmp("x")
-        enc.emit(f"{x} = cast({hint!r}, v._v)")
+        enc.emit(f"{x} = cast({hint!r}, _v._v)")
         mask = 0x1F if f.rights is None else f.rights
         if f.optional:
             enc.emit(f"if {x} is None: _buf += {enc.wstruct()}.pack(0)")

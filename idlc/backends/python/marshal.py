@@ -993,13 +993,13 @@ def frame_encoder(
     w = enc.w
     shift = 3 if w == 8 else 2
     caps = _struct_items(ctx, fields, arch)
-    sig = f"def _fe_{name}_{enc.sfx}(v: {name}, _f: UtcbFrame) -> UtcbFrame:"
+    sig = f"def _fe_{name}_{enc.sfx}(_v: {name}, _f: UtcbFrame) -> UtcbFrame:"
     # the fast path (one pack_into) first; the step-by-step code below it raises the
     # precise error for whatever the fast path does not take
     head = ["_u = _f.utcb", *fast_frame_encoder(ctx, refs, arch, fields)]
     tail = ["_u.typed = _f.upos = _f.tpos = 0"]
     enc.depth = 2
-    enc.fields(fields, "v")
+    enc.fields(fields, "_v")
     if not enc.lines and not caps and enc.run:
         # one fixed run: check the room, then one pack_into the UTCB
         fmt = "<" + "".join(fm for fm, _, _, _ in enc.run)
@@ -1207,7 +1207,7 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
     static = 0
     terms: list[str] = []
     for k, (kind, f, bound, el) in enumerate(plan, 1):
-        fx = f"v.{ident(f.name)}"
+        fx = f"_v.{ident(f.name)}"
         if kind == "run":
             sc = Encoder(ctx, refs, arch)
             sc.value(f.type, fx, f.name)
