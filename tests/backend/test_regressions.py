@@ -100,7 +100,7 @@ CASES: dict[str, str] = {
         @final struct U { E e; };
     """,
     # types named like the codecs' parameters and locals (b, it, buf, items, f, u, err,
-    # eid, st, s, end, k, v; now _-prefixed) were shadowed by them
+    # eid, st, s, end, k, v, o; now _-prefixed) were shadowed by them
     "type_named_like_decoder_parameter": """
         struct b { long x; };
         struct it { long y; };
@@ -124,7 +124,9 @@ CASES: dict[str, str] = {
         struct E4 { end e; sequence<s> ss; k kk; string t; sequence<k> ks; };
         struct v { long x; string y; };
         struct E5 { v a; sequence<v> vs; v arr[2]; };
-        union W switch (long) { case 1: v a; case 2: string t; };
+        struct o { long x; };
+        union W switch (long) { case 1: v a; case 2: string t; case 3: o oo; };
+        struct E6 { o a; sequence<o> os; o arr[2]; string t; };
         union Var switch (long) {
             case 1: b one; case 2: string s; case 3: it i; case 4: buf bu; case 5: items im;
         };

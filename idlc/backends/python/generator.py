@@ -507,9 +507,9 @@ class Generator:
         dec = M.Decoder(ctx, refs, arch)
         exprs = dec.fields(fields, "")
         dec.flush()
-        dec.emit(f"return {name}({', '.join(exprs)}), o")
+        dec.emit(f"return {name}({', '.join(exprs)}), _o")
         return Function(
-            f"def _d_{name}_{SFX[arch]}(_b: bytes, o: int, _it: _c.Items) -> tuple[{name}, int]:",
+            f"def _d_{name}_{SFX[arch]}(_b: bytes, _o: int, _it: _c.Items) -> tuple[{name}, int]:",
             dec.lines,
         )
 
@@ -614,10 +614,10 @@ class Generator:
             self._union_member_dec(dec, default.field)
         elif not d.implicit_default:
             dec.emit("else:" if not first else "if True:")
-            dec.emit("    raise _c.DecodeError(o >> 3, '_d: no member for this discriminator')")
-        dec.emit(f"return {name}(_k, _x), o  # type: ignore[arg-type]")
+            dec.emit("    raise _c.DecodeError(_o >> 3, '_d: no member for this discriminator')")
+        dec.emit(f"return {name}(_k, _x), _o  # type: ignore[arg-type]")
         return Function(
-            f"def _d_{name}_{SFX[arch]}(_b: bytes, o: int, _it: _c.Items) -> tuple[{name}, int]:",
+            f"def _d_{name}_{SFX[arch]}(_b: bytes, _o: int, _it: _c.Items) -> tuple[{name}, int]:",
             dec.lines,
         )
 
@@ -887,12 +887,12 @@ class Generator:
         )
         # request decoder
         dec = M.Decoder(ctx, refs, arch)
-        dec.emit("o = 0")
+        dec.emit("_o = 0")
         dec.const_word(m.opcode, f"not the opcode of {m.name}")
         exprs = dec.fields(in_fields, "")
         dec.flush()
         dec.emit(_leftover(W))
-        dec.emit(f"_it.finish(o // {W})")
+        dec.emit(f"_it.finish(_o // {W})")
         in_hints = [hints.hint(f.type) for f in in_fields]
         ret = f"tuple[{', '.join(in_hints)}]" if in_hints else "tuple[()]"
         dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
@@ -938,11 +938,11 @@ class Generator:
         dec.emit(f"_st = {ws}.unpack_from(_b, 0)[0]")
         dec.emit("if _st == 0:")
         dec.depth += 1
-        dec.emit(f"o = {W}")
+        dec.emit(f"_o = {W}")
         exprs = dec.fields(out_fields, "")
         dec.flush()
         dec.emit(_leftover(W))
-        dec.emit(f"_it.finish(o // {W})")
+        dec.emit(f"_it.finish(_o // {W})")
         dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
         dec.depth -= 1
         dec.emit("if 1 <= _st <= 19:")
@@ -958,9 +958,9 @@ class Generator:
                 assert isinstance(decl, ir.Exception_)
                 # one variable per exception: each has its own type
                 dec.emit(f"if _eid == {decl.exception_id}:")
-                dec.emit(f"    _ex{k}, o = {refs.fn('_d', ex, sfx)}(_b, {2 * W}, _it)")
+                dec.emit(f"    _ex{k}, _o = {refs.fn('_d', ex, sfx)}(_b, {2 * W}, _it)")
                 dec.emit(f"    {_leftover(W)}")
-                dec.emit(f"    _it.finish(o // {W})")
+                dec.emit(f"    _it.finish(_o // {W})")
                 dec.emit(f"    return _ex{k}")
             dec.emit("raise _c.DecodeError(1, f'exception id {_eid:#x} is not raised here')")
             dec.depth -= 1
@@ -996,7 +996,7 @@ def _catch_encode() -> list[str]:
 
 
 def _leftover(w: int) -> str:
-    return f"if o != len(_b): raise _c.DecodeError(o // {w}, 'words left over')"
+    return f"if _o != len(_b): raise _c.DecodeError(_o // {w}, 'words left over')"
 
 
 # --- rendering ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ and then checks high bytes and padding, booleans, enum values and code points.
 
 Encoders append to ``_buf: bytearray`` and ``_items: list[(crd, flags)]`` and raise
 ``MarshalError`` whose path is relative to what they were given; callers prefix it.
-Decoders read ``_b: bytes`` from byte offset ``o`` and typed items from ``_it:
+Decoders read ``_b: bytes`` from byte offset ``_o`` and typed items from ``_it:
 runtime.codec.Items``, and raise ``DecodeError`` with the absolute word index.
 """
 
@@ -574,7 +574,7 @@ class Encoder(Emitter):
 
 
 class Decoder(Emitter):
-    """Statements that read a value of a type at ``o`` and give an expression for it."""
+    """Statements that read a value of a type at ``_o`` and give an expression for it."""
 
     def __init__(self, ctx: Context, refs: Refs, arch: str) -> None:
         super().__init__(ctx, refs, arch)
@@ -586,7 +586,7 @@ class Decoder(Emitter):
         self.end = "len(_b)"
         self.base = ""
 
-    def word_at(self, k: int | str = 0, at: str = "o") -> str:
+    def word_at(self, k: int | str = 0, at: str = "_o") -> str:
         shift = 3 if self.w == 8 else 2
         if self.base:
             at = f"{at} - {self.base}"
@@ -601,12 +601,12 @@ class Decoder(Emitter):
         name = self.ctx.gen.struct(fmt)
         size = words * self.w
         self.emit(
-            f"if o + {size} > {self.end}: raise _c.DecodeError({self.word_at()}, "
+            f"if _o + {size} > {self.end}: raise _c.DecodeError({self.word_at()}, "
             f"'message too short: {words} more words expected')"
         )
         names = [v for _, vs, _ in run for v in vs]
         target = ", ".join(names) + ("," if len(names) == 1 else "")
-        self.emit(f"{target} = {name}.unpack_from(_b, o)")
+        self.emit(f"{target} = {name}.unpack_from(_b, _o)")
         lines = [line for _, _, checks in run for line in checks]
         if len(lines) > 1:
             # one test on the good path; the first failing check names the word
@@ -616,14 +616,14 @@ class Decoder(Emitter):
             self.emit(line)
         if len(lines) > 1:
             self.depth -= 1
-        self.emit(f"o += {size}")
+        self.emit(f"_o += {size}")
 
     def add(self, fmt: str, nvars: int, words: int, checks: list[str]) -> list[str]:
         """Queue a run element; checks may use {v0}, {v1}, {w} (its word index) and {at}
         (its byte offset in b: checks run before o moves past the run)."""
         vs = [self.tmp() for _ in range(nvars)]
         w = self.word_at(self.run_words)
-        at = f"o + {self.run_words * self.w}" if self.run_words else "o"
+        at = f"_o + {self.run_words * self.w}" if self.run_words else "_o"
         names = {f"v{i}": v for i, v in enumerate(vs)}
         self.run.append((fmt, vs, [c.format(w=w, at=at, **names) for c in checks]))
         self.run_words += words
@@ -744,37 +744,37 @@ class Decoder(Emitter):
         self.flush()
         self.calls = True
         v = self.tmp("x")
-        self.emit(f"{v}, o = {self.refs.fn('_d', name, self.sfx)}(_b, o, _it)")
+        self.emit(f"{v}, _o = {self.refs.fn('_d', name, self.sfx)}(_b, _o, _it)")
         return v
 
     def length(self, path: str, bound: int | None, what: str = "length") -> str:
-        """Read a length word; check the bound. Leaves o after the word."""
+        """Read a length word; check the bound. Leaves _o after the word."""
         self.flush()
         n = self.tmp("n")
         self.emit(
-            f"if o + {self.w} > {self.end}: raise _c.DecodeError({self.word_at()}, "
+            f"if _o + {self.w} > {self.end}: raise _c.DecodeError({self.word_at()}, "
             f"'{path}: {what} word missing')"
         )
-        self.emit(f"{n} = {self.wstruct()}.unpack_from(_b, o)[0]")
+        self.emit(f"{n} = {self.wstruct()}.unpack_from(_b, _o)[0]")
         if bound is not None:
             self.emit(
                 f"if {n} > {bound}: raise _c.DecodeError({self.word_at()}, "
                 f"f'{path}: {what} {{{n}}} above the bound {bound}')"
             )
-        self.emit(f"o += {self.w}")
+        self.emit(f"_o += {self.w}")
         return n
 
     def bytes_run(self, nbytes: str, path: str) -> str:
         """Check that ``nbytes`` bytes plus padding remain and the padding is zero; gives
         the end offset variable (o stays at the run's start)."""
         e = self.tmp("e")
-        self.emit(f"{e} = o + (({nbytes}) + {self.w - 1} & -{self.w})")
+        self.emit(f"{e} = _o + (({nbytes}) + {self.w - 1} & -{self.w})")
         self.emit(
             f"if {e} > {self.end}: raise _c.DecodeError({self.word_at()} - 1, "
             f"'{path}: length exceeds the words that remain')"
         )
         self.emit(
-            f"if _b[o + ({nbytes}):{e}] != {self.pads()}[({nbytes}) & {self.w - 1}]: "
+            f"if _b[_o + ({nbytes}):{e}] != {self.pads()}[({nbytes}) & {self.w - 1}]: "
             f"raise _c.DecodeError({self.word_at(at=e)} - 1, "
             f"'{path}: non-zero padding')"
         )
@@ -788,13 +788,13 @@ class Decoder(Emitter):
         s = self.tmp("s")
         self.emit("try:")
         codec = "utf-32-le" if t.wide else "utf-8"
-        self.emit(f"    {s} = _b[o:o + {nbytes}].decode({codec!r})")
+        self.emit(f"    {s} = _b[_o:_o + {nbytes}].decode({codec!r})")
         self.emit("except UnicodeDecodeError as _err:")
         self.emit(
-            f"    raise _c.DecodeError({self.word_at(at='o + _err.start')}, "
+            f"    raise _c.DecodeError({self.word_at(at='_o + _err.start')}, "
             f"'{path}: invalid {'code point' if t.wide else 'UTF-8'}') from None"
         )
-        self.emit(f"o = {e}")
+        self.emit(f"_o = {e}")
         return s
 
     def packed_run(self, el: ir.Type, dims: tuple[int, ...], count: str, path: str) -> str:
@@ -808,13 +808,13 @@ class Decoder(Emitter):
         v = self.tmp("v")
         if kind in ("octet", "uint8"):
             self.calls = True  # the value must be bytes, not a slice of a bytearray
-            self.emit(f"{v} = _b[o:o + {nbytes}]")
+            self.emit(f"{v} = _b[_o:_o + {nbytes}]")
         elif kind == "char":
-            self.emit(f"{v} = list(_b[o:o + {nbytes}].decode('latin-1'))")
+            self.emit(f"{v} = list(_b[_o:_o + {nbytes}].decode('latin-1'))")
         else:
             ch = "I" if kind == "enum" else SCALARS[kind][0]
             raw = self.tmp("v")
-            self.emit(f"{raw} = _struct.unpack_from(f'<{{{count}}}{ch}', _b, o)")
+            self.emit(f"{raw} = _struct.unpack_from(f'<{{{count}}}{ch}', _b, _o)")
             if kind == "boolean":
                 self.emit(
                     f"if any(x > 1 for x in {raw}): raise _c.DecodeError({word}, "
@@ -837,9 +837,9 @@ class Decoder(Emitter):
                     t = self.tmp("s")
                     self.emit(f"{t} = sum({raw})")
                     self.emit(f"if {t} != {t}:")
-                    self.emit(f"    _c.check_snan32(_b, o, {count}, {word}, {self.w}, '{path}')")
+                    self.emit(f"    _c.check_snan32(_b, _o, {count}, {word}, {self.w}, '{path}')")
                 self.emit(f"{v} = list({raw})")
-        self.emit(f"o = {e}")
+        self.emit(f"_o = {e}")
         if len(dims) > 1:
             return f"_c.reshape({v}, {dims!r})"
         return v
@@ -862,7 +862,7 @@ class Decoder(Emitter):
         min_words, min_items = self.ctx.min_size(t.element, self.arch)
         if min_words:
             self.emit(
-                f"if {n} * {min_words * self.w} > {self.end} - o: "
+                f"if {n} * {min_words * self.w} > {self.end} - _o: "
                 f"raise _c.DecodeError({self.word_at()} - 1, "
                 f"'{path}: length exceeds the words that remain')"
             )
@@ -883,13 +883,14 @@ class Decoder(Emitter):
                 size = scratch.run_words * self.w
                 out = self.tmp("l")
                 self.emit(
-                    f"if o + {count} * {size} > {self.end}: raise _c.DecodeError("
+                    f"if _o + {count} * {size} > {self.end}: raise _c.DecodeError("
                     f"{self.word_at()}, '{path}: length exceeds the words that remain')"
                 )
                 self.emit(
-                    f"{out} = list(_starmap({cls}, {st}.iter_unpack(_b[o : o + {count} * {size}])))"
+                    f"{out} = list(_starmap({cls}, "
+                    f"{st}.iter_unpack(_b[_o : _o + {count} * {size}])))"
                 )
-                self.emit(f"o += {count} * {size}")
+                self.emit(f"_o += {count} * {size}")
                 return out
         out = self.tmp("l")
         self.emit(f"{out} = []")
@@ -919,15 +920,15 @@ class Decoder(Emitter):
                 self.flush()
                 p = self.tmp("p")
                 self.emit(
-                    f"if o + {self.w} > {self.end}: raise _c.DecodeError({self.word_at()}, "
+                    f"if _o + {self.w} > {self.end}: raise _c.DecodeError({self.word_at()}, "
                     f"'{fp}: presence word missing')"
                 )
-                self.emit(f"{p} = {self.wstruct()}.unpack_from(_b, o)[0]")
+                self.emit(f"{p} = {self.wstruct()}.unpack_from(_b, _o)[0]")
                 self.emit(
                     f"if {p} > 1: raise _c.DecodeError({self.word_at()}, "
                     f"'{fp}: presence word other than 0 or 1')"
                 )
-                self.emit(f"o += {self.w}")
+                self.emit(f"_o += {self.w}")
                 x = self.tmp("x")
                 self.emit(f"{x} = None")
                 self.emit(f"if {p}:")
@@ -1057,11 +1058,11 @@ def frame_decoder(
         dec = Decoder(ctx, refs, arch)
         exprs = dec.fields(fields, "")
         dec.flush()
-        body = ["_u = _f.utcb", f"_b = bytes(_u.buf[{start} : {end}])", "o = 0"]
-        over = f"if o != len(_b): raise _c.DecodeError(o >> {shift}, 'words left over')"
+        body = ["_u = _f.utcb", f"_b = bytes(_u.buf[{start} : {end}])", "_o = 0"]
+        over = f"if _o != len(_b): raise _c.DecodeError(_o >> {shift}, 'words left over')"
     else:
-        body = ["_u = _f.utcb", "_b = _u.buf", f"_s = o = {start}", f"_end = {end}"]
-        over = f"if o != _end: raise _c.DecodeError(o - _s >> {shift}, 'words left over')"
+        body = ["_u = _f.utcb", "_b = _u.buf", f"_s = _o = {start}", f"_end = {end}"]
+        over = f"if _o != _end: raise _c.DecodeError(_o - _s >> {shift}, 'words left over')"
     body[1:1] = fast_frame_decoder(ctx, refs, arch, name, fields)
     if caps:
         body.append("_it = _c.Items(list(_f.items())[_f.tpos :])")
@@ -1075,7 +1076,7 @@ def frame_decoder(
     body += [line[4:] for line in dec.lines]
     body.append(over)
     if caps:
-        body += [f"_it.finish(o >> {shift})", "_f.tpos = _u.typed"]
+        body += [f"_it.finish(_o >> {shift})", "_f.tpos = _u.typed"]
     body += ["_f.upos = _u.untyped", f"return {name}({', '.join(exprs)})"]
     return sig_dec(name, dec.sfx), body
 
