@@ -416,11 +416,23 @@ class Analyzer:
         )
         return ir.Opaque("unresolved")
 
-    def array_type(self, t: ir.Type, decl: ast.Declarator) -> ir.Type:
-        if not decl.sizes:
+    def array_type(self, t: ir.Type, sizes: tuple[ast.Expr, ...]) -> ir.Type:
+        """t with the array sizes of a declarator (or an array parameter) applied."""
+        if not sizes:
             return t
-        dims = tuple(self.bound(s, "an array size") or 1 for s in decl.sizes)
+        dims = tuple(self.bound(s, "an array size") or 1 for s in sizes)
         return ir.Array(t, dims)
+
+    def first_use(
+        self, seen: dict[str, Span], name: str, span: Span, defn: E.DiagDef, note: str
+    ) -> bool:
+        """Record a member or parameter name; report it (False) when seen already."""
+        prev = seen.get(name)
+        if prev is not None:
+            self.diags.report(defn, span, name=name, notes=[Note(prev, note)])
+            return False
+        seen[name] = span
+        return True
 
     def unalias(self, t: ir.Type) -> ir.Type:
         """Follow typedefs to the underlying type."""
@@ -529,7 +541,7 @@ class Analyzer:
         base = self.resolve_type(t.type)
         annotations = self.annotations.check(t.annotations, "typedef")
         for d in t.declarators:
-            full = self.array_type(base, d)
+            full = self.array_type(base, d.sizes)
             entry = self.declare(d.name, "typedef", d.span, type=full)
             self.emit(ir.Typedef(entry.scoped, d.span, annotations, t.doc, full))
 
@@ -540,16 +552,11 @@ class Analyzer:
         for m in members:
             t = self.resolve_type(m.type, in_sequence=_indirect(m.annotations))
             for d in m.declarators:
-                prev = seen.get(d.name)
-                if prev is not None:
-                    self.diags.report(
-                        E.NAME_REDEFINITION,
-                        d.span,
-                        name=d.name,
-                        notes=[Note(prev, "previous definition is here")],
-                    )
-                    continue
                 clash = next((n for n in seen if n.lower() == d.name.lower()), None)
+                if not self.first_use(
+                    seen, d.name, d.span, E.NAME_REDEFINITION, "previous definition is here"
+                ):
+                    continue
                 if clash is not None:
                     self.diags.report(
                         E.NAME_CASE_COLLISION,
@@ -558,8 +565,7 @@ class Analyzer:
                         other=clash,
                         notes=[Note(seen[clash], f"'{clash}' is declared here")],
                     )
-                seen[d.name] = d.span
-                ft = self.array_type(t, d)
+                ft = self.array_type(t, d.sizes)
                 annotations = self.annotations.check(
                     m.annotations + d.annotations, "member", self.unalias(ft)
                 )
@@ -839,15 +845,10 @@ class Analyzer:
                 values.append(v)  # type: ignore[arg-type]
             t = self.resolve_type(case.type, in_sequence=_indirect(case.annotations))
             d = case.declarator
-            if d.name in seen_names:
-                self.diags.report(
-                    E.NAME_REDEFINITION,
-                    d.span,
-                    name=d.name,
-                    notes=[Note(seen_names[d.name], "previous definition is here")],
-                )
-            seen_names[d.name] = d.span
-            ft = self.array_type(t, d)
+            self.first_use(
+                seen_names, d.name, d.span, E.NAME_REDEFINITION, "previous definition is here"
+            )
+            ft = self.array_type(t, d.sizes)
             annotations = self.annotations.check(
                 case.annotations + d.annotations, "member", self.unalias(ft)
             )
@@ -1043,17 +1044,8 @@ class Analyzer:
         params: list[ir.Param] = []
         seen: dict[str, Span] = {}
         for p in item.params:
-            if p.name in seen:
-                self.diags.report(
-                    E.PARAM_DUPLICATE,
-                    p.span,
-                    name=p.name,
-                    notes=[Note(seen[p.name], "first declared here")],
-                )
-            seen[p.name] = p.span
-            pt = self.resolve_type(p.type)
-            if p.sizes:
-                pt = ir.Array(pt, tuple(self.bound(s, "an array size") or 1 for s in p.sizes))
+            self.first_use(seen, p.name, p.span, E.PARAM_DUPLICATE, "first declared here")
+            pt = self.array_type(self.resolve_type(p.type), p.sizes)
             pa = self.annotations.check(p.annotations, "parameter", self.unalias(pt))
             f = self.make_field(p.name, pt, p.span, pa, None)
             params.append(
