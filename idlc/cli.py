@@ -164,7 +164,7 @@ def _wire(argv: list[str]) -> int:
             f"--method NAME --dir request|reply [--decode]\nidlc: error: {err}\n"
         )
         return EXIT_USAGE
-    from idlc.backends.python.jsonvalue import JsonError
+    from idlc.backends.python.jsonvalue import JsonError, message_from_json
     from idlc.backends.python.wire import Loaded
     from idlc.diagnostics import Diagnostics
     from idlc.driver import Options, compile_file
@@ -183,10 +183,7 @@ def _wire(argv: list[str]) -> int:
     try:
         data = json.loads(sys.stdin.read(), parse_float=Decimal)
         if w.decode:
-            if not isinstance(data, dict) or set(data) != {"words", "items"}:
-                raise JsonError("", 'expected {"words": [...], "items": [...]}')
-            words = [int(x, 16) for x in data["words"]]
-            items = [(int(c, 16), int(f, 16)) for c, f in data["items"]]
+            words, items = message_from_json(data)
             msg = Message.from_words(w.arch, words, items)
             value = loaded.decode(msg, w.interface, w.method, w.direction)
             sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")

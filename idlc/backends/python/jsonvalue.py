@@ -6,7 +6,9 @@ Used by ``idlc wire`` and the conformance tests; generated code does not need it
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import struct
 from collections.abc import Callable
 from decimal import Decimal
@@ -310,3 +312,30 @@ def find_method(spec: ir.Specification, interface: str, method: str) -> ir.Metho
         if m.name == method:
             return m
     raise JsonError("", f"interface '{interface}' has no method '{method}'")
+
+
+_HEX = re.compile(r"(0[xX])?[0-9a-fA-F]+")
+
+
+def message_from_json(data: object) -> tuple[list[int], list[tuple[int, int]]]:
+    """`{"words": ["0x..."], "items": [["0x...", "0x..."]]}` as the vectors write a
+    message -> (words, items); JsonError names the entry that is not a hex string."""
+    if not isinstance(data, dict) or set(data) != {"words", "items"}:
+        raise JsonError("", 'expected {"words": [...], "items": [...]}')
+    words, items = data["words"], data["items"]
+    if not isinstance(words, list):
+        raise JsonError("words", "expected a list")
+    if not isinstance(items, list):
+        raise JsonError("items", "expected a list")
+    out: list[tuple[int, int]] = []
+    for i, pair in enumerate(items):
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise JsonError(f"items[{i}]", 'expected a pair ["0x...", "0x..."] (Crd, flags)')
+        out.append((_hex(pair[0], f"items[{i}][0]"), _hex(pair[1], f"items[{i}][1]")))
+    return [_hex(x, f"words[{i}]") for i, x in enumerate(words)], out
+
+
+def _hex(text: object, path: str) -> int:
+    if not isinstance(text, str) or not _HEX.fullmatch(text):
+        raise JsonError(path, f'expected a hex string like "0x1f", got {json.dumps(text)}')
+    return int(text, 16)
