@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -16,9 +17,33 @@ from runtime.arch import X86_32, X86_64
 from runtime.codec import DecodeError, Items
 from runtime.utcb import Utcb, UtcbFrame
 
-from .roundtrip import check_arbitrary, check_methods, check_types, compile_and_generate, stub_pairs
+from .roundtrip import (
+    check_arbitrary,
+    check_methods,
+    check_types,
+    compile_and_generate,
+    run,
+    stub_pairs,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
+
+_DENSE = (
+    "union I8 switch (int8) {"
+    + "".join(f" case {i}:" for i in range(-128, 128) if i not in (45, 99))
+    + " default: long a; };\n"
+    + "union U8 switch (octet) {"
+    + "".join(f" case {i}:" for i in range(1, 256))
+    + " long a; };\n"
+    + "union C8 switch (char) {"
+    + "".join(f" case '\\x{i:02x}':" for i in range(1, 255))
+    + " long a; default: string b; };\n"
+    + "union Z8 switch (octet) {"
+    + "".join(f" case {i}:" for i in range(256))
+    + " default: long a; };\n"
+    + "union W switch (wchar) { case L'a': case L'b': long a; default: string b; };\n"
+    + "struct S { I8 i; U8 u; C8 c; Z8 z; W w; };\n"
+)
 
 CASES: dict[str, str] = {
     # a decoder temporary (t1) shadowed the union t1: 'int' object is not callable
@@ -137,6 +162,56 @@ CASES: dict[str, str] = {
             st op3(in err a, out eid c) raises (X);
         };
     """,
+    # union decoders kept `_x: object` and a `type: ignore[arg-type]` on the result that
+    # mypy found unused where it narrowed _x through every branch (an enum fully covered)
+    "union_decoder_narrowing": """
+        enum D { d1, d2 };
+        struct S1 { long a; string t; };
+        struct S2 { string s; };
+        union U switch (D) { case d1: S1 one; case d2: S2 two; };
+        union V switch (long) { case 1: S1 one; case 2: @optional S2 two; };
+    """,
+    # an @optional member of all-scalar struct type was read as `_v.p.a` in run_error's
+    # lambdas, where mypy does not narrow the attribute (Item "None" has no attribute)
+    "optional_flat_struct_member": """
+        struct P { octet a; long b; };
+        struct S { long x; @optional P p; @optional P q; };
+        union W switch (long) { case 1: @optional P p; case 2: long n; };
+        exception E { @optional P p; };
+    """,
+    # a union whose members are all capabilities (or interfaces, through a typedef too)
+    # cast _v to the type it already has: a redundant cast
+    "union_of_capabilities": """
+        interface I { void ping(); };
+        typedef I TI;
+        union C switch (long) { case 1: nova::Semaphore s; case 2: nova::Portal p; };
+        union R switch (long) { case 1: I a; case 2: TI b; };
+        union M switch (long) { case 1: I a; case 2: long n; };
+        struct H { C c; R r; M m; };
+    """,
+    # a default case with a label of its own, every enumerator a label: make_e_def's _d
+    # defaulted to the int 0, and reading e_def with _d=Enum3 raised AttributeError
+    "enum_default_with_label": """
+        enum Enumeration { Enum1, Enum2, Enum3 };
+        union A switch (Enumeration) {
+            case Enum1: long e_enum1; case Enum2: long e_enum2;
+            case Enum3: default: long e_def;
+        };
+        union B switch (Enumeration) { case Enum1: long a; default: string b; };
+        union Ch switch (char) { case 'a': long a; case 'b': default: string b; };
+    """,
+    # an exception's array default was a called lambda, which hid the hint from mypy:
+    # `list[list[Never]]` for an array of sequences
+    "exception_array_defaults": """
+        struct P { long x; };
+        exception E {
+            sequence<float> fs[6]; long la[3]; P ps[2]; sequence<P> sp[2][2]; string s[2];
+        };
+    """,
+    # a default case's own labels were never drawn, only the values no label names, by a
+    # filter: with every value a label of the default case (Z8) no value passed it
+    # (Unsatisfiable); the free values are now drawn directly, not filtered
+    "dense_union_labels": _DENSE,
 }
 
 
@@ -295,3 +370,57 @@ def test_double_signalling_nan_keeps_its_bits(generated: Path) -> None:
         again = bytearray()
         getattr(stub, f"_e_G_{sfx}")(back, again, [])
         assert again == buf
+
+
+def test_default_case_with_a_label_of_its_own(generated: Path) -> None:
+    ((stub, _),) = _pairs(generated, "enum_default_with_label")
+    E = stub.Enumeration
+    a = stub.A.make_e_def(5)
+    assert a.discriminator is E.Enum3 and a.e_def == 5  # its own label, the only free one
+    assert stub.A(E.Enum3, 7).e_def == 7
+    with pytest.raises(AttributeError):
+        print(stub.A(E.Enum3, 7).e_enum1)
+    assert stub.B.make_b("x").discriminator is E.Enum2  # the first value no label names
+    assert stub.Ch("b", "y").b == "y" and stub.Ch("z", "y").b == "y"
+    for sfx in ("64", "32"):
+        buf = bytearray()
+        getattr(stub, f"_e_A_{sfx}")(stub.A(E.Enum3, 9), buf, [])
+        back, _ = getattr(stub, f"_d_A_{sfx}")(bytes(buf), 0, Items([]))
+        assert back.e_def == 9
+
+
+def test_dense_labels_leave_the_free_discriminators(generated: Path) -> None:
+    ((_, strat),) = _pairs(generated, "dense_union_labels")
+    # the discriminators no label names: those the default or implicit default selects
+    free = {"I8": {45, 99}, "U8": {0}, "C8": {"\x00", "\xff"}, "W": None}
+    labels: dict[str, set[object]] = {
+        "I8": set(range(-128, 128)) - {45, 99},
+        "U8": set(range(1, 256)),
+        "C8": {chr(i) for i in range(1, 255)},
+        "W": {"a", "b"},
+    }
+    for name, want in free.items():
+        values: list[Any] = []
+        run(getattr(strat, f"st_{name}")(), values.append, 40)
+        drawn = {u._d for u in values}
+        other = drawn - labels[name]
+        assert other, f"{name}: no value with a free discriminator was drawn"
+        if want is not None:
+            assert other <= want, (name, other)
+        else:  # wchar: never a surrogate
+            assert not any(0xD800 <= ord(d) <= 0xDFFF for d in other), other
+
+
+def test_a_type_without_a_finite_value_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "inf.idl"
+    src.write_text(
+        "struct N; struct N { long v; @external N child; };\n"  # every N holds an N
+        "struct M { N n; };\n"  # so does every M
+        "struct F; struct F { long v; @optional @external F next; };\n"  # ends: absent
+        "union U; union U switch (long) { case 1: @external U u; case 2: long x; };\n"
+    )
+    written, diags = compile_and_generate(src, tmp_path / "out")
+    assert not written
+    refused = sorted((d.span.line, d.message) for d in diags.items if d.code == "E0901" and d.span)
+    assert [line for line, _ in refused] == [1, 2], refused
+    assert all("contains itself through @external members" in m for _, m in refused)

@@ -36,39 +36,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SHARDS = 4
 # Per type or method; the corpus is large, so a quarter of the samples' budget.
 CORPUS_EXAMPLES = max(2, EXAMPLES // 4)
-# Generated stubs of these corpus files are not mypy --strict clean or fail a round
-# trip, each for a backend bug in the stub generator (not in the strategies); see the
-# notes below. Only ever shrink these sets.
-# mypy: an unused `type: ignore` in union decoders (Char, Union, names, union,
-# RegressionModels; the cyclonedds ddsi_xt_* files, which crashed the backend before
-# and generate now); optional struct members in frame fast paths (`Item "None"`:
-# SerdataData, CdrStreamSerDes, xcdr optional); a redundant cast of capability union
-# members (bugJac285-2); an int default for an enum discriminator (Bug_3821);
-# `list[list[Never]]` array defaults (anonymous).
-KNOWN_MYPY_FAILURES: frozenset[str] = frozenset(
-    {
-        "cyclonedds-cxx/src__ddscxx__tests__data__RegressionModels.idl",
-        "cyclonedds/src__core__ddsc__tests__CdrStreamSerDes.idl",
-        "cyclonedds/src__core__ddsc__tests__SerdataData.idl",
-        "cyclonedds/src__core__ddsi__idl__ddsi_xt_typeinfo.idl",
-        "cyclonedds/src__core__ddsi__idl__ddsi_xt_typelookup.idl",
-        "cyclonedds/src__core__ddsi__idl__ddsi_xt_typemap.idl",
-        "jacorb/test__regression__src__test__idl__compiler__succeed__Char.idl",
-        "jacorb/test__regression__src__test__idl__compiler__succeed__Union.idl",
-        "jacorb/test__regression__src__test__idl__compiler__succeed__bugJac285-2.idl",
-        "jacorb/test__regression__src__test__idl__compiler__succeed__names.idl",
-        "opendds/tests__DCPS__Compiler__xcdr__optional.idl",
-        "tao/TAO__tests__IDL_Test__Bug_3821_Regression.idl",
-        "tao/TAO__tests__IDL_Test__anonymous.idl",
-        "tao/TAO__tests__IDL_Test__union.idl",
-    }
-)
-KNOWN_ROUND_TRIP_FAILURES: frozenset[str] = frozenset(
-    {
-        # strategies: a filter that never passes (to investigate)
-        "cyclonedds-cxx/src__ddscxx__tests__data__CdrDataModels.idl",
-    }
-)
 _CONSTRUCT = re.compile(r"^(.*) is not supported by the Python backend")
 
 
@@ -192,30 +159,19 @@ def test_generated_corpus_is_mypy_strict_clean_and_imports(
         m = re.match(r"corpus_pkg/(c\d+)/\S+:\d+: error: ", line)
         if m:
             by_file.setdefault(generated.packages[m.group(1)], []).append(line)
-    for path, errors in sorted(by_file.items()):
-        print(f"\n  KNOWN mypy errors in {path}: {len(errors)}, first: {errors[0]}")
-    assert proc.returncode == 0 or by_file, proc.stdout[-5000:] + proc.stderr
-    new = set(by_file) - KNOWN_MYPY_FAILURES
-    assert not new, "\n".join(e for p in sorted(new) for e in by_file[p][:20])
-    fixed = KNOWN_MYPY_FAILURES & set(generated.packages.values()) - set(by_file)
-    assert not fixed, f"these are clean now; remove them from KNOWN_MYPY_FAILURES: {fixed}"
+    assert not by_file, "\n".join(e for p in sorted(by_file) for e in by_file[p][:20])
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr
 
 
 @pytest.mark.parametrize("shard", range(SHARDS))
 def test_corpus_round_trip(generated: Generated, shard: int) -> None:
     mods = [m for i, m in enumerate(_modules(generated)) if i % SHARDS == shard]
-    failed: dict[str, str] = {}
+    assert mods
     for pkg, stub, strat in mods:
-        path = generated.packages[pkg]
         try:
             check_types(stub, strat, CORPUS_EXAMPLES)
             check_methods(stub, strat, CORPUS_EXAMPLES)
             check_arbitrary(stub, strat, CORPUS_EXAMPLES)
         except Exception as e:
-            if path not in KNOWN_ROUND_TRIP_FAILURES:
-                e.add_note(f"corpus file {path} ({stub.__name__})")
-                raise
-            failed[path] = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
-    for path, err in sorted(failed.items()):
-        print(f"\n  KNOWN FAILURE {path}: {err}")
-    # Some known failures need a lucky draw, so passing ones are not flagged here.
+            e.add_note(f"corpus file {generated.packages[pkg]} ({stub.__name__})")
+            raise

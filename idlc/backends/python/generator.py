@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import jinja2
 
 BACKEND = "Python"
+_NO_FINITE_VALUE = "a type that contains itself through @external members (it has no finite value)"
 SFX = {"x86_64": "64", "x86_32": "32"}
 
 
@@ -174,6 +175,15 @@ class Member:
         self.default = default
         self.factory = factory
         self.doc = doc
+        # a new default value as an expression (exceptions' __init__): not a call of the
+        # factory lambda, which would hide the hint from mypy (`list[list[Never]]`)
+        self.fresh = default
+        if factory:
+            self.fresh = (
+                default.removeprefix("lambda: ")
+                if default.startswith("lambda: ")
+                else f"{default}()"
+            )
 
 
 class Decl:
@@ -260,13 +270,57 @@ class Generator:
 
     def check(self) -> bool:
         ok = True
+        finite = self._finite()
         for d in self.spec.declarations:
-            for construct, span in self._unsupported(d):
+            found = list(self._unsupported(d))
+            if isinstance(d, ir.Struct | ir.Union_ | ir.Exception_) and d.name not in finite:
+                found.append((_NO_FINITE_VALUE, d.span))
+            for construct, span in found:
                 self.diags.report(
                     errcodes.BACKEND_UNSUPPORTED, span, construct=construct, backend=BACKEND
                 )
                 ok = False
         return ok
+
+    def _finite(self) -> set[str]:
+        """The structs, unions and exceptions that have a finite value. Recursion through
+        @external members is valid IDL, but such a member is encoded inline (WIRE.md §3): a
+        type whose every value contains itself (no sequence, @optional member or other
+        union case ends it) has none, and its Python default would recurse forever."""
+        ctx = M.Context(self.spec, M.Pools())
+        named = [
+            d
+            for d in self.spec.declarations
+            if isinstance(d, ir.Struct | ir.Union_ | ir.Exception_)
+        ]
+        finite: set[str] = set()
+
+        def has(t: ir.Type) -> bool:
+            try:
+                r = ctx.resolve(t)
+            except M.Unsupported:  # reported by _unsupported
+                return True
+            if isinstance(r, ir.Array):
+                return has(r.element)
+            if isinstance(r, ir.Struct | ir.Union_ | ir.Exception_):
+                return r.name in finite
+            return True  # sequences may be empty; scalars, strings, capabilities
+
+        def value(d: ir.Struct | ir.Union_ | ir.Exception_) -> bool:
+            if isinstance(d, ir.Union_):
+                return d.implicit_default or any(
+                    c.field.optional or has(c.field.type) for c in d.cases
+                )
+            if isinstance(d, ir.Struct) and d.base is not None and d.base not in finite:
+                return False
+            return all(f.optional or has(f.type) for f in d.fields)
+
+        grew = True
+        while grew:  # the least fixed point: what has a value without assuming any
+            before = len(finite)
+            finite |= {d.name for d in named if d.name not in finite and value(d)}
+            grew = len(finite) > before
+        return finite
 
     def _unsupported(self, d: ir.Declaration) -> Iterator[tuple[str, Span]]:
         if isinstance(d, ir.Unsupported):
@@ -423,21 +477,21 @@ class Generator:
     def union(self, d: ir.Union_, name: str, hints: Hints, refs: UnitRefs) -> Decl:
         dec = Decl("union", name, d.doc)
         disc_hint = hints.hint(d.discriminator)
-        all_labels = [_literal(lab, refs) for c in d.cases for lab in c.labels]
+        value, cast = _union_value(d, hints)
         cases = []
-        value_hints: list[str] = []
         for c in d.cases:
             h = hints.optional(c.field.type, c.field.optional)
-            if h not in value_hints:
-                value_hints.append(h)
             labels = [_literal(lab, refs) for lab in c.labels]
             if c.is_default:
-                cond = f"self._d not in ({', '.join(all_labels)},)" if all_labels else "True"
-                first = self._free_label(d, refs)
+                # selected by every value the other cases do not name (its own labels too)
+                others = [_literal(lab, refs) for o in d.cases if o is not c for lab in o.labels]
+                cond = f"self._d not in ({', '.join(others)},)" if others else "True"
+                first = labels[0] if labels else self._free_label(d, refs)
             else:
                 cond = f"self._d in ({', '.join(labels)},)"
                 first = labels[0]
-            cases.append((py_ident(c.field.name), h, cond, first, _doc(c.field.doc)))
+            read = f"cast({h!r}, self._v)" if cast else "self._v"
+            cases.append((py_ident(c.field.name), h, cond, first, read, _doc(c.field.doc)))
         first_default, _ = hints.default(d.cases[0].field.type) if d.cases else ("None", False)
         if d.cases and hints.default(d.cases[0].field.type)[1]:
             first_default = "None"
@@ -445,7 +499,7 @@ class Generator:
             first_default = "None"
         dec.extra.update(
             disc=disc_hint,
-            value=" | ".join([*value_hints, "None"]) if value_hints else "None",
+            value=value,
             cases=cases,
             init_d=cases[0][3] if cases else hints.default(d.discriminator)[0],
             init_v=first_default,
@@ -462,12 +516,16 @@ class Generator:
             for e in r.enumerators:
                 if not any(isinstance(u, ir.EnumValue) and u.name == e.name for u in used):
                     return f"{refs.cls(r.name)}.{py_ident(e.name)}"
+            # every enumerator is a label (the default is unreachable): any, as typed
+            return f"{refs.cls(r.name)}.{py_ident(r.enumerators[0].name)}"
         if isinstance(r, ir.Primitive) and r.kind == "boolean":
             return "False" if False not in used else "True"
         if isinstance(r, ir.Primitive) and r.kind in ("char", "wchar"):
             for i in range(256):
                 if chr(i) not in used:
                     return repr(chr(i))
+            # every char is a label (the default is unreachable): any, as typed
+            return repr(next(lab for c in d.cases for lab in c.labels))
         i = 0
         while i in used:
             i += 1
@@ -544,6 +602,7 @@ class Generator:
         self, d: ir.Union_, name: str, ctx: M.Context, refs: UnitRefs, arch: str
     ) -> Function:
         enc = M.Encoder(ctx, refs, arch)
+        _, cast = _union_value(d, Hints(ctx, refs))
         enc.depth = 2
         enc.emit("_k = _v._d")
         enc.value(d.discriminator, "_k", "_d")
@@ -557,10 +616,10 @@ class Generator:
             labels = ", ".join(_literal(lab, refs) for lab in c.labels)
             enc.emit(f"{'if' if first else 'elif'} _k in ({labels},):")
             first = False
-            self._union_member(enc, c.field)
+            self._union_member(enc, c.field, cast)
         enc.emit("else:" if not first else "if True:")
         if default is not None:
-            self._union_member(enc, default.field)
+            self._union_member(enc, default.field, cast)
         elif d.implicit_default:
             enc.emit(
                 "    if _v._v is not None: raise _c.MarshalError('_d', "
@@ -574,11 +633,11 @@ class Generator:
             ["try:", *enc.lines, *_catch_encode()],
         )
 
-    def _union_member(self, enc: M.Encoder, f: ir.Field) -> None:
+    def _union_member(self, enc: M.Encoder, f: ir.Field, cast: bool) -> None:
         enc.depth += 1
         hint = Hints(enc.ctx, enc.refs).optional(f.type, f.optional)  # type: ignore[arg-type]
         x = enc.tmp("x")
-        enc.emit(f"{x} = cast({hint!r}, _v._v)")
+        enc.emit(f"{x} = cast({hint!r}, _v._v)" if cast else f"{x} = _v._v")
         mask = 0x1F if f.rights is None else f.rights
         if f.optional:
             enc.emit(f"if {x} is None: _buf += {enc.wstruct()}.pack(0)")
@@ -598,7 +657,7 @@ class Generator:
         disc = dec.value(d.discriminator, "_d")
         dec.flush()
         dec.emit(f"_k = {disc}")
-        dec.emit("_x: object = None")
+        dec.emit(f"_x: {_union_value(d, Hints(ctx, refs))[0]} = None")
         first = True
         default: ir.UnionCase | None = None
         for c in d.cases:
@@ -615,7 +674,7 @@ class Generator:
         elif not d.implicit_default:
             dec.emit("else:" if not first else "if True:")
             dec.emit("    raise _c.DecodeError(_o >> 3, '_d: no member for this discriminator')")
-        dec.emit(f"return {name}(_k, _x), _o  # type: ignore[arg-type]")
+        dec.emit(f"return {name}(_k, _x), _o")
         return Function(
             f"def _d_{name}_{SFX[arch]}(_b: bytes, _o: int, _it: _c.Items) -> tuple[{name}, int]:",
             dec.lines,
@@ -974,6 +1033,24 @@ class Generator:
         for f in fields:
             mask = 0x1F if f.rights is None else f.rights
             enc.value(f.type, f"p_{f.name}", f.name, f.translate, mask)
+
+
+def _union_value(d: ir.Union_, hints: Hints) -> tuple[str, bool]:
+    """The hint of a union's ``_v`` (any member's type, or None) and whether reading a
+    member needs a cast: not when all members have the one type that already holds None
+    (capabilities, optional members), where mypy --strict flags the cast as redundant."""
+    members = [hints.optional(c.field.type, c.field.optional) for c in d.cases]
+    value = " | ".join([*dict.fromkeys(h.removesuffix(" | None") for h in members), "None"])
+    kinds = {_nullable_kind(c.field, hints) for c in d.cases}
+    return value, not (len(kinds) == 1 and next(iter(kinds))[1])
+
+
+def _nullable_kind(f: ir.Field, hints: Hints) -> tuple[str, bool]:
+    """(a member's type through typedefs, whether it holds None)"""
+    r = hints.ctx.resolve(f.type)
+    if isinstance(r, ir.Capability | ir.Interface):
+        return "Crd", True
+    return (hints.refs.cls(r.name) if isinstance(r, ir.Declaration) else hints.hint(r)), f.optional
 
 
 def _result_hint(hints: list[str]) -> str:

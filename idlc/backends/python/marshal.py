@@ -558,12 +558,15 @@ class Encoder(Emitter):
             mask = 0x1F if f.rights is None else f.rights
             if f.optional:
                 self.flush()
-                self.emit(f"if {fx} is None:")
+                # a local: mypy narrows it (not the attribute) in the lambdas of run_error
+                px = self.tmp("p")
+                self.emit(f"{px} = {fx}")
+                self.emit(f"if {px} is None:")
                 self.emit(f"    _buf += {self.wstruct()}.pack(0)")
                 self.emit("else:")
                 self.depth += 1
                 self.emit(f"_buf += {self.wstruct()}.pack(1)")
-                self.value(f.type, fx, f.name, tr, mask)
+                self.value(f.type, px, f.name, tr, mask)
                 self.flush()
                 self.depth -= 1
             else:

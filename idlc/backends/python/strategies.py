@@ -254,7 +254,7 @@ class Builder:
                 disc = self.other_discriminators(d)
                 if disc is not None:
                     alts.append(f"st.builds({cls}, {disc}, {member})")
-            else:
+            if c.labels:  # a default case may have labels of its own too
                 mine = [_literal(lab, self.refs) for lab in c.labels]  # type: ignore[arg-type]
                 alts.append(f"st.builds({cls}, st.sampled_from([{', '.join(mine)}]), {member})")
         if d.implicit_default:
@@ -282,11 +282,26 @@ class Builder:
         if r.kind == "boolean":
             rest = [repr(v) for v in (False, True) if v not in used]
             return f"st.sampled_from([{', '.join(rest)}])" if rest else None
-        base = self.primitive(r.kind)
         if not used:
-            return base
-        values = ", ".join(repr(u) for u in used)
-        return f"{base}.filter(lambda d: d not in ({values}{',' if len(used) == 1 else ''}))"
+            return self.primitive(r.kind)
+        # the k-th value no label names, drawn directly: a filter fails for dense labels
+        # (hypothesis then gives up); chars by their code points, without surrogates
+        text = r.kind in ("char", "wchar")
+        if text:
+            lo, hi = 0, 0xFF if r.kind == "char" else 0x10FFFF
+        else:
+            lo, hi = ir.INTEGER_RANGES[r.kind]
+        points = sorted({ord(u) if isinstance(u, str) else int(u) for u in used})  # type: ignore[arg-type]
+        gaps = [(u, u) for u in points]
+        if r.kind == "wchar":
+            gaps = sorted([*gaps, (0xD800, 0xDFFF)])
+        free = hi - lo + 1 - sum(b - a + 1 for a, b in gaps)
+        if free <= 0:
+            return None
+        pick = f"_skip(k, {tuple(gaps)!r})"
+        return (
+            f"st.integers({lo}, {lo + free - 1}).map(lambda k: {f'chr({pick})' if text else pick})"
+        )
 
     def scalars(self, t: ir.Type, seen: frozenset[str] = frozenset()) -> int:
         """The most scalars one value of ``t`` holds outside sequences (an estimate
