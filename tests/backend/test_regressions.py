@@ -4,6 +4,8 @@ cases) and pass the round-trip properties of tests/backend/roundtrip.py."""
 
 from __future__ import annotations
 
+import ast
+import builtins
 import os
 import subprocess
 import sys
@@ -125,7 +127,12 @@ CASES: dict[str, str] = {
         @final struct U { E e; };
     """,
     # types named like the codecs' parameters and locals (b, it, buf, items, f, u, err,
-    # eid, st, s, end, k, v, o; now _-prefixed) were shadowed by them
+    # eid, st, s, end, k, v, o; now _-prefixed) were shadowed by them; in module `names`:
+    # declarations named like the builtins and imports the generated code used (len,
+    # range, cast, dataclass, Crd, ...; now private aliases) and like the skeleton's and
+    # codecs' other locals (args, r, e, w, a1, crd, flags, other; now _-prefixed), members
+    # named like decorators (property), parameters named like what a client method body
+    # uses (isinstance, BaseException, the client class JClient)
     "type_named_like_decoder_parameter": """
         struct b { long x; };
         struct it { long y; };
@@ -160,6 +167,88 @@ CASES: dict[str, str] = {
             b op(in b a, out b c, inout it d) raises (X); oneway void ow(in b a, in it i);
             buf op2(in items a, out buf c, inout items d) raises (X);
             st op3(in err a, out eid c) raises (X);
+        };
+        module names {
+            struct dataclass { long x; };
+            enum IntEnum { ie1, ie2 };
+            bitmask IntFlag { if1, if2 };
+            struct TYPE_CHECKING { long x; };
+            struct ClassVar { long x; };
+            struct Protocol { string s; };
+            typedef long TypeAlias;
+            struct cast { string s; };
+            struct Crd { long x; };
+            struct Pt { long x; };
+            struct UtcbFrame { long x; };
+            struct annotations { long x; };
+            typedef string len;
+            typedef sequence<long> range;
+            struct bytearray { long x; };
+            struct frozenset { long x; };
+            enum set { s1, s2 };
+            struct enumerate { long x; };
+            struct all { long x; };
+            struct sum { float f; };
+            struct chr { char c; };
+            struct type { long x; };
+            struct isinstance { long x; };
+            struct property { long x; };
+            struct classmethod { long x; };
+            struct NotImplemented { long x; };
+            struct BaseException { long x; };
+            struct AttributeError { long x; };
+            struct TypeError { long x; };
+            struct ValueError { long x; };
+            struct OverflowError { long x; };
+            struct IndexError { long x; };
+            struct UnicodeError { long x; };
+            struct UnicodeDecodeError { long x; };
+            struct INTERFACES { long x; };
+            struct r { long x; };
+            struct x { long x; };
+            struct n { long x; };
+            struct a { long x; };
+            struct q { long x; };
+            struct flags { long x; };
+            struct other { long x; };
+            struct accept { long x; };
+            struct translate { long x; };
+            struct a1 { long x; };
+            struct Big {
+                dataclass d; IntEnum ie; IntFlag ifl; TYPE_CHECKING tc; ClassVar cv;
+                Protocol pr; TypeAlias ta; cast c; Crd cr; Pt pt; UtcbFrame uf;
+                annotations an; len l; range rg; bytearray ba; frozenset fs; set st;
+                sequence<set> sts; enumerate en; all al; sum sm; chr ch; type ty;
+                isinstance ii; property pp; classmethod cm; NotImplemented ni;
+                BaseException be; AttributeError ae; TypeError te; ValueError ve;
+                OverflowError oe; IndexError ie2; UnicodeError ue; UnicodeDecodeError ude;
+                INTERFACES ifs; r rr; x xx; n nn; a aa; q qq; flags fl; other ot;
+                accept ac; translate tr; a1 a11; sequence<r> rs; sequence<x, 3> xs;
+                x xa[2]; sequence<boolean, 4> bs; sequence<char> cs; sequence<wchar> ws;
+                sequence<float, 3> fls; sequence<IntEnum, 2> ies; boolean bz[3];
+                wstring wst; string<5> s5; @optional x ox; @optional n on;
+            };
+            struct Small {
+                string<8> s; sequence<set, 2> e; sequence<boolean, 2> b;
+                sequence<float, 2> f; long k; sequence<octet, 3> o;
+            };
+            union Un1 switch (set) { case s1: long property; case s2: string classmethod; };
+            union Un2 switch (long) {
+                case 1: cast cast_; case 2: x x_; case 3: long range; default: string len_;
+            };
+            exception args {
+                long range; x xs[2]; sequence<long> super; string type; IntEnum isinstance;
+            };
+            exception e { r rr; };
+            exception w { long len; };
+            typedef long w_t;
+            interface J {
+                r op(in len isinstance, in long BaseException, in J JClient, out w_t o)
+                    raises (args, e, w);
+                J echo(in J JClient, in J range, out J isinstance);
+                oneway void ow(in long args, in long r);
+                void none(in long e) raises (args);
+            };
         };
     """,
     # union decoders kept `_x: object` and a `type: ignore[arg-type]` on the result that
@@ -424,3 +513,52 @@ def test_a_type_without_a_finite_value_is_refused(tmp_path: Path) -> None:
     refused = sorted((d.span.line, d.message) for d in diags.items if d.code == "E0901" and d.span)
     assert [line for line, _ in refused] == [1, 2], refused
     assert all("contains itself through @external members" in m for _, m in refused)
+
+
+def test_generated_code_refers_to_private_names_only(generated: Path) -> None:
+    """Besides what IDL declares (module-level classes and constants, parameters), stub
+    modules name only `_`-prefixed things, which no IDL identifier is: no builtin by its
+    bare name, no import under a public name, no local without `_` (docs/python-backend.md,
+    Naming). The `names` module of the case above shows why; this finds new slips."""
+    modules = sorted((generated / "regr_pkg").rglob("*_idl.py"))
+    assert len(modules) >= len(CASES)
+    bad = [slip for f in modules for slip in _slips(f)]
+    assert not bad, "\n".join(bad[:40])
+
+
+def _slips(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    out: list[str] = []
+
+    def visit(node: ast.AST, known: set[str], in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            where = f"{path.name}:{getattr(child, 'lineno', getattr(node, 'lineno', 0))}"
+            scope, inner = known, in_function
+            if isinstance(child, ast.ClassDef):  # its members (an IDL operation `str`)
+                scope = known | _defined(child.body)
+            if isinstance(child, ast.FunctionDef | ast.Lambda):
+                scope = known | {a.arg for a in child.args.args + child.args.kwonlyargs}
+                inner = True
+            if isinstance(child, ast.alias) and not (child.asname or child.name).startswith("_"):
+                out.append(f"{where}: import {child.name}")
+            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+                if hasattr(builtins, child.id) and child.id not in known:
+                    out.append(f"{where}: builtin {child.id}")
+            elif isinstance(child, ast.Name) and in_function and not child.id.startswith("_"):
+                out.append(f"{where}: local {child.id}")
+            if isinstance(child, ast.ExceptHandler) and (child.name or "_")[0] != "_":
+                out.append(f"{where}: local {child.name}")
+            visit(child, scope, inner)
+
+    visit(tree, _defined(tree.body), False)
+    return out
+
+
+def _defined(body: list[ast.stmt]) -> set[str]:
+    """The classes, functions and variables a module or class body defines."""
+    names = {n.name for n in body if isinstance(n, ast.ClassDef | ast.FunctionDef)}
+    for n in body:
+        targets = n.targets if isinstance(n, ast.Assign) else []
+        targets += [n.target] if isinstance(n, ast.AnnAssign) else []
+        names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names

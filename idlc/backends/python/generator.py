@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 BACKEND = "Python"
 _NO_FINITE_VALUE = "a type that contains itself through @external members (it has no finite value)"
 SFX = {"x86_64": "64", "x86_32": "32"}
+# hints in generated signatures: items, a whole message, a decoder's parameters
+_ITEMS = "_list[_tuple[_int, _int]]"
+_MESSAGE = f"_tuple[_bytearray, {_ITEMS}]"
+_DEC_ARGS = "_b: _bytes, _o: _int, _it: _c.Items"
 
 
 def _doc(text: str | None) -> str | None:
@@ -108,11 +112,11 @@ class Hints:
                 inner = f"_list[{inner}]"
             return inner
         if isinstance(t, ir.Capability):
-            return "Crd | None"
+            return "_Crd | None"
         if isinstance(t, ir.Ref):
             d = self.ctx.spec.lookup(t.name)
             if isinstance(d, ir.Interface):
-                return "Crd | None"
+                return "_Crd | None"
             if isinstance(d, ir.Typedef | ir.Struct | ir.Union_ | ir.Enum | ir.Bitmask):
                 return self.refs.cls(t.name)
             raise M.Unsupported(M._construct(d) if d is not None else "unresolved type")
@@ -153,7 +157,7 @@ class Hints:
             if not dims:
                 return inner, False
             for n in reversed(dims):
-                inner = f"[{inner} for _ in range({n})]"
+                inner = f"[{inner} for _ in _range({n})]"
             return f"lambda: {inner}", True
         if isinstance(r, ir.Enum):
             return f"{self.refs.cls(r.name)}.{py_ident(r.enumerators[0].name)}", False
@@ -232,8 +236,8 @@ class MethodModel:
         self.windows = ""
         self.client_returns = "None"
         self.client_result = "_r"
-        # server side: the reply encoder's arguments from the implementation's result ``r``
-        self.reply_args = "r"
+        # server side: the reply encoder's arguments from the implementation's result ``_r``
+        self.reply_args = "_r"
 
 
 class InterfaceModel:
@@ -490,7 +494,7 @@ class Generator:
             else:
                 cond = f"self._d in ({', '.join(labels)},)"
                 first = labels[0]
-            read = f"cast({h!r}, self._v)" if cast else "self._v"
+            read = f"_cast({h!r}, self._v)" if cast else "self._v"
             cases.append((py_ident(c.field.name), h, cond, first, read, _doc(c.field.doc)))
         first_default, _ = hints.default(d.cases[0].field.type) if d.cases else ("None", False)
         if d.cases and hints.default(d.cases[0].field.type)[1]:
@@ -548,8 +552,8 @@ class Generator:
         enc.flush()
         body = ["try:", *enc.lines, *_catch_encode()] if enc.lines else ["pass"]
         return Function(
-            f"def _e_{name}_{SFX[arch]}(_v: {name}, _buf: bytearray, "
-            f"_items: list[tuple[int, int]]) -> None:",
+            f"def _e_{name}_{SFX[arch]}(_v: {name}, _buf: _bytearray, "
+            f"_items: {_ITEMS}) -> None:",
             body,
         )
 
@@ -567,7 +571,7 @@ class Generator:
         dec.flush()
         dec.emit(f"return {name}({', '.join(exprs)}), _o")
         return Function(
-            f"def _d_{name}_{SFX[arch]}(_b: bytes, _o: int, _it: _c.Items) -> tuple[{name}, int]:",
+            f"def _d_{name}_{SFX[arch]}({_DEC_ARGS}) -> _tuple[{name}, _int]:",
             dec.lines,
         )
 
@@ -587,10 +591,10 @@ class Generator:
         enc.fields(fields, "_v")
         enc.flush()
         return Function(
-            f"def _x_{name}_{SFX[arch]}(_v: {name}) -> tuple[bytearray, list[tuple[int, int]]]:",
+            f"def _x_{name}_{SFX[arch]}(_v: {name}) -> {_MESSAGE}:",
             [
-                "_buf = bytearray()",
-                "_items: list[tuple[int, int]] = []",
+                "_buf = _bytearray()",
+                f"_items: {_ITEMS} = []",
                 "try:",
                 *enc.lines,
                 *_catch_encode(),
@@ -628,8 +632,8 @@ class Generator:
         else:
             enc.emit("    raise _c.MarshalError('_d', 'the discriminator selects no member')")
         return Function(
-            f"def _e_{name}_{SFX[arch]}(_v: {name}, _buf: bytearray, "
-            f"_items: list[tuple[int, int]]) -> None:",
+            f"def _e_{name}_{SFX[arch]}(_v: {name}, _buf: _bytearray, "
+            f"_items: {_ITEMS}) -> None:",
             ["try:", *enc.lines, *_catch_encode()],
         )
 
@@ -637,7 +641,7 @@ class Generator:
         enc.depth += 1
         hint = Hints(enc.ctx, enc.refs).optional(f.type, f.optional)  # type: ignore[arg-type]
         x = enc.tmp("x")
-        enc.emit(f"{x} = cast({hint!r}, _v._v)" if cast else f"{x} = _v._v")
+        enc.emit(f"{x} = _cast({hint!r}, _v._v)" if cast else f"{x} = _v._v")
         mask = 0x1F if f.rights is None else f.rights
         if f.optional:
             enc.emit(f"if {x} is None: _buf += {enc.wstruct()}.pack(0)")
@@ -676,7 +680,7 @@ class Generator:
             dec.emit("    raise _c.DecodeError(_o >> 3, '_d: no member for this discriminator')")
         dec.emit(f"return {name}(_k, _x), _o")
         return Function(
-            f"def _d_{name}_{SFX[arch]}(_b: bytes, _o: int, _it: _c.Items) -> tuple[{name}, int]:",
+            f"def _d_{name}_{SFX[arch]}({_DEC_ARGS}) -> _tuple[{name}, _int]:",
             dec.lines,
         )
 
@@ -781,19 +785,19 @@ class Generator:
         mod.returns = _result_hint(impl_hints)
         mod.client_returns = _result_hint(client_hints)
         got = [
-            f"_r[{i}]" if c is None else f"_binding.stub({c}, self._pt, _r[{i}])"
+            f"_r[{i}]" if c is None else f"_binding.stub({_private(c)}, self._pt, _r[{i}])"
             for i, c in enumerate(stubs)
         ]
-        sent = [f"r[{i}]" if c is None else f"_binding.cap(r[{i}])" for i, c in enumerate(stubs)]
+        sent = [f"_r[{i}]" if c is None else f"_binding.cap(_r[{i}])" for i, c in enumerate(stubs)]
         if len(got) == 1:
             mod.client_result = got[0]
-            mod.reply_args = "r" if stubs[0] is None else "_binding.cap(r)"
+            mod.reply_args = "_r" if stubs[0] is None else "_binding.cap(_r)"
         elif any(stubs):
             mod.client_result = f"({', '.join(got)})"
             mod.reply_args = ", ".join(sent)
         else:
             mod.client_result = "_r"
-            mod.reply_args = "*r"
+            mod.reply_args = "*_r"
         stem = f"{iname}_{m.name}"
         qual = refs.cls(iface.name)
         prefix = qual[: -len(iname)] if qual != iname else ""
@@ -934,10 +938,10 @@ class Generator:
         enc.flush()
         args = ", ".join(f"p_{f.name}: {hints.hint(f.type)}" for f in in_fields)
         yield Function(
-            f"def _rq_{stem}({args}) -> tuple[bytearray, list[tuple[int, int]]]:",
+            f"def _rq_{stem}({args}) -> {_MESSAGE}:",
             [
-                "_buf = bytearray()",
-                "_items: list[tuple[int, int]] = []",
+                "_buf = _bytearray()",
+                f"_items: {_ITEMS} = []",
                 "try:",
                 *enc.lines,
                 *_catch_encode(),
@@ -953,21 +957,21 @@ class Generator:
         dec.emit(_leftover(W))
         dec.emit(f"_it.finish(_o // {W})")
         in_hints = [hints.hint(f.type) for f in in_fields]
-        ret = f"tuple[{', '.join(in_hints)}]" if in_hints else "tuple[()]"
+        ret = f"_tuple[{', '.join(in_hints)}]" if in_hints else "_tuple[()]"
         dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
-        yield Function(f"def _dq_{stem}(_b: bytes, _it: _c.Items) -> {ret}:", dec.lines)
+        yield Function(f"def _dq_{stem}(_b: _bytes, _it: _c.Items) -> {ret}:", dec.lines)
         # reply encoder and decoder
         out_hints = [hints.hint(f.type) for f in out_fields]
-        out_ret = f"tuple[{', '.join(out_hints)}]" if out_hints else "tuple[()]"
+        out_ret = f"_tuple[{', '.join(out_hints)}]" if out_hints else "_tuple[()]"
         names = [f"p_{f.name}" for f in out_fields]
         args = ", ".join(f"{n}: {h}" for n, h in zip(names, out_hints, strict=True))
         if m.oneway:
             yield Function(
-                f"def _rp_{stem}() -> tuple[bytearray, list[tuple[int, int]]]:",
-                ["return bytearray(), []"],
+                f"def _rp_{stem}() -> {_MESSAGE}:",
+                ["return _bytearray(), []"],
             )
             yield Function(
-                f"def _dp_{stem}(_b: bytes, _it: _c.Items) -> tuple[()] | BaseException:",
+                f"def _dp_{stem}(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:",
                 [
                     "if _b: raise _c.DecodeError(0, 'a oneway reply has no words')",
                     "_it.finish(0)",
@@ -981,10 +985,10 @@ class Generator:
         self._param_fields(enc, out_fields)
         enc.flush()
         yield Function(
-            f"def _rp_{stem}({args}) -> tuple[bytearray, list[tuple[int, int]]]:",
+            f"def _rp_{stem}({args}) -> {_MESSAGE}:",
             [
-                "_buf = bytearray()",
-                "_items: list[tuple[int, int]] = []",
+                "_buf = _bytearray()",
+                f"_items: {_ITEMS} = []",
                 "try:",
                 *enc.lines,
                 *_catch_encode(),
@@ -993,7 +997,7 @@ class Generator:
         )
         dec = M.Decoder(ctx, refs, arch)
         ws = "_W8" if W == 8 else "_W4"
-        dec.emit(f"if len(_b) < {W}: raise _c.DecodeError(0, 'status word missing')")
+        dec.emit(f"if _len(_b) < {W}: raise _c.DecodeError(0, 'status word missing')")
         dec.emit(f"_st = {ws}.unpack_from(_b, 0)[0]")
         dec.emit("if _st == 0:")
         dec.depth += 1
@@ -1010,7 +1014,7 @@ class Generator:
         if m.raises:
             dec.emit("if _st == 32:")
             dec.depth += 1
-            dec.emit(f"if len(_b) < {2 * W}: raise _c.DecodeError(1, 'exception id missing')")
+            dec.emit(f"if _len(_b) < {2 * W}: raise _c.DecodeError(1, 'exception id missing')")
             dec.emit(f"_eid = {ws}.unpack_from(_b, {W})[0]")
             for k, ex in enumerate(m.raises):
                 decl = self.spec.lookup(ex)
@@ -1025,7 +1029,7 @@ class Generator:
             dec.depth -= 1
         dec.emit("raise _c.DecodeError(0, f'reserved status {_st}')")
         yield Function(
-            f"def _dp_{stem}(_b: bytes, _it: _c.Items) -> {out_ret} | BaseException:",
+            f"def _dp_{stem}(_b: _bytes, _it: _c.Items) -> {out_ret} | _BaseException:",
             dec.lines,
         )
 
@@ -1053,6 +1057,12 @@ def _nullable_kind(f: ir.Field, hints: Hints) -> tuple[str, bool]:
     return (hints.refs.cls(r.name) if isinstance(r, ir.Declaration) else hints.hint(r)), f.optional
 
 
+def _private(cls: str) -> str:
+    """How a client method's body names a client stub class: a class of this module by its
+    private alias (``_IClient``, module.py.j2), which no IDL parameter name can shadow."""
+    return cls if "." in cls else f"_{cls}"
+
+
 def _result_hint(hints: list[str]) -> str:
     if not hints:
         return "None"
@@ -1067,13 +1077,13 @@ def ir_user_exception() -> int:
 
 def _catch_encode() -> list[str]:
     return [
-        "except (AttributeError, TypeError) as _err:",
-        "    raise _c.MarshalError('', f'{type(_err).__name__}: {_err}') from None",
+        "except (_AttributeError, _TypeError) as _err:",
+        "    raise _c.MarshalError('', f'{_type(_err).__name__}: {_err}') from None",
     ]
 
 
 def _leftover(w: int) -> str:
-    return f"if _o != len(_b): raise _c.DecodeError(_o // {w}, 'words left over')"
+    return f"if _o != _len(_b): raise _c.DecodeError(_o // {w}, 'words left over')"
 
 
 # --- rendering ------------------------------------------------------------------------

@@ -247,7 +247,7 @@ class Encoder(Emitter):
         else:
             self.emit(f"_buf += {name}.pack({args})")
         self.depth -= 1
-        self.emit("except (_struct.error, TypeError, OverflowError, AttributeError):")
+        self.emit("except (_struct.error, _TypeError, _OverflowError, _AttributeError):")
         checks = ", ".join(f"({p!r}, lambda: {v}, {f!r})" for f, v, p, _ in run)
         self.emit(f"    raise _c.run_error(({checks},)) from None")
 
@@ -333,7 +333,7 @@ class Encoder(Emitter):
 
     def length(self, x: str, path: str, bound: int | None, what: str = "elements") -> str:
         n = self.tmp("n")
-        self.emit(f"{n} = len({x})")
+        self.emit(f"{n} = _len({x})")
         if bound is not None:
             self.emit(
                 f"if {n} > {bound}: raise _c.MarshalError({path!r}, "
@@ -347,13 +347,13 @@ class Encoder(Emitter):
         self.emit("try:")
         codec = '"utf-32-le"' if t.wide else ""
         self.emit(f"    {s} = {x}.encode({codec})")
-        self.emit("except (AttributeError, TypeError, UnicodeError):")
+        self.emit("except (_AttributeError, _TypeError, _UnicodeError):")
         self.emit(
             f"    raise _c.MarshalError({path!r}, "
             f"f'expected a str of valid code points, got {{{x}!r}}') from None"
         )
         n = self.tmp("n")
-        self.emit(f"{n} = len({s})")
+        self.emit(f"{n} = _len({s})")
         if t.bound is not None:
             limit = t.bound * 4 if t.wide else t.bound
             unit = "code points" if t.wide else "UTF-8 bytes"
@@ -378,7 +378,7 @@ class Encoder(Emitter):
         one_d_octets = self.ctx.octets(el) and ((n is not None and not dims) or len(dims) == 1)
         if one_d_octets and n is None:
             self.emit(
-                f"if not isinstance({x}, (bytes, bytearray)) or len({x}) != {dims[0]}: "
+                f"if not _isinstance({x}, (_bytes, _bytearray)) or _len({x}) != {dims[0]}: "
                 f"raise _c.MarshalError({path!r}, 'expected {dims[0]} bytes')"
             )
             self.emit(f"_buf += {x}")
@@ -386,7 +386,7 @@ class Encoder(Emitter):
             return
         if self.ctx.octets(el) and n is not None and not dims:
             self.emit(
-                f"if not isinstance({x}, (bytes, bytearray)): "
+                f"if not _isinstance({x}, (_bytes, _bytearray)): "
                 f"raise _c.MarshalError({path!r}, 'expected bytes')"
             )
             self.emit(f"_buf += {x}")
@@ -400,7 +400,7 @@ class Encoder(Emitter):
             self.emit(f"{flat} = []")
             i = self.tmp("i")
             e = self.tmp("e")
-            self.emit(f"for {i}, {e} in enumerate({x}):")
+            self.emit(f"for {i}, {e} in _enumerate({x}):")
             self.emit(f"    {flat} += _c.flatten({e}, {dims!r}, f'{path}[{{{i}}}]')")
             count = f"{n} * {per}"
         else:
@@ -410,7 +410,7 @@ class Encoder(Emitter):
         ch = "I" if kind == "enum" else SCALARS[kind][0]
         if kind == "boolean":
             self.emit(
-                f"if not all(e is True or e is False for e in {flat}): "
+                f"if not _all(_q is True or _q is False for _q in {flat}): "
                 f"raise _c.MarshalError({path!r}, 'expected bools')"
             )
         elif kind == "enum":
@@ -421,15 +421,15 @@ class Encoder(Emitter):
             )
         elif kind == "char":
             fl2 = self.tmp("v")
-            self.emit(f"{fl2} = [_c.char_byte(e, {path!r}) for e in {flat}]")
+            self.emit(f"{fl2} = [_c.char_byte(_q, {path!r}) for _q in {flat}]")
             flat = fl2
         elif kind == "wchar":
             fl2 = self.tmp("v")
-            self.emit(f"{fl2} = [_c.code_point(e, {path!r}) for e in {flat}]")
+            self.emit(f"{fl2} = [_c.code_point(_q, {path!r}) for _q in {flat}]")
             flat = fl2
         self.emit("try:")
         self.emit(f"    _buf += _struct.pack(f'<{{{count}}}{ch}', *{flat})")
-        self.emit("except (_struct.error, TypeError, OverflowError):")
+        self.emit("except (_struct.error, _TypeError, _OverflowError):")
         self.emit(f"    raise _c.seq_error({flat}, {ch!r}, {path!r}) from None")
         if (size * (per if n is None else 1)) % self.w or n is not None:
             nbytes = f"({count}) * {size}" if n is not None else str(size * per)
@@ -468,10 +468,10 @@ class Encoder(Emitter):
         body = next(fmt for fmt, name in self.ctx.gen.structs.items() if name == st)[1:]
         wch = "Q" if self.w == 8 else "I"
         table = self.ctx.gen.table(
-            f"[_struct.Struct({'<' + wch!r} + {body!r} * k) for k in range({t.bound + 1})]"
+            f"[_struct.Struct({'<' + wch!r} + {body!r} * _q) for _q in _range({t.bound + 1})]"
         )
         m = len(names)
-        getters = [f"map({self.ctx.gen.getter(name)}, {x})" for name in names]
+        getters = [f"_map({self.ctx.gen.getter(name)}, {x})" for name in names]
         self.emit("try:")
         if m == 1:
             self.emit(f"    _buf += {table}[{n}].pack({n}, *{getters[0]})")
@@ -481,7 +481,9 @@ class Encoder(Emitter):
             for i, g in enumerate(getters):
                 self.emit(f"    {flat}[{i}::{m}] = {g}")
             self.emit(f"    _buf += {table}[{n}].pack({n}, *{flat})")
-        self.emit("except (_struct.error, TypeError, ValueError, OverflowError, AttributeError):")
+        self.emit(
+            "except (_struct.error, _TypeError, _ValueError, _OverflowError, _AttributeError):"
+        )
         self.depth += 1
         self.emit(f"_buf += {self.wstruct()}.pack({n})")
         self.slow_loop(t.element, x, path, translate, mask)  # finds the element and raises
@@ -511,10 +513,10 @@ class Encoder(Emitter):
         plain = self.plain_struct(el)
         if plain is not None:
             st, names = plain
-            getters = ", ".join(f"map({self.ctx.gen.getter(n)}, {x})" for n in names)
+            getters = ", ".join(f"_map({self.ctx.gen.getter(n)}, {x})" for n in names)
             self.emit("try:")
-            self.emit(f"    _buf += b''.join(map({st}.pack, {getters}))")
-            self.emit("except (_struct.error, TypeError, OverflowError, AttributeError):")
+            self.emit(f"    _buf += b''.join(_map({st}.pack, {getters}))")
+            self.emit("except (_struct.error, _TypeError, _OverflowError, _AttributeError):")
             self.depth += 1
             self.slow_loop(el, x, path, translate, mask)  # finds the element and raises
             self.emit(f"raise _c.MarshalError({path!r}, 'elements cannot be encoded')")
@@ -525,7 +527,7 @@ class Encoder(Emitter):
     def slow_loop(self, el: ir.Type, x: str, path: str, translate: bool, mask: int) -> None:
         i = self.tmp("i")
         e = self.tmp("e")
-        self.emit(f"for {i}, {e} in enumerate({x}):")
+        self.emit(f"for {i}, {e} in _enumerate({x}):")
         self.depth += 1
         self.emit("try:")
         self.depth += 1
@@ -545,8 +547,8 @@ class Encoder(Emitter):
             return
         # not packable: each element by its own rule, row by row
         self.emit(
-            f"if len({x}) != {dims[0]}: "
-            f"raise _c.MarshalError({path!r}, f'expected {dims[0]} elements, got {{len({x})}}')"
+            f"if _len({x}) != {dims[0]}: "
+            f"raise _c.MarshalError({path!r}, f'expected {dims[0]} elements, got {{_len({x})}}')"
         )
         inner: ir.Type = el if len(dims) == 1 else ir.Array(el, dims[1:])
         self.loop(inner, x, path, translate, mask)
@@ -586,7 +588,7 @@ class Decoder(Emitter):
         self.run_words = 0
         self.calls = False  # b must be bytes: other decoders are called, or octets sliced
         # the end of the message in b and its start (for word indices), when b holds more
-        self.end = "len(_b)"
+        self.end = "_len(_b)"
         self.base = ""
 
     def word_at(self, k: int | str = 0, at: str = "_o") -> str:
@@ -671,7 +673,7 @@ class Decoder(Emitter):
             if kind == "boolean":
                 return f"{v} == 1"
             if kind in ("char", "wchar"):
-                return f"chr({v})"
+                return f"_chr({v})"
             return v
         pad = self.w - size
         v, _pad = self.add(
@@ -792,7 +794,7 @@ class Decoder(Emitter):
         self.emit("try:")
         codec = "utf-32-le" if t.wide else "utf-8"
         self.emit(f"    {s} = _b[_o:_o + {nbytes}].decode({codec!r})")
-        self.emit("except UnicodeDecodeError as _err:")
+        self.emit("except _UnicodeDecodeError as _err:")
         self.emit(
             f"    raise _c.DecodeError({self.word_at(at='_o + _err.start')}, "
             f"'{path}: invalid {'code point' if t.wide else 'UTF-8'}') from None"
@@ -813,24 +815,24 @@ class Decoder(Emitter):
             self.calls = True  # the value must be bytes, not a slice of a bytearray
             self.emit(f"{v} = _b[_o:_o + {nbytes}]")
         elif kind == "char":
-            self.emit(f"{v} = list(_b[_o:_o + {nbytes}].decode('latin-1'))")
+            self.emit(f"{v} = _list(_b[_o:_o + {nbytes}].decode('latin-1'))")
         else:
             ch = "I" if kind == "enum" else SCALARS[kind][0]
             raw = self.tmp("v")
             self.emit(f"{raw} = _struct.unpack_from(f'<{{{count}}}{ch}', _b, _o)")
             if kind == "boolean":
                 self.emit(
-                    f"if any(x > 1 for x in {raw}): raise _c.DecodeError({word}, "
+                    f"if _any(_q > 1 for _q in {raw}): raise _c.DecodeError({word}, "
                     f"'{path}: boolean other than 0 or 1')"
                 )
-                self.emit(f"{v} = [x == 1 for x in {raw}]")
+                self.emit(f"{v} = [_q == 1 for _q in {raw}]")
             elif kind == "enum":
                 by = self.refs.table(r.name, "BY_VALUE")  # type: ignore[union-attr]
                 self.emit(
-                    f"if not {by}.keys() >= set({raw}): raise _c.DecodeError({word}, "
+                    f"if not {by}.keys() >= _set({raw}): raise _c.DecodeError({word}, "
                     f"'{path}: undeclared enum value')"
                 )
-                self.emit(f"{v} = [{by}[x] for x in {raw}]")
+                self.emit(f"{v} = [{by}[_q] for _q in {raw}]")
             elif kind == "wchar":
                 self.emit(f"{v} = _c.check_wchars({raw}, {word})")
             else:
@@ -838,10 +840,10 @@ class Decoder(Emitter):
                     # the sum is a NaN if an element is one (or infinities cancel): only
                     # then are the words tested for a signalling NaN
                     t = self.tmp("s")
-                    self.emit(f"{t} = sum({raw})")
+                    self.emit(f"{t} = _sum({raw})")
                     self.emit(f"if {t} != {t}:")
                     self.emit(f"    _c.check_snan32(_b, _o, {count}, {word}, {self.w}, '{path}')")
-                self.emit(f"{v} = list({raw})")
+                self.emit(f"{v} = _list({raw})")
         self.emit(f"_o = {e}")
         if len(dims) > 1:
             return f"_c.reshape({v}, {dims!r})"
@@ -890,14 +892,14 @@ class Decoder(Emitter):
                     f"{self.word_at()}, '{path}: length exceeds the words that remain')"
                 )
                 self.emit(
-                    f"{out} = list(_starmap({cls}, "
+                    f"{out} = _list(_starmap({cls}, "
                     f"{st}.iter_unpack(_b[_o : _o + {count} * {size}])))"
                 )
                 self.emit(f"_o += {count} * {size}")
                 return out
         out = self.tmp("l")
         self.emit(f"{out} = []")
-        self.emit(f"for _ in range({count}):")
+        self.emit(f"for _ in _range({count}):")
         self.depth += 1
         v = self.value(el, f"{path}[]", translate)
         self.flush()
@@ -997,7 +999,7 @@ def frame_encoder(
     w = enc.w
     shift = 3 if w == 8 else 2
     caps = _struct_items(ctx, fields, arch)
-    sig = f"def _fe_{name}_{enc.sfx}(_v: {name}, _f: UtcbFrame) -> UtcbFrame:"
+    sig = f"def _fe_{name}_{enc.sfx}(_v: {name}, _f: _UtcbFrame) -> _UtcbFrame:"
     # the fast path (one pack_into) first; the step-by-step code below it raises the
     # precise error for whatever the fast path does not take
     head = ["_u = _f.utcb", *fast_frame_encoder(ctx, refs, arch, fields)]
@@ -1013,7 +1015,7 @@ def frame_encoder(
             *head,
             f"if {words} > _u.pos_slot - _u.saved_u:",
             "    _f.clear()",
-            f"    _f.put_words(bytes({words * w}))  # raises CapacityError",
+            f"    _f.put_words(_bytes({words * w}))  # raises CapacityError",
             "try:",
             *enc.lines,
             *_catch_plain(),
@@ -1022,13 +1024,13 @@ def frame_encoder(
             "return _f",
         ]
     enc.flush()
-    body = [*head, "_buf = bytearray()"]
+    body = [*head, "_buf = _bytearray()"]
     if caps or enc.calls:
-        body.append("_items: list[tuple[int, int]] = []")
+        body.append("_items: _list[_tuple[_int, _int]] = []")
     if enc.lines:
         body += ["try:", *enc.lines, *_catch_plain()]
     body += [
-        "_k = len(_buf)",
+        "_k = _len(_buf)",
         f"if _k >> {shift} > _u.pos_slot - _u.saved_u:",
         "    _f.clear()",
         "    _f.put_words(_buf)  # raises CapacityError",
@@ -1037,7 +1039,7 @@ def frame_encoder(
         *tail,
     ]
     if caps:
-        body += ["for crd, flags in _items:", "    _f.put_item(crd, flags)"]
+        body += ["for _crd, _flags in _items:", "    _f.put_item(_crd, _flags)"]
     body.append("return _f")
     return sig, body
 
@@ -1061,14 +1063,14 @@ def frame_decoder(
         dec = Decoder(ctx, refs, arch)
         exprs = dec.fields(fields, "")
         dec.flush()
-        body = ["_u = _f.utcb", f"_b = bytes(_u.buf[{start} : {end}])", "_o = 0"]
-        over = f"if _o != len(_b): raise _c.DecodeError(_o >> {shift}, 'words left over')"
+        body = ["_u = _f.utcb", f"_b = _bytes(_u.buf[{start} : {end}])", "_o = 0"]
+        over = f"if _o != _len(_b): raise _c.DecodeError(_o >> {shift}, 'words left over')"
     else:
         body = ["_u = _f.utcb", "_b = _u.buf", f"_s = _o = {start}", f"_end = {end}"]
         over = f"if _o != _end: raise _c.DecodeError(_o - _s >> {shift}, 'words left over')"
     body[1:1] = fast_frame_decoder(ctx, refs, arch, name, fields)
     if caps:
-        body.append("_it = _c.Items(list(_f.items())[_f.tpos :])")
+        body.append("_it = _c.Items(_list(_f.items())[_f.tpos :])")
     else:
         body += [
             "if _f.tpos != _u.typed:",
@@ -1085,7 +1087,7 @@ def frame_decoder(
 
 
 def sig_dec(name: str, sfx: str) -> str:
-    return f"def _fd_{name}_{sfx}(_f: UtcbFrame) -> {name}:"
+    return f"def _fd_{name}_{sfx}(_f: _UtcbFrame) -> {name}:"
 
 
 def struct_size(fmt: str) -> int:
@@ -1096,8 +1098,8 @@ def struct_size(fmt: str) -> int:
 
 def _catch_plain() -> list[str]:
     return [
-        "except (AttributeError, TypeError) as _err:",
-        "    raise _c.MarshalError('', f'{type(_err).__name__}: {_err}') from None",
+        "except (_AttributeError, _TypeError) as _err:",
+        "    raise _c.MarshalError('', f'{_type(_err).__name__}: {_err}') from None",
     ]
 
 
@@ -1185,12 +1187,12 @@ def _table(
     words = " + ".join([str(static), *terms])
     inner = f'(_struct.Struct(f"<{"".join(fmt)}"), {words})'
     for a, bound in reversed(dims):
-        inner = f"[{inner} for {a} in range({bound + 1})]"
+        inner = f"[{inner} for {a} in _range({bound + 1})]"
     return ctx.gen.table(inner)
 
 
 _FAST_CATCH = (
-    "except (_struct.error, ValueError, TypeError, AttributeError, OverflowError, IndexError):"
+    "except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):"
 )
 
 
@@ -1222,12 +1224,12 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
                 ok += [_negate(_cond(line)) for line in checks]
                 static += struct_size("<" + fm) // w
             continue
-        a, n, x = f"a{k}", f"_zn{k}", f"_zx{k}"
+        a, n, x = f"_a{k}", f"_zn{k}", f"_zx{k}"
         dims.append((a, bound))
         lens.append(n)
         static += 1  # the length word
         pre.append(f"{x} = {fx}.encode()" if kind == "str" else f"{x} = {fx}")
-        pre.append(f"{n} = len({x})")
+        pre.append(f"{n} = _len({x})")
         if kind in ("str", "oct"):
             fmt.append(f"{wch}{{{a}}}s{{-{a} % {w}}}x")
             args += [n, x]
@@ -1238,7 +1240,7 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
         args += [n, f"*{x}"]
         terms.append(f"({a} * {size} + {w - 1}) // {w}")
         if ekind == "boolean":
-            ok.append(f"all(e is True or e is False for e in {x})")
+            ok.append(f"_all(_q is True or _q is False for _q in {x})")
         elif ekind == "enum":
             ok.append(f"{refs.table(el.name, 'VALUES')}.issuperset({x})")  # type: ignore[attr-defined]
     if not static:
@@ -1338,7 +1340,7 @@ def fast_frame_decoder(
             bad += [_subst(pattern, sub, c) for c in conds]
             exprs.append(_subst(pattern, sub, expr))
             continue
-        a, n = f"a{k}", f"_zn{k}"
+        a, n = f"_a{k}", f"_zn{k}"
         dims.append((a, bound))
         lens.append(n)
         fixed = sum(int(t) for t in offset if t.isdigit())
@@ -1371,18 +1373,18 @@ def fast_frame_decoder(
             bad.append(f"{at(count)} != {pads}[{n} * {size} & {w - 1}]")
             count += 1
         if ekind == "boolean":
-            bad.append(f"any(e > 1 for e in {items})")
-            exprs.append(f"[e == 1 for e in {items}]")
+            bad.append(f"_any(_q > 1 for _q in {items})")
+            exprs.append(f"[_q == 1 for _q in {items}]")
         elif ekind == "enum":
             by = refs.table(el.name, "BY_VALUE")  # type: ignore[attr-defined]
-            bad.append(f"not {by}.keys() >= set({items})")
-            exprs.append(f"[{by}[e] for e in {items}]")
+            bad.append(f"not {by}.keys() >= _set({items})")
+            exprs.append(f"[{by}[_q] for _q in {items}]")
         else:
             if ekind == "float":
                 # any NaN (or cancelling infinities) takes the step-by-step path, which
                 # rejects signalling NaNs
-                bad.append(f"(_zs{k} := sum({items})) != _zs{k}")
-            exprs.append(f"list({items})")
+                bad.append(f"(_zs{k} := _sum({items})) != _zs{k}")
+            exprs.append(f"_list({items})")
     value = [f"_zv = {name}({', '.join(exprs)})", "_f.upos = _u.untyped", "return _zv"]
     if bad:
         value = [f"if not ({' or '.join(f'({c})' for c in bad)}):", *("    " + v for v in value)]
@@ -1414,6 +1416,6 @@ def fast_frame_decoder(
         f"    _zo = {_HDR * w} + (_zp << {shift})",
         "    try:",
         *("        " + line for line in inner),
-        "    except (IndexError, UnicodeDecodeError):",
+        "    except (_IndexError, _UnicodeDecodeError):",
         "        pass",
     ]

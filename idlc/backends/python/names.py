@@ -4,7 +4,9 @@ Declarations of IDL module ``a::b`` that come from file ``x.idl`` go to the Pyth
 ``a/b/x_idl.py`` (package ``a.b``, module ``x_idl``) under their unqualified names;
 declarations outside any module go to ``x_idl.py`` at the top of the output directory. A
 declaration nested in an interface (``a::I::T``) is ``I_T`` in ``a``'s module. A name
-that is a Python keyword or builtin constant gets a trailing underscore (``from_``).
+that is a Python keyword or builtin constant gets a trailing underscore (``from_``), so
+does a declaration named like a public name its module defines (``INTERFACES_``).
+IDL identifiers never start with ``_``: every name the generated code itself uses does.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ _RESERVED = (
     | frozenset(keyword.softkwlist)
     | {"None", "True", "False", "self", "cls"}
 )
+
+
+_PER_INTERFACE = ("Client", "Server", "Codec")
 
 
 def py_ident(name: str) -> str:
@@ -82,6 +87,24 @@ class Naming:
             unit.declarations.append(d)
             self.unit_of[d.name] = unit
             self.local[d.name] = py_ident("_".join(rest))
+        for unit in self.units.values():
+            self._avoid_generated(unit)
+
+    def _avoid_generated(self, unit: Unit) -> None:
+        """A declaration named like a public name the module also defines (``INTERFACES``,
+        ``IClient``/``IServer``/``ICodec`` of an interface ``I``) gets trailing underscores."""
+        while True:
+            taken = {"INTERFACES"} | {
+                self.local[d.name] + suffix
+                for d in unit.declarations
+                if isinstance(d, ir.Interface)
+                for suffix in _PER_INTERFACE
+            }
+            clash = [d for d in unit.declarations if self.local[d.name] in taken]
+            if not clash:
+                return
+            for d in clash:
+                self.local[d.name] += "_"
 
     def split(self, scoped: str) -> tuple[tuple[str, ...], list[str]]:
         parts = scoped.split("::")
