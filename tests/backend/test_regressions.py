@@ -562,3 +562,64 @@ def _defined(body: list[ast.stmt]) -> set[str]:
         targets += [n.target] if isinstance(n, ast.AnnAssign) else []
         names |= {t.id for t in targets if isinstance(t, ast.Name)}
     return names
+
+
+def test_idl_names_shadow_nothing_end_to_end(generated: Path) -> None:
+    """Client and server of `names::J`: parameters named isinstance, BaseException and
+    JClient (passed as keywords), exceptions named args, e and w, a oneway with
+    parameters args and r, on the runtime."""
+    from runtime import Machine
+    from runtime.api import Context
+    from runtime.crd import Crd
+
+    (stub,) = [
+        s
+        for s, _ in _pairs(generated, "type_named_like_decoder_parameter")
+        if ".names." in s.__name__
+    ]
+    raised = {1: stub.args(range=5, type="t"), 2: stub.e(rr=stub.r(3)), 3: stub.w(len=4)}
+    oneway: list[tuple[int, int]] = []
+
+    class Impl:
+        def op(self, isinstance: str, BaseException: int, JClient: Crd | None) -> Any:
+            if BaseException in raised:
+                raise raised[BaseException]
+            return stub.r(len(isinstance)), 7 if JClient is None else 8
+
+        def echo(self, JClient: Crd | None, range: Crd | None) -> Any:
+            return range, JClient
+
+        def ow(self, args: int, r: int) -> None:
+            oneway.append((args, r))
+
+        def none(self, e: int) -> None:
+            return None
+
+    m = Machine(cpus=1)
+    server = m.spawn("server")
+    skeleton = stub.JServer(Impl())
+    server.serve("j", skeleton, cpus=[0], accept=skeleton.accept)
+    results: list[object] = []
+
+    @m.spawn("client", cpu=0)
+    def client(ctx: Context) -> None:
+        j = stub.JClient(ctx.connect("j"))
+        results.append(j.op(isinstance="abc", BaseException=0, JClient=None))
+        results.append(j.op(isinstance="", BaseException=0, JClient=j))
+        for k in raised:
+            try:
+                j.op(isinstance="", BaseException=k, JClient=None)
+            except (stub.args, stub.e, stub.w) as x:
+                results.append(x)
+        ret, out = j.echo(JClient=j, range=None)
+        results.append((ret, type(out)))
+        j.ow(args=1, r=2)
+
+    assert m.run().blocked == []
+    assert results == [
+        (stub.r(3), 7),
+        (stub.r(0), 8),
+        *raised.values(),
+        (None, stub.JClient),
+    ]
+    assert oneway == [(1, 2)]
