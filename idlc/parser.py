@@ -106,7 +106,7 @@ class Parser:
         self.diags = diags
         self.comments: list[tuple[int, int, str]] = []
         self.last: Tok | None = None  # the token shifted last, for spans of keyword types
-        self._docs: dict[int, str] | None = None
+        self._docs: _DocComments | None = None
         self.builder = Builder(self)
 
     # --- positions -------------------------------------------------------------------
@@ -114,9 +114,13 @@ class Parser:
         return self.linemap.locate(pos[0], pos[1], length)
 
     def doc(self, pos: tuple[int, int]) -> str | None:
+        """The doc comment of the declaration that starts at pos, which must be the first
+        token on its line (so `struct S { long x; };` documents S, not x)."""
         if self._docs is None:
-            self._docs = _doc_comments(self.comments)
-        return self._docs.get(pos[0])
+            self._docs = _DocComments(self.text)
+        if self._docs.seen != len(self.comments):
+            self._docs.feed(self.comments)
+        return self._docs.at(*pos)
 
     # --- the driver ------------------------------------------------------------------
     def parse(self) -> ast.Specification | None:
@@ -327,26 +331,76 @@ class Parser:
         self.diags.report(E.SYNTAX_UNEXPECTED_TOKEN, span, found=found, expected=expected)
 
 
-def _doc_comments(comments: list[tuple[int, int, str]]) -> dict[int, str]:
-    """Map the line after each comment block to the block's text, for docstrings."""
-    docs: dict[int, str] = {}
-    block: list[str] = []
-    last_end = -10
-    for line, _col, text in comments:
-        if text.startswith("//"):
-            body = [text[2:].lstrip("/!").strip()]
-            end = line
+class _DocComments:
+    """Docstrings by the line of the declaration they document, fed incrementally as the
+    lexer (which runs ahead of the reductions that ask) finds comments.
+
+    A block of comments on lines of their own documents the declaration that starts on
+    the next line; a comment after code, at the end of a line, documents the declaration
+    that starts on that line (`long x;  // the x coordinate`). A comment with code after
+    it on the same line documents nothing."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.docs: dict[int, str] = {}
+        self.seen = 0
+        self._block: list[str] = []
+        self._last_end = -10
+        self._scanned: set[int] = set()
+
+    def feed(self, comments: list[tuple[int, int, str]]) -> None:
+        for line, col, raw in comments[self.seen :]:
+            kind, body, end = self._classify(line, col, raw)
+            if kind == "trailing":
+                self._trailing(line, body)
+            if kind != "own-line":
+                self._last_end = -10
+                continue
+            if line == self._last_end + 1 and raw.startswith("//"):
+                self._block.extend(body)
+            else:
+                self._block = body
+            self._last_end = end
+            text = "\n".join(self._block).strip()
+            if text:
+                self.docs[end + 1] = text
+        self.seen = len(comments)
+
+    def _classify(self, line: int, col: int, raw: str) -> tuple[str, list[str], int]:
+        """("own-line" | "trailing" | "none", the comment's lines, its last line)."""
+        lines = self.lines
+        end = line + raw.count("\n")
+        last_col = len(raw) - raw.rfind("\n") - 1 if end > line else col - 1 + len(raw)
+        if end <= len(lines) and lines[end - 1][last_col:].strip():
+            return "none", [], end  # code follows on the same line
+        if raw.startswith("//"):
+            body = [raw[2:].lstrip("/!").strip()]
         else:
-            inner = text[2:-2].strip("*!")
+            inner = raw[2:-2].strip("*!")
             body = [ln.strip().lstrip("*").strip() for ln in inner.splitlines()]
-            end = line + text.count("\n")
-        if line == last_end + 1 and text.startswith("//"):
-            block.extend(body)
-        else:
-            block = body
-        last_end = end
-        docs[end + 1] = "\n".join(b for b in block).strip()
-    return {k: v for k, v in docs.items() if v}
+        before = lines[line - 1][: col - 1] if line <= len(lines) else ""
+        return ("trailing" if before.strip() else "own-line"), body, end
+
+    def _trailing(self, line: int, body: list[str]) -> None:
+        text = "\n".join(body).strip()
+        if text and line not in self.docs:  # a comment block above wins
+            self.docs[line] = text
+
+    def at(self, line: int, col: int) -> str | None:
+        """The doc of a declaration starting at line:col if nothing precedes it there."""
+        if line > len(self.lines) or self.lines[line - 1][: col - 1].strip():
+            return None
+        if line not in self.docs and line not in self._scanned and "/" in self.lines[line - 1]:
+            # The lexer may not have reached a comment later on this line yet.
+            self._scanned.add(line)
+            found: list[tuple[int, int, str]] = []
+            for _ in tokenize(self.lines[line - 1], found):
+                pass
+            for _, c, raw in found:
+                kind, body, _end = self._classify(line, c, raw)
+                if kind == "trailing":
+                    self._trailing(line, body)
+        return self.docs.get(line)
 
 
 if TYPE_CHECKING:

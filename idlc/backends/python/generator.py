@@ -35,7 +35,9 @@ _DEC_ARGS = "_b: _bytes, _o: _int, _it: _c.Items"
 def _doc(text: str | None) -> str | None:
     if not text:
         return None
-    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
+    # A quote just before the closing triple quote would end the string early.
+    return text[:-1] + '\\"' if text.endswith('"') else text
 
 
 def _literal(value: object, refs: UnitRefs) -> str:
