@@ -8,7 +8,7 @@ SOURCES := $(shell find idlc runtime -name '*.py' -o -name '*.lark' -o -name '*.
 # pytest-xdist workers; CI has 2 cores.
 JOBS   ?= auto
 
-.PHONY: all venv demo test check lint typecheck fuzz bench clean grammar docs
+.PHONY: all venv demo test check lint typecheck fuzz bench clean grammar docs golden
 
 all: test
 
@@ -55,6 +55,11 @@ clean:
 # Regenerate docs/errors.md from the diagnostics table and tests/errors/ examples.
 docs: $(STAMP)
 	$(BIN)/python tools/errors_doc.py
+
+# Rewrite tests/golden/expected/ after an intended change to the compiler's output;
+# review the diff before committing it.
+golden: $(STAMP)
+	$(BIN)/python tools/golden.py
 
 # Rebuild the LALR table after editing idlc/grammar/idl.lark.
 grammar: $(STAMP)
