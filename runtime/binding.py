@@ -16,18 +16,30 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .api import Pt
 from .codec import DecodeError, Items, MarshalError, error_reply_bytes
 from .crd import ALL, Crd, CrdType, crd
+from .kernel import REPLY_LEFT
 from .status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
 
 if TYPE_CHECKING:
     from .pd import Pd
     from .utcb import UtcbFrame
 
-__all__ = ["Client", "Handler", "call", "cap", "serve", "stub", "window"]
+__all__ = [
+    "Client",
+    "Handler",
+    "answer",
+    "call",
+    "cap",
+    "failed",
+    "reply",
+    "serve",
+    "stub",
+    "window",
+]
 
 log = logging.getLogger("runtime.binding")
 
@@ -112,6 +124,15 @@ def call(
         return f.get_words(f.left), list(f.items())
 
 
+def reply(pt: Pt, r: tuple[Any, ...]) -> tuple[bytes, list[tuple[int, int]]]:
+    """The reply of a ``Kernel.call_fixed`` that did not return one of the stub's shape:
+    raise ``SyscallError`` for a failed call, else take the message it left in the UTCB
+    (words, items) for the general decoder."""
+    if r[0] != REPLY_LEFT[0]:
+        raise SyscallError(r[0], "call")
+    return pt.k.take_reply()
+
+
 # Next free page of each PD's memory receive windows (a bump allocator like Env.alloc's
 # selectors, far above what boot maps identically).
 _MEM_BASE = 1 << 20
@@ -162,29 +183,53 @@ def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
             return
         handler, oneway = entry
         reply = handler(w, data, items)
-        if reply is None:
-            return
-        out, out_items = reply
-        n = len(out)
-        if not out_items and not n % w and n <= (u.pos_slot - u.saved_u) * w:
-            buf[mr0 : mr0 + n] = out  # f.put_words(out), inlined: whole words that fit
-            u.untyped = n // w
-            return
-        try:
-            f.put_words(out)
-            for crd, flags in out_items:
-                f.put_item(crd, flags)
-        except CapacityError as e:
-            f.clear()
-            _error(f, w, ErrorCode.E_CAPACITY, str(e))
-    except DecodeError as e:
+        if reply is not None:
+            _put_reply(f, reply)
+    except Exception as e:
+        failed(f, e, oneway)
+
+
+def answer(f: UtcbFrame, make: Callable[[], tuple[bytearray, list[tuple[int, int]]]]) -> None:
+    """Reply what ``make()`` encodes (a skeleton's fast path hands its rare cases here:
+    a declared exception, a result its one ``pack_into`` did not take); whatever it
+    raises becomes the error reply that ``serve`` would give."""
+    try:
+        _put_reply(f, make())
+    except Exception as e:
+        failed(f, e)
+
+
+def _put_reply(f: UtcbFrame, reply: tuple[bytearray, list[tuple[int, int]]]) -> None:
+    u = f.utcb
+    w = u.word
+    out, out_items = reply
+    n = len(out)
+    if not out_items and not n % w and n <= (u.pos_slot - u.saved_u) * w:
+        u.buf[u.mr0 : u.mr0 + n] = out  # f.put_words(out), inlined: whole words that fit
+        u.untyped = n // w
+        return
+    try:
+        f.put_words(out)
+        for crd, flags in out_items:
+            f.put_item(crd, flags)
+    except CapacityError as e:
+        f.clear()
+        _error(f, w, ErrorCode.E_CAPACITY, str(e))
+
+
+def failed(f: UtcbFrame, e: Exception, oneway: bool = False) -> None:
+    """Answer a request whose handling raised ``e`` (WIRE.md §2): E_ARGS_INVALID for a
+    request that did not decode, a RemoteError's own code (1..19), else E_FAILURE; a
+    oneway request gets no words, only a log line."""
+    w = f.utcb.word
+    if isinstance(e, DecodeError):
         _fail(f, w, oneway, ErrorCode.E_ARGS_INVALID, f"bad request: {e}")
-    except RemoteError as e:
+    elif isinstance(e, RemoteError):
         code = e.code if isinstance(e.code, int) and 1 <= e.code <= 19 else ErrorCode.E_FAILURE
         _fail(f, w, oneway, int(code), e.message)
-    except MarshalError as e:
+    elif isinstance(e, MarshalError):
         _fail(f, w, oneway, ErrorCode.E_FAILURE, f"reply does not encode: {e}")
-    except Exception as e:
+    else:
         _fail(f, w, oneway, ErrorCode.E_FAILURE, f"{type(e).__name__}: {e}")
 
 

@@ -22,6 +22,8 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable
+from struct import Struct
+from types import FunctionType, MethodType
 from typing import Any
 
 from greenlet import getcurrent, greenlet  # type: ignore[import-untyped]
@@ -40,7 +42,7 @@ from .status import CapacityError, Status, SyscallError
 from .trace import Trace
 from .utcb import Utcb, UtcbFrame
 
-__all__ = ["HELP_LIMIT", "SYSCALL_COST", "Kernel", "ReplyUnwind"]
+__all__ = ["HELP_LIMIT", "NOT_SENT", "REPLY_LEFT", "SYSCALL_COST", "Kernel", "ReplyUnwind"]
 
 log = logging.getLogger("runtime.kernel")
 
@@ -52,7 +54,20 @@ BAD_CAP = int(Status.BAD_CAP)
 _NONBLOCKING = 1 << 4  # syscalls.NONBLOCKING (flag bit 0 of call)
 HELP_LIMIT = 100  # NOVA's ctr_loop bound before "Livelock"
 _NEVER = 1 << 62
+# `call_fixed` results other than a reply (whose first word, the status, is 0)
+NOT_SENT = (-1,)
+REPLY_LEFT = (-2,)
 _CODE_BASE = 0x1000
+
+
+def _entry(fn: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """What the local loop calls for a portal's code: for an object with a Python
+    ``__call__`` (a generated skeleton) its bound method, which skips the type slot's
+    lookup (~40 ns on every call); anything else as it is."""
+    if fn is None or isinstance(fn, FunctionType | MethodType):
+        return fn
+    call = getattr(type(fn), "__call__", None)  # noqa: B004 (the method itself is wanted)
+    return MethodType(call, fn) if isinstance(call, FunctionType) else fn
 
 
 class ReplyUnwind(BaseException):
@@ -135,7 +150,7 @@ class Kernel:
 
     def new_pt(self, ec: Ec, mtd: int, ip: int, pid: int) -> Pt:
         pt = Pt(self.graveyard, ec, mtd, ip, pid)
-        pt.entry = self.code.get(ip)  # resolved once: the handler run for each call
+        pt.entry = _entry(self.code.get(ip))  # resolved once: the handler run for each call
         return pt
 
     def new_sm(self, count: int, name: str = "") -> Sm:
@@ -221,11 +236,10 @@ class Kernel:
                     cap = du.pos_slot - du.saved_u
                     if u > cap:
                         u = cap
-                    w = su.word
-                    du.buf[5 * w : (5 + u) * w] = su.buf[5 * w : (5 + u) * w]
+                    sl = su.msg[u]
+                    du.buf[sl] = su.buf[sl]
                     du.untyped = u
                     du.typed = 0
-                    du.wst.pack_into(du.buf, w, u)
                     ec.result = COM_ABT
                     self.current = callee
                     self.n_switches += 1
@@ -250,6 +264,110 @@ class Kernel:
 
             recall(self, ec)
         return st
+
+    def call_fixed(self, sel: int, rq: Struct, rp: Struct, *args: Any) -> tuple[Any, ...]:
+        """The call of a generated stub whose request and reply have one fixed size and
+        no items: ``rq.pack_into`` the request at mr[0] of the idle UTCB, call (with every
+        check of `ipc_call`), and ``rp.unpack_from`` the reply there.
+
+        Returns the reply's values when it has exactly ``rp.size`` bytes, no items and
+        status word 0 (E_SUCCESS, WIRE.md §2), so ``r[0] == 0``; the UTCB is idle again.
+        Otherwise a 1-tuple: ``NOT_SENT`` if the UTCB is not idle (a live frame or an
+        armed window: take the frame path); the status of a failed call (UTCB idle);
+        ``REPLY_LEFT`` for a reply of another shape, left in the UTCB as its message for
+        `take_reply`. A value ``rq`` cannot pack raises struct's error before anything
+        happened (the UTCB stays idle).
+        """
+        ec = self.current
+        if ec is None:
+            return (BAD_HYP,)
+        u = ec.utcb
+        buf = u.buf
+        # idle: what the outermost frame's push takes without saving anything
+        if u.layer or u.untyped or u.typed or not buf.startswith(u.zeros2, u.win_off):
+            return NOT_SENT
+        rq.pack_into(buf, u.mr0, *args)
+        u.untyped = rq.size // u.word
+        # ipc_call(sel << 8), inlined: the same preemption point, checks, order, counters
+        # and statuses, one Python frame less on the path of every generated stub call.
+        # Keep the two in step.
+        cpu = self.cpu
+        if cpu is not None:
+            cpu.clock += SYSCALL_COST
+            if cpu.clock >= cpu.switch_at and cpu.current is not None:
+                self._preempt()
+        self.n_syscalls += 1
+        try:
+            node = ec.pd.obj.nodes.get(sel)
+            pt = None if node is None else node.obj
+            if type(pt) is not Pt:
+                st = BAD_CAP
+            else:
+                callee = pt.ec
+                if callee.xcpu != ec.cpu:
+                    st = BAD_CPU
+                elif callee.busy or callee.dead or cpu is None:
+                    st = self.call(ec, pt, False)  # helping
+                else:
+                    callee.busy = True
+                    callee.rcap = ec
+                    callee.pending = pt
+                    ec.partner = callee
+                    pt.calls += 1
+                    du = callee.utcb
+                    n = u.untyped
+                    cap = du.pos_slot - du.saved_u
+                    if n > cap:
+                        n = cap
+                    sl = u.msg[n]
+                    du.buf[sl] = buf[sl]
+                    du.untyped = n
+                    du.typed = 0
+                    ec.result = COM_ABT
+                    self.current = callee
+                    self.n_switches += 1
+                    g = callee.glet
+                    if g is None:
+                        g = callee.glet = greenlet(self._ec_main, parent=self.hub)
+                        g.switch(callee)
+                    else:
+                        g.switch()
+                    st = ec.result
+        except Exception as e:  # a kernel bug must not become the caller's problem
+            self.kernel_fault(f"syscall 0: {type(e).__name__}: {e}")
+            st = BAD_PAR
+        if self.tracing:
+            self._trace(ec, "sys0", st)
+        if self.graveyard:
+            self.collect()
+        if ec.dead:
+            self._dispatch_from_ec()
+        if ec.recall:
+            from .exc import recall
+
+            recall(self, ec)
+        # the user half again: the reply
+        if st:
+            u.untyped = u.typed = 0
+            return (st,)
+        if u.untyped * u.word == rp.size and not u.typed:
+            r = rp.unpack_from(buf, u.mr0)
+            if not r[0]:
+                u.untyped = 0
+                return r
+        return REPLY_LEFT
+
+    def take_reply(self) -> tuple[bytes, list[tuple[int, int]]]:
+        """The message `call_fixed` left in the UTCB (words, items); the UTCB is idle again."""
+        ec = self.current
+        if ec is None:
+            raise SyscallError(BAD_HYP, "no EC is running")
+        u = ec.utcb
+        t = u.typed
+        reply = bytes(u.buf[u.msg[u.untyped]])
+        items: list[tuple[int, int]] = [u.item(k) for k in range(t)] if t else []
+        u.untyped = u.typed = 0
+        return reply, items
 
     def call_words(
         self, sel: int, data: bytes | bytearray, flags: int = 0
@@ -322,20 +440,7 @@ class Kernel:
         callee.pending = pt
         ec.partner = callee
         pt.calls += 1
-        su = ec.utcb
-        if su.typed:
-            self.transfer(ec, callee)
-        else:  # inlined untyped-only transfer: the common case
-            du = callee.utcb
-            u = su.untyped
-            cap = du.pos_slot - du.saved_u
-            if u > cap:
-                u = cap
-            w = su.word
-            du.buf[5 * w : (5 + u) * w] = su.buf[5 * w : (5 + u) * w]
-            du.untyped = u
-            du.typed = 0
-            du.wst.pack_into(du.buf, w, u)
+        self.transfer(ec, callee)
         ec.result = COM_ABT
         self.current = callee
         g = callee.glet
@@ -392,20 +497,7 @@ class Kernel:
         if caller is not None:
             caller.partner = None
             if not caller.dead:
-                su = ec.utcb
-                if su.typed:
-                    self.transfer(ec, caller)
-                else:  # inlined untyped-only transfer
-                    du = caller.utcb
-                    u = su.untyped
-                    cap = du.pos_slot - du.saved_u
-                    if u > cap:
-                        u = cap
-                    w = su.word
-                    du.buf[5 * w : (5 + u) * w] = su.buf[5 * w : (5 + u) * w]
-                    du.untyped = u
-                    du.typed = 0
-                    du.wst.pack_into(du.buf, w, u)
+                self.transfer(ec, caller)
                 caller.result = SUCCESS
                 # Fast path: the caller is what runs next on the donated SC.
                 cpu = self.cpu
@@ -423,7 +515,8 @@ class Kernel:
         self._dispatch_from_ec()
 
     def transfer(self, src: Ec, dst: Ec) -> None:
-        """Copy the items word and untyped words, then run the typed transfer (§2-3).
+        """Copy the untyped words, then run the typed transfer (§2-3); the receiver's
+        counters are its items word (`Utcb.items`).
 
         The receiver's current frame bounds what is written, so a copy-mode frame saved
         in its UTCB is never overwritten (the kernel's min() over the frame offsets).
@@ -434,8 +527,8 @@ class Kernel:
         if u > cap:
             u = cap
         if u:
-            w = su.word
-            du.buf[5 * w : (5 + u) * w] = su.buf[5 * w : (5 + u) * w]
+            sl = su.msg[u]
+            du.buf[sl] = su.buf[sl]
         du.untyped = u
         t = su.typed
         if t:
@@ -444,7 +537,6 @@ class Kernel:
                 t = tcap
             self._xfer_items(src, dst, t)
         du.typed = t
-        du.wst.pack_into(du.buf, du.word, u | t << 16)  # the items word
 
     def _xfer_items(self, src: Ec, dst: Ec, t: int) -> None:
         su, du = src.utcb, dst.utcb
@@ -669,17 +761,16 @@ class Kernel:
                 if not caller.dead:
                     if su.typed:
                         self.transfer(ec, caller)
-                    else:
+                    else:  # transfer(), inlined for an untyped-only reply
                         du = caller.utcb
                         u = su.untyped
                         cap = du.pos_slot - du.saved_u
                         if u > cap:
                             u = cap
-                        w = su.word
-                        du.buf[5 * w : (5 + u) * w] = su.buf[5 * w : (5 + u) * w]
+                        sl = su.msg[u]
+                        du.buf[sl] = su.buf[sl]
                         du.untyped = u
                         du.typed = 0
-                        du.wst.pack_into(du.buf, w, u)
                     caller.result = SUCCESS
                     # The caller is what runs next on the donated SC (unless we ran on a
                     # helper's SC): switch straight back.

@@ -10,7 +10,9 @@ frame saves the live header and untyped words on a stack that grows down from
 `POS_SLOT = msg_words // 2`, and its typed words on a stack that grows up from
 `POS_SLOT + 1`; mr[POS_SLOT] is the bookkeeping word (saved untyped in bits 11..0, layer
 in 15..12, saved typed in 31..16). Live counters are also kept as attributes, which are
-authoritative; the kernel writes the items word when it delivers a message.
+authoritative: the items word in the page is written from them (`sync_items`) where the
+header is copied as a whole (a nested frame's push, an exception message), not on every
+delivery, which keeps a store off both halves of each portal call.
 """
 
 from __future__ import annotations
@@ -26,6 +28,19 @@ from .status import CapacityError, ErrorCode, UtcbError
 __all__ = ["Utcb", "UtcbFrame"]
 
 _HDR = 5  # header words
+_SLICES: dict[str, tuple[slice, ...]] = {}
+
+
+def _message_slices(arch: Arch) -> tuple[slice, ...]:
+    """One slice per untyped count, shared by every UTCB of the architecture: the
+    kernel's copy of n words is then `dst[msg[n]] = src[msg[n]]`, with no arithmetic."""
+    t = _SLICES.get(arch.name)
+    if t is None:
+        w, mr0 = arch.word, _HDR * arch.word
+        t = _SLICES[arch.name] = tuple(
+            slice(mr0, mr0 + n * w) for n in range(arch.msg_words // 2 + 1)
+        )
+    return t
 
 
 class Utcb:
@@ -37,6 +52,7 @@ class Utcb:
         "layer",
         "mask",
         "mr0",
+        "msg",
         "msg_words",
         "page_words",
         "pos_slot",
@@ -45,6 +61,7 @@ class Utcb:
         "slot_off",
         "typed",
         "untyped",
+        "win_off",
         "word",
         "wst",
         "zeros2",
@@ -68,7 +85,9 @@ class Utcb:
         self.mr0 = _HDR * self.word  # byte offset of mr[0]
         self.slot_off = (_HDR + self.pos_slot) * self.word  # byte offset of mr[POS_SLOT]
         self.zeros3 = bytes(3 * self.word)  # header words 2..4 of an idle UTCB
+        self.msg = _message_slices(arch)  # msg[n]: the bytes of mr[0..n), for the kernel
         self.zeros2 = bytes(2 * self.word)  # the two receive windows, closed
+        self.win_off = 2 * self.word  # byte offset of the windows (header words 2, 3)
 
     # -- raw words -------------------------------------------------------------------------
     def word_at(self, index: int) -> int:
@@ -101,8 +120,8 @@ class Utcb:
 
     @property
     def items(self) -> int:
-        """The header's items word as the kernel sees it."""
-        return self.word_at(1)
+        """The header's items word as the kernel sees it (from the live counters)."""
+        return self.untyped | self.typed << 16
 
     def sync_items(self) -> None:
         self.wst.pack_into(self.buf, self.word, self.untyped | self.typed << 16)
