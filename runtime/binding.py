@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .api import Pt
 from .codec import DecodeError, Items, MarshalError, error_reply_bytes
 from .crd import ALL, Crd, CrdType, crd
-from .kernel import REPLY_LEFT
+from .kernel import NOT_SENT, REPLY_LEFT
 from .status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .utcb import UtcbFrame
 
 __all__ = [
+    "NOT_SENT",
     "Client",
     "Handler",
     "answer",

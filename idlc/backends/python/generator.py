@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from idlc import errcodes, ir
+from idlc.backends.python import fastcall
 from idlc.backends.python import marshal as M
 from idlc.backends.python.names import Naming, Unit, py_ident
 from idlc.diagnostics import Diagnostics
@@ -232,6 +233,9 @@ class MethodModel:
         self.translate = False  # the request translates (server window)
         self.reply_translate = False  # the reply translates (client window)
         self.handler = ""
+        # the fixed-size call (fastcall.py) per architecture suffix, {} when there is none
+        self.fast: dict[str, fastcall.Shape] = {}
+        self.fast_handler = ""
         # client side: the reply's receive windows beyond an object delegate window
         # (runtime.binding.call keywords, e.g. "kind=1, xlt=3"), the return annotation and
         # the returned expression (interface references become client stubs)
@@ -252,6 +256,7 @@ class InterfaceModel:
         self.all: list[MethodModel] = []
         self.accept: int | None = None
         self.translate = False
+        self.fast: list[MethodModel] = []  # methods with a fixed-size call
 
 
 class ModuleModel:
@@ -720,6 +725,7 @@ class Generator:
                 assert isinstance(decl, ir.Interface)
                 mod = self.method(decl, m, mm, ctx, refs, hints, own=False)
             im.all.append(mod)
+        im.fast = [x for x in im.all if x.fast]
         im.accept = max((x.accept for x in im.all if x.accept is not None), default=None)
         im.translate = any(x.translate for x in im.all)
         return im
@@ -816,6 +822,11 @@ class Generator:
         mod.windows = self._client_windows(m, out_fields, mod, mod.reply_translate)
         req_accept, mod.translate = self._window(m, in_fields, reply=False)
         mod.accept_request = req_accept
+        shapes = {SFX[a]: fastcall.shape(ctx, refs, a, m, in_fields, out_fields) for a in ARCHES}
+        mod.fast = {k: v for k, v in shapes.items() if v is not None}
+        if len(mod.fast) != len(ARCHES):
+            mod.fast = {}
+        mod.fast_handler = f"_x_{iname}_{m.name}"
         if own:
             for arch in ARCHES:
                 mm.functions.extend(self.messages(iface, m, in_fields, out_fields, ctx, refs, arch))
