@@ -61,11 +61,13 @@ class Client:
     no IDL operation name collides with them.
     """
 
-    __slots__ = ("_pt", "_w64")
+    __slots__ = ("_fixed", "_pt", "_sel", "_w64")
 
     def __init__(self, pt: Pt) -> None:
         self._pt = pt
         self._w64 = pt.k.arch.word == 8
+        self._fixed = pt.k.call_fixed  # the fixed-size methods' call, bound once
+        self._sel = pt.sel
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._pt!r})"

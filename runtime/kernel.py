@@ -175,8 +175,8 @@ class Kernel:
         if cpu is not None:
             # Preemption point (inlined tick: this is the IPC fast path). The SC is
             # charged lazily, when it leaves the CPU (`_charge`).
-            cpu.clock += SYSCALL_COST
-            if cpu.clock >= cpu.switch_at and cpu.current is not None:
+            now = cpu.clock = cpu.clock + SYSCALL_COST
+            if now >= cpu.switch_at and cpu.current is not None:
                 self._preempt()
         num = w0 & 0xF
         self.n_syscalls += 1
@@ -208,8 +208,8 @@ class Kernel:
             return BAD_HYP
         cpu = self.cpu
         if cpu is not None:
-            cpu.clock += SYSCALL_COST
-            if cpu.clock >= cpu.switch_at and cpu.current is not None:
+            now = cpu.clock = cpu.clock + SYSCALL_COST
+            if now >= cpu.switch_at and cpu.current is not None:
                 self._preempt()
         self.n_syscalls += 1
         try:
@@ -265,13 +265,15 @@ class Kernel:
             recall(self, ec)
         return st
 
-    def call_fixed(self, sel: int, rq: Struct, rp: Struct, *args: Any) -> tuple[Any, ...]:
+    def call_fixed(
+        self, sel: int, rq: Struct, n: int, rp: Struct, m: int, *args: Any
+    ) -> tuple[Any, ...]:
         """The call of a generated stub whose request and reply have one fixed size and
-        no items: ``rq.pack_into`` the request at mr[0] of the idle UTCB, call (with every
-        check of `ipc_call`), and ``rp.unpack_from`` the reply there.
+        no items: ``rq.pack_into`` the request (``n`` words) at mr[0] of the idle UTCB,
+        call (with every check of `ipc_call`), and ``rp.unpack_from`` the reply there.
 
-        Returns the reply's values when it has exactly ``rp.size`` bytes, no items and
-        status word 0 (E_SUCCESS, WIRE.md §2), so ``r[0] == 0``; the UTCB is idle again.
+        Returns the reply's values when it has exactly ``m`` words, no items and status
+        word 0 (E_SUCCESS, WIRE.md §2), so ``r[0] == 0``; the UTCB is idle again.
         Otherwise a 1-tuple: ``NOT_SENT`` if the UTCB is not idle (a live frame or an
         armed window: take the frame path); the status of a failed call (UTCB idle);
         ``REPLY_LEFT`` for a reply of another shape, left in the UTCB as its message for
@@ -284,17 +286,18 @@ class Kernel:
         u = ec.utcb
         buf = u.buf
         # idle: what the outermost frame's push takes without saving anything
-        if u.layer or u.untyped or u.typed or not buf.startswith(u.zeros2, u.win_off):
+        v = u.words
+        if u.layer or u.untyped or u.typed or v[2] or v[3]:
             return NOT_SENT
         rq.pack_into(buf, u.mr0, *args)
-        u.untyped = rq.size // u.word
+        u.untyped = n
         # ipc_call(sel << 8), inlined: the same preemption point, checks, order, counters
         # and statuses, one Python frame less on the path of every generated stub call.
         # Keep the two in step.
         cpu = self.cpu
         if cpu is not None:
-            cpu.clock += SYSCALL_COST
-            if cpu.clock >= cpu.switch_at and cpu.current is not None:
+            now = cpu.clock = cpu.clock + SYSCALL_COST
+            if now >= cpu.switch_at and cpu.current is not None:
                 self._preempt()
         self.n_syscalls += 1
         try:
@@ -350,7 +353,7 @@ class Kernel:
         if st:
             u.untyped = u.typed = 0
             return (st,)
-        if u.untyped * u.word == rp.size and not u.typed:
+        if u.untyped == m and not u.typed:
             r = rp.unpack_from(buf, u.mr0)
             if not r[0]:
                 u.untyped = 0
@@ -387,7 +390,8 @@ class Kernel:
             raise SyscallError(BAD_HYP, "no EC is running")
         u = ec.utcb
         buf, w = u.buf, u.word
-        if u.layer or u.untyped or u.typed or not buf.startswith(u.zeros3, 2 * w):
+        v = u.words
+        if u.layer or u.untyped or u.typed or v[2] or v[3] or v[4]:
             with UtcbFrame(u) as f:
                 f.put_words(data)
                 st = self.ipc_call(sel << 8 | flags)
@@ -410,8 +414,8 @@ class Kernel:
         reply = bytes(buf[mr0 : mr0 + u.untyped * w])
         items: list[tuple[int, int]] = [u.item(k) for k in range(t)] if t else []
         u.untyped = u.typed = 0  # idle again, as the outermost frame's pop leaves it
-        if not buf.startswith(u.zeros2, 2 * w):  # a window armed meanwhile: close it
-            buf[2 * w : 4 * w] = u.zeros2
+        if v[2] or v[3]:  # a window armed meanwhile: close it
+            v[2] = v[3] = 0
         if st:
             raise SyscallError(st, "call")
         return reply, items
@@ -747,8 +751,8 @@ class Kernel:
             # NRE's landing spot: the reply is a system call, so also a preemption point.
             cpu = self.cpu
             if cpu is not None:
-                cpu.clock += SYSCALL_COST
-                if cpu.clock >= cpu.switch_at and cpu.current is not None:
+                now = cpu.clock = cpu.clock + SYSCALL_COST
+                if now >= cpu.switch_at and cpu.current is not None:
                     self._preempt()
             self.n_syscalls += 1
             # reply(ec) for a local EC, inlined: the second half of every call.

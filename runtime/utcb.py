@@ -61,11 +61,9 @@ class Utcb:
         "slot_off",
         "typed",
         "untyped",
-        "win_off",
         "word",
+        "words",
         "wst",
-        "zeros2",
-        "zeros3",
     )
 
     def __init__(self, arch: Arch = X86_64) -> None:
@@ -84,10 +82,10 @@ class Utcb:
         self.layer = 0
         self.mr0 = _HDR * self.word  # byte offset of mr[0]
         self.slot_off = (_HDR + self.pos_slot) * self.word  # byte offset of mr[POS_SLOT]
-        self.zeros3 = bytes(3 * self.word)  # header words 2..4 of an idle UTCB
         self.msg = _message_slices(arch)  # msg[n]: the bytes of mr[0..n), for the kernel
-        self.zeros2 = bytes(2 * self.word)  # the two receive windows, closed
-        self.win_off = 2 * self.word  # byte offset of the windows (header words 2, 3)
+        # the page as words in the host's byte order: for zero tests of header words only
+        # (a zero word reads 0 in either order), ~2x faster than a bytes comparison
+        self.words = memoryview(self.buf).cast("Q" if self.word == 8 else "I")
 
     # -- raw words -------------------------------------------------------------------------
     def word_at(self, index: int) -> int:
@@ -176,11 +174,11 @@ class Utcb:
         """
         u, t, w = self.untyped, self.typed, self.word
         buf = self.buf
-        if not (self.layer or u or t) and buf.startswith(self.zeros3, 2 * w):
+        v = self.words
+        if not (self.layer or u or t or v[2] or v[3] or v[4]):
             # The fast path of every outermost frame (each stub call): words 2..4 are
             # already 0 and the live counters too, so reset() has nothing left to do (the
-            # items word is the kernel's to write, on delivery; the counters are
-            # authoritative).
+            # items word follows the counters, which are authoritative).
             self.layer = 1
             self.wst.pack_into(buf, self.slot_off, self.saved_u | 1 << 12 | self.saved_t << 16)
             return
@@ -221,8 +219,9 @@ class Utcb:
             self.untyped = self.typed = 0
             buf, w = self.buf, self.word
             self.wst.pack_into(buf, self.slot_off, self.saved_t << 16)
-            if not buf.startswith(self.zeros2, 2 * w):  # a window still armed: close it
-                buf[2 * w : 4 * w] = self.zeros2
+            v = self.words
+            if v[2] or v[3]:  # a window still armed: close it
+                v[2] = v[3] = 0
             return
         w, buf = self.word, self.buf
         tl = _HDR + self.pos_slot + 1 + self.saved_t - 1
