@@ -174,7 +174,8 @@ def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
         buf, mr0 = u.buf, u.mr0
         start, end = mr0 + f.upos * w, mr0 + u.untyped * w
         data = bytes(buf[start:end])
-        items = Items(list(f.items())) if u.typed else _NO_ITEMS
+        t = u.typed
+        items = Items([u.item(k) for k in range(t)]) if t else _NO_ITEMS
         u.untyped = u.typed = f.upos = f.tpos = 0
         if end - start < w:
             _error(f, w, ErrorCode.E_ARGS_INVALID, "no opcode")

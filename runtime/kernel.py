@@ -545,11 +545,11 @@ class Kernel:
     def _xfer_items(self, src: Ec, dst: Ec, t: int) -> None:
         su, du = src.utcb, dst.utcb
         spd, dpd = src.pd, dst.pd
-        dele, xlt = du.dele, du.xlt
         # Items straight from/to the pages (Utcb.item/set_item, inlined): item k is the
-        # word pair at W-2-2k (Crd), W-1-2k (aux).
+        # word pair at W-2-2k (Crd), W-1-2k (aux); the windows are header words 2 and 3.
         w, sbuf, dbuf, mask = su.word, su.buf, du.buf, du.mask
         unpack, pack = su.wst.unpack_from, du.wst.pack_into
+        xlt, dele = unpack(dbuf, 2 * w)[0], unpack(dbuf, 3 * w)[0]
         off = (su.page_words - 2) * w
         for _ in range(t):
             c = unpack(sbuf, off)[0]
