@@ -55,8 +55,8 @@ _NONBLOCKING = 1 << 4  # syscalls.NONBLOCKING (flag bit 0 of call)
 HELP_LIMIT = 100  # NOVA's ctr_loop bound before "Livelock"
 _NEVER = 1 << 62
 # `call_fixed` results other than a reply (whose first word, the status, is 0)
-NOT_SENT = (-1,)
-REPLY_LEFT = (-2,)
+NOT_SENT: tuple[Any, ...] = (-1,)
+REPLY_LEFT: tuple[Any, ...] = (-2,)
 _CODE_BASE = 0x1000
 
 
@@ -277,8 +277,7 @@ class Kernel:
         Otherwise a 1-tuple: ``NOT_SENT`` if the UTCB is not idle (a live frame or an
         armed window: take the frame path); the status of a failed call (UTCB idle);
         ``REPLY_LEFT`` for a reply of another shape, left in the UTCB as its message for
-        `take_reply`. A value ``rq`` cannot pack raises struct's error before anything
-        happened (the UTCB stays idle).
+        `take_reply`. ``NOT_SENT`` too for values ``rq`` cannot pack (nothing happened).
         """
         ec = self.current
         if ec is None:
@@ -289,7 +288,10 @@ class Kernel:
         v = u.words
         if u.layer or u.untyped or u.typed or v[2] or v[3]:
             return NOT_SENT
-        rq.pack_into(buf, u.mr0, *args)
+        try:
+            rq.pack_into(buf, u.mr0, *args)
+        except Exception:  # a value rq cannot pack: the caller's general encoder names it
+            return NOT_SENT
         u.untyped = n
         # ipc_call(sel << 8), inlined: the same preemption point, checks, order, counters
         # and statuses, one Python frame less on the path of every generated stub call.

@@ -329,7 +329,14 @@ def test_values_that_do_not_encode(fx: Any) -> None:
 
     def body(ctx: Context) -> None:
         c = fx.CalcClient(ctx.connect("calc"))
-        for call in (lambda: c.add("x", 1), lambda: c.add(1, 2**31), lambda: c.next(7)):
+        calls = (
+            lambda: c.add("x", 1),
+            lambda: c.add(1, 2**31),
+            lambda: c.next(7),
+            lambda: c.next([]),  # unhashable: its check raises
+            lambda: c.move(object(), 1),  # no members x, y
+        )
+        for call in calls:
             try:
                 call()
             except MarshalError as e:
@@ -337,7 +344,7 @@ def test_values_that_do_not_encode(fx: Any) -> None:
         got.append(str(c.add(1, 2)))
 
     _run(m, body)
-    assert got == ["a", "b", "c", "3"]
+    assert got == ["a", "b", "c", "c", "p.x", "3"]
 
 
 # every status of the call's table but the non-blocking ones (a stub call blocks) and

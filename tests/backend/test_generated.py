@@ -37,6 +37,11 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pkg.mkdir()
     for idl in SAMPLES:
         _gen(idl, pkg)
+    # the fixed-size calls' interface (every shape their stubs and skeletons take)
+    from tests.test_fixed_calls import IDL as FIXED
+
+    (root / "fixed.idl").write_text(FIXED)
+    _gen(root / "fixed.idl", pkg)
     if CONFORMANCE.is_dir():
         for vec in sorted(CONFORMANCE.glob("*.json")):
             sub = pkg / f"conf_{vec.stem}"

@@ -32,6 +32,7 @@ class Shape:
         self.rq = self.rq_in = self.rp = self.rp_out = ""
         self.args = ""  # the client's call_fixed arguments after rq and rp
         self.send_if = ""  # what the client's arguments must satisfy ("" = always)
+        self.plain = False  # the arguments are names and numbers only
         self.words_in = 0
         self.words_out = 0
         self.mr0 = 0  # byte offset of mr[0] in the UTCB page
@@ -83,6 +84,8 @@ def shape(
     s.rp_out = ctx.gen.struct(rfmt)
     s.args = ", ".join(args)
     s.send_if = " and ".join(ok)
+    # plain names and numbers cannot raise: no need to evaluate them apart from the call
+    s.plain = not ok and all(re.fullmatch(r"[A-Za-z_]\w*|-?\d+", a) for a in args)
     # the reply's first value is its status, 0 (the kernel checked it)
     values = rfields[1:]
     if not rbad and rexprs == values:
