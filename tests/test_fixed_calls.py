@@ -40,6 +40,7 @@ module fx {
     long nested(in long v);
     string<8> name();
     unsigned long long wide(in unsigned long long a, in double d);
+    Point at(in long Point);  // the parameter shadows the class the reply needs
   };
 };
 """
@@ -98,6 +99,9 @@ class CalcImpl:
     def wide(self, a: int, d: float) -> int:
         return a + int(d)
 
+    def at(self, x: int) -> Any:
+        return self.fx.Point(x, -x)
+
 
 class LeafImpl:
     def twice(self, v: int) -> int:
@@ -141,6 +145,7 @@ def test_values_round_trip(fx: Any, arch: Arch) -> None:
         got.append(c.next(fx.Color.BLUE))
         got.append(c.move(fx.Point(1, 2), -5))
         got.append(c.wide(2**64 - 10, 9.5))
+        got.append(c.at(7))
         got.append(c.name())  # the general path, after and between fixed calls
         got.append(c.add(1, 1))
 
@@ -153,6 +158,7 @@ def test_values_round_trip(fx: Any, arch: Arch) -> None:
         (fx.Color.RED, True),
         fx.Point(-4, 2),
         2**64 - 1,
+        fx.Point(7, -7),
         "calc",
         2,
     ]
