@@ -35,7 +35,9 @@ from runtime import codec as _c
 from runtime.crd import Crd as _Crd
 
 if _TYPE_CHECKING:
-    from runtime.utcb import UtcbFrame as _UtcbFrame
+    from collections.abc import Callable as _Callable
+
+    from runtime.utcb import Utcb as _Utcb, UtcbFrame as _UtcbFrame
 from ..golden.inner import constructs_idl as _m_golden_inner_constructs_idl
 
 __all__ = [
@@ -92,7 +94,10 @@ _S19 = _struct.Struct("<QQI4x")
 _S20 = _struct.Struct("<III")
 _S21 = _struct.Struct("<IQ")
 _S22 = _struct.Struct("<QI4xI4x")
-_S23 = _struct.Struct("<QI4x")
+_S23 = _struct.Struct("<QQQ")
+_S24 = _struct.Struct("<QI4x")
+_S25 = _struct.Struct("<8xQ")
+_S26 = _struct.Struct("<4xI")
 _G0 = _attrgetter("id")
 _T0 = [_struct.Struct("<Q" + "Q" * _q) for _q in _range(5)]
 _T1 = [_struct.Struct("<I" + "Q" * _q) for _q in _range(5)]
@@ -443,37 +448,97 @@ class StoreClient(_binding.Client):
         return None
 
     def pair(self) -> _m_golden_inner_constructs_idl.Pair:
+        # fixed size (docs/python-backend.md): one pack_into, the call, one unpack_from
         if self._w64:
-            _data, _items = _rq_Store_pair_64()
+            _fr = self._fixed(self._sel, _S0, 1, _S23, 3, 589867)
+            if not _fr[0]:
+                _t1, _t2, _t3 = _fr
+                if not ((_t2 not in _Level_BY_VALUE) or (_t3 not in _Level_BY_VALUE)):
+                    _fv64: _m_golden_inner_constructs_idl.Pair = (
+                        _m_golden_inner_constructs_idl.Pair(
+                            _Level_BY_VALUE[_t2], _Level_BY_VALUE[_t3]
+                        )
+                    )
+                    return _fv64
         else:
-            _data, _items = _rq_Store_pair_32()
-        _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
+            _fr = self._fixed(self._sel, _S10, 1, _S20, 3, 589867)
+            if not _fr[0]:
+                _t1, _t2, _t3 = _fr
+                if not ((_t2 not in _Level_BY_VALUE) or (_t3 not in _Level_BY_VALUE)):
+                    _fv32: _m_golden_inner_constructs_idl.Pair = (
+                        _m_golden_inner_constructs_idl.Pair(
+                            _Level_BY_VALUE[_t2], _Level_BY_VALUE[_t3]
+                        )
+                    )
+                    return _fv32
+        if _fr is not _binding.NOT_SENT:
+            if _fr[0]:
+                _rb, _ri = _binding.reply(self._pt, _fr)
+            else:  # a reply a check rejects: its words again, for the exact error
+                _rb, _ri = (_S23 if self._w64 else _S20).pack(*_fr), []
+        else:
+            if self._w64:
+                _data, _items = _rq_Store_pair_64()
+            else:
+                _data, _items = _rq_Store_pair_32()
+            _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store_pair_64 if self._w64 else _dp_Store_pair_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
             raise _r
         return _r[0]
 
     def _get_limit(self) -> _int:
+        # fixed size (docs/python-backend.md): one pack_into, the call, one unpack_from
         if self._w64:
-            _data, _items = _rq_Store__get_limit_64()
+            _fr = self._fixed(self._sel, _S0, 1, _S5, 2, 589868)
+            if not _fr[0]:
+                _t1, _t2 = _fr
+                if not ((_t2 > 4294967295)):
+                    _fv64: _int = _t2
+                    return _fv64
         else:
-            _data, _items = _rq_Store__get_limit_32()
-        _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
+            _fr = self._fixed(self._sel, _S10, 1, _S8, 2, 589868)
+            if not _fr[0]:
+                _fv32: _int = _fr[1]
+                return _fv32
+        if _fr is not _binding.NOT_SENT:
+            if _fr[0]:
+                _rb, _ri = _binding.reply(self._pt, _fr)
+            else:  # a reply a check rejects: its words again, for the exact error
+                _rb, _ri = (_S5 if self._w64 else _S8).pack(*_fr), []
+        else:
+            if self._w64:
+                _data, _items = _rq_Store__get_limit_64()
+            else:
+                _data, _items = _rq_Store__get_limit_32()
+            _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store__get_limit_64 if self._w64 else _dp_Store__get_limit_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
             raise _r
         return _r[0]
 
     def _set_limit(self, value: _int) -> None:
+        # fixed size (docs/python-backend.md): one pack_into, the call, one unpack_from
         if self._w64:
-            _data, _items = _rq_Store__set_limit_64(
-                value,
-            )
+            _fr = self._fixed(self._sel, _S24, 2, _S0, 1, 589869, value)
+            if not _fr[0]:
+                return None
         else:
-            _data, _items = _rq_Store__set_limit_32(
-                value,
-            )
-        _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
+            _fr = self._fixed(self._sel, _S8, 2, _S10, 1, 589869, value)
+            if not _fr[0]:
+                return None
+        if _fr is not _binding.NOT_SENT:
+            _rb, _ri = _binding.reply(self._pt, _fr)
+        else:
+            if self._w64:
+                _data, _items = _rq_Store__set_limit_64(
+                    value,
+                )
+            else:
+                _data, _items = _rq_Store__set_limit_32(
+                    value,
+                )
+            _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store__set_limit_64 if self._w64 else _dp_Store__set_limit_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
             raise _r
@@ -521,9 +586,166 @@ class StoreServer:
             0x9002D: (self._h_Store__set_limit, False),
             0x9002E: (self._h_Store__get_owner, False),
         }
+        self._fast64: _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]] = {
+            0x9002B: self._x_Store_pair_64,
+            0x9002C: self._x_Store__get_limit_64,
+            0x9002D: self._x_Store__set_limit_64,
+        }
+        self._fast32: _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]] = {
+            0x9002B: self._x_Store_pair_32,
+            0x9002C: self._x_Store__get_limit_32,
+            0x9002D: self._x_Store__set_limit_32,
+        }
 
     def __call__(self, _f: _UtcbFrame) -> None:
+        # fixed-size methods straight from the UTCB; anything else (and every error) serve
+        _u = _f.utcb
+        if _u.untyped and not _u.typed and not _f.upos:
+            if _u.word == 8:
+                _h = self._fast64.get(_W8.unpack_from(_u.buf, 40)[0])
+            else:
+                _h = self._fast32.get(_W4.unpack_from(_u.buf, 20)[0])
+            if _h is not None and _h(_f, _u):
+                return
         _binding.serve(_f, self._table)
+
+    def _x_Store_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+        """pair on x86_64; False: not taken, serve answers."""
+        if _u.untyped != 1:
+            return False
+        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        try:
+            _r = self._impl.pair()
+        except _Exception as _e:
+            _binding.failed(_f, _e)
+            return True
+        if not _u.saved_u:  # no nested frame saved: the whole frame is free
+            try:
+                if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
+                    _S22.pack_into(_u.buf, 40, 0, _r.a, _r.b)
+                    _u.untyped = 3
+                    return True
+            except _Exception:
+                pass  # the general encoder below names what does not encode
+        _binding.answer(_f, lambda: _rp_Store_pair_64(_r))
+        return True
+
+    def _x_Store_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+        """pair on x86_32; False: not taken, serve answers."""
+        if _u.untyped != 1:
+            return False
+        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        try:
+            _r = self._impl.pair()
+        except _Exception as _e:
+            _binding.failed(_f, _e)
+            return True
+        if not _u.saved_u:  # no nested frame saved: the whole frame is free
+            try:
+                if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
+                    _S20.pack_into(_u.buf, 20, 0, _r.a, _r.b)
+                    _u.untyped = 3
+                    return True
+            except _Exception:
+                pass  # the general encoder below names what does not encode
+        _binding.answer(_f, lambda: _rp_Store_pair_32(_r))
+        return True
+
+    def _x_Store__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+        """_get_limit on x86_64; False: not taken, serve answers."""
+        if _u.untyped != 1:
+            return False
+        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        try:
+            _r = self._impl._get_limit()
+        except Busy as _e:
+            _binding.answer(_f, lambda: _x_Busy_64(_e))
+            return True
+        except _Exception as _e:
+            _binding.failed(_f, _e)
+            return True
+        if not _u.saved_u:  # no nested frame saved: the whole frame is free
+            try:
+                _S24.pack_into(_u.buf, 40, 0, _r)
+                _u.untyped = 2
+                return True
+            except _Exception:
+                pass  # the general encoder below names what does not encode
+        _binding.answer(_f, lambda: _rp_Store__get_limit_64(_r))
+        return True
+
+    def _x_Store__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+        """_get_limit on x86_32; False: not taken, serve answers."""
+        if _u.untyped != 1:
+            return False
+        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        try:
+            _r = self._impl._get_limit()
+        except Busy as _e:
+            _binding.answer(_f, lambda: _x_Busy_32(_e))
+            return True
+        except _Exception as _e:
+            _binding.failed(_f, _e)
+            return True
+        if not _u.saved_u:  # no nested frame saved: the whole frame is free
+            try:
+                _S8.pack_into(_u.buf, 20, 0, _r)
+                _u.untyped = 2
+                return True
+            except _Exception:
+                pass  # the general encoder below names what does not encode
+        _binding.answer(_f, lambda: _rp_Store__get_limit_32(_r))
+        return True
+
+    def _x_Store__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+        """_set_limit on x86_64; False: not taken, serve answers."""
+        if _u.untyped != 2:
+            return False
+        (_t2,) = _S25.unpack_from(_u.buf, 40)
+        if _t2 > 4294967295:
+            return False
+        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        try:
+            self._impl._set_limit(_t2)
+        except Gone as _e:
+            _binding.answer(_f, lambda: _x_Gone_64(_e))
+            return True
+        except _Exception as _e:
+            _binding.failed(_f, _e)
+            return True
+        if not _u.saved_u:  # no nested frame saved: the whole frame is free
+            try:
+                _S0.pack_into(_u.buf, 40, 0)
+                _u.untyped = 1
+                return True
+            except _Exception:
+                pass  # the general encoder below names what does not encode
+        _binding.answer(_f, _rp_Store__set_limit_64)
+        return True
+
+    def _x_Store__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+        """_set_limit on x86_32; False: not taken, serve answers."""
+        if _u.untyped != 2:
+            return False
+        (_t2,) = _S26.unpack_from(_u.buf, 20)
+        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        try:
+            self._impl._set_limit(_t2)
+        except Gone as _e:
+            _binding.answer(_f, lambda: _x_Gone_32(_e))
+            return True
+        except _Exception as _e:
+            _binding.failed(_f, _e)
+            return True
+        if not _u.saved_u:  # no nested frame saved: the whole frame is free
+            try:
+                _S10.pack_into(_u.buf, 20, 0)
+                _u.untyped = 1
+                return True
+            except _Exception:
+                pass  # the general encoder below names what does not encode
+        _binding.answer(_f, _rp_Store__set_limit_32)
+        return True
 
     def _h_Store_get(
         self, _w: _int, _b: _bytes, _it: _c.Items
@@ -699,9 +921,166 @@ class ArchiveServer:
             0xF62D0000: (self._h_Archive_mirror, False),
             0xF62D0001: (self._h_Archive_attach, False),
         }
+        self._fast64: _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]] = {
+            0x9002B: self._x_Store_pair_64,
+            0x9002C: self._x_Store__get_limit_64,
+            0x9002D: self._x_Store__set_limit_64,
+        }
+        self._fast32: _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]] = {
+            0x9002B: self._x_Store_pair_32,
+            0x9002C: self._x_Store__get_limit_32,
+            0x9002D: self._x_Store__set_limit_32,
+        }
 
     def __call__(self, _f: _UtcbFrame) -> None:
+        # fixed-size methods straight from the UTCB; anything else (and every error) serve
+        _u = _f.utcb
+        if _u.untyped and not _u.typed and not _f.upos:
+            if _u.word == 8:
+                _h = self._fast64.get(_W8.unpack_from(_u.buf, 40)[0])
+            else:
+                _h = self._fast32.get(_W4.unpack_from(_u.buf, 20)[0])
+            if _h is not None and _h(_f, _u):
+                return
         _binding.serve(_f, self._table)
+
+    def _x_Store_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+        """pair on x86_64; False: not taken, serve answers."""
+        if _u.untyped != 1:
+            return False
+        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        try:
+            _r = self._impl.pair()
+        except _Exception as _e:
+            _binding.failed(_f, _e)
+            return True
+        if not _u.saved_u:  # no nested frame saved: the whole frame is free
+            try:
+                if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
+                    _S22.pack_into(_u.buf, 40, 0, _r.a, _r.b)
+                    _u.untyped = 3
+                    return True
+            except _Exception:
+                pass  # the general encoder below names what does not encode
+        _binding.answer(_f, lambda: _rp_Store_pair_64(_r))
+        return True
+
+    def _x_Store_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+        """pair on x86_32; False: not taken, serve answers."""
+        if _u.untyped != 1:
+            return False
+        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        try:
+            _r = self._impl.pair()
+        except _Exception as _e:
+            _binding.failed(_f, _e)
+            return True
+        if not _u.saved_u:  # no nested frame saved: the whole frame is free
+            try:
+                if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
+                    _S20.pack_into(_u.buf, 20, 0, _r.a, _r.b)
+                    _u.untyped = 3
+                    return True
+            except _Exception:
+                pass  # the general encoder below names what does not encode
+        _binding.answer(_f, lambda: _rp_Store_pair_32(_r))
+        return True
+
+    def _x_Store__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+        """_get_limit on x86_64; False: not taken, serve answers."""
+        if _u.untyped != 1:
+            return False
+        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        try:
+            _r = self._impl._get_limit()
+        except Busy as _e:
+            _binding.answer(_f, lambda: _x_Busy_64(_e))
+            return True
+        except _Exception as _e:
+            _binding.failed(_f, _e)
+            return True
+        if not _u.saved_u:  # no nested frame saved: the whole frame is free
+            try:
+                _S24.pack_into(_u.buf, 40, 0, _r)
+                _u.untyped = 2
+                return True
+            except _Exception:
+                pass  # the general encoder below names what does not encode
+        _binding.answer(_f, lambda: _rp_Store__get_limit_64(_r))
+        return True
+
+    def _x_Store__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+        """_get_limit on x86_32; False: not taken, serve answers."""
+        if _u.untyped != 1:
+            return False
+        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        try:
+            _r = self._impl._get_limit()
+        except Busy as _e:
+            _binding.answer(_f, lambda: _x_Busy_32(_e))
+            return True
+        except _Exception as _e:
+            _binding.failed(_f, _e)
+            return True
+        if not _u.saved_u:  # no nested frame saved: the whole frame is free
+            try:
+                _S8.pack_into(_u.buf, 20, 0, _r)
+                _u.untyped = 2
+                return True
+            except _Exception:
+                pass  # the general encoder below names what does not encode
+        _binding.answer(_f, lambda: _rp_Store__get_limit_32(_r))
+        return True
+
+    def _x_Store__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+        """_set_limit on x86_64; False: not taken, serve answers."""
+        if _u.untyped != 2:
+            return False
+        (_t2,) = _S25.unpack_from(_u.buf, 40)
+        if _t2 > 4294967295:
+            return False
+        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        try:
+            self._impl._set_limit(_t2)
+        except Gone as _e:
+            _binding.answer(_f, lambda: _x_Gone_64(_e))
+            return True
+        except _Exception as _e:
+            _binding.failed(_f, _e)
+            return True
+        if not _u.saved_u:  # no nested frame saved: the whole frame is free
+            try:
+                _S0.pack_into(_u.buf, 40, 0)
+                _u.untyped = 1
+                return True
+            except _Exception:
+                pass  # the general encoder below names what does not encode
+        _binding.answer(_f, _rp_Store__set_limit_64)
+        return True
+
+    def _x_Store__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+        """_set_limit on x86_32; False: not taken, serve answers."""
+        if _u.untyped != 2:
+            return False
+        (_t2,) = _S26.unpack_from(_u.buf, 20)
+        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        try:
+            self._impl._set_limit(_t2)
+        except Gone as _e:
+            _binding.answer(_f, lambda: _x_Gone_32(_e))
+            return True
+        except _Exception as _e:
+            _binding.failed(_f, _e)
+            return True
+        if not _u.saved_u:  # no nested frame saved: the whole frame is free
+            try:
+                _S10.pack_into(_u.buf, 20, 0)
+                _u.untyped = 1
+                return True
+            except _Exception:
+                pass  # the general encoder below names what does not encode
+        _binding.answer(_f, _rp_Store__set_limit_32)
+        return True
 
     def _h_Store_get(
         self, _w: _int, _b: _bytes, _it: _c.Items
@@ -3380,7 +3759,7 @@ def _rp_Store__get_limit_64(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S23.pack(0, p_return)
+            _buf += _S24.pack(0, p_return)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
@@ -3507,7 +3886,7 @@ def _rq_Store__set_limit_64(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S23.pack(589869, p_value)
+            _buf += _S24.pack(589869, p_value)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (

@@ -35,7 +35,9 @@ from runtime import codec as _c
 from runtime.crd import Crd as _Crd
 
 if _TYPE_CHECKING:
-    from runtime.utcb import UtcbFrame as _UtcbFrame
+    from collections.abc import Callable as _Callable
+
+    from runtime.utcb import Utcb as _Utcb, UtcbFrame as _UtcbFrame
 from ...golden import constructs_idl as _m_golden_constructs_idl
 
 __all__ = [
