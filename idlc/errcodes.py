@@ -239,6 +239,12 @@ W_DEFAULT_UNREACHABLE = _w(
     "W0008", "default-unreachable", "default label is unreachable: the labels cover every {type}"
 )
 W_WARNING_DIRECTIVE = _w("W0009", "warning-directive", "#warning {text}")
+W_NAME_USED_IN_SCOPE = _w(
+    "W0010",
+    "name-used-in-scope",
+    "'{name}' collides with '{used}', which this scope already uses for '{old}' "
+    "(IDL 4.2 §7.5.3; other compilers reject this)",
+)
 W_KEYWORD_CASE = _w(
     "W0007",
     "keyword-case-collision",

@@ -434,6 +434,23 @@ class Analyzer:
         seen[name] = span
         return True
 
+    def not_used_here(self, name: str, span: Span) -> None:
+        """IDL 4.2 §7.5.3 forbids a member or parameter a name (in any case) that a type
+        or label of the same scope used before (`in Foo foo`, `r r;`): omniidl and JacORB
+        refuse it, Cyclone DDS and TAO accept it, and real DDS files do it. A warning."""
+        key = name.lower()
+        for used, (entry, where) in self.scope.used.items():
+            if used.lower() == key:
+                self.diags.report(
+                    E.W_NAME_USED_IN_SCOPE,
+                    span,
+                    name=name,
+                    used=used,
+                    old=f"::{entry.scoped}",
+                    notes=[Note(where, f"'{used}' is used here, meaning '::{entry.scoped}'")],
+                )
+                return
+
     def unalias(self, t: ir.Type) -> ir.Type:
         """Follow typedefs to the underlying type."""
         seen = 0
@@ -565,6 +582,7 @@ class Analyzer:
                         other=clash,
                         notes=[Note(seen[clash], f"'{clash}' is declared here")],
                     )
+                self.not_used_here(d.name, d.span)
                 ft = self.array_type(t, d.sizes)
                 annotations = self.annotations.check(
                     m.annotations + d.annotations, "member", self.unalias(ft)
@@ -845,9 +863,10 @@ class Analyzer:
                 values.append(v)  # type: ignore[arg-type]
             t = self.resolve_type(case.type, in_sequence=_indirect(case.annotations))
             d = case.declarator
-            self.first_use(
+            if self.first_use(
                 seen_names, d.name, d.span, E.NAME_REDEFINITION, "previous definition is here"
-            )
+            ):
+                self.not_used_here(d.name, d.span)
             ft = self.array_type(t, d.sizes)
             annotations = self.annotations.check(
                 case.annotations + d.annotations, "member", self.unalias(ft)
@@ -1041,11 +1060,16 @@ class Analyzer:
             if isinstance(item.result, ast.BaseType) and item.result.kind == "void"
             else self.resolve_type(item.result)
         )
+        # The parameter list is a scope (IDL 4.2 §7.5.2): what its types use, its
+        # parameters should not be named (the result type belongs to the interface).
+        outer = self.scope
+        self.scope = Scope(outer.qualify(item.name), "operation", outer)
         params: list[ir.Param] = []
         seen: dict[str, Span] = {}
         for p in item.params:
-            self.first_use(seen, p.name, p.span, E.PARAM_DUPLICATE, "first declared here")
             pt = self.array_type(self.resolve_type(p.type), p.sizes)
+            if self.first_use(seen, p.name, p.span, E.PARAM_DUPLICATE, "first declared here"):
+                self.not_used_here(p.name, p.span)
             pa = self.annotations.check(p.annotations, "parameter", self.unalias(pt))
             f = self.make_field(p.name, pt, p.span, pa, None)
             params.append(
@@ -1056,6 +1080,7 @@ class Analyzer:
                     E.ONEWAY_OUTPUT, p.span, name=item.name, mode=p.mode, param=p.name
                 )
         raises = self.raises(item.raises)
+        self.scope = outer
         if item.oneway:
             if result_t is not None:
                 self.diags.report(E.ONEWAY_RESULT, item.span, name=item.name)

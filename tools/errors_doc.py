@@ -103,6 +103,7 @@ EXPLAIN = {
     "W0005": "A `#warning` directive was reached in a group being compiled; its text is shown and compilation goes on.",
     "W0006": "A CORBA keyword is used as a name (IDL 4.2 §7.2.4 reserves them everywhere). idlc accepts it where the grammar allows, since real files do this, but warns; write the escaped form `_context`, which names `context` without colliding with the keyword (§7.2.3).",
     "W0007": "A name differs from a keyword only in case; IDL 4.2 §7.2.4 matches keywords without case, so `Context` collides with `context`. Write `_Context` or choose another name.",
+    "W0010": "A member, union branch or parameter has the name, or the name in another case, of a type, constant or label that the same scope already used: `in Count count`, `r r;`, a branch `k` in a union switched on `K`. IDL 4.2 §7.5.3 makes this an error, and omniidl and JacORB refuse it; Cyclone DDS and TAO accept it and real DDS files do it, so idlc warns and goes on (the generated code is not affected). Rename the member or parameter for portable IDL. An operation's result type belongs to the interface's scope, not to its parameter list.",
     "W0008": "A union has a `default` label although its other labels already cover every value of the discriminator type (both booleans here, or every enumerator of an enum), so the default member can never be selected. Remove it.",
 }
 
