@@ -143,7 +143,7 @@ class Builder:
                 n = dims[-1]
                 inner = f"st.binary(min_size={n}, max_size={n})"
                 if n > LARGE:
-                    inner = f"st.binary(min_size=1, max_size=4).map(lambda b: (b * {n})[:{n}])"
+                    inner = f"st.binary(min_size=1, max_size=4).map(lambda _b: (_b * {n})[:{n}])"
                 dims = dims[:-1]
             else:
                 inner = self.expr(t.element, mask, max_order)
@@ -222,7 +222,7 @@ class Builder:
             cls = self.refs.cls(d.name)
             bits = [1 << f.value for f in d.flags]
             expr = (
-                f"st.sets(st.sampled_from({bits!r})).map(lambda xs: {cls}(sum(xs)))"
+                f"st.sets(st.sampled_from({bits!r})).map(lambda _xs: {cls}(sum(_xs)))"
                 if bits
                 else f"st.just({cls}(0))"
             )
@@ -298,9 +298,9 @@ class Builder:
         free = hi - lo + 1 - sum(b - a + 1 for a, b in gaps)
         if free <= 0:
             return None
-        pick = f"_skip(k, {tuple(gaps)!r})"
+        pick = f"_skip(_k, {tuple(gaps)!r})"
         return (
-            f"st.integers({lo}, {lo + free - 1}).map(lambda k: {f'chr({pick})' if text else pick})"
+            f"st.integers({lo}, {lo + free - 1}).map(lambda _k: {f'chr({pick})' if text else pick})"
         )
 
     def scalars(self, t: ir.Type, seen: frozenset[str] = frozenset()) -> int:

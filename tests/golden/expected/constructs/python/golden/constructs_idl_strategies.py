@@ -157,35 +157,35 @@ def st_Name(
     arch: str = "x86_64", mask: int = 0x1F
 ) -> SearchStrategy[_m_golden_constructs_idl.Name]:
     """Values of golden::Name."""
-    key = ("st_Name", arch, mask)
-    s = _CACHE.get(key)
-    if s is None:
-        s = _CACHE[key] = _utf8(32)
-    return s
+    _key = ("st_Name", arch, mask)
+    _s = _CACHE.get(_key)
+    if _s is None:
+        _s = _CACHE[_key] = _utf8(32)
+    return _s
 
 
 def st_Blob(
     arch: str = "x86_64", mask: int = 0x1F
 ) -> SearchStrategy[_m_golden_constructs_idl.Blob]:
     """Values of golden::Blob."""
-    key = ("st_Blob", arch, mask)
-    s = _CACHE.get(key)
-    if s is None:
-        s = _CACHE[key] = st.binary(max_size=64)
-    return s
+    _key = ("st_Blob", arch, mask)
+    _s = _CACHE.get(_key)
+    if _s is None:
+        _s = _CACHE[_key] = st.binary(max_size=64)
+    return _s
 
 
 def st_Matrix(
     arch: str = "x86_64", mask: int = 0x1F
 ) -> SearchStrategy[_m_golden_constructs_idl.Matrix]:
     """Values of golden::Matrix."""
-    key = ("st_Matrix", arch, mask)
-    s = _CACHE.get(key)
-    if s is None:
-        s = _CACHE[key] = st.lists(
+    _key = ("st_Matrix", arch, mask)
+    _s = _CACHE.get(_key)
+    if _s is None:
+        _s = _CACHE[_key] = st.lists(
             st.lists(st.integers(-32768, 32767), min_size=3, max_size=3), min_size=2, max_size=2
         )
-    return s
+    return _s
 
 
 def st_Level() -> SearchStrategy[_m_golden_constructs_idl.Level]:
@@ -196,7 +196,7 @@ def st_Level() -> SearchStrategy[_m_golden_constructs_idl.Level]:
 def st_Flags() -> SearchStrategy[_m_golden_constructs_idl.Flags]:
     """Flag sets of golden::Flags."""
     return st.sets(st.sampled_from([1, 2, 32])).map(
-        lambda xs: _m_golden_constructs_idl.Flags(sum(xs))
+        lambda _xs: _m_golden_constructs_idl.Flags(sum(_xs))
     )
 
 
@@ -204,23 +204,23 @@ def st_Base(
     arch: str = "x86_64", mask: int = 0x1F
 ) -> SearchStrategy[_m_golden_constructs_idl.Base]:
     """Values of golden::Base."""
-    key = ("st_Base", arch, mask)
-    s = _CACHE.get(key)
-    if s is None:
-        s = _CACHE[key] = st.builds(
+    _key = ("st_Base", arch, mask)
+    _s = _CACHE.get(_key)
+    if _s is None:
+        _s = _CACHE[_key] = st.builds(
             _m_golden_constructs_idl.Base, id=st.integers(0, 18446744073709551615)
         )
-    return s
+    return _s
 
 
 def st_Record(
     arch: str = "x86_64", mask: int = 0x1F
 ) -> SearchStrategy[_m_golden_constructs_idl.Record]:
     """Values of golden::Record."""
-    key = ("st_Record", arch, mask)
-    s = _CACHE.get(key)
-    if s is None:
-        s = _CACHE[key] = st.builds(
+    _key = ("st_Record", arch, mask)
+    _s = _CACHE.get(_key)
+    if _s is None:
+        _s = _CACHE[_key] = st.builds(
             _m_golden_constructs_idl.Record,
             id=st.integers(0, 18446744073709551615),
             name=st_Name(arch, mask),
@@ -236,17 +236,17 @@ def st_Record(
             small=st.integers(-128, 127),
             big=st.integers(0, 18446744073709551615),
         )
-    return s
+    return _s
 
 
 def st_Choice(
     arch: str = "x86_64", mask: int = 0x1F
 ) -> SearchStrategy[_m_golden_constructs_idl.Choice]:
     """Values of golden::Choice."""
-    key = ("st_Choice", arch, mask)
-    s = _CACHE.get(key)
-    if s is None:
-        s = _CACHE[key] = st.one_of(
+    _key = ("st_Choice", arch, mask)
+    _s = _CACHE.get(_key)
+    if _s is None:
+        _s = _CACHE[_key] = st.one_of(
             st.builds(
                 _m_golden_constructs_idl.Choice,
                 st.sampled_from([_m_golden_constructs_idl.Level.LOW]),
@@ -260,47 +260,47 @@ def st_Choice(
                 st_Name(arch, mask),
             ),
         )
-    return s
+    return _s
 
 
 def st_Maybe(
     arch: str = "x86_64", mask: int = 0x1F
 ) -> SearchStrategy[_m_golden_constructs_idl.Maybe]:
     """Values of golden::Maybe."""
-    key = ("st_Maybe", arch, mask)
-    s = _CACHE.get(key)
-    if s is None:
-        s = _CACHE[key] = st.one_of(
+    _key = ("st_Maybe", arch, mask)
+    _s = _CACHE.get(_key)
+    if _s is None:
+        _s = _CACHE[_key] = st.one_of(
             st.builds(_m_golden_constructs_idl.Maybe, st.sampled_from([True]), st.floats()),
             st.builds(_m_golden_constructs_idl.Maybe, st.sampled_from([False]), st.none()),
         )
-    return s
+    return _s
 
 
 def st_Busy(
     arch: str = "x86_64", mask: int = 0x1F
 ) -> SearchStrategy[_m_golden_constructs_idl.Busy]:
     """Values of golden::Busy."""
-    key = ("st_Busy", arch, mask)
-    s = _CACHE.get(key)
-    if s is None:
-        s = _CACHE[key] = st.builds(
+    _key = ("st_Busy", arch, mask)
+    _s = _CACHE.get(_key)
+    if _s is None:
+        _s = _CACHE[_key] = st.builds(
             _m_golden_constructs_idl.Busy, retry_ms=st.integers(0, 4294967295)
         )
-    return s
+    return _s
 
 
 def st_Gone(
     arch: str = "x86_64", mask: int = 0x1F
 ) -> SearchStrategy[_m_golden_constructs_idl.Gone]:
     """Values of golden::Gone."""
-    key = ("st_Gone", arch, mask)
-    s = _CACHE.get(key)
-    if s is None:
-        s = _CACHE[key] = st.builds(
+    _key = ("st_Gone", arch, mask)
+    _s = _CACHE.get(_key)
+    if _s is None:
+        _s = _CACHE[_key] = st.builds(
             _m_golden_constructs_idl.Gone,
         )
-    return s
+    return _s
 
 
 def rq_Store__get(arch: str = "x86_64") -> SearchStrategy[tuple[_int]]:

@@ -77,11 +77,11 @@ def _cap(arch: str, kind: int, mask: int, max_order: int) -> SearchStrategy[_Crd
 
 def st_Empty(arch: str = "x86_64", mask: int = 0x1F) -> SearchStrategy[_m_demo_echo_idl.Empty]:
     """Values of demo::Empty."""
-    key = ("st_Empty", arch, mask)
-    s = _CACHE.get(key)
-    if s is None:
-        s = _CACHE[key] = st.builds(_m_demo_echo_idl.Empty, why=_utf8(64))
-    return s
+    _key = ("st_Empty", arch, mask)
+    _s = _CACHE.get(_key)
+    if _s is None:
+        _s = _CACHE[_key] = st.builds(_m_demo_echo_idl.Empty, why=_utf8(64))
+    return _s
 
 
 def rq_Echo__ping(arch: str = "x86_64") -> SearchStrategy[tuple[_str]]:

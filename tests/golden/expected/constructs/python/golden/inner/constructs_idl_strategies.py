@@ -68,15 +68,15 @@ def st_Pair(
     arch: str = "x86_64", mask: int = 0x1F
 ) -> SearchStrategy[_m_golden_inner_constructs_idl.Pair]:
     """Values of golden::inner::Pair."""
-    key = ("st_Pair", arch, mask)
-    s = _CACHE.get(key)
-    if s is None:
-        s = _CACHE[key] = st.builds(
+    _key = ("st_Pair", arch, mask)
+    _s = _CACHE.get(_key)
+    if _s is None:
+        _s = _CACHE[_key] = st.builds(
             _m_golden_inner_constructs_idl.Pair,
             a=_s_golden_constructs_idl.st_Level(),
             b=_s_golden_constructs_idl.st_Level(),
         )
-    return s
+    return _s
 
 
 _Table = dict[str, dict[str, Callable[[str], SearchStrategy[Any]]]]
