@@ -94,11 +94,9 @@ def shape(
         s.unpack_reply = f"{', '.join(rfields)}{',' if len(rfields) == 1 else ''} = _fr"
         s.reply_bad = " or ".join(f"({c})" for c in rbad)
         s.result = _tuple(rexprs)
-    # The stub's expressions run among the method's parameters: one named like a class
-    # they use (a struct, a bitmask) would shadow it, so such a method keeps one shape.
-    used = set(re.findall(r"[A-Za-z_]\w*", f"{s.result} {s.unpack_reply} {s.reply_bad}"))
-    if used & {py_ident(f.name) for f in in_fields}:
-        return None
+    # The stub's expressions run among the method's parameters, which may be named like
+    # a class they build (``Point at(in long Point)``): ``refs`` names the module's
+    # classes by their private aliases (generator.InsideRefs), which no parameter shadows.
     # the request's opcode was matched by the dispatch: skipped, not unpacked
     del fields[0]
     if fields:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from idlc import errcodes, ir
 from idlc.backends.python import fastcall
 from idlc.backends.python import marshal as M
-from idlc.backends.python.names import Naming, Unit, py_ident
+from idlc.backends.python.names import Naming, Unit, py_ident, type_alias
 from idlc.diagnostics import Diagnostics
 from idlc.layout import ARCHES, UnsizedType, layout_for
 from idlc.source import Span
@@ -48,12 +48,15 @@ def _literal(value: object, refs: UnitRefs) -> str:
 
 
 class UnitRefs(M.Refs):
-    """Names as seen from one generated module; records the imports it needs."""
+    """Names as seen from module-level code of one generated module; records the imports
+    it needs. ``inside()`` gives the names as class bodies and methods see them."""
 
     def __init__(self, naming: Naming, unit: Unit) -> None:
         self.naming = naming
         self.unit = unit
         self.imports: dict[str, Unit] = {}
+        # the module's declarations named by their aliases (module.py.j2 defines those)
+        self.aliased: set[str] = set()
 
     def _qual(self, name: str, local: str) -> str:
         other = self.naming.unit_of[name]
@@ -70,6 +73,28 @@ class UnitRefs(M.Refs):
 
     def table(self, name: str, what: str) -> str:
         return self._qual(name, f"_{self.naming.local[name]}_{what}")
+
+    def inside(self) -> InsideRefs:
+        return InsideRefs(self)
+
+
+class InsideRefs(UnitRefs):
+    """Names as class bodies and methods see them, where a member, union branch,
+    parameter or operation may be named like an IDL type (``r r;``, ``K K(in K K)``) and
+    would shadow it: the module's own types by their private aliases (``_r_T``,
+    names.type_alias), other modules' as always (``_m_x_idl.r``)."""
+
+    def __init__(self, outer: UnitRefs) -> None:
+        super().__init__(outer.naming, outer.unit)
+        self.imports = outer.imports
+        self.aliased = outer.aliased
+
+    def cls(self, name: str) -> str:
+        if self.naming.unit_of[name] is not self.unit:
+            return super().cls(name)
+        local = self.naming.local[name]
+        self.aliased.add(local)
+        return type_alias(local)
 
 
 class Function:
@@ -207,10 +232,10 @@ class Decl:
 class Param:
     def __init__(self, name: str, hint: str, stub: str | None = None) -> None:
         self.name = name
-        self.hint = hint  # as the Protocol and the encoder see it
+        self.hint = hint  # as the Protocol sees it
         # an interface reference: the client stub also takes a stub (or Pt) and sends its
         # portal (runtime.binding.cap)
-        self.client_hint = f"{stub} | {hint}" if stub else hint
+        self.client_hint = f"{_private(stub)} | {hint}" if stub else hint
         self.arg = f"_binding.cap({name})" if stub else name
 
 
@@ -257,6 +282,7 @@ class InterfaceModel:
         self.accept: int | None = None
         self.translate = False
         self.fast: list[MethodModel] = []  # methods with a fixed-size call
+        self.ref = name
 
 
 class ModuleModel:
@@ -269,6 +295,8 @@ class ModuleModel:
         self.constants: list[tuple[str, str]] = []
         self.imports: list[str] = []
         self.all: list[str] = []
+        # declarations class bodies and methods name by an alias: local name -> alias
+        self.aliases: dict[str, str] = {}
 
 
 class Generator:
@@ -410,9 +438,10 @@ class Generator:
         refs = UnitRefs(self.naming, unit)
         pools = M.Pools()
         ctx = M.Context(self.spec, pools)
-        hints = Hints(ctx, refs)
+        hints = Hints(ctx, refs.inside())  # the hints of class bodies and methods
         for d in unit.declarations:
             self.declaration(d, mm, ctx, refs, hints)
+        mm.aliases = {local: type_alias(local) for local in sorted(refs.aliased)}
         mm.constants = list(pools.constants())
         mm.imports = sorted(self.naming.relative_import(unit, u) for u in refs.imports.values())
         return mm
@@ -424,7 +453,8 @@ class Generator:
         if isinstance(d, ir.Const):
             dec = Decl("const", name, d.doc)
             dec.extra["value"] = _literal(d.value, refs)
-            dec.extra["hint"] = hints.hint(d.type) if not isinstance(d.type, ir.Ref) else ""
+            top = Hints(ctx, refs)  # module level: no alias needed
+            dec.extra["hint"] = top.hint(d.type) if not isinstance(d.type, ir.Ref) else ""
             mm.decls.append(dec)
             mm.all.append(name)
         elif isinstance(d, ir.Enum):
@@ -440,7 +470,7 @@ class Generator:
             mm.all.append(name)
         elif isinstance(d, ir.Typedef):
             dec = Decl("typedef", name, d.doc)
-            dec.extra["target"] = hints.hint(d.type)
+            dec.extra["target"] = Hints(ctx, refs).hint(d.type)
             mm.decls.append(dec)
             mm.all.append(name)
         elif isinstance(d, ir.Struct):
@@ -468,7 +498,7 @@ class Generator:
                 mm.functions.append(self.exception_encoder(d, name, fields, ctx, refs, arch))
                 mm.functions.append(self.struct_decoder(d, name, fields, ctx, refs, arch))
         elif isinstance(d, ir.Union_):
-            mm.decls.append(self.union(d, name, hints, refs))
+            mm.decls.append(self.union(d, name, hints, hints.refs))
             mm.all.append(name)
             for arch in ARCHES:
                 mm.functions.append(self.union_encoder(d, name, ctx, refs, arch))
@@ -486,6 +516,7 @@ class Generator:
         return Member(py_ident(f.name), hint, default, factory, _doc(f.doc))
 
     def union(self, d: ir.Union_, name: str, hints: Hints, refs: UnitRefs) -> Decl:
+        """The union's class; ``hints`` and ``refs`` as its body and methods see names."""
         dec = Decl("union", name, d.doc)
         disc_hint = hints.hint(d.discriminator)
         value, cast = _union_value(d, hints)
@@ -516,6 +547,7 @@ class Generator:
             init_v=first_default,
             # a member named `value` or `discriminator` replaces the generic property
             names={c[0] for c in cases},
+            ref=refs.cls(d.name),  # the class itself, in its methods' hints and bodies
         )
         return dec
 
@@ -711,6 +743,7 @@ class Generator:
     ) -> InterfaceModel:
         im = InterfaceModel(name, d.doc)
         im.scoped = d.name
+        im.ref = hints.refs.cls(d.name)  # the Protocol, as the skeleton's __init__ names it
         # A base that another listed base already derives from would make Python's MRO
         # inconsistent (`five : four, three` with `four : three`); it adds nothing.
         inherited = {a for b in d.bases for a in self._ancestors(b)}
@@ -785,10 +818,12 @@ class Generator:
         stubs = [self._stub(f.type, refs) for f in out_fields]
         # the implementation may return a stub (or Pt) where an interface is expected
         impl_hints = [
-            h if c is None else f"{c} | {h}" for h, c in zip(out_hints, stubs, strict=True)
+            h if c is None else f"{_private(c)} | {h}"
+            for h, c in zip(out_hints, stubs, strict=True)
         ]
         client_hints = [
-            h if c is None else f"{c} | None" for h, c in zip(out_hints, stubs, strict=True)
+            h if c is None else f"{_private(c)} | None"
+            for h, c in zip(out_hints, stubs, strict=True)
         ]
         mod.returns = _result_hint(impl_hints)
         mod.client_returns = _result_hint(client_hints)
@@ -813,7 +848,7 @@ class Generator:
         for ex in m.raises:
             decl = self.spec.lookup(ex)
             assert isinstance(decl, ir.Exception_)
-            mod.raises.append((ex, refs.cls(ex), refs.fn("_x", ex, "").rstrip("_")))
+            mod.raises.append((ex, hints.refs.cls(ex), refs.fn("_x", ex, "").rstrip("_")))
         in_fields = [
             ir.Field(p.name, p.type, p.span, translate=p.translate, rights=p.rights) for p in inputs
         ]
@@ -822,7 +857,9 @@ class Generator:
         mod.windows = self._client_windows(m, out_fields, mod, mod.reply_translate)
         req_accept, mod.translate = self._window(m, in_fields, reply=False)
         mod.accept_request = req_accept
-        shapes = {SFX[a]: fastcall.shape(ctx, refs, a, m, in_fields, out_fields) for a in ARCHES}
+        # in the stub's and the skeleton's methods
+        inside = hints.refs
+        shapes = {SFX[a]: fastcall.shape(ctx, inside, a, m, in_fields, out_fields) for a in ARCHES}
         mod.fast = {k: v for k, v in shapes.items() if v is not None}
         if len(mod.fast) != len(ARCHES):
             mod.fast = {}
@@ -1063,16 +1100,17 @@ def _union_value(d: ir.Union_, hints: Hints) -> tuple[str, bool]:
 
 
 def _nullable_kind(f: ir.Field, hints: Hints) -> tuple[str, bool]:
-    """(a member's type through typedefs, whether it holds None)"""
+    """(a member's type through typedefs: its scoped name or hint, whether it holds None)"""
     r = hints.ctx.resolve(f.type)
     if isinstance(r, ir.Capability | ir.Interface):
-        return "Crd", True
-    return (hints.refs.cls(r.name) if isinstance(r, ir.Declaration) else hints.hint(r)), f.optional
+        return "_Crd", True
+    return (r.name if isinstance(r, ir.Declaration) else hints.hint(r)), f.optional
 
 
 def _private(cls: str) -> str:
-    """How a client method's body names a client stub class: a class of this module by its
-    private alias (``_IClient``, module.py.j2), which no IDL parameter name can shadow."""
+    """How class bodies and methods name a client stub class: a class of this module by
+    its private alias (``_IClient``, module.py.j2), which no IDL parameter or operation
+    name can shadow."""
     return cls if "." in cls else f"_{cls}"
 
 

@@ -7,6 +7,8 @@ declaration nested in an interface (``a::I::T``) is ``I_T`` in ``a``'s module. A
 that is a Python keyword or builtin constant gets a trailing underscore (``from_``), so
 does a declaration named like a public name its module defines (``INTERFACES_``).
 IDL identifiers never start with ``_``: every name the generated code itself uses does.
+Class bodies and methods name the module's own IDL types by aliases (``type_alias``),
+since a member, parameter or operation there may be named like a type.
 """
 
 from __future__ import annotations
@@ -30,6 +32,20 @@ _PER_INTERFACE = ("Client", "Server", "Codec")
 def py_ident(name: str) -> str:
     """An IDL identifier as a Python identifier."""
     return name + "_" if name in _RESERVED else name
+
+
+def type_alias(local: str) -> str:
+    """The module-level alias of the declaration ``local`` (its Python name in its
+    module), by which class bodies and methods name it: ``_r_T`` for ``r``. A member,
+    union branch, parameter or operation named ``r`` there would shadow ``r`` itself.
+
+    The alias is ``_`` + the name + ``_T``, which nothing else can be: IDL names never
+    start with ``_`` (the front end removes an escaping underscore, ``_r`` is ``r``), and
+    no other generated private name ends in ``_T`` (tables ``_K_VALUES``, ``_K_BY_VALUE``,
+    ``_K_MASK``; codecs ``_e_r_64``; ``_T1``, ``_S1``; ``_IClient``; builtins ``_int``).
+    A prefix would not do: ``_t_VALUES`` is also the table of an enum ``t``.
+    """
+    return f"_{local}_T"
 
 
 def file_stem(path: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations as _annotations
 # Every name the generated code uses is private (`_`): builtins and helpers under private
 # aliases, locals `_`-prefixed. IDL declarations, members and parameters (never `_`-prefixed,
 # names.py) may then be called anything (a type `len`, `cast` or `dataclass`, a member `str`).
+# Class bodies and methods name this module's IDL types by aliases (`_r_T = r`), as a
+# member, parameter or operation there may be named like one (`r r;`, `K K(in K K)`).
 from builtins import bool as _bool, bytes as _bytes, float as _float, int as _int, list as _list
 from builtins import object as _object, str as _str, tuple as _tuple, dict as _dict
 from builtins import bytearray as _bytearray, frozenset as _frozenset, set as _set
@@ -112,9 +114,17 @@ ON: _bool = True
 
 Name: _TypeAlias = "_str"
 
+_Name_T: _TypeAlias = Name
+
+
 Blob: _TypeAlias = "_bytes"
 
+_Blob_T: _TypeAlias = Blob
+
+
 Matrix: _TypeAlias = "_list[_list[_int]]"
+
+_Matrix_T: _TypeAlias = Matrix
 
 
 class Level(_IntEnum):
@@ -128,6 +138,8 @@ class Level(_IntEnum):
 _Level_VALUES = _frozenset(_int(_q) for _q in Level)
 _Level_BY_VALUE: _dict[_int, Level] = {_int(_q): _q for _q in Level}
 
+_Level_T = Level
+
 
 class Flags(_IntFlag):
     READ = 1
@@ -137,29 +149,37 @@ class Flags(_IntFlag):
 
 _Flags_MASK = 35
 
+_Flags_T = Flags
+
 
 @_dataclass(slots=True)
 class Base:
     id: _int = 0
 
 
+_Base_T = Base
+
+
 @_dataclass(slots=True)
 class Record(Base):
     """Derives from Base and uses most member kinds."""
 
-    name: Name = ""
+    name: _Name_T = ""
     """a bounded string through a typedef"""
-    level: Level = Level.LOW
-    flags: Flags = Flags(0)
-    data: Blob = b""
-    cells: Matrix = _field(default_factory=lambda: [[0 for _ in _range(3)] for _ in _range(2)])
-    parts: _list[Base] = _field(default_factory=_list)
+    level: _Level_T = _Level_T.LOW
+    flags: _Flags_T = _Flags_T(0)
+    data: _Blob_T = b""
+    cells: _Matrix_T = _field(default_factory=lambda: [[0 for _ in _range(3)] for _ in _range(2)])
+    parts: _list[_Base_T] = _field(default_factory=_list)
     ratio: _float | None = None
     initial: _str = "\x00"
     label: _str = ""
     code: _str = "\x00"
     small: _int = 0
     big: _int = 0
+
+
+_Record_T = Record
 
 
 class Choice:
@@ -172,52 +192,55 @@ class Choice:
 
     __slots__ = ("_d", "_v")
 
-    def __init__(self, _d: Level = Level.LOW, _v: _int | Name | None = 0) -> None:
+    def __init__(self, _d: _Level_T = _Level_T.LOW, _v: _int | _Name_T | None = 0) -> None:
         self._d = _d
         self._v = _v
 
     @_property
-    def discriminator(self) -> Level:
+    def discriminator(self) -> _Level_T:
         return self._d
 
     @_property
-    def value(self) -> _int | Name | None:
+    def value(self) -> _int | _Name_T | None:
         """The selected member's value (None when no member is selected)."""
         return self._v
 
     @_property
     def number(self) -> _int:
-        if self._d in (Level.LOW,):
+        if self._d in (_Level_T.LOW,):
             return _cast("_int", self._v)
         raise _AttributeError(f"Choice.number is not selected by _d={self._d!r}")
 
     @_classmethod
-    def make_number(cls, value: _int, _d: Level = Level.LOW) -> Choice:
+    def make_number(cls, value: _int, _d: _Level_T = _Level_T.LOW) -> _Choice_T:
         return cls(_d, value)
 
     @_property
-    def text(self) -> Name:
+    def text(self) -> _Name_T:
         if self._d in (
-            Level.MID,
-            Level.HIGH,
+            _Level_T.MID,
+            _Level_T.HIGH,
         ):
-            return _cast("Name", self._v)
+            return _cast("_Name_T", self._v)
         raise _AttributeError(f"Choice.text is not selected by _d={self._d!r}")
 
     @_classmethod
-    def make_text(cls, value: Name, _d: Level = Level.MID) -> Choice:
+    def make_text(cls, value: _Name_T, _d: _Level_T = _Level_T.MID) -> _Choice_T:
         return cls(_d, value)
 
     def __eq__(self, _other: _object) -> _bool:
         if _type(_other) is not _type(self):
             return _NotImplemented
-        assert _isinstance(_other, Choice)
+        assert _isinstance(_other, _Choice_T)
         return _bool(self._d == _other._d and self._v == _other._v)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> _str:
         return f"Choice({self._d!r}, {self._v!r})"
+
+
+_Choice_T = Choice
 
 
 class Maybe:
@@ -245,19 +268,22 @@ class Maybe:
         raise _AttributeError(f"Maybe.value is not selected by _d={self._d!r}")
 
     @_classmethod
-    def make_value(cls, value: _float, _d: _bool = True) -> Maybe:
+    def make_value(cls, value: _float, _d: _bool = True) -> _Maybe_T:
         return cls(_d, value)
 
     def __eq__(self, _other: _object) -> _bool:
         if _type(_other) is not _type(self):
             return _NotImplemented
-        assert _isinstance(_other, Maybe)
+        assert _isinstance(_other, _Maybe_T)
         return _bool(self._d == _other._d and self._v == _other._v)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> _str:
         return f"Maybe({self._d!r}, {self._v!r})"
+
+
+_Maybe_T = Maybe
 
 
 class Busy(_Exception):
@@ -284,6 +310,9 @@ class Busy(_Exception):
         return f"Busy(retry_ms={self.retry_ms!r})"
 
 
+_Busy_T = Busy
+
+
 class Gone(_Exception):
     """The IDL exception golden::Gone."""
 
@@ -306,6 +335,9 @@ class Gone(_Exception):
         return f"Gone()"
 
 
+_Gone_T = Gone
+
+
 class Store(_Protocol):
     """A service with every parameter direction, capabilities and attributes.
 
@@ -314,11 +346,11 @@ class Store(_Protocol):
     as a tuple in that order.
     """
 
-    def get(self, id: _int) -> Record: ...
+    def get(self, id: _int) -> _Record_T: ...
 
-    def put(self, r: Record, f: Flags) -> _tuple[Flags, _int]: ...
+    def put(self, r: _Record_T, f: _Flags_T) -> _tuple[_Flags_T, _int]: ...
 
-    def pick(self, m: Maybe) -> Choice: ...
+    def pick(self, m: _Maybe_T) -> _Choice_T: ...
 
     def forget(self, id: _int) -> None: ...
 
@@ -334,7 +366,10 @@ class Store(_Protocol):
 
     def _set_limit(self, value: _int) -> None: ...
 
-    def _get_owner(self) -> Name: ...
+    def _get_owner(self) -> _Name_T: ...
+
+
+_Store_T = Store
 
 
 class StoreClient(_binding.Client):
@@ -342,7 +377,7 @@ class StoreClient(_binding.Client):
     ``StoreClient(pt)`` wraps any portal (``runtime.api.Pt``). Interface references
     come back as client stubs; a stub passed as an argument sends its portal."""
 
-    def get(self, id: _int) -> Record:
+    def get(self, id: _int) -> _Record_T:
         if self._w64:
             _data, _items = _rq_Store_get_64(
                 id,
@@ -357,7 +392,7 @@ class StoreClient(_binding.Client):
             raise _r
         return _r[0]
 
-    def put(self, r: Record, f: Flags) -> _tuple[Flags, _int]:
+    def put(self, r: _Record_T, f: _Flags_T) -> _tuple[_Flags_T, _int]:
         if self._w64:
             _data, _items = _rq_Store_put_64(
                 r,
@@ -374,7 +409,7 @@ class StoreClient(_binding.Client):
             raise _r
         return _r
 
-    def pick(self, m: Maybe) -> Choice:
+    def pick(self, m: _Maybe_T) -> _Choice_T:
         if self._w64:
             _data, _items = _rq_Store_pick_64(
                 m,
@@ -544,7 +579,7 @@ class StoreClient(_binding.Client):
             raise _r
         return None
 
-    def _get_owner(self) -> Name:
+    def _get_owner(self) -> _Name_T:
         if self._w64:
             _data, _items = _rq_Store__get_owner_64()
         else:
@@ -571,7 +606,7 @@ class StoreServer:
     accept: _ClassVar[_int | None] = None
     translate: _ClassVar[_bool] = True
 
-    def __init__(self, impl: Store) -> None:
+    def __init__(self, impl: _Store_T) -> None:
         self._impl = impl
         self._table: _dict[_int, _tuple[_binding.Handler, _bool]] = {
             0x90000: (self._h_Store_get, False),
@@ -658,7 +693,7 @@ class StoreServer:
         _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
         try:
             _r = self._impl._get_limit()
-        except Busy as _e:
+        except _Busy_T as _e:
             _binding.answer(_f, lambda: _x_Busy_64(_e))
             return True
         except _Exception as _e:
@@ -681,7 +716,7 @@ class StoreServer:
         _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
         try:
             _r = self._impl._get_limit()
-        except Busy as _e:
+        except _Busy_T as _e:
             _binding.answer(_f, lambda: _x_Busy_32(_e))
             return True
         except _Exception as _e:
@@ -707,7 +742,7 @@ class StoreServer:
         _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
         try:
             self._impl._set_limit(_t2)
-        except Gone as _e:
+        except _Gone_T as _e:
             _binding.answer(_f, lambda: _x_Gone_64(_e))
             return True
         except _Exception as _e:
@@ -731,7 +766,7 @@ class StoreServer:
         _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
         try:
             self._impl._set_limit(_t2)
-        except Gone as _e:
+        except _Gone_T as _e:
             _binding.answer(_f, lambda: _x_Gone_32(_e))
             return True
         except _Exception as _e:
@@ -753,9 +788,9 @@ class StoreServer:
         _args = (_dq_Store_get_64 if _w == 8 else _dq_Store_get_32)(_b, _it)
         try:
             _r = self._impl.get(*_args)
-        except Busy as _e:
+        except _Busy_T as _e:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
-        except Gone as _e:
+        except _Gone_T as _e:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store_get_64 if _w == 8 else _rp_Store_get_32)(_r)
 
@@ -765,7 +800,7 @@ class StoreServer:
         _args = (_dq_Store_put_64 if _w == 8 else _dq_Store_put_32)(_b, _it)
         try:
             _r = self._impl.put(*_args)
-        except Busy as _e:
+        except _Busy_T as _e:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
         return (_rp_Store_put_64 if _w == 8 else _rp_Store_put_32)(*_r)
 
@@ -817,7 +852,7 @@ class StoreServer:
         _args = (_dq_Store__get_limit_64 if _w == 8 else _dq_Store__get_limit_32)(_b, _it)
         try:
             _r = self._impl._get_limit(*_args)
-        except Busy as _e:
+        except _Busy_T as _e:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
         return (_rp_Store__get_limit_64 if _w == 8 else _rp_Store__get_limit_32)(_r)
 
@@ -827,7 +862,7 @@ class StoreServer:
         _args = (_dq_Store__set_limit_64 if _w == 8 else _dq_Store__set_limit_32)(_b, _it)
         try:
             self._impl._set_limit(*_args)
-        except Gone as _e:
+        except _Gone_T as _e:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store__set_limit_64 if _w == 8 else _rp_Store__set_limit_32)()
 
@@ -837,7 +872,7 @@ class StoreServer:
         _args = (_dq_Store__get_owner_64 if _w == 8 else _dq_Store__get_owner_32)(_b, _it)
         try:
             _r = self._impl._get_owner(*_args)
-        except Gone as _e:
+        except _Gone_T as _e:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store__get_owner_64 if _w == 8 else _rp_Store__get_owner_32)(_r)
 
@@ -850,9 +885,12 @@ class Archive(Store, _Protocol):
     as a tuple in that order.
     """
 
-    def mirror(self) -> StoreClient | _Crd | None: ...
+    def mirror(self) -> _StoreClient | _Crd | None: ...
 
     def attach(self, other: _Crd | None) -> None: ...
+
+
+_Archive_T = Archive
 
 
 class ArchiveClient(
@@ -862,7 +900,7 @@ class ArchiveClient(
     ``ArchiveClient(pt)`` wraps any portal (``runtime.api.Pt``). Interface references
     come back as client stubs; a stub passed as an argument sends its portal."""
 
-    def mirror(self) -> StoreClient | None:
+    def mirror(self) -> _StoreClient | None:
         if self._w64:
             _data, _items = _rq_Archive_mirror_64()
         else:
@@ -873,7 +911,7 @@ class ArchiveClient(
             raise _r
         return _binding.stub(_StoreClient, self._pt, _r[0])
 
-    def attach(self, other: StoreClient | _Crd | None) -> None:
+    def attach(self, other: _StoreClient | _Crd | None) -> None:
         if self._w64:
             _data, _items = _rq_Archive_attach_64(
                 _binding.cap(other),
@@ -904,7 +942,7 @@ class ArchiveServer:
     accept: _ClassVar[_int | None] = 0
     translate: _ClassVar[_bool] = True
 
-    def __init__(self, impl: Archive) -> None:
+    def __init__(self, impl: _Archive_T) -> None:
         self._impl = impl
         self._table: _dict[_int, _tuple[_binding.Handler, _bool]] = {
             0x90000: (self._h_Store_get, False),
@@ -993,7 +1031,7 @@ class ArchiveServer:
         _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
         try:
             _r = self._impl._get_limit()
-        except Busy as _e:
+        except _Busy_T as _e:
             _binding.answer(_f, lambda: _x_Busy_64(_e))
             return True
         except _Exception as _e:
@@ -1016,7 +1054,7 @@ class ArchiveServer:
         _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
         try:
             _r = self._impl._get_limit()
-        except Busy as _e:
+        except _Busy_T as _e:
             _binding.answer(_f, lambda: _x_Busy_32(_e))
             return True
         except _Exception as _e:
@@ -1042,7 +1080,7 @@ class ArchiveServer:
         _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
         try:
             self._impl._set_limit(_t2)
-        except Gone as _e:
+        except _Gone_T as _e:
             _binding.answer(_f, lambda: _x_Gone_64(_e))
             return True
         except _Exception as _e:
@@ -1066,7 +1104,7 @@ class ArchiveServer:
         _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
         try:
             self._impl._set_limit(_t2)
-        except Gone as _e:
+        except _Gone_T as _e:
             _binding.answer(_f, lambda: _x_Gone_32(_e))
             return True
         except _Exception as _e:
@@ -1088,9 +1126,9 @@ class ArchiveServer:
         _args = (_dq_Store_get_64 if _w == 8 else _dq_Store_get_32)(_b, _it)
         try:
             _r = self._impl.get(*_args)
-        except Busy as _e:
+        except _Busy_T as _e:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
-        except Gone as _e:
+        except _Gone_T as _e:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store_get_64 if _w == 8 else _rp_Store_get_32)(_r)
 
@@ -1100,7 +1138,7 @@ class ArchiveServer:
         _args = (_dq_Store_put_64 if _w == 8 else _dq_Store_put_32)(_b, _it)
         try:
             _r = self._impl.put(*_args)
-        except Busy as _e:
+        except _Busy_T as _e:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
         return (_rp_Store_put_64 if _w == 8 else _rp_Store_put_32)(*_r)
 
@@ -1152,7 +1190,7 @@ class ArchiveServer:
         _args = (_dq_Store__get_limit_64 if _w == 8 else _dq_Store__get_limit_32)(_b, _it)
         try:
             _r = self._impl._get_limit(*_args)
-        except Busy as _e:
+        except _Busy_T as _e:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
         return (_rp_Store__get_limit_64 if _w == 8 else _rp_Store__get_limit_32)(_r)
 
@@ -1162,7 +1200,7 @@ class ArchiveServer:
         _args = (_dq_Store__set_limit_64 if _w == 8 else _dq_Store__set_limit_32)(_b, _it)
         try:
             self._impl._set_limit(*_args)
-        except Gone as _e:
+        except _Gone_T as _e:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store__set_limit_64 if _w == 8 else _rp_Store__set_limit_32)()
 
@@ -1172,7 +1210,7 @@ class ArchiveServer:
         _args = (_dq_Store__get_owner_64 if _w == 8 else _dq_Store__get_owner_32)(_b, _it)
         try:
             _r = self._impl._get_owner(*_args)
-        except Gone as _e:
+        except _Gone_T as _e:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store__get_owner_64 if _w == 8 else _rp_Store__get_owner_32)(_r)
 
@@ -4462,8 +4500,8 @@ class StoreCodec:
         ("id",),
         ("return",),
         {
-            "golden::Busy": Busy,
-            "golden::Gone": Gone,
+            "golden::Busy": _Busy_T,
+            "golden::Gone": _Gone_T,
         },
         {"x86_64": _rq_Store_get_64, "x86_32": _rq_Store_get_32},
         {"x86_64": _dq_Store_get_64, "x86_32": _dq_Store_get_32},
@@ -4489,7 +4527,7 @@ class StoreCodec:
             "count",
         ),
         {
-            "golden::Busy": Busy,
+            "golden::Busy": _Busy_T,
         },
         {"x86_64": _rq_Store_put_64, "x86_32": _rq_Store_put_32},
         {"x86_64": _dq_Store_put_64, "x86_32": _dq_Store_put_32},
@@ -4588,7 +4626,7 @@ class StoreCodec:
         (),
         ("return",),
         {
-            "golden::Busy": Busy,
+            "golden::Busy": _Busy_T,
         },
         {"x86_64": _rq_Store__get_limit_64, "x86_32": _rq_Store__get_limit_32},
         {"x86_64": _dq_Store__get_limit_64, "x86_32": _dq_Store__get_limit_32},
@@ -4606,7 +4644,7 @@ class StoreCodec:
         ("value",),
         (),
         {
-            "golden::Gone": Gone,
+            "golden::Gone": _Gone_T,
         },
         {"x86_64": _rq_Store__set_limit_64, "x86_32": _rq_Store__set_limit_32},
         {"x86_64": _dq_Store__set_limit_64, "x86_32": _dq_Store__set_limit_32},
@@ -4624,7 +4662,7 @@ class StoreCodec:
         (),
         ("return",),
         {
-            "golden::Gone": Gone,
+            "golden::Gone": _Gone_T,
         },
         {"x86_64": _rq_Store__get_owner_64, "x86_32": _rq_Store__get_owner_32},
         {"x86_64": _dq_Store__get_owner_64, "x86_32": _dq_Store__get_owner_32},
@@ -4662,8 +4700,8 @@ class ArchiveCodec:
         ("id",),
         ("return",),
         {
-            "golden::Busy": Busy,
-            "golden::Gone": Gone,
+            "golden::Busy": _Busy_T,
+            "golden::Gone": _Gone_T,
         },
         {"x86_64": _rq_Store_get_64, "x86_32": _rq_Store_get_32},
         {"x86_64": _dq_Store_get_64, "x86_32": _dq_Store_get_32},
@@ -4689,7 +4727,7 @@ class ArchiveCodec:
             "count",
         ),
         {
-            "golden::Busy": Busy,
+            "golden::Busy": _Busy_T,
         },
         {"x86_64": _rq_Store_put_64, "x86_32": _rq_Store_put_32},
         {"x86_64": _dq_Store_put_64, "x86_32": _dq_Store_put_32},
@@ -4788,7 +4826,7 @@ class ArchiveCodec:
         (),
         ("return",),
         {
-            "golden::Busy": Busy,
+            "golden::Busy": _Busy_T,
         },
         {"x86_64": _rq_Store__get_limit_64, "x86_32": _rq_Store__get_limit_32},
         {"x86_64": _dq_Store__get_limit_64, "x86_32": _dq_Store__get_limit_32},
@@ -4806,7 +4844,7 @@ class ArchiveCodec:
         ("value",),
         (),
         {
-            "golden::Gone": Gone,
+            "golden::Gone": _Gone_T,
         },
         {"x86_64": _rq_Store__set_limit_64, "x86_32": _rq_Store__set_limit_32},
         {"x86_64": _dq_Store__set_limit_64, "x86_32": _dq_Store__set_limit_32},
@@ -4824,7 +4862,7 @@ class ArchiveCodec:
         (),
         ("return",),
         {
-            "golden::Gone": Gone,
+            "golden::Gone": _Gone_T,
         },
         {"x86_64": _rq_Store__get_owner_64, "x86_32": _rq_Store__get_owner_32},
         {"x86_64": _dq_Store__get_owner_64, "x86_32": _dq_Store__get_owner_32},

@@ -9,6 +9,8 @@ from __future__ import annotations as _annotations
 # Every name the generated code uses is private (`_`): builtins and helpers under private
 # aliases, locals `_`-prefixed. IDL declarations, members and parameters (never `_`-prefixed,
 # names.py) may then be called anything (a type `len`, `cast` or `dataclass`, a member `str`).
+# Class bodies and methods name this module's IDL types by aliases (`_r_T = r`), as a
+# member, parameter or operation there may be named like one (`r r;`, `K K(in K K)`).
 from builtins import bool as _bool, bytes as _bytes, float as _float, int as _int, list as _list
 from builtins import object as _object, str as _str, tuple as _tuple, dict as _dict
 from builtins import bytearray as _bytearray, frozenset as _frozenset, set as _set
@@ -82,6 +84,9 @@ class Empty(_Exception):
         return f"Empty(why={self.why!r})"
 
 
+_Empty_T = Empty
+
+
 class Echo(_Protocol):
     """What a server of demo::Echo implements.
 
@@ -97,6 +102,9 @@ class Echo(_Protocol):
     def log(self, line: _str) -> None:
         """Logs a line; the caller does not wait for an answer."""
         ...
+
+
+_Echo_T = Echo
 
 
 class EchoClient(_binding.Client):
@@ -148,7 +156,7 @@ class EchoServer:
     accept: _ClassVar[_int | None] = None
     translate: _ClassVar[_bool] = False
 
-    def __init__(self, impl: Echo) -> None:
+    def __init__(self, impl: _Echo_T) -> None:
         self._impl = impl
         self._table: _dict[_int, _tuple[_binding.Handler, _bool]] = {
             0x10000: (self._h_Echo_ping, False),
@@ -164,7 +172,7 @@ class EchoServer:
         _args = (_dq_Echo_ping_64 if _w == 8 else _dq_Echo_ping_32)(_b, _it)
         try:
             _r = self._impl.ping(*_args)
-        except Empty as _e:
+        except _Empty_T as _e:
             return (_x_Empty_64 if _w == 8 else _x_Empty_32)(_e)
         return (_rp_Echo_ping_64 if _w == 8 else _rp_Echo_ping_32)(_r)
 
@@ -669,7 +677,7 @@ class EchoCodec:
         ("text",),
         ("return",),
         {
-            "demo::Empty": Empty,
+            "demo::Empty": _Empty_T,
         },
         {"x86_64": _rq_Echo_ping_64, "x86_32": _rq_Echo_ping_32},
         {"x86_64": _dq_Echo_ping_64, "x86_32": _dq_Echo_ping_32},

@@ -9,6 +9,8 @@ from __future__ import annotations as _annotations
 # Every name the generated code uses is private (`_`): builtins and helpers under private
 # aliases, locals `_`-prefixed. IDL declarations, members and parameters (never `_`-prefixed,
 # names.py) may then be called anything (a type `len`, `cast` or `dataclass`, a member `str`).
+# Class bodies and methods name this module's IDL types by aliases (`_r_T = r`), as a
+# member, parameter or operation there may be named like one (`r r;`, `K K(in K K)`).
 from builtins import bool as _bool, bytes as _bytes, float as _float, int as _int, list as _list
 from builtins import object as _object, str as _str, tuple as _tuple, dict as _dict
 from builtins import bytearray as _bytearray, frozenset as _frozenset, set as _set
