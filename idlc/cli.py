@@ -96,7 +96,7 @@ def _main(argv: list[str]) -> int:
             elif cmd.mode == "generate":
                 from idlc.backends.python import generate
 
-                generate(spec, cmd.output, diags)
+                generate(spec, cmd.output, diags, black=not cmd.no_format)
         if cmd.no_warnings:
             diags.items = [d for d in diags.items if d.severity.value == "error"]
             diags.warning_count = 0

@@ -244,6 +244,7 @@ W_NAME_USED_IN_SCOPE = _w(
     "name-used-in-scope",
     "'{name}' collides with '{used}', which this scope already uses for '{old}' "
     "(IDL 4.2 §7.5.3; other compilers reject this)",
+    opt_in=True,
 )
 W_KEYWORD_CASE = _w(
     "W0007",

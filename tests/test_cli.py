@@ -151,6 +151,26 @@ def test_generates_python_modules(good: Path, tmp_path: Path) -> None:
     assert text.startswith('"""') and "do not edit" in text.lower()
 
 
+def test_no_format_writes_the_same_code_unformatted(good: Path, tmp_path: Path) -> None:
+    import ast
+
+    import black
+
+    plain, formatted = tmp_path / "plain", tmp_path / "formatted"
+    assert main(["--no-format", "-o", str(plain), str(good)]) == 0
+    assert main(["-o", str(formatted), str(good)]) == 0
+    names = sorted(p.relative_to(plain) for p in plain.rglob("*.py"))
+    assert names == sorted(p.relative_to(formatted) for p in formatted.rglob("*.py"))
+    for rel in names:
+        a, b = (plain / rel).read_text(), (formatted / rel).read_text()
+        # The same program (the same syntax tree), and black's layout only without it.
+        assert ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+        assert black.format_str(a, mode=black.Mode(line_length=100)) == b
+    assert any(
+        (plain / r).read_text() != (formatted / r).read_text() for r in names
+    ), "--no-format changed nothing: black must have run"
+
+
 def test_unsupported_construct_is_reported_at_its_use(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,8 +17,8 @@ ACCEPTANCE_THRESHOLD = 0.947
 
 # Negative tests idlc does not reject yet, each for a stated reason. Only ever shrink this.
 KNOWN_ACCEPTED = {
-    # `in Foo foo`: IDL 4.2 §7.5.3 forbids it and idlc warns (W0010); as an error it
-    # would refuse five valid corpus files (Cyclone DDS, TAO) that do the same
+    # `in Foo foo`: IDL 4.2 §7.5.3 forbids it (idlc -WW0010 warns); as an error it would
+    # refuse five valid corpus files (Cyclone DDS, TAO) that do the same
     "jacorb/invalid/test__regression__src__test__idl__compiler__fail__collision.idl",
     # a forward interface never defined: CORBA files do this on purpose
     "jacorb/invalid/test__regression__src__test__idl__compiler__fail__forwardUndefined.idl",

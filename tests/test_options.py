@@ -35,6 +35,11 @@ def test_warnings() -> None:
     assert cmd.werror and cmd.no_warnings and cmd.enabled_warnings == {"W0001"}
 
 
+def test_no_format() -> None:
+    assert parse(["--no-format", "f.idl"]).no_format
+    assert not parse(["f.idl"]).no_format
+
+
 def test_the_same_mode_twice_is_fine() -> None:
     assert parse(["--check", "--check", "f.idl"]).mode == "check"
 
