@@ -84,6 +84,42 @@ module shadow {
 module other { struct q { ::shadow::K K; ::shadow::K k2; ::shadow::F F; ::shadow::F f2; }; };
 """
 
+# IDL names that Python or the generated classes already define (docs/python-backend.md,
+# Naming): see "reserved_names" below
+_RESERVED = """
+module rsv {
+  enum E {
+    name, value, mro, real, imag, numerator, denominator, conjugate, bit_length, bit_count,
+    to_bytes, from_bytes, as_integer_ratio, is_integer, from, from_, name_
+  };
+  bitmask F { name, value, mro, real, to_bytes, from, from_ };
+  const E CE = ::rsv::value;
+  struct S { long from; long from_; E name; F value; };
+  struct S2 : S { long class; long from__; };
+  exception X { long args; long with_traceback; long add_note; long ID; long args_; E e; };
+  union U switch (long) {
+    case 1: long a; case 2: long make_a; case 3: long discriminator; case 4: long value;
+    case 5: E make_value_; default: long from;
+  };
+  union W switch (E) {
+    case name: long mro; case value: F real; case from: S2 s; default: long name;
+  };
+  interface I {
+    long METHODS(in long from, in long from_, in E value);
+    E op(in E name, out F value, inout S2 s) raises (X);
+    attribute long args;
+  };
+  interface J : I {
+    void METHODS_(in long self, in long cls);
+    U u(in U u, in W w) raises (X);
+  };
+  interface K { typedef long T; };
+  typedef short K_T;
+  struct def { long x; };
+  struct def_ { K_T k; K::T t; };
+};
+"""
+
 CASES: dict[str, str] = {
     # a decoder temporary (t1) shadowed the union t1: 'int' object is not callable
     "temp_shadows_type": """
@@ -345,6 +381,14 @@ CASES: dict[str, str] = {
     # methods (mypy), ICodec's raises table got the MethodCodec e; each class body and
     # method now names them by private aliases (_r_T), also on the fixed-size call path
     "idl_names_shadow_types": _SHADOW,
+    # IDL names that clash with what Python or the generated class already defines: an
+    # exception member args (TypeError: it overwrote BaseException.args), with_traceback,
+    # add_note or ID (the class variable); union branches make_a beside a (the factory),
+    # discriminator and value (the generic properties); enumerators and flags name, value
+    # (mypy), mro (ValueError), real, to_bytes, ... (int's); an operation METHODS (the
+    # codec's table); keywords made duplicates (from, from_: members, parameters,
+    # enumerators, declarations) and a nested K::T beside K_T. Each gets `_` until free.
+    "reserved_names": _RESERVED,
 }
 
 
@@ -806,3 +850,196 @@ def test_idl_names_shadow_no_types_end_to_end(generated: Path, arch: str, path: 
         assert taken == [True] * 11
     else:
         assert sent == [] and taken == []
+
+
+def _rsv(generated: Path) -> ModuleType:
+    ((stub, _),) = [p for p in _pairs(generated, "reserved_names") if ".rsv." in p[0].__name__]
+    return stub
+
+
+def test_reserved_names_are_renamed(generated: Path) -> None:
+    """Each IDL name the class already defines gets `_` (twice where the IDL has the
+    name with one), and the class keeps its own attribute."""
+    sh = _rsv(generated)
+    E, F = sh.E, sh.F
+    assert [e.name for e in E][:3] == ["name__", "value_", "mro_"]
+    assert [f.name for f in F] == [
+        "name_",
+        "value_",
+        "mro_",
+        "real_",
+        "to_bytes_",
+        "from__",
+        "from_",
+    ]
+    assert E.real_.real == 3 and E(1).value == 1 and E(0).name == "name__"
+    assert sh.CE is E.value_
+    s = sh.S2(from__=1, from_=2, name=E.from__, value=F.name_, class_=3, from___=4)
+    assert (s.from__, s.from_, s.class_, s.from___) == (1, 2, 3, 4)
+    x = sh.X(args__=1, with_traceback_=2, add_note_=3, ID_=4, args_=5, e=E.name_)
+    assert (x.args__, x.with_traceback_, x.add_note_, x.ID_, x.args_) == (1, 2, 3, 4, 5)
+    assert x.args == (1, 2, 3, 4, 5, E.name_) and sh.X.ID == x.ID != 4
+    assert x.with_traceback(None) is x
+    u = sh.U.make_make_a_(7)  # make_a is a's factory, so the branch make_a is make_a_
+    assert (u.make_a_, u.discriminator, u.value) == (7, 2, 7)
+    assert sh.U.make_a(1).a == 1 and sh.U.make_value_(4).value_ == 4
+    assert sh.U.make_discriminator_(3).discriminator == 3
+    assert sh.U.make_make_value__(E.mro_).make_value__ is E.mro_
+    assert sh.W.make_name(5).discriminator is E.mro_  # the first enumerator no label names
+    assert set(sh.ICodec.METHODS) == {"METHODS", "op", "_get_args", "_set_args"}
+    assert sh.ICodec.METHODS["METHODS"] is sh.ICodec.METHODS_
+    assert sh.JCodec.METHODS["METHODS_"] is sh.JCodec.METHODS__
+    assert sh.def__().x == 0 and sh.def_().t == 0  # `def` is def_ but def_ is taken
+    assert {"K_T", "K_T_", "def_", "def__"} <= set(sh.__all__)
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
+def test_reserved_names_end_to_end(generated: Path, arch: str) -> None:
+    """Client and server of `rsv::J` (operations METHODS and METHODS_, parameters from,
+    from_, self, cls, an exception with members args, ID, ...) on the runtime."""
+    from runtime import Machine
+    from runtime.api import Context
+
+    sh = _rsv(generated)
+    E, F = sh.E, sh.F
+    bad = sh.X(args__=1, with_traceback_=2, add_note_=3, ID_=4, args_=5, e=E.name_)
+    seen: list[object] = []
+
+    class Impl:
+        args = 0
+
+        def METHODS_(self, from__: int, from_: int, value: Any) -> int:
+            return from__ * 100 + from_ * 10 + int(value)
+
+        def op(self, name: Any, s: Any) -> Any:
+            if name is E.real_:
+                raise bad
+            return E.name__, F.name_ | F.value_, sh.S2(from__=s.from_, from_=s.from__)
+
+        def _get_args(self) -> int:
+            return self.args
+
+        def _set_args(self, value: int) -> None:
+            self.args = value
+
+        def METHODS__(self, self_: int, cls_: int) -> None:
+            seen.append((self_, cls_))
+
+        def u(self, u: Any, w: Any) -> Any:
+            if w.discriminator is E.value_:
+                raise bad
+            return sh.U.make_value_(u.make_a_ + w.name)
+
+    m = Machine(cpus=1, arch=X86_64 if arch == "x86_64" else X86_32)
+    server = m.spawn("server")
+    skeleton = sh.JServer(Impl())
+    server.serve("j", skeleton, cpus=[0], accept=skeleton.accept)
+    results: list[object] = []
+
+    @m.spawn("client", cpu=0)
+    def client(ctx: Context) -> None:
+        j = sh.JClient(ctx.connect("j"))
+        results.append(j.METHODS_(from__=1, from_=2, value=E.value_))
+        results.append(j.op(name=E.name__, s=sh.S2(from__=3, from_=4, class_=5)))
+        j._set_args(value=9)
+        results.append(j._get_args())
+        j.METHODS__(self_=6, cls_=7)
+        results.append(j.u(u=sh.U.make_make_a_(2), w=sh.W(E.is_integer_, 40)))
+        for raising in (
+            lambda: j.op(name=E.real_, s=sh.S2()),
+            lambda: j.u(u=sh.U(), w=sh.W.make_real(F.mro_)),
+        ):
+            try:
+                raising()
+            except sh.X as x:
+                results.append(x)
+
+    assert m.run().blocked == []
+    assert results == [
+        121,
+        (E.name__, F.name_ | F.value_, sh.S2(from__=4, from_=3)),
+        9,
+        sh.U.make_value_(42),
+        bad,
+        bad,
+    ]
+    assert seen == [(6, 7)]
+    assert results[-1].args__ == 1 and results[-1].ID_ == 4  # type: ignore[attr-defined]
+
+
+def test_reserved_names_through_wire_json(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`idlc wire` takes and gives the IDL names (WIRE.md §5), whatever the Python
+    attributes are called: members from, args, ID, enumerators name, mro, flags value,
+    union branches make_a, value, parameters from_, self."""
+    import io
+    import json
+
+    from idlc.cli import main
+    from runtime.codec import Message
+
+    sh = _rsv(generated)
+    E, F = sh.E, sh.F
+    idl = tmp_path / "rsv.idl"
+    idl.write_text(_RESERVED)
+
+    def wire(method: str, direction: str, stdin: object, decode: bool = False) -> Any:
+        out, err = io.StringIO(), io.StringIO()
+        monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(stdin)))
+        monkeypatch.setattr("sys.stdout", out)
+        monkeypatch.setattr("sys.stderr", err)
+        argv = ["wire", str(idl), "--arch", "x86_64", "--interface", "rsv::J"]
+        argv += ["--method", method, "--dir", direction, *(["--decode"] if decode else [])]
+        assert main(argv) == 0, err.getvalue()
+        return json.loads(out.getvalue())
+
+    s2 = {"from": 1, "from_": 2, "name": "name", "value": ["value", "mro"], "class": 3}
+    s2["from__"] = 4
+    exc = {"args": 1, "with_traceback": 2, "add_note": 3, "ID": 4, "args_": 5, "e": "name_"}
+    cases: list[tuple[str, str, dict[str, Any], Any, tuple[Any, ...]]] = [
+        (
+            "METHODS",
+            "request",
+            {"from": 1, "from_": 2, "value": "value"},
+            sh.JCodec.METHODS_,
+            (1, 2, E.value_),
+        ),
+        ("METHODS_", "request", {"self": 6, "cls": 7}, sh.JCodec.METHODS__, (6, 7)),
+        (
+            "op",
+            "request",
+            {"name": "mro", "s": s2},
+            sh.JCodec.op,
+            (E.mro_, sh.S2(1, 2, E.name__, F.value_ | F.mro_, 3, 4)),
+        ),
+        (
+            "op",
+            "reply",
+            {"return": "from", "value": ["name", "from"], "s": s2},
+            sh.JCodec.op,
+            (E.from__, F.name_ | F.from__, sh.S2(1, 2, E.name__, F.value_ | F.mro_, 3, 4)),
+        ),
+        (
+            "u",
+            "request",
+            {"u": {"_d": 2, "make_a": 5}, "w": {"_d": "value", "real": ["real"]}},
+            sh.JCodec.u,
+            (sh.U.make_make_a_(5), sh.W.make_real(F.real_)),
+        ),
+        ("u", "reply", {"return": {"_d": 4, "value": 8}}, sh.JCodec.u, (sh.U.make_value_(8),)),
+    ]
+    for method, direction, values, codec, python in cases:
+        msg = wire(method, direction, values)
+        build = codec.request if direction == "request" else codec.reply
+        want = build("x86_64", *python)
+        assert msg == {"words": [hex(w) for w in want.words], "items": []}, method
+        parse = codec.parse_request if direction == "request" else codec.parse_reply
+        assert parse(Message.from_words("x86_64", want.words, [])) == python
+        assert wire(method, direction, msg, decode=True) == values, method
+    msg = wire("op", "reply", {"raises": "rsv::X", "value": exc})
+    back = sh.JCodec.op.parse_reply(
+        Message.from_words("x86_64", [int(w, 16) for w in msg["words"]], [])
+    )
+    assert back == sh.X(1, 2, 3, 4, 5, E.name_)
+    assert wire("op", "reply", msg, decode=True) == {"raises": "rsv::X", "value": exc}

@@ -16,7 +16,7 @@ import re
 
 from idlc import ir
 from idlc.backends.python import marshal as M
-from idlc.backends.python.names import py_ident
+from idlc.backends.python.names import parameter_names
 
 _SNAN32 = re.compile(r" and _c\.snan32\([^()]*\)")
 # the untyped words an empty UTCB frame holds (WIRE.md §1): 253 on x86_64, 509 on x86_32
@@ -64,8 +64,9 @@ def shape(
     w = M.ARCH_WORD[arch]
     outs = ["_r"] if len(out_fields) == 1 else [f"_r[{k}]" for k in range(len(out_fields))]
     try:
+        py = parameter_names(m)
         fmt, args, ok = _encode(
-            ctx, refs, arch, m.opcode, in_fields, [py_ident(f.name) for f in in_fields]
+            ctx, refs, arch, m.opcode, in_fields, [py[f.name] for f in in_fields]
         )
         rfmt, rargs, rok = _encode(ctx, refs, arch, 0, out_fields, outs)
         dfmt, fields, bad, exprs = _decode(ctx, refs, arch, in_fields)

@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING
 from idlc import errcodes, ir
 from idlc.backends.python import fastcall
 from idlc.backends.python import marshal as M
-from idlc.backends.python.names import Naming, Unit, py_ident, type_alias
+from idlc.backends.python.names import (
+    Naming,
+    Unit,
+    enumerator,
+    enumerator_names,
+    field_names,
+    operation_names,
+    parameter_names,
+    type_alias,
+    union_names,
+)
 from idlc.diagnostics import Diagnostics
 from idlc.layout import ARCHES, UnsizedType, layout_for
 from idlc.source import Span
@@ -43,7 +53,7 @@ def _doc(text: str | None) -> str | None:
 
 def _literal(value: object, refs: UnitRefs) -> str:
     if isinstance(value, ir.EnumValue):
-        return f"{refs.cls(value.enum)}.{py_ident(value.name)}"
+        return f"{refs.cls(value.enum)}.{enumerator(refs.naming.spec, value)}"
     return repr(value)
 
 
@@ -188,7 +198,8 @@ class Hints:
                 inner = f"[{inner} for _ in _range({n})]"
             return f"lambda: {inner}", True
         if isinstance(r, ir.Enum):
-            return f"{self.refs.cls(r.name)}.{py_ident(r.enumerators[0].name)}", False
+            first = enumerator_names(r)[r.enumerators[0].name]
+            return f"{self.refs.cls(r.name)}.{first}", False
         if isinstance(r, ir.Bitmask):
             return f"{self.refs.cls(r.name)}(0)", False
         if isinstance(r, ir.Struct | ir.Union_):
@@ -459,12 +470,14 @@ class Generator:
             mm.all.append(name)
         elif isinstance(d, ir.Enum):
             dec = Decl("enum", name, d.doc)
-            dec.extra["items"] = [(py_ident(e.name), e.value, _doc(e.doc)) for e in d.enumerators]
+            py = enumerator_names(d)
+            dec.extra["items"] = [(py[e.name], e.value, _doc(e.doc)) for e in d.enumerators]
             mm.decls.append(dec)
             mm.all.append(name)
         elif isinstance(d, ir.Bitmask):
             dec = Decl("bitmask", name, d.doc)
-            dec.extra["items"] = [(py_ident(e.name), 1 << e.value, _doc(e.doc)) for e in d.flags]
+            py = enumerator_names(d)
+            dec.extra["items"] = [(py[e.name], 1 << e.value, _doc(e.doc)) for e in d.flags]
             dec.extra["mask"] = sum(1 << e.value for e in d.flags)
             mm.decls.append(dec)
             mm.all.append(name)
@@ -476,7 +489,8 @@ class Generator:
         elif isinstance(d, ir.Struct):
             dec = Decl("struct", name, d.doc)
             dec.extra["base"] = refs.cls(d.base) if d.base else ""
-            dec.members = [self.member(f, hints) for f in d.fields]
+            py = field_names(self.spec, d)
+            dec.members = [self.member(f, py[f.name], hints) for f in d.fields]
             mm.decls.append(dec)
             mm.all.append(name)
             fields = ctx.struct_fields(d)
@@ -488,7 +502,8 @@ class Generator:
                 mm.functions.append(Function(*M.frame_decoder(ctx, refs, arch, name, fields)))
         elif isinstance(d, ir.Exception_):
             dec = Decl("exception", name, d.doc)
-            dec.members = [self.member(f, hints) for f in d.fields]
+            py = field_names(self.spec, d)
+            dec.members = [self.member(f, py[f.name], hints) for f in d.fields]
             dec.extra["id"] = d.exception_id
             dec.extra["scoped"] = d.name
             mm.decls.append(dec)
@@ -507,13 +522,13 @@ class Generator:
             mm.interfaces.append(self.interface(d, name, mm, ctx, refs, hints))
             mm.all.extend([name, f"{name}Client", f"{name}Server", f"{name}Codec"])
 
-    def member(self, f: ir.Field, hints: Hints) -> Member:
+    def member(self, f: ir.Field, name: str, hints: Hints) -> Member:
         hint = hints.optional(f.type, f.optional)
         if f.optional:
             default, factory = "None", False
         else:
             default, factory = hints.default(f.type)
-        return Member(py_ident(f.name), hint, default, factory, _doc(f.doc))
+        return Member(name, hint, default, factory, _doc(f.doc))
 
     def union(self, d: ir.Union_, name: str, hints: Hints, refs: UnitRefs) -> Decl:
         """The union's class; ``hints`` and ``refs`` as its body and methods see names."""
@@ -521,6 +536,7 @@ class Generator:
         disc_hint = hints.hint(d.discriminator)
         value, cast = _union_value(d, hints)
         cases = []
+        py = union_names(d)
         for c in d.cases:
             h = hints.optional(c.field.type, c.field.optional)
             labels = [_literal(lab, refs) for lab in c.labels]
@@ -533,7 +549,7 @@ class Generator:
                 cond = f"self._d in ({', '.join(labels)},)"
                 first = labels[0]
             read = f"_cast({h!r}, self._v)" if cast else "self._v"
-            cases.append((py_ident(c.field.name), h, cond, first, read, _doc(c.field.doc)))
+            cases.append((py[c.field.name], h, cond, first, read, _doc(c.field.doc)))
         first_default, _ = hints.default(d.cases[0].field.type) if d.cases else ("None", False)
         if d.cases and hints.default(d.cases[0].field.type)[1]:
             first_default = "None"
@@ -545,8 +561,6 @@ class Generator:
             cases=cases,
             init_d=cases[0][3] if cases else hints.default(d.discriminator)[0],
             init_v=first_default,
-            # a member named `value` or `discriminator` replaces the generic property
-            names={c[0] for c in cases},
             ref=refs.cls(d.name),  # the class itself, in its methods' hints and bodies
         )
         return dec
@@ -556,11 +570,12 @@ class Generator:
         used = {lab for c in d.cases for lab in c.labels}
         r = M.Context(self.spec, M.Pools()).resolve(d.discriminator)
         if isinstance(r, ir.Enum):
+            py = enumerator_names(r)
             for e in r.enumerators:
                 if not any(isinstance(u, ir.EnumValue) and u.name == e.name for u in used):
-                    return f"{refs.cls(r.name)}.{py_ident(e.name)}"
+                    return f"{refs.cls(r.name)}.{py[e.name]}"
             # every enumerator is a label (the default is unreachable): any, as typed
-            return f"{refs.cls(r.name)}.{py_ident(r.enumerators[0].name)}"
+            return f"{refs.cls(r.name)}.{py[r.enumerators[0].name]}"
         if isinstance(r, ir.Primitive) and r.kind == "boolean":
             return "False" if False not in used else "True"
         if isinstance(r, ir.Primitive) and r.kind in ("char", "wchar"):
@@ -787,7 +802,7 @@ class Generator:
     ) -> MethodModel:
         mod = MethodModel()
         iname = self.naming.local[iface.name]
-        mod.name = py_ident(m.name)
+        mod.name = operation_names(self.spec, iface)[m.name]
         mod.wire = m.name
         mod.opcode = m.opcode
         mod.oneway = m.oneway
@@ -795,8 +810,9 @@ class Generator:
         mod.handler = f"_h_{iname}_{m.name}"
         inputs = [p for p in m.params if p.mode in ("in", "inout")]
         outs = [p for p in m.params if p.mode in ("out", "inout")]
+        py = parameter_names(m)
         mod.params = [
-            Param(py_ident(p.name), hints.hint(p.type), self._stub(p.type, refs)) for p in inputs
+            Param(py[p.name], hints.hint(p.type), self._stub(p.type, refs)) for p in inputs
         ]
         result_translate = any(a.name == "translate" for a in m.annotations)
         out_fields = []

@@ -17,7 +17,7 @@ from typing import Any
 
 from idlc import ir
 from idlc.backends.python import marshal as M
-from idlc.backends.python.names import py_ident
+from idlc.backends.python.names import enumerator_names, field_names
 
 
 class JsonError(ValueError):
@@ -105,19 +105,22 @@ class Converter:
         if isinstance(r, ir.Enum):
             if not isinstance(j, str) or j not in {e.name for e in r.enumerators}:
                 raise JsonError(path, f"expected an enumerator of {r.name}")
-            return getattr(self.cls(r.name), py_ident(j))
+            return getattr(self.cls(r.name), enumerator_names(r)[j])
         if isinstance(r, ir.Bitmask):
             if not isinstance(j, list):
                 raise JsonError(path, "expected a list of flag names")
             flags = self.cls(r.name)
+            py = enumerator_names(r)
             v = flags(0)
             for name in j:
-                v |= getattr(flags, py_ident(name))
+                if not isinstance(name, str) or name not in py:
+                    raise JsonError(path, f"expected a list of flag names of {r.name}")
+                v |= getattr(flags, py[name])
             return v
         if isinstance(r, ir.Struct):
-            return self._fields_in(self.cls(r.name), self.ctx.struct_fields(r), j, path)
+            return self._fields_in(r, self.ctx.struct_fields(r), j, path)
         if isinstance(r, ir.Exception_):
-            return self._fields_in(self.cls(r.name), list(r.fields), j, path)
+            return self._fields_in(r, list(r.fields), j, path)
         if isinstance(r, ir.Union_):
             if not isinstance(j, dict) or "_d" not in j:
                 raise JsonError(path, "expected an object with _d")
@@ -148,7 +151,10 @@ class Converter:
                     return c
         return default
 
-    def _fields_in(self, cls: Any, fields: list[ir.Field], j: Any, path: str) -> Any:
+    def _fields_in(
+        self, d: ir.Struct | ir.Exception_, fields: list[ir.Field], j: Any, path: str
+    ) -> Any:
+        """The value of struct or exception ``d`` (its Python names: names.field_names)."""
         if not isinstance(j, dict):
             raise JsonError(path, "expected an object")
         names = {f.name for f in fields}
@@ -156,13 +162,12 @@ class Converter:
             if k not in names:
                 raise JsonError(_join(path, k), "no such member")
         kwargs = {}
+        py = field_names(self.spec, d)
         for f in fields:
             if f.name not in j:
                 raise JsonError(_join(path, f.name), "missing")
-            kwargs[py_ident(f.name)] = self.from_json(
-                f.type, j[f.name], _join(path, f.name), f.optional
-            )
-        return cls(**kwargs)
+            kwargs[py[f.name]] = self.from_json(f.type, j[f.name], _join(path, f.name), f.optional)
+        return self.cls(d.name)(**kwargs)
 
     def _bytes_in(self, j: Any, path: str) -> bytes:
         if not isinstance(j, dict) or set(j) != {"bytes"} or not isinstance(j["bytes"], str):
@@ -244,19 +249,15 @@ class Converter:
             else:
                 inner = r.element
             return [self.to_json(inner, e) for e in v]
-        if isinstance(r, ir.Enum):
-            return v.name
+        if isinstance(r, ir.Enum):  # the IDL name, not the Python one (`name_`, `from_`)
+            return next(e.name for e in r.enumerators if e.value == int(v))
         if isinstance(r, ir.Bitmask):
             return [f.name for f in r.flags if int(v) & (1 << f.value)]
-        if isinstance(r, ir.Struct):
+        if isinstance(r, ir.Struct | ir.Exception_):
+            py = field_names(self.spec, r)
+            fields = self.ctx.struct_fields(r) if isinstance(r, ir.Struct) else r.fields
             return {
-                f.name: self.to_json(f.type, getattr(v, py_ident(f.name)), f.optional)
-                for f in self.ctx.struct_fields(r)
-            }
-        if isinstance(r, ir.Exception_):
-            return {
-                f.name: self.to_json(f.type, getattr(v, py_ident(f.name)), f.optional)
-                for f in r.fields
+                f.name: self.to_json(f.type, getattr(v, py[f.name]), f.optional) for f in fields
             }
         if isinstance(r, ir.Union_):
             out = {"_d": self.to_json(r.discriminator, v._d)}

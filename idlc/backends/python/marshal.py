@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 
 from idlc import ir
+from idlc.backends.python.names import field_names
 from idlc.layout import OBJECT_CAPABILITIES, layout_for
 
 # struct character and natural size per primitive kind
@@ -71,6 +72,7 @@ class Context:
     def __init__(self, spec: ir.Specification, gen: Pools) -> None:
         self.spec = spec
         self.gen = gen
+        self._attrs: dict[int, str] | None = None  # id(member) -> its Python attribute
 
     def resolve(self, t: ir.Type) -> ir.Type | ir.Declaration:
         """Follow typedefs; a Ref to anything else gives its declaration."""
@@ -121,6 +123,16 @@ class Context:
                 return False
             return all(not f.optional and self.flat_fixed(f.type, inner) for f in r.fields)
         return False
+
+    def attr(self, f: ir.Field) -> str:
+        """The Python attribute of a struct's or an exception's member (names.field_names)."""
+        if self._attrs is None:
+            self._attrs = {}
+            for d in self.spec.declarations:
+                if isinstance(d, ir.Struct | ir.Exception_):
+                    py = field_names(self.spec, d)
+                    self._attrs.update((id(g), py[g.name]) for g in d.fields)
+        return self._attrs[id(f)]
 
     def struct_fields(self, d: ir.Struct) -> list[ir.Field]:
         out: list[ir.Field] = []
@@ -304,7 +316,7 @@ class Encoder(Emitter):
         elif isinstance(r, ir.Struct):
             if self.ctx.flat_fixed(t):
                 for f in self.ctx.struct_fields(r):
-                    self.value(f.type, f"{x}.{ident(f.name)}", _fields_path(path, f.name))
+                    self.value(f.type, f"{x}.{self.ctx.attr(f)}", _fields_path(path, f.name))
             else:
                 self.call("_e", r.name, x, path)
         elif isinstance(r, ir.Union_):
@@ -555,7 +567,7 @@ class Encoder(Emitter):
 
     def fields(self, fields: list[ir.Field], x: str, translate: bool = False) -> None:
         for f in fields:
-            fx = f"{x}.{ident(f.name)}"
+            fx = f"{x}.{self.ctx.attr(f)}"
             tr = translate or f.translate
             mask = 0x1F if f.rights is None else f.rights
             if f.optional:
@@ -948,12 +960,6 @@ class Decoder(Emitter):
         return out
 
 
-def ident(name: str) -> str:
-    from idlc.backends.python.names import py_ident
-
-    return py_ident(name)
-
-
 def _construct(r: object) -> str:
     if isinstance(r, ir.Map):
         return "map"
@@ -1213,7 +1219,7 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
     static = 0
     terms: list[str] = []
     for k, (kind, f, bound, el) in enumerate(plan, 1):
-        fx = f"_v.{ident(f.name)}"
+        fx = f"_v.{ctx.attr(f)}"
         if kind == "run":
             sc = Encoder(ctx, refs, arch)
             sc.value(f.type, fx, f.name)

@@ -5,7 +5,11 @@ Declarations of IDL module ``a::b`` that come from file ``x.idl`` go to the Pyth
 declarations outside any module go to ``x_idl.py`` at the top of the output directory. A
 declaration nested in an interface (``a::I::T``) is ``I_T`` in ``a``'s module. A name
 that is a Python keyword or builtin constant gets a trailing underscore (``from_``), so
-does a declaration named like a public name its module defines (``INTERFACES_``).
+does a declaration named like a public name its module defines (``INTERFACES_``) or like
+another declaration. Members, union branches, enumerators, operations and parameters
+named like a public name their class already defines (``args``, ``make_a``, ``name``,
+``METHODS``, the reserved names below) or like a sibling's name get underscores too
+(``members``); JSON keeps the IDL names.
 IDL identifiers never start with ``_``: every name the generated code itself uses does.
 Class bodies and methods name the module's own IDL types by aliases (``type_alias``),
 since a member, parameter or operation there may be named like a type.
@@ -13,6 +17,7 @@ since a member, parameter or operation there may be named like a type.
 
 from __future__ import annotations
 
+import functools
 import keyword
 import os
 import re
@@ -28,10 +33,121 @@ _RESERVED = (
 
 _PER_INTERFACE = ("Client", "Server", "Codec")
 
+# Public names the generated classes already give a meaning (docs/python-backend.md,
+# Naming): an IDL member, branch, enumerator or operation named like one of its class's
+# gets a trailing underscore (``members``).
+# - exceptions: BaseException's attributes and the class variable ID
+EXCEPTION_NAMES = frozenset({"args", "with_traceback", "add_note", "ID"})
+# - unions: the generic properties; also make_<member> of every member (``union_names``)
+UNION_NAMES = frozenset({"discriminator", "value"})
+# - enums and bitmasks (IntEnum, IntFlag): Enum's name and value, mro (Enum refuses it),
+#   the attributes of int (3.12 adds is_integer)
+ENUM_NAMES = frozenset(
+    {"name", "value", "mro", "as_integer_ratio", "bit_count", "bit_length", "conjugate"}
+    | {"denominator", "from_bytes", "imag", "is_integer", "numerator", "real", "to_bytes"}
+)
+# - operations: the codec class's table (the Protocol, the client stub and the skeleton
+#   define no other public attribute: runtime.binding.Client's are private)
+OPERATION_NAMES = frozenset({"METHODS"})
+
 
 def py_ident(name: str) -> str:
-    """An IDL identifier as a Python identifier."""
+    """An IDL identifier as a Python identifier, where it has no siblings (module and
+    package names); members, enumerators, operations and parameters: ``members``."""
     return name + "_" if name in _RESERVED else name
+
+
+@functools.lru_cache(maxsize=4096)
+def members(
+    names: tuple[str, ...],
+    reserved: frozenset[str] = frozenset(),
+    taken: frozenset[str] = frozenset(),
+) -> tuple[str, ...]:
+    """The Python names of sibling IDL names (the members of one struct, the parameters of
+    one operation, ...), in their order. A name that is a Python keyword (or ``self``,
+    ``cls``), in ``reserved`` (what the class defines itself) or in ``taken`` (what a base
+    class already uses) gets ``_`` appended until it is none of these and no sibling's IDL
+    or Python name: ``args`` -> ``args_``, or ``args__`` beside a member ``args_``. Every
+    other name stays as it is."""
+    idl = set(names)
+
+    def free(n: str) -> bool:
+        return n not in _RESERVED and n not in reserved and n not in taken
+
+    used = set(taken) | {n for n in names if free(n)}
+    out = []
+    for n in names:
+        if not free(n):
+            n += "_"
+            while not free(n) or n in used or n in idl:
+                n += "_"
+            used.add(n)
+        out.append(n)
+    return tuple(out)
+
+
+def field_names(spec: ir.Specification, d: ir.Struct | ir.Exception_) -> dict[str, str]:
+    """IDL member name -> Python attribute (and keyword argument) of a struct, its base's
+    members first (which keep their base's names), or of an exception."""
+    if isinstance(d, ir.Exception_):
+        names = tuple(f.name for f in d.fields)
+        return dict(zip(names, members(names, EXCEPTION_NAMES), strict=True))
+    out: dict[str, str] = {}
+    base = spec.lookup(d.base) if d.base is not None else None
+    if isinstance(base, ir.Struct):
+        out = field_names(spec, base)
+    names = tuple(f.name for f in d.fields)
+    out.update(zip(names, members(names, taken=frozenset(out.values())), strict=True))
+    return out
+
+
+def union_names(d: ir.Union_) -> dict[str, str]:
+    """IDL branch name -> the union's property; its factory is ``make_`` + that. A branch
+    named like a generic property or like another branch's factory (``a`` and ``make_a``:
+    ``make_a_``) gets ``_``, repeatedly until no factory is named like a branch."""
+    names = tuple(c.field.name for c in d.cases)
+    reserved = UNION_NAMES
+    py = members(names, reserved)
+    while not {"make_" + n for n in py}.isdisjoint(py):
+        reserved = reserved | {"make_" + n for n in py}
+        py = members(names, reserved)
+    return dict(zip(names, py, strict=True))
+
+
+def enumerator_names(d: ir.Enum | ir.Bitmask) -> dict[str, str]:
+    """IDL enumerator (or flag) name -> the IntEnum (IntFlag) member."""
+    names = tuple(e.name for e in (d.enumerators if isinstance(d, ir.Enum) else d.flags))
+    return dict(zip(names, members(names, ENUM_NAMES), strict=True))
+
+
+def enumerator(spec: ir.Specification, value: ir.EnumValue) -> str:
+    """The IntEnum member of an enumerator in a constant or a union label."""
+    d = spec.lookup(value.enum)
+    if isinstance(d, ir.Enum | ir.Bitmask):
+        return enumerator_names(d)[value.name]
+    return py_ident(value.name)
+
+
+def operation_names(spec: ir.Specification, d: ir.Interface) -> dict[str, str]:
+    """Wire name -> the Python method (Protocol, client stub) and codec attribute of every
+    operation and attribute accessor of ``d``, inherited ones as their interface names
+    them; its own avoid those (the stub class inherits them)."""
+    out: dict[str, str] = {}
+    for b in d.bases:
+        base = spec.lookup(b)
+        if isinstance(base, ir.Interface):
+            out.update(operation_names(spec, base))
+    names = tuple(m.name for m in d.methods)
+    taken = frozenset(out.values())
+    out.update(zip(names, members(names, OPERATION_NAMES, taken), strict=True))
+    return out
+
+
+def parameter_names(m: ir.Method) -> dict[str, str]:
+    """IDL parameter name -> the Python parameter (Protocol, client stub) of every in and
+    inout parameter; out parameters have no Python name."""
+    names = tuple(p.name for p in m.params if p.mode in ("in", "inout"))
+    return dict(zip(names, members(names), strict=True))
 
 
 def type_alias(local: str) -> str:
@@ -108,7 +224,10 @@ class Naming:
 
     def _avoid_generated(self, unit: Unit) -> None:
         """A declaration named like a public name the module also defines (``INTERFACES``,
-        ``IClient``/``IServer``/``ICodec`` of an interface ``I``) gets trailing underscores."""
+        ``IClient``/``IServer``/``ICodec`` of an interface ``I``) gets trailing underscores;
+        so does one whose name another declaration already has: a nested ``I::T`` (``I_T``)
+        or a keyword ``from`` (``from_``) beside a declaration ``I_T`` (``from_``). A name
+        that is the IDL name as it is wins over one made up; else the earlier one."""
         while True:
             taken = {"INTERFACES"} | {
                 self.local[d.name] + suffix
@@ -116,11 +235,21 @@ class Naming:
                 if isinstance(d, ir.Interface)
                 for suffix in _PER_INTERFACE
             }
-            clash = [d for d in unit.declarations if self.local[d.name] in taken]
+            clash = {d.name for d in unit.declarations if self.local[d.name] in taken}
+            owner: set[str] = set()
+            scoped = list(dict.fromkeys(d.name for d in unit.declarations))
+            order = sorted(
+                enumerate(scoped),
+                key=lambda x: (self.local[x[1]] != x[1].rsplit("::", 1)[-1], x[0]),
+            )
+            for _, name in order:
+                if self.local[name] in owner:
+                    clash.add(name)
+                owner.add(self.local[name])
             if not clash:
                 return
-            for d in clash:
-                self.local[d.name] += "_"
+            for name in clash:
+                self.local[name] += "_"
 
     def split(self, scoped: str) -> tuple[tuple[str, ...], list[str]]:
         parts = scoped.split("::")

@@ -19,7 +19,7 @@ from __future__ import annotations
 from idlc import ir
 from idlc.backends.python import marshal as M
 from idlc.backends.python.generator import Hints, _environment, _literal
-from idlc.backends.python.names import Naming, Unit, py_ident
+from idlc.backends.python.names import Naming, Unit, enumerator_names
 from idlc.layout import OBJECT_CAPABILITIES
 
 ALL_RIGHTS = 0x1F
@@ -234,7 +234,7 @@ class Builder:
         elif isinstance(d, ir.Struct | ir.Exception_):
             cls = self.refs.cls(d.name)
             fields = self.ctx.struct_fields(d) if isinstance(d, ir.Struct) else list(d.fields)
-            args = ", ".join(f"{py_ident(f.name)}={self.field(f, 'mask')}" for f in fields)
+            args = ", ".join(f"{self.ctx.attr(f)}={self.field(f, 'mask')}" for f in fields)
             sm.functions.append(
                 StFunction(fn, cls, f"st.builds({cls}, {args})", f"Values of {d.name}.")
             )
@@ -272,8 +272,9 @@ class Builder:
         r = self.ctx.resolve(d.discriminator)
         if isinstance(r, ir.Enum):
             names = {u.name for u in used if isinstance(u, ir.EnumValue)}
+            py = enumerator_names(r)
             rest = [
-                f"{self.refs.cls(r.name)}.{py_ident(e.name)}"
+                f"{self.refs.cls(r.name)}.{py[e.name]}"
                 for e in r.enumerators
                 if e.name not in names
             ]

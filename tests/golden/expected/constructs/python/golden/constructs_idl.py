@@ -247,7 +247,7 @@ class Maybe:
     """A union: the discriminator _d and the member it selects.
 
     Construct with the discriminator and the value, ``Maybe(_d, value)``, or with
-    a member's constructor (``Maybe.make_value(...)``).
+    a member's constructor (``Maybe.make_value_(...)``).
     Reading a member the discriminator does not select raises AttributeError.
     """
 
@@ -262,13 +262,18 @@ class Maybe:
         return self._d
 
     @_property
-    def value(self) -> _float:
+    def value(self) -> _float | None:
+        """The selected member's value (None when no member is selected)."""
+        return self._v
+
+    @_property
+    def value_(self) -> _float:
         if self._d in (True,):
             return _cast("_float", self._v)
-        raise _AttributeError(f"Maybe.value is not selected by _d={self._d!r}")
+        raise _AttributeError(f"Maybe.value_ is not selected by _d={self._d!r}")
 
     @_classmethod
-    def make_value(cls, value: _float, _d: _bool = True) -> _Maybe_T:
+    def make_value_(cls, value: _float, _d: _bool = True) -> _Maybe_T:
         return cls(_d, value)
 
     def __eq__(self, _other: _object) -> _bool:
