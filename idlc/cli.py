@@ -90,7 +90,7 @@ def _main(argv: list[str]) -> int:
             elif cmd.mode == "emit-ir":
                 from idlc.irjson import dumps
 
-                out.write(dumps(spec) + "\n")
+                out.write(dumps(spec))
             elif cmd.mode == "sizes":
                 out.write(_format_sizes(spec))
             elif cmd.mode == "generate":

@@ -136,6 +136,7 @@ def test_emit_ir_is_versioned_json(good: Path, capsys: pytest.CaptureFixture[str
     assert (code, err) == (0, "")
     doc = json.loads(out)
     assert doc["ir_version"] == 1
+    assert out.endswith("}\n")  # one newline after the document, as a text file ends
     names = [d["name"] for d in doc["declarations"]]
     assert names == ["demo", "demo::Point", "demo::Shapes"]
 
