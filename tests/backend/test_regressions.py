@@ -120,6 +120,20 @@ module rsv {
 };
 """
 
+_DIAMOND = """
+module dia {
+  interface R { long base(in long x); };
+  interface A : R { long METHODS(in long a); };
+  interface B : R { string METHODS_(in string b); };
+  interface C : A, B { long own(in long y); };
+  interface D : C { void METHODS__(in long z); };
+  interface P { long x(in long v); };
+  interface Q : P { long METHODS(in long v); };
+  interface S { double METHODS_(in double v); };
+  interface T : Q, S { };
+};
+"""
+
 CASES: dict[str, str] = {
     # a decoder temporary (t1) shadowed the union t1: 'int' object is not callable
     "temp_shadows_type": """
@@ -389,6 +403,12 @@ CASES: dict[str, str] = {
     # codec's table); keywords made duplicates (from, from_: members, parameters,
     # enumerators, declarations) and a nested K::T beside K_T. Each gets `_` until free.
     "reserved_names": _RESERVED,
+    # two bases naming different operations alike in Python (A's METHODS is METHODS_, B
+    # has a real METHODS_): D's Protocol, stub, skeleton and codec had both under one
+    # name (mypy: incompatible definitions in base classes), the codec's table gave both
+    # wire names the same MethodCodec, the skeleton called B's method for A's opcode.
+    # The made-up name gets `_` until free in D (METHODS__); D's own METHODS__ is ___.
+    "diamond_renamed_operations": _DIAMOND,
 }
 
 
@@ -1043,3 +1063,89 @@ def test_reserved_names_through_wire_json(
     )
     assert back == sh.X(1, 2, 3, 4, 5, E.name_)
     assert wire("op", "reply", msg, decode=True) == {"raises": "rsv::X", "value": exc}
+
+
+def _dia(generated: Path) -> ModuleType:
+    ((stub, _),) = _pairs(generated, "diamond_renamed_operations")
+    return stub
+
+
+def test_diamond_renamed_operations_stay_apart(generated: Path) -> None:
+    """Every operation of a derived interface has a Python name of its own, the same in
+    the Protocol, the client stub, the skeleton and the codec."""
+    dia = _dia(generated)
+    assert dia.CCodec.METHODS["METHODS"] is dia.CCodec.METHODS__
+    assert dia.CCodec.METHODS["METHODS_"] is dia.CCodec.METHODS_
+    assert dia.DCodec.METHODS["METHODS__"] is dia.DCodec.METHODS___
+    assert dia.DCodec.METHODS["METHODS"] is dia.DCodec.METHODS__
+    assert dia.TCodec.METHODS["METHODS"] is dia.TCodec.METHODS__
+    assert dia.TCodec.METHODS["METHODS_"] is dia.TCodec.METHODS_
+    for i in ("C", "D", "T"):
+        codecs = getattr(dia, i + "Codec").METHODS.values()
+        assert len({id(c) for c in codecs}) == len(codecs), i
+    # B keeps its names in C, so C's classes derive from B's; A's do not
+    assert issubclass(dia.CClient, dia.BClient) and not issubclass(dia.CClient, dia.AClient)
+    assert issubclass(dia.DClient, dia.CClient)
+    for name in ("METHODS_", "METHODS__", "own", "base"):
+        assert callable(getattr(dia.DClient, name)), name
+    assert {"METHODS_", "METHODS__", "METHODS___"} <= set(dir(dia.D))
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
+def test_diamond_renamed_operations_end_to_end(generated: Path, arch: str) -> None:
+    """Client and server of `dia::D` and `dia::T` on the runtime: each opcode reaches its
+    own implementation method."""
+    from runtime import Machine
+    from runtime.api import Context
+
+    dia = _dia(generated)
+    seen: list[object] = []
+
+    class DImpl:
+        def base(self, x: int) -> int:
+            return x + 1
+
+        def METHODS__(self, a: int) -> int:  # A's METHODS
+            return a * 2
+
+        def METHODS_(self, b: str) -> str:  # B's METHODS_
+            return b + "!"
+
+        def own(self, y: int) -> int:
+            return -y
+
+        def METHODS___(self, z: int) -> None:  # D's METHODS__
+            seen.append(z)
+
+    class TImpl:
+        def x(self, v: int) -> int:
+            return v
+
+        def METHODS__(self, v: int) -> int:  # Q's METHODS (METHODS_ in Q)
+            return v * 3
+
+        def METHODS_(self, v: float) -> float:  # S's METHODS_
+            return v / 2
+
+    m = Machine(cpus=1, arch=X86_64 if arch == "x86_64" else X86_32)
+    server = m.spawn("server")
+    for name, skeleton in (("d", dia.DServer(DImpl())), ("t", dia.TServer(TImpl()))):
+        server.serve(name, skeleton, cpus=[0], accept=skeleton.accept)
+    results: list[object] = []
+
+    @m.spawn("client", cpu=0)
+    def client(ctx: Context) -> None:
+        d = dia.DClient(ctx.connect("d"))
+        results.append(d.base(x=1))
+        results.append(d.METHODS__(a=21))
+        results.append(d.METHODS_(b="hi"))
+        results.append(d.own(y=5))
+        d.METHODS___(z=7)
+        t = dia.TClient(ctx.connect("t"))
+        results.append(t.x(v=4))
+        results.append(t.METHODS__(v=5))
+        results.append(t.METHODS_(v=3.0))
+
+    assert m.run().blocked == []
+    assert results == [2, 42, "hi!", -5, 4, 15, 1.5]
+    assert seen == [7]

@@ -289,6 +289,9 @@ class InterfaceModel:
         self.scoped = ""
         self.bases: list[str] = []
         self.own: list[MethodModel] = []
+        # what the Protocol and the client stub define: the own methods, and inherited
+        # ones of a base that is no Python base class (Interface: a renamed operation)
+        self.defined: list[MethodModel] = []
         self.all: list[MethodModel] = []
         self.accept: int | None = None
         self.translate = False
@@ -762,7 +765,20 @@ class Generator:
         # A base that another listed base already derives from would make Python's MRO
         # inconsistent (`five : four, three` with `four : three`); it adds nothing.
         inherited = {a for b in d.bases for a in self._ancestors(b)}
-        im.bases = [refs.cls(b) for b in d.bases if b not in inherited]
+        # A base whose operations the derived interface names otherwise (two bases named
+        # different operations alike: names.operation_names) is no Python base class: its
+        # methods are defined again under their names here.
+        names = operation_names(self.spec, d)
+        covered: set[str] = set()
+        for b in d.bases:
+            base = self.spec.lookup(b)
+            assert isinstance(base, ir.Interface)
+            if b in inherited:
+                continue
+            mine = operation_names(self.spec, base)
+            if all(names[w] == py for w, py in mine.items()):
+                im.bases.append(refs.cls(b))
+                covered |= set(mine)
         for m in d.methods:
             im.own.append(self.method(d, m, mm, ctx, refs, hints, own=True))
         for m in d.all_methods:
@@ -772,7 +788,11 @@ class Generator:
                 decl = self.spec.lookup(m.interface)
                 assert isinstance(decl, ir.Interface)
                 mod = self.method(decl, m, mm, ctx, refs, hints, own=False)
+                mod.name = names[m.name]
+                if m.name not in covered:
+                    im.defined.append(mod)
             im.all.append(mod)
+        im.defined += im.own
         im.fast = [x for x in im.all if x.fast]
         im.accept = max((x.accept for x in im.all if x.accept is not None), default=None)
         im.translate = any(x.translate for x in im.all)

@@ -131,12 +131,35 @@ def enumerator(spec: ir.Specification, value: ir.EnumValue) -> str:
 def operation_names(spec: ir.Specification, d: ir.Interface) -> dict[str, str]:
     """Wire name -> the Python method (Protocol, client stub) and codec attribute of every
     operation and attribute accessor of ``d``, inherited ones as their interface names
-    them; its own avoid those (the stub class inherits them)."""
-    out: dict[str, str] = {}
+    them; its own avoid those (the stub class inherits them).
+
+    Two bases may name different operations alike (``METHODS``, renamed ``METHODS_``,
+    beside a real ``METHODS_``): then one of them keeps the name (the IDL name as it is
+    over one made up, else the one of the earlier base) and each other gets ``_`` until
+    it is no inherited Python name and no IDL name of ``d``'s operations."""
+    inherited: dict[str, str] = {}
     for b in d.bases:
         base = spec.lookup(b)
         if isinstance(base, ir.Interface):
-            out.update(operation_names(spec, base))
+            for wire, py in operation_names(spec, base).items():
+                inherited.setdefault(wire, py)
+    idl = {m.name for m in d.all_methods} | set(inherited)
+    order = sorted(enumerate(inherited), key=lambda x: (inherited[x[1]] != x[1], x[0]))
+    owner: dict[str, str] = {}
+    clash: list[str] = []
+    for _, wire in order:
+        if inherited[wire] in owner:
+            clash.append(wire)
+        else:
+            owner[inherited[wire]] = wire
+    used = set(owner)
+    for wire in sorted(clash, key=list(inherited).index):
+        py = inherited[wire] + "_"
+        while py in used or py in idl or py in OPERATION_NAMES or py in _RESERVED:
+            py += "_"
+        inherited[wire] = py
+        used.add(py)
+    out = dict(inherited)
     names = tuple(m.name for m in d.methods)
     taken = frozenset(out.values())
     out.update(zip(names, members(names, OPERATION_NAMES, taken), strict=True))
