@@ -409,6 +409,32 @@ CASES: dict[str, str] = {
     # wire names the same MethodCodec, the skeleton called B's method for A's opcode.
     # The made-up name gets `_` until free in D (METHODS__); D's own METHODS__ is ___.
     "diamond_renamed_operations": _DIAMOND,
+    # strategies companions named method strategies rq_<I>__<method>: I__a's b and I's
+    # a__b were both rq_I__a__b (the later def won: REQUESTS drew I's strings for I__a's
+    # long), I's attribute x and I_'s get_x both rq_I___get_x; the later gets `_`
+    # the stub module's message functions were _rq_<I>_<method>_64 (I_a's b and I's a_b
+    # both _rq_I_a_b_64: I_a's client sent I's request) and the skeleton's handlers
+    # _h_<I>_<method> (D : I_a, I answered b with a_b's handler, also across modules);
+    # stems now get `_` on a clash, handlers are named by the Python method name
+    "message_stems": """
+        module pv {
+          interface I_a { long b(in long x); };
+          interface I { string a_b(in string s); };
+          interface D : I_a, I { };
+        };
+        module m1 { interface I_a { long b(in long x); }; };
+        module m2 {
+          interface I { string a_b(in string s); };
+          interface D : ::m1::I_a, I { };
+        };
+    """,
+    "strategy_stems": """
+        module st {
+          interface I__a { long b(in long x); };
+          interface I { string a__b(in string s); attribute long x; };
+          interface I_ { double get_x(in double d); };
+        };
+    """,
 }
 
 
@@ -1149,3 +1175,56 @@ def test_diamond_renamed_operations_end_to_end(generated: Path, arch: str) -> No
     assert m.run().blocked == []
     assert results == [2, 42, "hi!", -5, 4, 15, 1.5]
     assert seen == [7]
+
+
+def test_strategy_stems_are_distinct(generated: Path) -> None:
+    """The first method keeps its documented rq_<I>__<method>, a later one with the same
+    name gets `_`; the tables name each method's own strategies."""
+    ((_, strat),) = _pairs(generated, "strategy_stems")
+    for table, prefix in ((strat.REQUESTS, "rq_"), (strat.REPLIES, "rp_"), (strat.RAISES, "ex_")):
+        assert {i: {w: f.__name__ for w, f in t.items()} for i, t in table.items()} == {
+            "st::I__a": {"b": prefix + "I__a__b"},
+            "st::I": {
+                "a__b": prefix + "I__a__b_",
+                "_get_x": prefix + "I___get_x",
+                "_set_x": prefix + "I___set_x",
+            },
+            "st::I_": {"get_x": prefix + "I___get_x_"},
+        }
+    assert strat.REQUESTS["st::I"]["a__b"] is strat.rq_I__a__b_
+    assert "rq_I__a__b_" in strat.__all__ and "rq_I___get_x_" in strat.__all__
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
+def test_message_stems_end_to_end(generated: Path, arch: str) -> None:
+    """`I_a::b` and `I::a_b` (one module, and two) each reach their own implementation
+    method through their own client stubs and a derived skeleton."""
+    from runtime import Machine
+    from runtime.api import Context
+
+    mods = {stub.__name__.split(".")[-2]: stub for stub, _ in _pairs(generated, "message_stems")}
+
+    class Impl:
+        def b(self, x: int) -> int:
+            return x + 1
+
+        def a_b(self, s: str) -> str:
+            return s * 2
+
+    m = Machine(cpus=1, arch=X86_64 if arch == "x86_64" else X86_32)
+    server = m.spawn("server")
+    for name in ("pv", "m2"):
+        skeleton = mods[name].DServer(Impl())
+        server.serve(name, skeleton, cpus=[0], accept=skeleton.accept)
+    results: list[object] = []
+
+    @m.spawn("client", cpu=0)
+    def client(ctx: Context) -> None:
+        for name, ia in (("pv", mods["pv"].I_aClient), ("m2", mods["m1"].I_aClient)):
+            pt = ctx.connect(name)
+            results.append((ia(pt).b(x=1), mods[name].IClient(pt).a_b(s="x")))
+            d = mods[name].DClient(pt)
+            results.append((d.b(x=2), d.a_b(s="y")))
+
+    assert m.run().blocked == []
+    assert results == [(2, "xx"), (3, "yy"), (2, "xx"), (3, "yy")]

@@ -268,10 +268,8 @@ class MethodModel:
         self.accept_request: int | None = None
         self.translate = False  # the request translates (server window)
         self.reply_translate = False  # the reply translates (client window)
-        self.handler = ""
         # the fixed-size call (fastcall.py) per architecture suffix, {} when there is none
         self.fast: dict[str, fastcall.Shape] = {}
-        self.fast_handler = ""
         # client side: the reply's receive windows beyond an object delegate window
         # (runtime.binding.call keywords, e.g. "kind=1, xlt=3"), the return annotation and
         # the returned expression (interface references become client stubs)
@@ -280,6 +278,16 @@ class MethodModel:
         self.client_result = "_r"
         # server side: the reply encoder's arguments from the implementation's result ``_r``
         self.reply_args = "_r"
+
+    # the skeleton's handlers: named by the method's Python name, which no other method
+    # of the interface has (names.operation_names), whichever interface declares it
+    @property
+    def handler(self) -> str:
+        return f"_h_{self.name}"
+
+    @property
+    def fast_handler(self) -> str:
+        return f"_x_{self.name}"
 
 
 class InterfaceModel:
@@ -827,7 +835,6 @@ class Generator:
         mod.opcode = m.opcode
         mod.oneway = m.oneway
         mod.doc = _doc(m.doc)
-        mod.handler = f"_h_{iname}_{m.name}"
         inputs = [p for p in m.params if p.mode in ("in", "inout")]
         outs = [p for p in m.params if p.mode in ("out", "inout")]
         py = parameter_names(m)
@@ -877,7 +884,7 @@ class Generator:
         else:
             mod.client_result = "_r"
             mod.reply_args = "*_r"
-        stem = f"{iname}_{m.name}"
+        stem = self.naming.method_stem[iface.name, m.name]
         qual = refs.cls(iface.name)
         prefix = qual[: -len(iname)] if qual != iname else ""
         mod.fn = {k: f"{prefix}_{k}_{stem}" for k in ("rq", "dq", "rp", "dp")}
@@ -899,7 +906,6 @@ class Generator:
         mod.fast = {k: v for k, v in shapes.items() if v is not None}
         if len(mod.fast) != len(ARCHES):
             mod.fast = {}
-        mod.fast_handler = f"_x_{iname}_{m.name}"
         if own:
             for arch in ARCHES:
                 mm.functions.extend(self.messages(iface, m, in_fields, out_fields, ctx, refs, arch))
@@ -1011,9 +1017,8 @@ class Generator:
         refs: UnitRefs,
         arch: str,
     ) -> Iterator[Function]:
-        iname = self.naming.local[iface.name]
         sfx = SFX[arch]
-        stem = f"{iname}_{m.name}_{sfx}"
+        stem = f"{self.naming.method_stem[iface.name, m.name]}_{sfx}"
         hints = Hints(ctx, refs)
         W = M.ARCH_WORD[arch]
         # request encoder

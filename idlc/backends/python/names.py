@@ -173,6 +173,22 @@ def parameter_names(m: ir.Method) -> dict[str, str]:
     return dict(zip(names, members(names), strict=True))
 
 
+def distinct(names: list[str]) -> list[str]:
+    """Generated names in their order, where the first of equal ones keeps its name and
+    each later one gets ``_`` until it is no name of the list and not yet given."""
+    natural = set(names)
+    used: set[str] = set()
+    out = []
+    for n in names:
+        if n in used:
+            n += "_"
+            while n in used or n in natural:
+                n += "_"
+        used.add(n)
+        out.append(n)
+    return out
+
+
 def type_alias(local: str) -> str:
     """The module-level alias of the declaration ``local`` (its Python name in its
     module), by which class bodies and methods name it: ``_r_T`` for ``r``. A member,
@@ -244,6 +260,10 @@ class Naming:
             self.local[d.name] = py_ident("_".join(rest))
         for unit in self.units.values():
             self._avoid_generated(unit)
+        # (interface, wire name) -> the stem of its message functions (_rq_<stem>_64, ...)
+        self.method_stem: dict[tuple[str, str], str] = {}
+        for unit in self.units.values():
+            self._method_stems(unit)
 
     def _avoid_generated(self, unit: Unit) -> None:
         """A declaration named like a public name the module also defines (``INTERFACES``,
@@ -273,6 +293,20 @@ class Naming:
                 return
             for name in clash:
                 self.local[name] += "_"
+
+    def _method_stems(self, unit: Unit) -> None:
+        """``<I>_<method>`` per operation and accessor of the module's interfaces, which
+        can be two methods' (``I_a`` with ``b``, ``I`` with ``a_b``): the first keeps it,
+        each later one gets ``_`` until it is no method's stem."""
+        pairs = [
+            (d.name, m.name, f"{self.local[d.name]}_{m.name}")
+            for d in unit.declarations
+            if isinstance(d, ir.Interface)
+            for m in d.methods
+        ]
+        stems = distinct([stem for _, _, stem in pairs])
+        for (iface, wire, _), stem in zip(pairs, stems, strict=True):
+            self.method_stem[iface, wire] = stem
 
     def split(self, scoped: str) -> tuple[tuple[str, ...], list[str]]:
         parts = scoped.split("::")

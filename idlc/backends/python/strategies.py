@@ -19,7 +19,7 @@ from __future__ import annotations
 from idlc import ir
 from idlc.backends.python import marshal as M
 from idlc.backends.python.generator import Hints, _environment, _literal
-from idlc.backends.python.names import Naming, Unit, enumerator_names
+from idlc.backends.python.names import Naming, Unit, distinct, enumerator_names
 from idlc.layout import OBJECT_CAPABILITIES
 
 ALL_RIGHTS = 0x1F
@@ -86,6 +86,7 @@ class StMethod:
         self.reply_hint = ""
         self.raises = ""
         self.raises_hint = ""
+        self.large = False  # values of more than HUGE scalars (LARGE)
 
 
 class StModule:
@@ -337,8 +338,7 @@ class Builder:
         types = [p.type for p in m.params] + ([m.result] if m.result is not None else [])
         for x in m.raises:
             types.append(ir.Ref(x, "exception"))
-        if any(self.scalars(t) > HUGE for t in types):
-            self.large.append(mm.stem)
+        mm.large = any(self.scalars(t) > HUGE for t in types)
         ins = [p for p in m.params if p.mode in ("in", "inout")]
         outs = [p for p in m.params if p.mode in ("out", "inout")]
         mm.request = self._tuple([self.field(p, "0x1f") for p in ins])
@@ -374,6 +374,9 @@ def module(spec: ir.Specification, naming: Naming, unit: Unit) -> StModule:
     b = Builder(spec, naming, unit)
     for d in unit.declarations:
         b.declaration(d, sm)
+    # <I>__<method> can be two methods' (I__a's b, I's a__b): later ones get `_`
+    for mm, stem in zip(sm.methods, distinct([mm.stem for mm in sm.methods]), strict=True):
+        mm.stem = stem
     imports = []
     for _alias, other in sorted(b.refs.stubs.items()):
         imports.append(naming.relative_import(unit, other))
@@ -381,7 +384,7 @@ def module(spec: ir.Specification, naming: Naming, unit: Unit) -> StModule:
         line = naming.relative_import(unit, other)
         imports.append(line.replace(f" as {other.alias}", f"_strategies as {alias}"))
     sm.imports = imports
-    sm.large = sorted(set(b.large))
+    sm.large = sorted(set(b.large) | {mm.stem for mm in sm.methods if mm.large})
     sm.stub = unit.alias
     return sm
 

@@ -614,27 +614,27 @@ class StoreServer:
     def __init__(self, impl: _Store_T) -> None:
         self._impl = impl
         self._table: _dict[_int, _tuple[_binding.Handler, _bool]] = {
-            0x90000: (self._h_Store_get, False),
-            0x90001: (self._h_Store_put, False),
-            0x90002: (self._h_Store_pick, False),
-            0x90003: (self._h_Store_forget, True),
-            0x90028: (self._h_Store_share, False),
-            0x90029: (self._h_Store_map, False),
-            0x9002A: (self._h_Store_ports, False),
-            0x9002B: (self._h_Store_pair, False),
-            0x9002C: (self._h_Store__get_limit, False),
-            0x9002D: (self._h_Store__set_limit, False),
-            0x9002E: (self._h_Store__get_owner, False),
+            0x90000: (self._h_get, False),
+            0x90001: (self._h_put, False),
+            0x90002: (self._h_pick, False),
+            0x90003: (self._h_forget, True),
+            0x90028: (self._h_share, False),
+            0x90029: (self._h_map, False),
+            0x9002A: (self._h_ports, False),
+            0x9002B: (self._h_pair, False),
+            0x9002C: (self._h__get_limit, False),
+            0x9002D: (self._h__set_limit, False),
+            0x9002E: (self._h__get_owner, False),
         }
         self._fast64: _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]] = {
-            0x9002B: self._x_Store_pair_64,
-            0x9002C: self._x_Store__get_limit_64,
-            0x9002D: self._x_Store__set_limit_64,
+            0x9002B: self._x_pair_64,
+            0x9002C: self._x__get_limit_64,
+            0x9002D: self._x__set_limit_64,
         }
         self._fast32: _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]] = {
-            0x9002B: self._x_Store_pair_32,
-            0x9002C: self._x_Store__get_limit_32,
-            0x9002D: self._x_Store__set_limit_32,
+            0x9002B: self._x_pair_32,
+            0x9002C: self._x__get_limit_32,
+            0x9002D: self._x__set_limit_32,
         }
 
     def __call__(self, _f: _UtcbFrame) -> None:
@@ -649,7 +649,7 @@ class StoreServer:
                 return
         _binding.serve(_f, self._table)
 
-    def _x_Store_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+    def _x_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """pair on x86_64; False: not taken, serve answers."""
         if _u.untyped != 1:
             return False
@@ -670,7 +670,7 @@ class StoreServer:
         _binding.answer(_f, lambda: _rp_Store_pair_64(_r))
         return True
 
-    def _x_Store_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+    def _x_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """pair on x86_32; False: not taken, serve answers."""
         if _u.untyped != 1:
             return False
@@ -691,7 +691,7 @@ class StoreServer:
         _binding.answer(_f, lambda: _rp_Store_pair_32(_r))
         return True
 
-    def _x_Store__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+    def _x__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_get_limit on x86_64; False: not taken, serve answers."""
         if _u.untyped != 1:
             return False
@@ -714,7 +714,7 @@ class StoreServer:
         _binding.answer(_f, lambda: _rp_Store__get_limit_64(_r))
         return True
 
-    def _x_Store__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+    def _x__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_get_limit on x86_32; False: not taken, serve answers."""
         if _u.untyped != 1:
             return False
@@ -737,7 +737,7 @@ class StoreServer:
         _binding.answer(_f, lambda: _rp_Store__get_limit_32(_r))
         return True
 
-    def _x_Store__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+    def _x__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_set_limit on x86_64; False: not taken, serve answers."""
         if _u.untyped != 2:
             return False
@@ -763,7 +763,7 @@ class StoreServer:
         _binding.answer(_f, _rp_Store__set_limit_64)
         return True
 
-    def _x_Store__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+    def _x__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_set_limit on x86_32; False: not taken, serve answers."""
         if _u.untyped != 2:
             return False
@@ -787,7 +787,7 @@ class StoreServer:
         _binding.answer(_f, _rp_Store__set_limit_32)
         return True
 
-    def _h_Store_get(
+    def _h_get(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_get_64 if _w == 8 else _dq_Store_get_32)(_b, _it)
@@ -799,7 +799,7 @@ class StoreServer:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store_get_64 if _w == 8 else _rp_Store_get_32)(_r)
 
-    def _h_Store_put(
+    def _h_put(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_put_64 if _w == 8 else _dq_Store_put_32)(_b, _it)
@@ -809,49 +809,49 @@ class StoreServer:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
         return (_rp_Store_put_64 if _w == 8 else _rp_Store_put_32)(*_r)
 
-    def _h_Store_pick(
+    def _h_pick(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_pick_64 if _w == 8 else _dq_Store_pick_32)(_b, _it)
         _r = self._impl.pick(*_args)
         return (_rp_Store_pick_64 if _w == 8 else _rp_Store_pick_32)(_r)
 
-    def _h_Store_forget(
+    def _h_forget(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_forget_64 if _w == 8 else _dq_Store_forget_32)(_b, _it)
         self._impl.forget(*_args)
         return None
 
-    def _h_Store_share(
+    def _h_share(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_share_64 if _w == 8 else _dq_Store_share_32)(_b, _it)
         self._impl.share(*_args)
         return (_rp_Store_share_64 if _w == 8 else _rp_Store_share_32)()
 
-    def _h_Store_map(
+    def _h_map(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_map_64 if _w == 8 else _dq_Store_map_32)(_b, _it)
         self._impl.map(*_args)
         return (_rp_Store_map_64 if _w == 8 else _rp_Store_map_32)()
 
-    def _h_Store_ports(
+    def _h_ports(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_ports_64 if _w == 8 else _dq_Store_ports_32)(_b, _it)
         self._impl.ports(*_args)
         return (_rp_Store_ports_64 if _w == 8 else _rp_Store_ports_32)()
 
-    def _h_Store_pair(
+    def _h_pair(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_pair_64 if _w == 8 else _dq_Store_pair_32)(_b, _it)
         _r = self._impl.pair(*_args)
         return (_rp_Store_pair_64 if _w == 8 else _rp_Store_pair_32)(_r)
 
-    def _h_Store__get_limit(
+    def _h__get_limit(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store__get_limit_64 if _w == 8 else _dq_Store__get_limit_32)(_b, _it)
@@ -861,7 +861,7 @@ class StoreServer:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
         return (_rp_Store__get_limit_64 if _w == 8 else _rp_Store__get_limit_32)(_r)
 
-    def _h_Store__set_limit(
+    def _h__set_limit(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store__set_limit_64 if _w == 8 else _dq_Store__set_limit_32)(_b, _it)
@@ -871,7 +871,7 @@ class StoreServer:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store__set_limit_64 if _w == 8 else _rp_Store__set_limit_32)()
 
-    def _h_Store__get_owner(
+    def _h__get_owner(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store__get_owner_64 if _w == 8 else _dq_Store__get_owner_32)(_b, _it)
@@ -950,29 +950,29 @@ class ArchiveServer:
     def __init__(self, impl: _Archive_T) -> None:
         self._impl = impl
         self._table: _dict[_int, _tuple[_binding.Handler, _bool]] = {
-            0x90000: (self._h_Store_get, False),
-            0x90001: (self._h_Store_put, False),
-            0x90002: (self._h_Store_pick, False),
-            0x90003: (self._h_Store_forget, True),
-            0x90028: (self._h_Store_share, False),
-            0x90029: (self._h_Store_map, False),
-            0x9002A: (self._h_Store_ports, False),
-            0x9002B: (self._h_Store_pair, False),
-            0x9002C: (self._h_Store__get_limit, False),
-            0x9002D: (self._h_Store__set_limit, False),
-            0x9002E: (self._h_Store__get_owner, False),
-            0xF62D0000: (self._h_Archive_mirror, False),
-            0xF62D0001: (self._h_Archive_attach, False),
+            0x90000: (self._h_get, False),
+            0x90001: (self._h_put, False),
+            0x90002: (self._h_pick, False),
+            0x90003: (self._h_forget, True),
+            0x90028: (self._h_share, False),
+            0x90029: (self._h_map, False),
+            0x9002A: (self._h_ports, False),
+            0x9002B: (self._h_pair, False),
+            0x9002C: (self._h__get_limit, False),
+            0x9002D: (self._h__set_limit, False),
+            0x9002E: (self._h__get_owner, False),
+            0xF62D0000: (self._h_mirror, False),
+            0xF62D0001: (self._h_attach, False),
         }
         self._fast64: _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]] = {
-            0x9002B: self._x_Store_pair_64,
-            0x9002C: self._x_Store__get_limit_64,
-            0x9002D: self._x_Store__set_limit_64,
+            0x9002B: self._x_pair_64,
+            0x9002C: self._x__get_limit_64,
+            0x9002D: self._x__set_limit_64,
         }
         self._fast32: _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]] = {
-            0x9002B: self._x_Store_pair_32,
-            0x9002C: self._x_Store__get_limit_32,
-            0x9002D: self._x_Store__set_limit_32,
+            0x9002B: self._x_pair_32,
+            0x9002C: self._x__get_limit_32,
+            0x9002D: self._x__set_limit_32,
         }
 
     def __call__(self, _f: _UtcbFrame) -> None:
@@ -987,7 +987,7 @@ class ArchiveServer:
                 return
         _binding.serve(_f, self._table)
 
-    def _x_Store_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+    def _x_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """pair on x86_64; False: not taken, serve answers."""
         if _u.untyped != 1:
             return False
@@ -1008,7 +1008,7 @@ class ArchiveServer:
         _binding.answer(_f, lambda: _rp_Store_pair_64(_r))
         return True
 
-    def _x_Store_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+    def _x_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """pair on x86_32; False: not taken, serve answers."""
         if _u.untyped != 1:
             return False
@@ -1029,7 +1029,7 @@ class ArchiveServer:
         _binding.answer(_f, lambda: _rp_Store_pair_32(_r))
         return True
 
-    def _x_Store__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+    def _x__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_get_limit on x86_64; False: not taken, serve answers."""
         if _u.untyped != 1:
             return False
@@ -1052,7 +1052,7 @@ class ArchiveServer:
         _binding.answer(_f, lambda: _rp_Store__get_limit_64(_r))
         return True
 
-    def _x_Store__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+    def _x__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_get_limit on x86_32; False: not taken, serve answers."""
         if _u.untyped != 1:
             return False
@@ -1075,7 +1075,7 @@ class ArchiveServer:
         _binding.answer(_f, lambda: _rp_Store__get_limit_32(_r))
         return True
 
-    def _x_Store__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+    def _x__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_set_limit on x86_64; False: not taken, serve answers."""
         if _u.untyped != 2:
             return False
@@ -1101,7 +1101,7 @@ class ArchiveServer:
         _binding.answer(_f, _rp_Store__set_limit_64)
         return True
 
-    def _x_Store__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
+    def _x__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_set_limit on x86_32; False: not taken, serve answers."""
         if _u.untyped != 2:
             return False
@@ -1125,7 +1125,7 @@ class ArchiveServer:
         _binding.answer(_f, _rp_Store__set_limit_32)
         return True
 
-    def _h_Store_get(
+    def _h_get(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_get_64 if _w == 8 else _dq_Store_get_32)(_b, _it)
@@ -1137,7 +1137,7 @@ class ArchiveServer:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store_get_64 if _w == 8 else _rp_Store_get_32)(_r)
 
-    def _h_Store_put(
+    def _h_put(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_put_64 if _w == 8 else _dq_Store_put_32)(_b, _it)
@@ -1147,49 +1147,49 @@ class ArchiveServer:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
         return (_rp_Store_put_64 if _w == 8 else _rp_Store_put_32)(*_r)
 
-    def _h_Store_pick(
+    def _h_pick(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_pick_64 if _w == 8 else _dq_Store_pick_32)(_b, _it)
         _r = self._impl.pick(*_args)
         return (_rp_Store_pick_64 if _w == 8 else _rp_Store_pick_32)(_r)
 
-    def _h_Store_forget(
+    def _h_forget(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_forget_64 if _w == 8 else _dq_Store_forget_32)(_b, _it)
         self._impl.forget(*_args)
         return None
 
-    def _h_Store_share(
+    def _h_share(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_share_64 if _w == 8 else _dq_Store_share_32)(_b, _it)
         self._impl.share(*_args)
         return (_rp_Store_share_64 if _w == 8 else _rp_Store_share_32)()
 
-    def _h_Store_map(
+    def _h_map(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_map_64 if _w == 8 else _dq_Store_map_32)(_b, _it)
         self._impl.map(*_args)
         return (_rp_Store_map_64 if _w == 8 else _rp_Store_map_32)()
 
-    def _h_Store_ports(
+    def _h_ports(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_ports_64 if _w == 8 else _dq_Store_ports_32)(_b, _it)
         self._impl.ports(*_args)
         return (_rp_Store_ports_64 if _w == 8 else _rp_Store_ports_32)()
 
-    def _h_Store_pair(
+    def _h_pair(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_pair_64 if _w == 8 else _dq_Store_pair_32)(_b, _it)
         _r = self._impl.pair(*_args)
         return (_rp_Store_pair_64 if _w == 8 else _rp_Store_pair_32)(_r)
 
-    def _h_Store__get_limit(
+    def _h__get_limit(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store__get_limit_64 if _w == 8 else _dq_Store__get_limit_32)(_b, _it)
@@ -1199,7 +1199,7 @@ class ArchiveServer:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
         return (_rp_Store__get_limit_64 if _w == 8 else _rp_Store__get_limit_32)(_r)
 
-    def _h_Store__set_limit(
+    def _h__set_limit(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store__set_limit_64 if _w == 8 else _dq_Store__set_limit_32)(_b, _it)
@@ -1209,7 +1209,7 @@ class ArchiveServer:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store__set_limit_64 if _w == 8 else _rp_Store__set_limit_32)()
 
-    def _h_Store__get_owner(
+    def _h__get_owner(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store__get_owner_64 if _w == 8 else _dq_Store__get_owner_32)(_b, _it)
@@ -1219,14 +1219,14 @@ class ArchiveServer:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store__get_owner_64 if _w == 8 else _rp_Store__get_owner_32)(_r)
 
-    def _h_Archive_mirror(
+    def _h_mirror(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Archive_mirror_64 if _w == 8 else _dq_Archive_mirror_32)(_b, _it)
         _r = self._impl.mirror(*_args)
         return (_rp_Archive_mirror_64 if _w == 8 else _rp_Archive_mirror_32)(_binding.cap(_r))
 
-    def _h_Archive_attach(
+    def _h_attach(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Archive_attach_64 if _w == 8 else _dq_Archive_attach_32)(_b, _it)

@@ -159,14 +159,14 @@ class EchoServer:
     def __init__(self, impl: _Echo_T) -> None:
         self._impl = impl
         self._table: _dict[_int, _tuple[_binding.Handler, _bool]] = {
-            0x10000: (self._h_Echo_ping, False),
-            0x10001: (self._h_Echo_log, True),
+            0x10000: (self._h_ping, False),
+            0x10001: (self._h_log, True),
         }
 
     def __call__(self, _f: _UtcbFrame) -> None:
         _binding.serve(_f, self._table)
 
-    def _h_Echo_ping(
+    def _h_ping(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Echo_ping_64 if _w == 8 else _dq_Echo_ping_32)(_b, _it)
@@ -176,7 +176,7 @@ class EchoServer:
             return (_x_Empty_64 if _w == 8 else _x_Empty_32)(_e)
         return (_rp_Echo_ping_64 if _w == 8 else _rp_Echo_ping_32)(_r)
 
-    def _h_Echo_log(
+    def _h_log(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Echo_log_64 if _w == 8 else _dq_Echo_log_32)(_b, _it)
