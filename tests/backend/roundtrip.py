@@ -79,11 +79,16 @@ def on_path(root: Path) -> Iterator[None]:
         sys.path.remove(str(root))
 
 
+def stub_modules(root: Path) -> list[Path]:
+    """Every generated stub module under root: x_idl.py, also x_idl_.py (names.Naming)."""
+    return [f for f in root.rglob("*_idl*.py") if not f.stem.endswith("_strategies")]
+
+
 def stub_pairs(root: Path, package: str) -> list[tuple[ModuleType, ModuleType]]:
     """(stub module, strategies module) for every generated module under root/package."""
     pairs = []
     with on_path(root):
-        for f in sorted((root / package).rglob("*_idl.py")):
+        for f in sorted(stub_modules(root / package)):
             dotted = ".".join(f.relative_to(root).with_suffix("").parts)
             pairs.append(
                 (importlib.import_module(dotted), importlib.import_module(dotted + "_strategies"))

@@ -25,6 +25,7 @@ from .roundtrip import (
     check_types,
     compile_and_generate,
     run,
+    stub_modules,
     stub_pairs,
 )
 
@@ -428,12 +429,40 @@ CASES: dict[str, str] = {
           interface D : ::m1::I_a, I { };
         };
     """,
+    # generated files and directories that were one path: the IDL module paths_idl of
+    # paths.idl (directory paths_idl/ shadowed paths_idl.py), a module paths_idl_strategies
+    # (the companion), modules class and class_ (both class_/), two files paths.idl (one
+    # included: one module overwrote the other) and the import aliases of a::b's and
+    # a_b's modules (_m_a_b_paths_idl); names.Naming._paths gives each its own
+    "paths": """
+        #include "inc/paths.idl"
+        struct Top { long a; };
+        module paths_idl {
+          struct Inner { Top t; };
+          interface P { Top get(in Inner i, in ::inc::Y y); };
+        };
+        module paths_idl_strategies { struct S { long s; }; };
+        module class { struct C { long c; }; };
+        module class_ { struct D { class::C c; }; };
+        module a { module b { struct AB { long v; }; }; };
+        module a_b { struct AB2 { ::a::b::AB ab; ::inc::Y y; Y0 y0; Z z; }; };
+    """,
     "strategy_stems": """
         module st {
           interface I__a { long b(in long x); };
           interface I { string a__b(in string s); attribute long x; };
           interface I_ { double get_x(in double d); };
         };
+    """,
+}
+
+
+# files the cases include as "inc/<case>.idl"
+INCLUDED = {
+    "paths": """
+        struct Y0 { long y; };
+        module inc { struct Y { Y0 y; }; };
+        module a_b { struct Z { long z; }; interface Q { Z q(in Z z); }; };
     """,
 }
 
@@ -447,6 +476,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, idl in CASES.items():
         src = root / f"{name}.idl"
         src.write_text(idl)
+        if name in INCLUDED:
+            (root / "inc").mkdir(exist_ok=True)
+            (root / "inc" / f"{name}.idl").write_text(INCLUDED[name])
         written, diags = compile_and_generate(src, pkg / name)
         assert written, [str(d) for d in diags.items]
     return root
@@ -654,7 +686,7 @@ def test_generated_code_refers_to_private_names_only(generated: Path) -> None:
     modules name only `_`-prefixed things, which no IDL identifier is: no builtin by its
     bare name, no import under a public name, no local without `_` (docs/python-backend.md,
     Naming). The `names` module of the case above shows why; this finds new slips."""
-    modules = sorted((generated / "regr_pkg").rglob("*_idl.py"))
+    modules = sorted(stub_modules(generated / "regr_pkg"))
     assert len(modules) >= len(CASES)
     bad = [slip for f in modules for slip in _slips(f)]
     assert not bad, "\n".join(bad[:40])
@@ -1091,6 +1123,17 @@ def test_reserved_names_through_wire_json(
     assert wire("op", "reply", msg, decode=True) == {"raises": "rsv::X", "value": exc}
 
 
+def _serving(arch: str, skeletons: dict[str, Any]) -> Any:
+    """A one-CPU machine whose process "server" serves each skeleton under its name."""
+    from runtime import Machine
+
+    m = Machine(cpus=1, arch=X86_64 if arch == "x86_64" else X86_32)
+    server = m.spawn("server")
+    for name, skeleton in skeletons.items():
+        server.serve(name, skeleton, cpus=[0], accept=skeleton.accept)
+    return m
+
+
 def _dia(generated: Path) -> ModuleType:
     ((stub, _),) = _pairs(generated, "diamond_renamed_operations")
     return stub
@@ -1121,7 +1164,6 @@ def test_diamond_renamed_operations_stay_apart(generated: Path) -> None:
 def test_diamond_renamed_operations_end_to_end(generated: Path, arch: str) -> None:
     """Client and server of `dia::D` and `dia::T` on the runtime: each opcode reaches its
     own implementation method."""
-    from runtime import Machine
     from runtime.api import Context
 
     dia = _dia(generated)
@@ -1153,10 +1195,7 @@ def test_diamond_renamed_operations_end_to_end(generated: Path, arch: str) -> No
         def METHODS_(self, v: float) -> float:  # S's METHODS_
             return v / 2
 
-    m = Machine(cpus=1, arch=X86_64 if arch == "x86_64" else X86_32)
-    server = m.spawn("server")
-    for name, skeleton in (("d", dia.DServer(DImpl())), ("t", dia.TServer(TImpl()))):
-        server.serve(name, skeleton, cpus=[0], accept=skeleton.accept)
+    m = _serving(arch, {"d": dia.DServer(DImpl()), "t": dia.TServer(TImpl())})
     results: list[object] = []
 
     @m.spawn("client", cpu=0)
@@ -1199,7 +1238,6 @@ def test_strategy_stems_are_distinct(generated: Path) -> None:
 def test_message_stems_end_to_end(generated: Path, arch: str) -> None:
     """`I_a::b` and `I::a_b` (one module, and two) each reach their own implementation
     method through their own client stubs and a derived skeleton."""
-    from runtime import Machine
     from runtime.api import Context
 
     mods = {stub.__name__.split(".")[-2]: stub for stub, _ in _pairs(generated, "message_stems")}
@@ -1211,11 +1249,7 @@ def test_message_stems_end_to_end(generated: Path, arch: str) -> None:
         def a_b(self, s: str) -> str:
             return s * 2
 
-    m = Machine(cpus=1, arch=X86_64 if arch == "x86_64" else X86_32)
-    server = m.spawn("server")
-    for name in ("pv", "m2"):
-        skeleton = mods[name].DServer(Impl())
-        server.serve(name, skeleton, cpus=[0], accept=skeleton.accept)
+    m = _serving(arch, {name: mods[name].DServer(Impl()) for name in ("pv", "m2")})
     results: list[object] = []
 
     @m.spawn("client", cpu=0)
@@ -1228,3 +1262,73 @@ def test_message_stems_end_to_end(generated: Path, arch: str) -> None:
 
     assert m.run().blocked == []
     assert results == [(2, "xx"), (3, "yy"), (2, "xx"), (3, "yy")]
+
+
+def test_paths_are_distinct(generated: Path) -> None:
+    """Every unit has a file of its own that imports as itself: the directory of an IDL
+    module keeps its name, a module file beside it gets `_` (docs/python-backend.md)."""
+    root = generated / "regr_pkg" / "paths"
+    files = {str(f.relative_to(root)) for f in root.rglob("*.py") if f.stem != "__init__"}
+    assert files == {
+        "paths_idl_.py",  # inc/paths.idl's Y0: beside the directories paths_idl(_strategies)
+        "paths_idl__.py",  # paths.idl's Top
+        "paths_idl/paths_idl.py",
+        "paths_idl_strategies/paths_idl.py",
+        "inc/paths_idl.py",
+        "a/b/paths_idl.py",
+        "a_b/paths_idl.py",  # inc/paths.idl's Z, Q
+        "a_b/paths_idl_.py",  # paths.idl's AB2
+        "class_/paths_idl.py",  # module class_
+        "class__/paths_idl.py",  # module class (class_ is taken)
+    } | {
+        f[: -len(".py")] + "_strategies.py"
+        for f in (
+            "paths_idl_.py",
+            "paths_idl__.py",
+            "paths_idl/paths_idl.py",
+            "paths_idl_strategies/paths_idl.py",
+            "inc/paths_idl.py",
+            "a/b/paths_idl.py",
+            "a_b/paths_idl.py",
+            "a_b/paths_idl_.py",
+            "class_/paths_idl.py",
+            "class__/paths_idl.py",
+        )
+    }
+    stubs = {p[0].__name__.split("regr_pkg.paths.")[1]: p[0] for p in _pairs(generated, "paths")}
+    assert stubs["paths_idl_"].Y0 and stubs["paths_idl__"].Top
+    assert stubs["paths_idl.paths_idl"].Inner().t == stubs["paths_idl__"].Top()
+    assert stubs["paths_idl_strategies.paths_idl"].S
+    assert stubs["class__.paths_idl"].C and stubs["class_.paths_idl"].D().c is not None
+    assert stubs["a_b.paths_idl"].Z and stubs["a_b.paths_idl_"].AB2().ab.v == 0
+    assert stubs["a.b.paths_idl"].AB
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
+def test_paths_end_to_end(generated: Path, arch: str) -> None:
+    """The interfaces of paths_idl/paths_idl.py and a_b/paths_idl.py on the runtime."""
+    from runtime.api import Context
+
+    stubs = {p[0].__name__.split("regr_pkg.paths.")[1]: p[0] for p in _pairs(generated, "paths")}
+    P, ab, top = stubs["paths_idl.paths_idl"], stubs["a_b.paths_idl"], stubs["paths_idl__"]
+    inc = stubs["inc.paths_idl"]
+
+    class PImpl:
+        def get(self, i: Any, y: Any) -> Any:
+            return top.Top(a=i.t.a + y.y.y)
+
+    class QImpl:
+        def q(self, z: Any) -> Any:
+            return ab.Z(z=z.z * 2)
+
+    m = _serving(arch, {"p": P.PServer(PImpl()), "q": ab.QServer(QImpl())})
+    results: list[object] = []
+
+    @m.spawn("client", cpu=0)
+    def client(ctx: Context) -> None:
+        y = inc.Y(y=stubs["paths_idl_"].Y0(y=2))
+        results.append(P.PClient(ctx.connect("p")).get(i=P.Inner(t=top.Top(a=1)), y=y))
+        results.append(ab.QClient(ctx.connect("q")).q(z=ab.Z(z=21)))
+
+    assert m.run().blocked == []
+    assert results == [top.Top(a=3), ab.Z(z=42)]

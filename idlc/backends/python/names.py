@@ -218,7 +218,9 @@ class Unit:
         self.file = file
         self.package = package  # IDL module path, e.g. ("demo",)
         self.module = file_stem(file)
+        self.pypackage = tuple(py_ident(p) for p in package)  # its directories (Naming)
         self.declarations: list[ir.Declaration] = []
+        self.alias = ""  # the name other generated modules import it as (Naming)
 
     @property
     def key(self) -> tuple[str, tuple[str, ...]]:
@@ -226,16 +228,11 @@ class Unit:
 
     @property
     def relpath(self) -> str:
-        return os.path.join(*[py_ident(p) for p in self.package], self.module + ".py")
+        return os.path.join(*self.pypackage, self.module + ".py")
 
     @property
     def dotted(self) -> str:
-        return ".".join([*(py_ident(p) for p in self.package), self.module])
-
-    @property
-    def alias(self) -> str:
-        """The name other generated modules import this one as."""
-        return "_m_" + "_".join([*self.package, self.module])
+        return ".".join([*self.pypackage, self.module])
 
 
 class Naming:
@@ -260,6 +257,7 @@ class Naming:
             self.local[d.name] = py_ident("_".join(rest))
         for unit in self.units.values():
             self._avoid_generated(unit)
+        self._paths()
         # (interface, wire name) -> the stem of its message functions (_rq_<stem>_64, ...)
         self.method_stem: dict[tuple[str, str], str] = {}
         for unit in self.units.values():
@@ -294,6 +292,42 @@ class Naming:
             for name in clash:
                 self.local[name] += "_"
 
+    def _paths(self) -> None:
+        """Directories, files and import aliases that no two units share. An IDL module
+        is a directory named like it (``members`` among its sibling modules: ``class`` is
+        ``class_``, or ``class__`` beside a module ``class_``). A unit's module ``x_idl``
+        (and its companion ``x_idl_strategies``) gets ``_`` until no directory beside it
+        and no earlier unit's module there has the name: the IDL module ``x_idl`` of
+        ``x.idl`` is the directory ``x_idl/``, the declarations outside it ``x_idl_.py``;
+        of two files ``x.idl`` (one includes the other) the later unit's is ``x_idl_``."""
+        children: dict[str, list[str]] = {}
+        for scoped in sorted(self.modules, key=lambda n: n.count("::")):
+            parent, _, name = scoped.rpartition("::")
+            children.setdefault(parent, []).append(name)
+        py: dict[str, str] = {}
+        for parent, names in children.items():
+            for name, p in zip(names, members(tuple(names)), strict=True):
+                py[f"{parent}::{name}" if parent else name] = p
+        dirs: dict[tuple[str, ...], set[str]] = {}
+        for unit in self.units.values():
+            path = unit.package
+            unit.pypackage = tuple(
+                py.get("::".join(path[: i + 1]), py_ident(path[i])) for i in range(len(path))
+            )
+            for i in range(len(path)):
+                dirs.setdefault(unit.pypackage[:i], set()).add(unit.pypackage[i])
+        files: dict[tuple[str, ...], set[str]] = {}
+        for unit in self.units.values():
+            taken = dirs.get(unit.pypackage, set()) | files.setdefault(unit.pypackage, set())
+            while unit.module in taken or unit.module + "_strategies" in taken:
+                unit.module += "_"
+            files[unit.pypackage] |= {unit.module, unit.module + "_strategies"}
+        # _m_a_b_x_idl: a::b's or a_b's x_idl
+        units = list(self.units.values())
+        natural = ["_m_" + "_".join([*u.package, u.module]) for u in units]
+        for unit, alias in zip(units, distinct(natural), strict=True):
+            unit.alias = alias
+
     def _method_stems(self, unit: Unit) -> None:
         """``<I>_<method>`` per operation and accessor of the module's interfaces, which
         can be two methods' (``I_a`` with ``b``, ``I`` with ``a_b``): the first keeps it,
@@ -319,5 +353,5 @@ class Naming:
         """``from <x> import <module> as <alias>`` from ``frm`` to ``to``."""
         depth = len(frm.package)
         dots = "." * (depth + 1)
-        pkg = ".".join(py_ident(p) for p in to.package)
+        pkg = ".".join(to.pypackage)
         return f"from {dots}{pkg} import {to.module} as {to.alias}"
