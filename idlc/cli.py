@@ -76,6 +76,7 @@ def _main(argv: list[str]) -> int:
     options = Options(include_dirs=cmd.include_dirs, defines=cmd.defines, undefines=cmd.undefines)
     status = EXIT_OK
     out: TextIO = sys.stdout
+    sources: dict[str, str] = {}  # generated path -> its IDL file, across the files
     for path in cmd.files:
         diags = Diagnostics(
             werror=cmd.werror,
@@ -96,7 +97,7 @@ def _main(argv: list[str]) -> int:
             elif cmd.mode == "generate":
                 from idlc.backends.python import generate
 
-                generate(spec, cmd.output, diags, black=not cmd.no_format)
+                generate(spec, cmd.output, diags, black=not cmd.no_format, sources=sources)
         if cmd.no_warnings:
             diags.items = [d for d in diags.items if d.severity.value == "error"]
             diags.warning_count = 0

@@ -185,6 +185,28 @@ def test_unsupported_construct_is_reported_at_its_use(
     assert (code, err) == (0, "")
 
 
+def test_same_module_from_two_files_is_not_overwritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`a/x.idl` and `b/x.idl` in one run both make `x_idl.py` (and `m/x_idl.py`): the
+    second is reported (E0902), the first stays; a file generated again from the same IDL
+    file (included by another, or given twice) is no clash."""
+    for d, body in (("a", "struct A { long a; };"), ("b", "struct B { long b; };")):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "x.idl").write_text(f"{body}\nmodule m {{ {body} }};\n")
+    (tmp_path / "b" / "y.idl").write_text('#include "../a/x.idl"\nstruct Y { A a; };\n')
+    out = tmp_path / "out"
+    files = [str(tmp_path / f) for f in ("a/x.idl", "b/y.idl", "b/x.idl", "a/x.idl")]
+    code, _out, err = run(["--no-format", "-o", str(out), *files], capsys)
+    assert code == 1
+    for rel in ("x_idl.py", "m/x_idl.py"):
+        assert f"error[E0902]: cannot write '{out / rel}': it is also generated from '" in err
+        assert "class A" in (out / rel).read_text() and "class B" not in (out / rel).read_text()
+        assert "st_A" in (out / rel.replace(".py", "_strategies.py")).read_text()
+    assert err.count("error[E0902]") == 2
+    assert (out / "y_idl.py").is_file()
+
+
 def test_sizes(good: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _err = run(["--sizes", str(good)], capsys)
     assert code == 0

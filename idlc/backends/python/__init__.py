@@ -24,17 +24,39 @@ def render(spec: ir.Specification, diags: Diagnostics, black: bool = True) -> di
 
 
 def generate(
-    spec: ir.Specification, outdir: str, diags: Diagnostics, black: bool = True
+    spec: ir.Specification,
+    outdir: str,
+    diags: Diagnostics,
+    black: bool = True,
+    sources: dict[str, str] | None = None,
 ) -> list[str]:
-    """Write the modules under ``outdir``; returns the paths written ([] on errors)."""
+    """Write the modules under ``outdir``; returns the paths written ([] on errors).
+
+    ``sources`` (output path -> IDL file) spans the specifications of one run: a module
+    that an earlier one generated from another IDL file (``a/x.idl`` and ``b/x.idl``,
+    both ``x_idl.py``) is not overwritten but reported (E0902)."""
     files = render(spec, diags, black)
+    origin: dict[str, str] = {}  # module path -> its IDL file
     if files:  # hypothesis strategies beside each module (docs/python-strategies.md)
+        from idlc.backends.python.names import Naming
+        from idlc.backends.python.strategies import companion
         from idlc.backends.python.strategies import render as _strategies
 
         files.update(_strategies(spec, black))
+        for unit in Naming(spec).units.values():
+            source = os.path.realpath(unit.file)
+            origin[unit.relpath] = origin[companion(unit.relpath)] = source
+    sources = {} if sources is None else sources
     written: list[str] = []
     for rel, text in sorted(files.items()):
         path = os.path.join(outdir, rel)
+        key = os.path.normpath(os.path.abspath(path))
+        if rel in origin and sources.setdefault(key, origin[rel]) != origin[rel]:
+            if not rel.endswith("_strategies.py"):  # its companion: one report is enough
+                with contextlib.suppress(TooManyErrors):
+                    reason = f"it is also generated from '{sources[key]}'"
+                    diags.report(errcodes.BACKEND_WRITE_ERROR, None, path=path, reason=reason)
+            continue
         try:
             os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
             if rel.endswith("__init__.py") and os.path.exists(path):
