@@ -207,6 +207,26 @@ def test_same_module_from_two_files_is_not_overwritten(
     assert (out / "y_idl.py").is_file()
 
 
+@pytest.mark.parametrize("first", ["x", "y"])
+def test_package_shadowing_a_module_of_another_file_is_not_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], first: str
+) -> None:
+    """`module x_idl` of y.idl would make a package `x_idl/` beside x.idl's `x_idl.py`
+    (which it shadows on import): whichever comes second is reported, not written."""
+    (tmp_path / "x.idl").write_text("struct T { long t; };\n")
+    (tmp_path / "y.idl").write_text("module x_idl { struct Q { long q; }; };\n")
+    out = tmp_path / "out"
+    files = [str(tmp_path / f"{n}.idl") for n in ((first, "y") if first == "x" else ("y", "x"))]
+    code, _out, err = run(["--no-format", "-o", str(out), *files], capsys)
+    assert code == 1 and err.count("error[E0902]") == 1
+    if first == "x":
+        assert f"cannot write '{out / 'x_idl' / 'y_idl.py'}': its package would shadow" in err
+        assert (out / "x_idl.py").is_file() and not (out / "x_idl").exists()
+    else:
+        assert f"cannot write '{out / 'x_idl.py'}': the package of " in err
+        assert (out / "x_idl" / "y_idl.py").is_file() and not (out / "x_idl.py").exists()
+
+
 def test_sizes(good: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _err = run(["--sizes", str(good)], capsys)
     assert code == 0

@@ -34,7 +34,9 @@ def generate(
 
     ``sources`` (output path -> IDL file) spans the specifications of one run: a module
     that an earlier one generated from another IDL file (``a/x.idl`` and ``b/x.idl``,
-    both ``x_idl.py``) is not overwritten but reported (E0902)."""
+    both ``x_idl.py``), or one whose package would shadow such a module or the other way
+    round (``x_idl/`` of ``module x_idl`` in ``y.idl``), is not written but reported
+    (E0902)."""
     files = render(spec, diags, black)
     origin: dict[str, str] = {}  # module path -> its IDL file
     if files:  # hypothesis strategies beside each module (docs/python-strategies.md)
@@ -51,11 +53,13 @@ def generate(
     for rel, text in sorted(files.items()):
         path = os.path.join(outdir, rel)
         key = os.path.normpath(os.path.abspath(path))
-        if rel in origin and sources.setdefault(key, origin[rel]) != origin[rel]:
+        if rel not in origin:  # a package's __init__: not where it would shadow a module
+            if _shadowing(key, sources):
+                continue
+        elif clash := _clash(key, origin[rel], sources):
             if not rel.endswith("_strategies.py"):  # its companion: one report is enough
                 with contextlib.suppress(TooManyErrors):
-                    reason = f"it is also generated from '{sources[key]}'"
-                    diags.report(errcodes.BACKEND_WRITE_ERROR, None, path=path, reason=reason)
+                    diags.report(errcodes.BACKEND_WRITE_ERROR, None, path=path, reason=clash)
             continue
         try:
             os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -71,3 +75,30 @@ def generate(
             return written
         written.append(path)
     return written
+
+
+def _clash(key: str, source: str, sources: dict[str, str]) -> str | None:
+    """Why the module ``key`` generated from ``source`` cannot be written beside the ones
+    in ``sources`` (generated from other IDL files), else None (then it is recorded)."""
+    stem = key[: -len(".py")]
+    for other, first in sources.items():
+        if first == source:
+            continue
+        if other == key:
+            return f"it is also generated from '{first}'"
+        if other.startswith(stem + os.sep):
+            return f"the package of '{other}' (from '{first}') would shadow it"
+        if key.startswith(other[: -len(".py")] + os.sep):
+            return f"its package would shadow '{other}' (from '{first}')"
+    sources[key] = source
+    return None
+
+
+def _shadowing(init: str, sources: dict[str, str]) -> bool:
+    """Whether the package ``__init__.py`` would make a directory shadow a module."""
+    folder = os.path.dirname(init)
+    while os.path.dirname(folder) != folder:
+        if folder + ".py" in sources:
+            return True
+        folder = os.path.dirname(folder)
+    return False
