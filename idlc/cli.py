@@ -114,7 +114,11 @@ def _make_rule(outdir: str, deps: Sequence[str], spec: object, diags: object) ->
     from idlc.diagnostics import Diagnostics
 
     assert isinstance(spec, ir.Specification) and isinstance(diags, Diagnostics)
-    outputs = sorted(render(spec, diags, black=False))
+    from idlc.backends.python.strategies import companion
+
+    modules = render(spec, diags, black=False)
+    # the strategies companions too (docs/python-strategies.md)
+    outputs = sorted([*modules, *(companion(r) for r in modules if not r.endswith("__init__.py"))])
     targets = " ".join(_escape(os.path.join(outdir, rel)) for rel in outputs) or outdir
     lines = [f"{targets}: " + " \\\n  ".join(_escape(d) for d in deps)]
     # Phony targets for headers, so deleting one does not break make (as gcc -MP).

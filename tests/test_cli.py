@@ -245,7 +245,9 @@ def test_make_dependencies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     code, out, _err = run(["-M", "-o", "out", str(src)], capsys)
     assert code == 0
     targets, _colon, first_dep = out.splitlines()[0].partition(": ")
-    assert set(targets.split()) == {"out/__init__.py", "out/a_idl.py", "out/main_idl.py"}
+    modules = {"out/a_idl.py", "out/main_idl.py"}
+    companions = {m.replace(".py", "_strategies.py") for m in modules}
+    assert set(targets.split()) == {"out/__init__.py"} | modules | companions
     assert first_dep.startswith(str(src))
     assert str(tmp_path / "a.idl") in out
 
