@@ -967,6 +967,8 @@ def test_reserved_names_are_renamed(generated: Path) -> None:
     assert set(sh.ICodec.METHODS) == {"METHODS", "op", "_get_args", "_set_args"}
     assert sh.ICodec.METHODS["METHODS"] is sh.ICodec.METHODS_
     assert sh.JCodec.METHODS["METHODS_"] is sh.JCodec.METHODS__
+    # the codec names parameters as the wire does (IDL names), like its outputs
+    assert sh.JCodec.METHODS["METHODS_"].inputs == ("self", "cls")
     assert sh.def__().x == 0 and sh.def_().t == 0  # `def` is def_ but def_ is taken
     assert {"K_T", "K_T_", "def_", "def__"} <= set(sh.__all__)
 

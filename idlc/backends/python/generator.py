@@ -260,6 +260,7 @@ class MethodModel:
         self.oneway = False
         self.doc: str | None = None
         self.params: list[Param] = []  # in + inout
+        self.inputs: list[str] = []  # wire names of params (in + inout)
         self.outputs: list[str] = []  # wire names (return first)
         self.returns = "None"
         self.fn: dict[str, str] = {}  # kind -> function name stem (without _64/_32)
@@ -836,6 +837,7 @@ class Generator:
         mod.oneway = m.oneway
         mod.doc = _doc(m.doc)
         inputs = [p for p in m.params if p.mode in ("in", "inout")]
+        mod.inputs = [p.name for p in inputs]
         outs = [p for p in m.params if p.mode in ("out", "inout")]
         py = parameter_names(m)
         mod.params = [
