@@ -5,16 +5,11 @@ server sees, on both architectures where the words differ."""
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from idlc.backends.python import generate
-from idlc.diagnostics import Diagnostics
-from idlc.driver import Options, compile_file
 from runtime import Machine
 from runtime.api import Context, Pt
 from runtime.arch import X86_32, X86_64, Arch
@@ -24,6 +19,7 @@ from runtime.machine import Process
 from runtime.status import ErrorCode, RemoteError, Status, SyscallError
 from runtime.syscalls import NONBLOCKING
 from runtime.utcb import UtcbFrame
+from tests.backend.roundtrip import imported
 from tests.runtime.test_call_status import CASES, TARGET
 
 IDL = """
@@ -52,15 +48,8 @@ def fx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     tmp = tmp_path_factory.mktemp("fixed")
     src = tmp / "fx.idl"
     src.write_text(IDL)
-    diags = Diagnostics()
-    result = compile_file(str(src), Options(), diags)
-    assert result.spec is not None
-    assert generate(result.spec, str(tmp / "fx_pkg"), diags)
-    sys.path.insert(0, str(tmp))
-    try:
-        yield importlib.import_module("fx_pkg.fx.fx_idl")
-    finally:
-        sys.path.remove(str(tmp))
+    with imported(src, tmp, "fx_pkg", "fx.fx_idl") as (module,):
+        yield module
 
 
 class CalcImpl:

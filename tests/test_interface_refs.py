@@ -3,17 +3,13 @@ a returned reference is the generated client stub; clients arm memory and I/O wi
 
 from __future__ import annotations
 
-import importlib
-import sys
 from pathlib import Path
 from typing import Any
 
-from idlc.backends.python import generate
-from idlc.diagnostics import Diagnostics
-from idlc.driver import Options, compile_file
 from runtime import Machine
 from runtime.api import Context, Pt
 from runtime.crd import CrdType, crd_order, crd_type
+from tests.backend.roundtrip import imported
 
 IDL = """
 module refs {
@@ -31,15 +27,8 @@ module refs {
 def _load(tmp_path: Path) -> Any:
     src = tmp_path / "refs.idl"
     src.write_text(IDL)
-    diags = Diagnostics()
-    result = compile_file(str(src), Options(), diags)
-    assert result.spec is not None
-    assert generate(result.spec, str(tmp_path / "refs_pkg"), diags)
-    sys.path.insert(0, str(tmp_path))
-    try:
-        return importlib.import_module("refs_pkg.refs.refs_idl")
-    finally:
-        sys.path.remove(str(tmp_path))
+    with imported(src, tmp_path, "refs_pkg", "refs.refs_idl") as (module,):
+        return module
 
 
 def test_stub_argument_and_stub_result(tmp_path: Path) -> None:

@@ -79,6 +79,22 @@ def on_path(root: Path) -> Iterator[None]:
         sys.path.remove(str(root))
 
 
+@contextmanager
+def imported(
+    idl: Path, root: Path, package: str, *modules: str, black: bool = True
+) -> Iterator[list[ModuleType]]:
+    """Compile ``idl``, generate it into ``root/package`` and import
+    ``package.<module>`` for each module (``"demo.echo_idl"``) while root is on the path."""
+    diags = Diagnostics()
+    result = compile_file(str(idl), Options(), diags)
+    assert result.spec is not None and not diags.has_errors, [str(d) for d in diags.items]
+    assert generate(result.spec, str(root / package), diags, black=black), [
+        str(d) for d in diags.items
+    ]
+    with on_path(root):
+        yield [importlib.import_module(f"{package}.{m}") for m in modules]
+
+
 def stub_modules(root: Path) -> list[Path]:
     """Every generated stub module under root: x_idl.py, also x_idl_.py (names.Naming)."""
     return [f for f in root.rglob("*_idl*.py") if not f.stem.endswith("_strategies")]

@@ -4,20 +4,16 @@ the step-by-step bytes codecs `_e_T`/`_d_T` give (words, values, error path or w
 
 from __future__ import annotations
 
-import importlib
 import random
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from idlc.backends.python import generate
-from idlc.diagnostics import Diagnostics
-from idlc.driver import Options, compile_file
 from runtime.arch import X86_32, X86_64
 from runtime.codec import DecodeError, Items, MarshalError
 from runtime.utcb import Utcb, UtcbFrame
+from tests.backend.roundtrip import imported
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,20 +33,10 @@ NAMES = ("Mix1", "Mix2", "Mix3", "Call", "Small")
 @pytest.fixture(scope="module")
 def gen(tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("fast")
-    pkg = root / "mff_pkg"
-    pkg.mkdir()
     idl = root / "mff.idl"
     idl.write_text(IDL + (ROOT / "bench" / "bench.idl").read_text())
-    diags = Diagnostics()
-    result = compile_file(str(idl), Options(), diags)
-    assert result.spec is not None, diags
-    assert generate(result.spec, str(pkg), diags)
-    sys.path.insert(0, str(root))
-    try:
-        mods = [importlib.import_module(f"mff_pkg.{m}.mff_idl") for m in ("mff", "bench")]
+    with imported(idl, root, "mff_pkg", "mff.mff_idl", "bench.mff_idl") as mods:
         yield type("G", (), {k: v for m in mods for k, v in vars(m).items()})
-    finally:
-        sys.path.remove(str(root))
 
 
 def test_fast_paths_are_generated(gen: Any) -> None:

@@ -3,21 +3,17 @@ bytes encoders, strict decoding in place, capacity, and the C-level sequence pat
 
 from __future__ import annotations
 
-import importlib
 import struct
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from idlc.backends.python import generate
-from idlc.diagnostics import Diagnostics
-from idlc.driver import Options, compile_file
 from runtime.arch import X86_32, X86_64
 from runtime.codec import DecodeError, Items, MarshalError
 from runtime.status import CapacityError
 from runtime.utcb import Utcb, UtcbFrame
+from tests.backend.roundtrip import imported
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,17 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def gen(tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("marshal")
-    pkg = root / "mf_pkg"
-    pkg.mkdir()
-    diags = Diagnostics()
-    result = compile_file(str(ROOT / "bench" / "bench.idl"), Options(), diags)
-    assert result.spec is not None
-    assert generate(result.spec, str(pkg), diags)
-    sys.path.insert(0, str(root))
-    try:
-        yield importlib.import_module("mf_pkg.bench.bench_idl")
-    finally:
-        sys.path.remove(str(root))
+    with imported(ROOT / "bench" / "bench.idl", root, "mf_pkg", "bench.bench_idl") as (module,):
+        yield module
 
 
 def values(g: Any) -> dict[str, Any]:
