@@ -36,18 +36,27 @@ test: $(STAMP)
 	$(BIN)/mypy idlc runtime
 
 lint: $(STAMP)
-	$(BIN)/ruff check idlc runtime tests bench samples
-	$(BIN)/black --check idlc runtime tests bench samples
+	$(BIN)/ruff check idlc runtime tests bench samples tools
+	$(BIN)/black --check idlc runtime tests bench samples tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy idlc runtime
 
-# The long fuzzing campaign (CI runs the same tests with a small example budget).
+# The static checks of `make test` without the tests.
+check: lint typecheck
+
+# The long fuzzing campaign (CI runs the same tests with a small example budget), over
+# the corpus of ../shared unless IDLC_CORPUS says otherwise.
 fuzz: $(STAMP)
+	IDLC_CORPUS=$${IDLC_CORPUS:-../shared/corpus/omg-idl} \
+	IDLC_CONFORMANCE=$${IDLC_CONFORMANCE:-../shared/conformance} \
 	IDLC_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n $(JOBS) -q tests/test_nocrash.py tests/runtime/test_props.py tests/backend/test_roundtrip.py tests/backend/test_roundtrip_corpus.py
 
+# The pyperf benchmarks of bench/README.md (bench/codegen.py, slower, runs on its own).
 bench: $(STAMP)
 	$(BIN)/python bench/frontend.py
+	$(BIN)/python bench/marshal.py
+	$(BIN)/python bench/ipc.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
