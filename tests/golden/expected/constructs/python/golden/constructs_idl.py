@@ -490,7 +490,7 @@ class StoreClient(_binding.Client):
     def pair(self) -> _m_golden_inner_constructs_idl.Pair:
         # fixed size (docs/python-backend.md): one pack_into, the call, one unpack_from
         if self._w64:
-            _fr = self._fixed(self._sel, _S0, 1, _S23, 3, 589867)
+            _fr = self._fixed(self._sel, _S0, 1, _S23, 3, (589867,))
             if not _fr[0]:
                 _t1, _t2, _t3 = _fr
                 if not ((_t2 not in _Level_BY_VALUE) or (_t3 not in _Level_BY_VALUE)):
@@ -501,7 +501,7 @@ class StoreClient(_binding.Client):
                     )
                     return _fv64
         else:
-            _fr = self._fixed(self._sel, _S10, 1, _S20, 3, 589867)
+            _fr = self._fixed(self._sel, _S10, 1, _S20, 3, (589867,))
             if not _fr[0]:
                 _t1, _t2, _t3 = _fr
                 if not ((_t2 not in _Level_BY_VALUE) or (_t3 not in _Level_BY_VALUE)):
@@ -530,14 +530,14 @@ class StoreClient(_binding.Client):
     def _get_limit(self) -> _int:
         # fixed size (docs/python-backend.md): one pack_into, the call, one unpack_from
         if self._w64:
-            _fr = self._fixed(self._sel, _S0, 1, _S5, 2, 589868)
+            _fr = self._fixed(self._sel, _S0, 1, _S5, 2, (589868,))
             if not _fr[0]:
                 _t1, _t2 = _fr
                 if not ((_t2 > 4294967295)):
                     _fv64: _int = _t2
                     return _fv64
         else:
-            _fr = self._fixed(self._sel, _S10, 1, _S8, 2, 589868)
+            _fr = self._fixed(self._sel, _S10, 1, _S8, 2, (589868,))
             if not _fr[0]:
                 _fv32: _int = _fr[1]
                 return _fv32
@@ -560,11 +560,31 @@ class StoreClient(_binding.Client):
     def _set_limit(self, value: _int) -> None:
         # fixed size (docs/python-backend.md): one pack_into, the call, one unpack_from
         if self._w64:
-            _fr = self._fixed(self._sel, _S24, 2, _S0, 1, 589869, value)
+            _fr = self._fixed(
+                self._sel,
+                _S24,
+                2,
+                _S0,
+                1,
+                (
+                    589869,
+                    value,
+                ),
+            )
             if not _fr[0]:
                 return None
         else:
-            _fr = self._fixed(self._sel, _S8, 2, _S10, 1, 589869, value)
+            _fr = self._fixed(
+                self._sel,
+                _S8,
+                2,
+                _S10,
+                1,
+                (
+                    589869,
+                    value,
+                ),
+            )
             if not _fr[0]:
                 return None
         if _fr is not _binding.NOT_SENT:
@@ -648,6 +668,11 @@ class StoreServer:
             if _h is not None and _h(_f, _u):
                 return
         _binding.serve(_f, self._table)
+
+    def fast_table(self, word: _int) -> _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]]:
+        """The fixed-size handlers by opcode for the kernel, which calls them itself
+        (docs/runtime.md, "Fixed-size calls"); ``word``: the word size in bytes."""
+        return self._fast64 if word == 8 else self._fast32
 
     def _x_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """pair on x86_64; False: not taken, serve answers."""
@@ -754,12 +779,9 @@ class StoreServer:
             _binding.failed(_f, _e)
             return True
         if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            try:
-                _S0.pack_into(_u.buf, 40, 0)
-                _u.untyped = 1
-                return True
-            except _Exception:
-                pass  # the general encoder below names what does not encode
+            _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order
+            _u.untyped = 1
+            return True
         _binding.answer(_f, _rp_Store__set_limit_64)
         return True
 
@@ -778,12 +800,9 @@ class StoreServer:
             _binding.failed(_f, _e)
             return True
         if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            try:
-                _S10.pack_into(_u.buf, 20, 0)
-                _u.untyped = 1
-                return True
-            except _Exception:
-                pass  # the general encoder below names what does not encode
+            _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order
+            _u.untyped = 1
+            return True
         _binding.answer(_f, _rp_Store__set_limit_32)
         return True
 
@@ -987,6 +1006,11 @@ class ArchiveServer:
                 return
         _binding.serve(_f, self._table)
 
+    def fast_table(self, word: _int) -> _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]]:
+        """The fixed-size handlers by opcode for the kernel, which calls them itself
+        (docs/runtime.md, "Fixed-size calls"); ``word``: the word size in bytes."""
+        return self._fast64 if word == 8 else self._fast32
+
     def _x_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """pair on x86_64; False: not taken, serve answers."""
         if _u.untyped != 1:
@@ -1092,12 +1116,9 @@ class ArchiveServer:
             _binding.failed(_f, _e)
             return True
         if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            try:
-                _S0.pack_into(_u.buf, 40, 0)
-                _u.untyped = 1
-                return True
-            except _Exception:
-                pass  # the general encoder below names what does not encode
+            _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order
+            _u.untyped = 1
+            return True
         _binding.answer(_f, _rp_Store__set_limit_64)
         return True
 
@@ -1116,12 +1137,9 @@ class ArchiveServer:
             _binding.failed(_f, _e)
             return True
         if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            try:
-                _S10.pack_into(_u.buf, 20, 0)
-                _u.untyped = 1
-                return True
-            except _Exception:
-                pass  # the general encoder below names what does not encode
+            _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order
+            _u.untyped = 1
+            return True
         _binding.answer(_f, _rp_Store__set_limit_32)
         return True
 
