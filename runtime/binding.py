@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .api import Pt
 from .codec import DecodeError, Items, MarshalError, error_reply_bytes
 from .crd import ALL, Crd, CrdType, crd
-from .kernel import NOT_SENT, REPLY_LEFT
+from .kernel import REPLY_LEFT
 from .status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
 
 if TYPE_CHECKING:
@@ -44,6 +44,10 @@ __all__ = [
 
 log = logging.getLogger("runtime.binding")
 
+# A stub's marker that its fixed-size shape sent nothing (the UTCB was not idle, or a value
+# did not pack): the general path sends the request.
+NOT_SENT: tuple[Any, ...] = (-1,)
+
 # The typed items of a request without any: nothing can move its cursor (Items.cap raises
 # before it advances), so one instance serves every such request.
 _NO_ITEMS = Items(())
@@ -61,12 +65,14 @@ class Client:
     no IDL operation name collides with them.
     """
 
-    __slots__ = ("_fixed", "_pt", "_sel", "_w64")
+    __slots__ = ("_fixed", "_idle", "_pt", "_sel", "_w64")
 
     def __init__(self, pt: Pt) -> None:
         self._pt = pt
         self._w64 = pt.k.arch.word == 8
-        self._fixed = pt.k.call_fixed  # the fixed-size methods' call, bound once
+        # the fixed-size methods' two kernel entries, bound once
+        self._idle = pt.k.idle_utcb
+        self._fixed = pt.k.call_fixed
         self._sel = pt.sel
 
     def __repr__(self) -> str:
@@ -208,7 +214,7 @@ def _put_reply(f: UtcbFrame, reply: tuple[bytearray, list[tuple[int, int]]]) -> 
     w = u.word
     out, out_items = reply
     n = len(out)
-    if not out_items and not n % w and n <= (u.pos_slot - u.saved_u) * w:
+    if not out_items and not n % w and n <= u.room * w:
         u.buf[u.mr0 : u.mr0 + n] = out  # f.put_words(out), inlined: whole words that fit
         u.untyped = n // w
         return

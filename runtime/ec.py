@@ -30,6 +30,7 @@ class Ec(Kobject):
         "blocked_on",
         "blocked_scs",
         "busy",
+        "caps",
         "cpu",
         "dead",
         "death",
@@ -68,6 +69,7 @@ class Ec(Kobject):
     ) -> None:
         super().__init__(graveyard, name)
         self.pd = pd
+        self.caps = pd.obj.nodes  # its PD's object capabilities by selector (never replaced)
         self.cpu = cpu
         self.glb = glb
         self.xcpu = cpu | int(glb) << 16  # one compare rejects cross-CPU and global callees

@@ -43,7 +43,7 @@ from .status import CapacityError, Status, SyscallError
 from .trace import Trace
 from .utcb import Utcb, UtcbFrame
 
-__all__ = ["HELP_LIMIT", "NOT_SENT", "REPLY_LEFT", "SYSCALL_COST", "Kernel", "ReplyUnwind"]
+__all__ = ["HELP_LIMIT", "REPLY_LEFT", "SYSCALL_COST", "Kernel", "ReplyUnwind"]
 
 log = logging.getLogger("runtime.kernel")
 
@@ -55,8 +55,7 @@ BAD_CAP = int(Status.BAD_CAP)
 _NONBLOCKING = 1 << 4  # syscalls.NONBLOCKING (flag bit 0 of call)
 HELP_LIMIT = 100  # NOVA's ctr_loop bound before "Livelock"
 _NEVER = 1 << 62
-# `call_fixed` results other than a reply (whose first word, the status, is 0)
-NOT_SENT: tuple[Any, ...] = (-1,)
+# `call_fixed`'s result for a reply other than the stub's shape (a reply's status is 0)
 REPLY_LEFT: tuple[Any, ...] = (-2,)
 _STATUS_ONLY: tuple[Any, ...] = (0,)  # what ``rp.unpack_from`` gives for a 1-word reply
 _CODE_BASE = 0x1000
@@ -72,7 +71,7 @@ def _fast_table(fn: Callable[..., Any] | None, word: int) -> FastTable | None:
     if table is None or sys.byteorder != "little":
         return None
     t = table(word)
-    return t if isinstance(t, dict) and t else None
+    return t if isinstance(t, dict) else None
 
 
 def _entry(fn: Callable[..., Any] | None) -> Callable[..., Any] | None:
@@ -233,7 +232,7 @@ class Kernel:
             if now >= cpu.switch_at and cpu.current is not None:
                 self._preempt()
         try:
-            node = ec.pd.obj.nodes.get(w0 >> 8)
+            node = ec.caps.get(w0 >> 8)
             pt = None if node is None else node.obj
             if type(pt) is not Pt:
                 self.n_syscalls += 1
@@ -256,7 +255,7 @@ class Kernel:
                     pt.calls += 1
                     du = callee.utcb
                     u = su.untyped
-                    cap = du.pos_slot - du.saved_u
+                    cap = du.room
                     if u > cap:
                         u = cap
                     if u == 1:  # one word (a null call): ~60 ns less than a slice
@@ -292,32 +291,35 @@ class Kernel:
             recall(self, ec)
         return st
 
-    def call_fixed(
-        self, sel: int, rq: Struct, n: int, rp: Struct, m: int, args: tuple[Any, ...]
-    ) -> tuple[Any, ...]:
+    def idle_utcb(self) -> bytearray | None:
+        """The current EC's UTCB page when it is idle (no live frame, no message, both
+        receive windows closed: what an outermost frame's push would save nothing of),
+        else None. A generated stub packs a fixed-size request at mr[0] of it and sends
+        it with `call_fixed`; nothing else may run in between."""
+        ec = self.current
+        if ec is None:
+            return None
+        u = ec.utcb
+        v = u.words
+        if u.layer or u.untyped or u.typed or v[2] or v[3]:
+            return None
+        return u.buf
+
+    def call_fixed(self, sel: int, n: int, rp: Struct, m: int) -> tuple[Any, ...]:
         """The call of a generated stub whose request and reply have one fixed size and
-        no items: ``rq.pack_into`` the request (``n`` words) at mr[0] of the idle UTCB,
-        call (with every check of `ipc_call`), and ``rp.unpack_from`` the reply there.
+        no items: the caller packed the request (``n`` words) at mr[0] of the page that
+        `idle_utcb` gave it; call (with every check of `ipc_call`), and
+        ``rp.unpack_from`` the reply there.
 
         Returns the reply's values when it has exactly ``m`` words, no items and status
         word 0 (E_SUCCESS, WIRE.md §2), so ``r[0] == 0``; the UTCB is idle again.
-        Otherwise a 1-tuple: ``NOT_SENT`` if the UTCB is not idle (a live frame or an
-        armed window: take the frame path); the status of a failed call (UTCB idle);
-        ``REPLY_LEFT`` for a reply of another shape, left in the UTCB as its message for
-        `take_reply`. ``NOT_SENT`` too for values ``rq`` cannot pack (nothing happened).
+        Otherwise a 1-tuple: the status of a failed call (UTCB idle); ``REPLY_LEFT`` for
+        a reply of another shape, left in the UTCB as its message for `take_reply`.
         """
         ec = self.current
         if ec is None:
             return (BAD_HYP,)
         u = ec.utcb
-        # idle: what the outermost frame's push takes without saving anything
-        v = u.words
-        if u.layer or u.untyped or u.typed or v[2] or v[3]:
-            return NOT_SENT
-        try:
-            rq.pack_into(u.buf, u.mr0, *args)
-        except Exception:  # a value rq cannot pack: the caller's general encoder names it
-            return NOT_SENT
         # ipc_call(sel << 8), inlined: the same preemption point, checks, order, counters
         # and statuses, one Python frame less on the path of every generated stub call.
         # Keep the two in step. The message's n words are in the UTCB; its items word
@@ -328,7 +330,7 @@ class Kernel:
             if now >= cpu.switch_at and cpu.current is not None:
                 self._preempt()
         try:
-            node = ec.pd.obj.nodes.get(sel)
+            node = ec.caps.get(sel)
             pt = None if node is None else node.obj
             if type(pt) is not Pt:
                 self.n_syscalls += 1
@@ -349,7 +351,7 @@ class Kernel:
                     ec.partner = callee
                     pt.calls += 1
                     du = callee.utcb
-                    cap = du.pos_slot - du.saved_u
+                    cap = du.room
                     if n > cap:
                         n = cap
                     if n == 1:
@@ -439,7 +441,7 @@ class Kernel:
                 return f.get_words(u.untyped), list(f.items())
         n = len(data)
         words = (n + w - 1) // w
-        if words > u.pos_slot - u.saved_u:
+        if words > u.room:
             raise CapacityError(f"{words} words do not fit, {u.free_untyped} free")
         mr0 = u.mr0
         if n % w:
@@ -566,7 +568,7 @@ class Kernel:
         """
         su, du = src.utcb, dst.utcb
         u = su.untyped
-        cap = du.pos_slot - du.saved_u
+        cap = du.room
         if u > cap:
             u = cap
         if u:
@@ -784,9 +786,8 @@ class Kernel:
                 fast = pt.fast
                 if (
                     fast is None
-                    or not su.untyped
                     or su.typed
-                    or (h := fast.get(su.words[5])) is None
+                    or (h := fast.get(su.words[5])) is None  # with no words: h says False
                     or not h(frame, su)
                 ):
                     handler = pt.entry
@@ -818,7 +819,7 @@ class Kernel:
                     else:  # transfer(), inlined for an untyped-only reply
                         du = caller.utcb
                         u = su.untyped
-                        cap = du.pos_slot - du.saved_u
+                        cap = du.room
                         if u > cap:
                             u = cap
                         if u == 1:  # a status-only reply
@@ -837,11 +838,11 @@ class Kernel:
                         end = sc.ec
                         while end.partner is not None:
                             end = end.partner
-                        g = caller.glet
-                        if end is caller and g is not None:
+                        if end is caller:
                             self.current = caller
                             self.n_ipc += 1  # the reply and its switch
-                            g.switch()
+                            # it called us, so it has run, so it has its greenlet
+                            caller.glet.switch()  # type: ignore[union-attr]
                             continue
             self.n_syscalls += 1
             self._dispatch_from_ec()

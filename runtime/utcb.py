@@ -56,6 +56,7 @@ class Utcb:
         "msg_words",
         "page_words",
         "pos_slot",
+        "room",
         "saved_t",
         "saved_u",
         "slot_off",
@@ -78,6 +79,7 @@ class Utcb:
         self.untyped = 0
         self.typed = 0
         self.saved_u = 0
+        self.room = self.pos_slot  # pos_slot - saved_u: the live frame's untyped capacity
         self.saved_t = 0
         self.layer = 0
         self.mr0 = _HDR * self.word  # byte offset of mr[0]
@@ -138,7 +140,7 @@ class Utcb:
     @property
     def untyped_capacity(self) -> int:
         """Untyped words the live frame can hold at most (also what a receive may write)."""
-        return self.pos_slot - self.saved_u
+        return self.room
 
     @property
     def typed_capacity(self) -> int:
@@ -146,7 +148,7 @@ class Utcb:
 
     @property
     def free_untyped(self) -> int:
-        return self.pos_slot - self.saved_u - self.untyped
+        return self.room - self.untyped
 
     @property
     def free_typed(self) -> int:
@@ -190,7 +192,7 @@ class Utcb:
             raise CapacityError("no room in the UTCB to nest another frame")
         self.sync_items()
         # Untyped stack grows down: [len][5 header words][u words] at the lowest address.
-        lo = _HDR + self.pos_slot - self.saved_u - need_u
+        lo = _HDR + self.room - need_u
         buf = self.buf
         block = bytes(buf[0 : _HDR * w]) + bytes(buf[_HDR * w : (_HDR + u) * w])
         buf[(lo + 1) * w : (lo + need_u) * w] = block
@@ -201,6 +203,7 @@ class Utcb:
         buf[tlo * w : (tlo + 2 * t) * w] = bytes(buf[end - 2 * t * w : end])
         self.set_word(tlo + 2 * t, t)
         self.saved_u += need_u
+        self.room -= need_u
         self.saved_t += need_t
         self.layer += 1
         self._bookkeeping()
@@ -230,10 +233,11 @@ class Utcb:
         if t:
             buf[end - 2 * t * w : end] = bytes(buf[(tl - 2 * t) * w : tl * w])
         self.saved_t -= 2 * t + 1
-        lo = _HDR + self.pos_slot - self.saved_u
+        lo = _HDR + self.room
         u = self.word_at(lo)
         buf[0 : (_HDR + u) * w] = bytes(buf[(lo + 1) * w : (lo + 1 + _HDR + u) * w])
         self.saved_u -= 1 + _HDR + u
+        self.room += 1 + _HDR + u
         self.layer -= 1
         self.untyped = u
         self.typed = t
@@ -342,7 +346,7 @@ class UtcbFrame:
     def put_word(self, value: int) -> None:
         u = self.utcb
         n = u.untyped
-        if n >= u.pos_slot - u.saved_u:
+        if n >= u.room:
             raise CapacityError("untyped words exhausted")
         u.wst.pack_into(u.buf, (_HDR + n) * u.word, value & u.mask)
         u.untyped = n + 1
@@ -354,7 +358,7 @@ class UtcbFrame:
         if isinstance(data, (bytes, bytearray, memoryview)):
             nbytes = data.nbytes if isinstance(data, memoryview) else len(data)
             n = (nbytes + w - 1) // w
-            if u.untyped + n > u.pos_slot - u.saved_u:
+            if u.untyped + n > u.room:
                 raise CapacityError(f"{n} words do not fit, {u.free_untyped} free")
             off = (_HDR + u.untyped) * w
             u.buf[off : off + nbytes] = data
@@ -362,7 +366,7 @@ class UtcbFrame:
                 u.buf[off + nbytes : off + n * w] = bytes(n * w - nbytes)
         else:
             n = len(data)
-            if u.untyped + n > u.pos_slot - u.saved_u:
+            if u.untyped + n > u.room:
                 raise CapacityError(f"{n} words do not fit, {u.free_untyped} free")
             fmt = ("<%dQ" if w == 8 else "<%dI") % n
             mask = u.mask
@@ -373,7 +377,7 @@ class UtcbFrame:
         """Append `st.pack(*values)` in place; `st.size` must be a multiple of the word."""
         u = self.utcb
         n = st.size // u.word
-        if u.untyped + n > u.pos_slot - u.saved_u:
+        if u.untyped + n > u.room:
             raise CapacityError(f"{n} words do not fit, {u.free_untyped} free")
         st.pack_into(u.buf, (_HDR + u.untyped) * u.word, *values)
         u.untyped += n

@@ -488,9 +488,14 @@ class StoreClient(_binding.Client):
         return None
 
     def pair(self) -> _m_golden_inner_constructs_idl.Pair:
-        # fixed size (docs/python-backend.md): one pack_into, the call, one unpack_from
+        # fixed size (docs/python-backend.md): one pack_into the idle UTCB, the call, one
+        # unpack_from; anything else takes the general path below
+        _fr = _binding.NOT_SENT
         if self._w64:
-            _fr = self._fixed(self._sel, _S0, 1, _S23, 3, (589867,))
+            _ub = self._idle()
+            if _ub is not None:
+                _S0.pack_into(_ub, 40, 589867)
+                _fr = self._fixed(self._sel, 1, _S23, 3)
             if not _fr[0]:
                 _t1, _t2, _t3 = _fr
                 if not ((_t2 not in _Level_BY_VALUE) or (_t3 not in _Level_BY_VALUE)):
@@ -501,7 +506,10 @@ class StoreClient(_binding.Client):
                     )
                     return _fv64
         else:
-            _fr = self._fixed(self._sel, _S10, 1, _S20, 3, (589867,))
+            _ub = self._idle()
+            if _ub is not None:
+                _S10.pack_into(_ub, 20, 589867)
+                _fr = self._fixed(self._sel, 1, _S20, 3)
             if not _fr[0]:
                 _t1, _t2, _t3 = _fr
                 if not ((_t2 not in _Level_BY_VALUE) or (_t3 not in _Level_BY_VALUE)):
@@ -528,16 +536,24 @@ class StoreClient(_binding.Client):
         return _r[0]
 
     def _get_limit(self) -> _int:
-        # fixed size (docs/python-backend.md): one pack_into, the call, one unpack_from
+        # fixed size (docs/python-backend.md): one pack_into the idle UTCB, the call, one
+        # unpack_from; anything else takes the general path below
+        _fr = _binding.NOT_SENT
         if self._w64:
-            _fr = self._fixed(self._sel, _S0, 1, _S5, 2, (589868,))
+            _ub = self._idle()
+            if _ub is not None:
+                _S0.pack_into(_ub, 40, 589868)
+                _fr = self._fixed(self._sel, 1, _S5, 2)
             if not _fr[0]:
                 _t1, _t2 = _fr
                 if not ((_t2 > 4294967295)):
                     _fv64: _int = _t2
                     return _fv64
         else:
-            _fr = self._fixed(self._sel, _S10, 1, _S8, 2, (589868,))
+            _ub = self._idle()
+            if _ub is not None:
+                _S10.pack_into(_ub, 20, 589868)
+                _fr = self._fixed(self._sel, 1, _S8, 2)
             if not _fr[0]:
                 _fv32: _int = _fr[1]
                 return _fv32
@@ -558,33 +574,29 @@ class StoreClient(_binding.Client):
         return _r[0]
 
     def _set_limit(self, value: _int) -> None:
-        # fixed size (docs/python-backend.md): one pack_into, the call, one unpack_from
+        # fixed size (docs/python-backend.md): one pack_into the idle UTCB, the call, one
+        # unpack_from; anything else takes the general path below
+        _fr = _binding.NOT_SENT
         if self._w64:
-            _fr = self._fixed(
-                self._sel,
-                _S24,
-                2,
-                _S0,
-                1,
-                (
-                    589869,
-                    value,
-                ),
-            )
+            _ub = self._idle()
+            if _ub is not None:
+                try:
+                    _S24.pack_into(_ub, 40, 589869, value)
+                except _Exception:
+                    pass  # the general encoder names the value that does not pack
+                else:
+                    _fr = self._fixed(self._sel, 2, _S0, 1)
             if not _fr[0]:
                 return None
         else:
-            _fr = self._fixed(
-                self._sel,
-                _S8,
-                2,
-                _S10,
-                1,
-                (
-                    589869,
-                    value,
-                ),
-            )
+            _ub = self._idle()
+            if _ub is not None:
+                try:
+                    _S8.pack_into(_ub, 20, 589869, value)
+                except _Exception:
+                    pass  # the general encoder names the value that does not pack
+                else:
+                    _fr = self._fixed(self._sel, 2, _S10, 1)
             if not _fr[0]:
                 return None
         if _fr is not _binding.NOT_SENT:
