@@ -439,3 +439,103 @@ def test_time_is_charged_as_for_any_call(fx: Any) -> None:
 
     _run(m, body)
     assert costs == [(2, 2), (2, 2)]
+
+
+def _counting_server(fx: Any) -> tuple[type, list[str]]:
+    """A CalcServer whose entry (``__call__``) and fixed-size handlers log their runs."""
+    log: list[str] = []
+
+    class Counted(fx.CalcServer):  # type: ignore[misc]
+        def __call__(self, f: UtcbFrame) -> None:
+            log.append("entry")
+            super().__call__(f)
+
+        def fast_table(self, word: int) -> Any:
+            table = super().fast_table(word)
+            return {
+                op: (lambda f, u, h=h, op=op: log.append(f"fast {op:#x}") or h(f, u))
+                for op, h in table.items()
+            }
+
+    return Counted, log
+
+
+@pytest.mark.parametrize("arch", [X86_64, X86_32], ids=["x86_64", "x86_32"])
+def test_kernel_enters_fixed_handlers_itself(fx: Any, arch: Arch) -> None:
+    """The local EC's loop runs a fixed-size request's handler from the skeleton's
+    fast_table without entering the skeleton; what the handler does not take (another
+    word count, no words at all, an unknown opcode, a general method) goes to the entry,
+    which answers as before. (Without words, the page's first word is the last reply's
+    status: whatever handler it names refuses the word count.)"""
+    Counted, log = _counting_server(fx)
+    m = Machine(arch=arch)
+    m.spawn("srv").serve("calc", Counted(CalcImpl(fx)))
+    got: list[object] = []
+
+    def body(ctx: Context) -> None:
+        c = fx.CalcClient(ctx.connect("calc"))
+        got.append(c.add(2, 3))
+        got.append(_raw(ctx.connect("calc"), [OP_ADD, 1]))
+        got.append(_raw(ctx.connect("calc"), []))
+        got.append(_raw(ctx.connect("calc"), [0x80077]))
+        got.append(c.name())
+        got.append(c.add(4, 5))
+
+    _run(m, body)
+    assert got[0] == 5 and got[5] == 9 and got[4] == "calc"
+    assert [w[0] for w in got[1:4]] == [
+        ErrorCode.E_ARGS_INVALID,
+        ErrorCode.E_ARGS_INVALID,
+        ErrorCode.E_NOT_FOUND,
+    ]
+    add = f"fast {OP_ADD:#x}"
+    assert log == [add, add, "entry", "entry", "entry", "entry", add]
+
+
+def test_big_endian_hosts_dispatch_in_the_skeleton(
+    fx: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel keys fast_table by the first word as the host reads it, so it takes
+    the table only on a little-endian host; elsewhere every request enters the skeleton,
+    whose own dispatch reads the opcode little-endian, with the same answers."""
+    import runtime.kernel
+
+    monkeypatch.setattr(runtime.kernel.sys, "byteorder", "big")
+    Counted, log = _counting_server(fx)
+    m = Machine()
+    m.spawn("srv").serve("calc", Counted(CalcImpl(fx)))
+    got: list[object] = []
+
+    def body(ctx: Context) -> None:
+        c = fx.CalcClient(ctx.connect("calc"))
+        got.extend([c.add(2, 3), c.ping(), c.move(fx.Point(1, 2), 3)])
+
+    _run(m, body)
+    assert got == [5, None, fx.Point(4, 2)]
+    assert log == ["entry"] * 3
+
+
+def test_idle_utcb_is_the_page_only_when_nothing_is_live(fx: Any) -> None:
+    """Kernel.idle_utcb: the calling EC's page when no frame is live, no message is in it
+    and both receive windows are closed, else None (and None without an EC)."""
+    m = Machine()
+    assert m.k.idle_utcb() is None
+    got: list[bool] = []
+
+    def body(ctx: Context) -> None:
+        u = ctx.ec.utcb
+        got.append(m.k.idle_utcb() is u.buf)
+        with UtcbFrame(u):
+            got.append(m.k.idle_utcb() is None)  # a live frame
+        got.append(m.k.idle_utcb() is u.buf)
+        u.untyped = 1
+        got.append(m.k.idle_utcb() is None)  # a message
+        u.untyped = 0
+        for window in ("dele", "xlt"):
+            setattr(u, window, crd(CrdType.OBJ, 0x100, 0))
+            got.append(m.k.idle_utcb() is None)  # an armed window
+            setattr(u, window, 0)
+        got.append(m.k.idle_utcb() is u.buf)
+
+    _run(m, body)
+    assert got == [True] * 7

@@ -489,11 +489,12 @@ class StoreClient(_binding.Client):
 
     def pair(self) -> _m_golden_inner_constructs_idl.Pair:
         # fixed size (docs/python-backend.md): one pack_into the idle UTCB, the call, one
-        # unpack_from; anything else takes the general path below
-        _fr = _binding.NOT_SENT
+        # unpack_from; anything else (NOT_SENT: nothing sent) takes the general path below
         if self._w64:
             _ub = self._idle()
-            if _ub is not None:
+            if _ub is None:
+                _fr = _binding.NOT_SENT
+            else:
                 _S0.pack_into(_ub, 40, 589867)
                 _fr = self._fixed(self._sel, 1, _S23, 3)
             if not _fr[0]:
@@ -507,7 +508,9 @@ class StoreClient(_binding.Client):
                     return _fv64
         else:
             _ub = self._idle()
-            if _ub is not None:
+            if _ub is None:
+                _fr = _binding.NOT_SENT
+            else:
                 _S10.pack_into(_ub, 20, 589867)
                 _fr = self._fixed(self._sel, 1, _S20, 3)
             if not _fr[0]:
@@ -537,11 +540,12 @@ class StoreClient(_binding.Client):
 
     def _get_limit(self) -> _int:
         # fixed size (docs/python-backend.md): one pack_into the idle UTCB, the call, one
-        # unpack_from; anything else takes the general path below
-        _fr = _binding.NOT_SENT
+        # unpack_from; anything else (NOT_SENT: nothing sent) takes the general path below
         if self._w64:
             _ub = self._idle()
-            if _ub is not None:
+            if _ub is None:
+                _fr = _binding.NOT_SENT
+            else:
                 _S0.pack_into(_ub, 40, 589868)
                 _fr = self._fixed(self._sel, 1, _S5, 2)
             if not _fr[0]:
@@ -551,7 +555,9 @@ class StoreClient(_binding.Client):
                     return _fv64
         else:
             _ub = self._idle()
-            if _ub is not None:
+            if _ub is None:
+                _fr = _binding.NOT_SENT
+            else:
                 _S10.pack_into(_ub, 20, 589868)
                 _fr = self._fixed(self._sel, 1, _S8, 2)
             if not _fr[0]:
@@ -575,26 +581,29 @@ class StoreClient(_binding.Client):
 
     def _set_limit(self, value: _int) -> None:
         # fixed size (docs/python-backend.md): one pack_into the idle UTCB, the call, one
-        # unpack_from; anything else takes the general path below
-        _fr = _binding.NOT_SENT
+        # unpack_from; anything else (NOT_SENT: nothing sent) takes the general path below
         if self._w64:
             _ub = self._idle()
-            if _ub is not None:
+            if _ub is None:
+                _fr = _binding.NOT_SENT
+            else:
                 try:
                     _S24.pack_into(_ub, 40, 589869, value)
                 except _Exception:
-                    pass  # the general encoder names the value that does not pack
+                    _fr = _binding.NOT_SENT  # the general encoder names what does not pack
                 else:
                     _fr = self._fixed(self._sel, 2, _S0, 1)
             if not _fr[0]:
                 return None
         else:
             _ub = self._idle()
-            if _ub is not None:
+            if _ub is None:
+                _fr = _binding.NOT_SENT
+            else:
                 try:
                     _S8.pack_into(_ub, 20, 589869, value)
                 except _Exception:
-                    pass  # the general encoder names the value that does not pack
+                    _fr = _binding.NOT_SENT  # the general encoder names what does not pack
                 else:
                     _fr = self._fixed(self._sel, 2, _S10, 1)
             if not _fr[0]:
