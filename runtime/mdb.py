@@ -94,6 +94,12 @@ def del_crd(src: Space, dst: Space, item: int, hotspot: int, window: int) -> int
     a = (item >> 2) & (window >> 2) & 0x1F
     if not typ or typ != (window & 3) or not a:  # typ 0: CrdType.NULL
         return 0
+    if not (item | window) & 0xF80 and typ != _PIO:
+        # Both of order 0 (one capability into a one-slot window, every object item):
+        # no alignment, the hotspot selects nothing, the window's slot is the target.
+        rb = window >> 12
+        delegate(src, item >> 12, dst, rb, 0, a)
+        return rb << 12 | a << 2 | typ  # crd(typ, rb, 0, a): every field is in range
     so, ro = (item >> 7) & 0x1F, (window >> 7) & 0x1F
     sb = (item >> 12) & ~((1 << so) - 1)
     rb = (window >> 12) & ~((1 << ro) - 1)
