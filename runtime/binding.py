@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .api import Pt
 from .codec import DecodeError, Items, MarshalError, error_reply_bytes
 from .crd import ALL, Crd, CrdType, crd
-from .kernel import REPLY_LEFT
+from .kernel import REPLY_LEFT, Kernel
 from .status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
 
 if TYPE_CHECKING:
@@ -51,6 +51,7 @@ NOT_SENT: tuple[Any, ...] = (-1,)
 # The typed items of a request without any: nothing can move its cursor (Items.cap raises
 # before it advances), so one instance serves every such request.
 _NO_ITEMS = Items(())
+_items_of = Kernel.items_of
 
 # A server-side method: (word size, request bytes, items) -> reply (bytes, items), or None
 # for oneway methods.
@@ -113,8 +114,8 @@ def call(
     window of 2**order units of Crd type ``kind`` for the reply (WIRE.md §4: objects at
     fresh selectors, memory at fresh pages of the calling PD, I/O ports 1:1), and
     ``translate`` a translate window over the whole space of type ``xlt``."""
-    if not items and accept is None and not translate:
-        return pt.k.call_words(pt.sel, data)  # untyped only: no frame object
+    if accept is None and not translate:
+        return pt.k.call_words(pt.sel, data, 0, items)  # no reply window: no frame object
     with pt.frame() as f:
         f.put_words(data)
         for crd, flags in items:
@@ -181,7 +182,7 @@ def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
         start, end = mr0 + f.upos * w, mr0 + u.untyped * w
         data = bytes(buf[start:end])
         t = u.typed
-        items = Items([u.item(k) for k in range(t)]) if t else _NO_ITEMS
+        items = Items(_items_of(u, t)) if t else _NO_ITEMS
         u.untyped = u.typed = f.upos = f.tpos = 0
         if end - start < w:
             _error(f, w, ErrorCode.E_ARGS_INVALID, "no opcode")

@@ -32,13 +32,14 @@ from greenlet import getcurrent, greenlet  # type: ignore[import-untyped]
 from . import mdb
 from .arch import X86_64, Arch
 from .cpu import Cpu
-from .crd import ALL, FROM_HV
+from .crd import ALL, FROM_HV, CrdType
 from .ec import Ec
 from .kobject import Kobject
 from .pd import Pd
 from .pt import Pt
 from .sc import Sc
 from .sm import Sm
+from .space import Space
 from .status import CapacityError, Status, SyscallError
 from .trace import Trace
 from .utcb import Utcb, UtcbFrame
@@ -59,6 +60,9 @@ _NEVER = 1 << 62
 REPLY_LEFT: tuple[Any, ...] = (-2,)
 _STATUS_ONLY: tuple[Any, ...] = (0,)  # what ``rp.unpack_from`` gives for a 1-word reply
 _CODE_BASE = 0x1000
+# A typed item (Crd, aux) or the two receive windows (xlt, del) as one unpack/pack
+_PAIR_64, _PAIR_32 = Struct("<QQ"), Struct("<II")
+_OBJ = int(CrdType.OBJ)
 # A skeleton's fixed-size handlers: first request word -> handler(frame, utcb) -> taken
 FastTable = dict[int, Callable[[UtcbFrame, Utcb], bool]]
 
@@ -243,11 +247,11 @@ class Kernel:
                 if callee.xcpu != ec.cpu:
                     self.n_syscalls += 1
                     st = BAD_CPU
-                elif callee.busy or callee.dead or cpu is None or su.typed:
+                elif callee.busy or callee.dead or cpu is None:
                     self.n_syscalls += 1
-                    st = self.call(ec, pt, bool(w0 & _NONBLOCKING))  # helping, items
+                    st = self.call(ec, pt, bool(w0 & _NONBLOCKING))  # helping
                 else:
-                    # `call` for an idle callee and an untyped-only message, inlined.
+                    # `call` and `transfer` for an idle callee, inlined.
                     callee.busy = True
                     callee.rcap = ec
                     callee.pending = pt
@@ -264,7 +268,13 @@ class Kernel:
                         sl = su.msg[u]
                         du.buf[sl] = su.buf[sl]
                     du.untyped = u
-                    du.typed = 0
+                    t = su.typed
+                    if t:  # the typed transfer, bounded by the receiver's typed capacity
+                        cap = (du.msg_words - du.pos_slot - 1 - du.saved_t) // 2
+                        if t > cap:
+                            t = cap
+                        self._xfer_items(ec, callee, t)
+                    du.typed = t
                     ec.result = COM_ABT
                     self.current = callee
                     self.n_ipc += 1  # this system call and its switch
@@ -409,22 +419,28 @@ class Kernel:
         u = ec.utcb
         t = u.typed
         reply = bytes(u.buf[u.msg[u.untyped]])
-        items: list[tuple[int, int]] = [u.item(k) for k in range(t)] if t else []
+        items: list[tuple[int, int]] = self.items_of(u, t) if t else []
         u.untyped = u.typed = 0
         return reply, items
 
     def call_words(
-        self, sel: int, data: bytes | bytearray, flags: int = 0
+        self,
+        sel: int,
+        data: bytes | bytearray,
+        flags: int = 0,
+        items: list[tuple[int, int]] | tuple[()] = (),
     ) -> tuple[bytes, list[tuple[int, int]]]:
-        """A portal call with untyped words only, without a frame object: what
-        ``with pt.frame() as f: f.put_words(data); pt.call(f)`` does, returning the reply's
-        words (bytes) and typed items.
+        """A portal call without a frame object: what ``with pt.frame() as f:
+        f.put_words(data); f.put_item(crd, aux) for each item; pt.call(f)`` does,
+        returning the reply's words (bytes) and typed items (crd, aux).
 
         On an idle UTCB (no live frame, windows closed: every stub call) the request is
-        written at mr[0] and the reply read from there, and the UTCB is idle again
-        afterwards, exactly as a pushed and popped outermost frame leaves it. A live
-        frame (a call from inside a handler) is saved and restored as ``UtcbFrame`` does.
-        A failed call raises ``SyscallError`` with its status, as ``Pt.call``.
+        written at mr[0] and its items at the page end, the reply read from there, and
+        the UTCB is idle again afterwards, exactly as a pushed and popped outermost frame
+        leaves it. A live frame (a call from inside a handler) is saved and restored as
+        ``UtcbFrame`` does. Words or items beyond the frame's capacity raise
+        ``CapacityError`` before anything is written; a failed call raises
+        ``SyscallError`` with its status, as ``Pt.call``.
         """
         ec = self.current
         if ec is None:
@@ -435,6 +451,8 @@ class Kernel:
         if u.layer or u.untyped or u.typed or v[2] or v[3] or v[4]:
             with UtcbFrame(u) as f:
                 f.put_words(data)
+                for c, aux in items:
+                    f.put_item(c, aux)
                 st = self.ipc_call(sel << 8 | flags)
                 if st:
                     raise SyscallError(st, "call")
@@ -443,6 +461,16 @@ class Kernel:
         words = (n + w - 1) // w
         if words > u.room:
             raise CapacityError(f"{words} words do not fit, {u.free_untyped} free")
+        t = len(items)
+        if t:
+            # UtcbFrame.put_item's capacity, all at once; the pairs go down from the page end
+            if t > (u.msg_words - u.pos_slot - 1 - u.saved_t) // 2:
+                raise CapacityError("typed items exhausted")
+            pack, mask = (_PAIR_64 if w == 8 else _PAIR_32).pack_into, u.mask
+            off = (u.page_words - 2) * w
+            for c, aux in items:
+                pack(buf, off, c & mask, aux & mask)
+                off -= 2 * w
         mr0 = u.mr0
         if n % w:
             end = mr0 + words * w
@@ -450,16 +478,25 @@ class Kernel:
         else:
             buf[mr0 : mr0 + n] = data
         u.untyped = words
+        u.typed = t
         st = self.ipc_call(sel << 8 | flags)
         t = u.typed
         reply = bytes(buf[mr0 : mr0 + u.untyped * w])
-        items: list[tuple[int, int]] = [u.item(k) for k in range(t)] if t else []
+        out: list[tuple[int, int]] = self.items_of(u, t) if t else []
         u.untyped = u.typed = 0  # idle again, as the outermost frame's pop leaves it
         if v[2] or v[3]:  # a window armed meanwhile: close it
             v[2] = v[3] = 0
         if st:
             raise SyscallError(st, "call")
-        return reply, items
+        return reply, out
+
+    @staticmethod
+    def items_of(u: Utcb, t: int) -> list[tuple[int, int]]:
+        """The first ``t`` typed items of the page as (crd, aux) pairs (``Utcb.item``)."""
+        w = u.word
+        unpack = (_PAIR_64 if w == 8 else _PAIR_32).unpack_from
+        top, buf = (u.page_words - 2) * w, u.buf
+        return [unpack(buf, top - 2 * w * k) for k in range(t)]
 
     def kernel_fault(self, what: str) -> None:
         log.error("kernel fault: %s", what)
@@ -588,24 +625,30 @@ class Kernel:
         spd, dpd = src.pd, dst.pd
         # Items straight from/to the pages (Utcb.item/set_item, inlined): item k is the
         # word pair at W-2-2k (Crd), W-1-2k (aux); the windows are header words 2 and 3.
+        # One 2-word struct reads or writes a (Crd, aux) pair, and the windows (xlt, del).
         w, sbuf, dbuf, mask = su.word, su.buf, du.buf, du.mask
-        unpack, pack = su.wst.unpack_from, du.wst.pack_into
-        xlt, dele = unpack(dbuf, 2 * w)[0], unpack(dbuf, 3 * w)[0]
+        pair = _PAIR_64 if w == 8 else _PAIR_32
+        unpack, pack = pair.unpack_from, pair.pack_into
+        xlt, dele = unpack(dbuf, 2 * w)
         off = (su.page_words - 2) * w
+        root = spd is self.root_pd  # FROM_HV is honoured only for root
         for _ in range(t):
-            c = unpack(sbuf, off)[0]
-            aux = unpack(sbuf, off + w)[0]
+            c, aux = unpack(sbuf, off)
             typ = c & 3
-            s = self.kernel_pd if (aux & FROM_HV and spd is self.root_pd) else spd
-            ss, ds = s.space(typ), dpd.space(typ)
+            s = self.kernel_pd if (root and aux & FROM_HV) else spd
+            ss: Space | None
+            ds: Space | None
+            if typ == _OBJ:  # Pd.space(typ), inlined for the common kind
+                ss, ds = s.obj, dpd.obj
+            else:
+                ss, ds = s.space(typ), dpd.space(typ)
             if ss is None or ds is None:
                 res = 0
             elif aux & 1:
                 res = mdb.del_crd(ss, ds, c, aux >> 12, dele)
             else:
                 res = mdb.xlt_crd(ss, ds, c, xlt)
-            pack(dbuf, off, res & mask)
-            pack(dbuf, off + w, aux & 0xFFF)
+            pack(dbuf, off, res & mask, aux & 0xFFF)
             off -= 2 * w
         self.counters["items"] += t
 
