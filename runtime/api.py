@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from .arch import PAGE_SIZE
 from .crd import NULL_CRD, Crd, CrdType, crd
+from .kernel import portal_entry
 from .sc import DEFAULT_PRIO, DEFAULT_QUANTUM
 from .status import Status, SyscallError
 from .syscalls import FLAG0, FLAG1, Sys, qpd, word0
@@ -264,16 +265,19 @@ class LocalThread:
                 Crd(CrdType.OBJ, self.env.alloc(1 << order), order),
                 Crd(CrdType.OBJ, 0, k.arch.sel_bits) if translate else NULL_CRD,
             )
-            inner, env = handler, self.env
+            # The re-armed window: Crd(OBJ, base, order) with all rights, the base fresh.
+            env, size, tail = self.env, 1 << order, crd(CrdType.OBJ, 0, order)
+            inner = portal_entry(handler) or handler  # a skeleton: its bound __call__
 
             def handler(f: UtcbFrame) -> None:
-                had_items = f.typed
+                u = f.utcb
+                had_items = u.typed
                 try:
                     inner(f)
                 finally:
-                    if had_items:
-                        base = env.alloc(1 << order)
-                        f.utcb.dele = crd(CrdType.OBJ, base, order)
+                    if had_items:  # the window, written as Utcb.dele's setter does
+                        base = env.alloc(size)
+                        u.wst.pack_into(u.buf, 3 * u.word, (base << 12 | tail) & u.mask)
 
         elif translate:
             self.window(translate=Crd(CrdType.OBJ, 0, k.arch.sel_bits))
