@@ -19,9 +19,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .api import Pt
+from .arch import PAGE_SIZE
 from .codec import DecodeError, Items, MarshalError, error_reply_bytes
 from .crd import ALL, Crd, CrdType, crd
-from .kernel import REPLY_LEFT, Kernel
+from .kernel import PAIR_32, PAIR_64, REPLY_LEFT, Kernel
 from .status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
 
 if TYPE_CHECKING:
@@ -182,7 +183,10 @@ def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
         start, end = mr0 + f.upos * w, mr0 + u.untyped * w
         data = bytes(buf[start:end])
         t = u.typed
-        items = Items(_items_of(u, t)) if t else _NO_ITEMS
+        if t == 1:  # one capability: Kernel.items_of's one pair, without its call
+            items = Items([(PAIR_64 if w == 8 else PAIR_32).unpack_from(buf, PAGE_SIZE - 2 * w)])
+        else:
+            items = Items(_items_of(u, t)) if t else _NO_ITEMS
         u.untyped = u.typed = f.upos = f.tpos = 0
         if end - start < w:
             _error(f, w, ErrorCode.E_ARGS_INVALID, "no opcode")
@@ -195,7 +199,13 @@ def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
         handler, oneway = entry
         reply = handler(w, data, items)
         if reply is not None:
-            _put_reply(f, reply)
+            out, out_items = reply
+            n = len(out)
+            if not out_items and not n % w and n <= u.room * w:
+                buf[mr0 : mr0 + n] = out  # f.put_words(out): whole words that fit
+                u.untyped = n // w
+            else:
+                _put_reply(f, reply)
     except Exception as e:
         failed(f, e, oneway)
 
@@ -211,14 +221,8 @@ def answer(f: UtcbFrame, make: Callable[[], tuple[bytearray, list[tuple[int, int
 
 
 def _put_reply(f: UtcbFrame, reply: tuple[bytearray, list[tuple[int, int]]]) -> None:
-    u = f.utcb
-    w = u.word
+    w = f.utcb.word
     out, out_items = reply
-    n = len(out)
-    if not out_items and not n % w and n <= u.room * w:
-        u.buf[u.mr0 : u.mr0 + n] = out  # f.put_words(out), inlined: whole words that fit
-        u.untyped = n // w
-        return
     try:
         f.put_words(out)
         for crd, flags in out_items:

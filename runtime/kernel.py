@@ -44,7 +44,16 @@ from .status import CapacityError, Status, SyscallError
 from .trace import Trace
 from .utcb import Utcb, UtcbFrame
 
-__all__ = ["HELP_LIMIT", "REPLY_LEFT", "SYSCALL_COST", "Kernel", "ReplyUnwind"]
+__all__ = [
+    "HELP_LIMIT",
+    "PAIR_32",
+    "PAIR_64",
+    "REPLY_LEFT",
+    "SYSCALL_COST",
+    "Kernel",
+    "ReplyUnwind",
+    "portal_entry",
+]
 
 log = logging.getLogger("runtime.kernel")
 
@@ -60,8 +69,8 @@ _NEVER = 1 << 62
 REPLY_LEFT: tuple[Any, ...] = (-2,)
 _STATUS_ONLY: tuple[Any, ...] = (0,)  # what ``rp.unpack_from`` gives for a 1-word reply
 _CODE_BASE = 0x1000
-# A typed item (Crd, aux) or the two receive windows (xlt, del) as one unpack/pack
-_PAIR_64, _PAIR_32 = Struct("<QQ"), Struct("<II")
+# A typed item (Crd, aux) or the two receive windows (xlt, del) as one unpack or pack
+PAIR_64, PAIR_32 = Struct("<QQ"), Struct("<II")
 _OBJ = int(CrdType.OBJ)
 # A skeleton's fixed-size handlers: first request word -> handler(frame, utcb) -> taken
 FastTable = dict[int, Callable[[UtcbFrame, Utcb], bool]]
@@ -78,7 +87,7 @@ def _fast_table(fn: Callable[..., Any] | None, word: int) -> FastTable | None:
     return t if isinstance(t, dict) else None
 
 
-def _entry(fn: Callable[..., Any] | None) -> Callable[..., Any] | None:
+def portal_entry(fn: Callable[..., Any] | None) -> Callable[..., Any] | None:
     """What the local loop calls for a portal's code: for an object with a Python
     ``__call__`` (a generated skeleton) its bound method, which skips the type slot's
     lookup (~40 ns on every call); anything else as it is."""
@@ -173,7 +182,7 @@ class Kernel:
     def new_pt(self, ec: Ec, mtd: int, ip: int, pid: int) -> Pt:
         pt = Pt(self.graveyard, ec, mtd, ip, pid)
         code = self.code.get(ip)
-        pt.entry = _entry(code)  # resolved once: the handler run for each call
+        pt.entry = portal_entry(code)  # resolved once: the handler run for each call
         pt.fast = _fast_table(code, self.arch.word)
         return pt
 
@@ -466,7 +475,7 @@ class Kernel:
             # UtcbFrame.put_item's capacity, all at once; the pairs go down from the page end
             if t > (u.msg_words - u.pos_slot - 1 - u.saved_t) // 2:
                 raise CapacityError("typed items exhausted")
-            pack, mask = (_PAIR_64 if w == 8 else _PAIR_32).pack_into, u.mask
+            pack, mask = (PAIR_64 if w == 8 else PAIR_32).pack_into, u.mask
             off = (u.page_words - 2) * w
             for c, aux in items:
                 pack(buf, off, c & mask, aux & mask)
@@ -494,8 +503,10 @@ class Kernel:
     def items_of(u: Utcb, t: int) -> list[tuple[int, int]]:
         """The first ``t`` typed items of the page as (crd, aux) pairs (``Utcb.item``)."""
         w = u.word
-        unpack = (_PAIR_64 if w == 8 else _PAIR_32).unpack_from
+        unpack = (PAIR_64 if w == 8 else PAIR_32).unpack_from
         top, buf = (u.page_words - 2) * w, u.buf
+        if t == 1:  # one capability, the common case: no comprehension
+            return [unpack(buf, top)]
         return [unpack(buf, top - 2 * w * k) for k in range(t)]
 
     def kernel_fault(self, what: str) -> None:
@@ -627,7 +638,7 @@ class Kernel:
         # word pair at W-2-2k (Crd), W-1-2k (aux); the windows are header words 2 and 3.
         # One 2-word struct reads or writes a (Crd, aux) pair, and the windows (xlt, del).
         w, sbuf, dbuf, mask = su.word, su.buf, du.buf, du.mask
-        pair = _PAIR_64 if w == 8 else _PAIR_32
+        pair = PAIR_64 if w == 8 else PAIR_32
         unpack, pack = pair.unpack_from, pair.pack_into
         xlt, dele = unpack(dbuf, 2 * w)
         off = (su.page_words - 2) * w
