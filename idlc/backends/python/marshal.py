@@ -14,6 +14,7 @@ runtime.codec.Items``, and raise ``DecodeError`` with the absolute word index.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from collections.abc import Iterator
@@ -231,6 +232,19 @@ def _fields_path(base: str, name: str) -> str:
 # --- encoding ------------------------------------------------------------------------
 
 
+def thunk(expr: str) -> str:
+    """``lambda n=n, ...: expr``, binding the names ``expr`` reads as defaults. A closure
+    (``lambda: expr``) would make each local it reads a cell of the whole function, so
+    every read of ``_v`` on the fast path, too, would be a LOAD_DEREF instead of a
+    LOAD_FAST; the thunks are made and called at once (run_error), so early binding
+    reads the same values."""
+    tree = list(ast.walk(ast.parse(expr, mode="eval")))
+    bound = {n.arg for n in tree if isinstance(n, ast.arg)}
+    bound |= {n.id for n in tree if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    names = {n.id for n in tree if isinstance(n, ast.Name)} - bound
+    return f"lambda {', '.join(f'{n}={n}' for n in sorted(names))}: {expr}"
+
+
 class Encoder(Emitter):
     """Statements that append ``value`` of a type to ``_buf``/``_items``."""
 
@@ -260,7 +274,7 @@ class Encoder(Emitter):
             self.emit(f"_buf += {name}.pack({args})")
         self.depth -= 1
         self.emit("except (_struct.error, _TypeError, _OverflowError, _AttributeError):")
-        checks = ", ".join(f"({p!r}, lambda: {v}, {f!r})" for f, v, p, _ in run)
+        checks = ", ".join(f"({p!r}, {thunk(v)}, {f!r})" for f, v, p, _ in run)
         self.emit(f"    raise _c.run_error(({checks},)) from None")
 
     def const_word(self, value: int) -> None:

@@ -1242,7 +1242,7 @@ def _e_Base_64(_v: Base, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
         try:
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
+            raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
 
@@ -1272,7 +1272,7 @@ def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
         try:
             _S0.pack_into(_u.buf, 40, _v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
+            raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
     _u.untyped = 1
@@ -1308,7 +1308,7 @@ def _e_Base_32(_v: Base, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
         try:
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
+            raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
 
@@ -1338,7 +1338,7 @@ def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
         try:
             _S0.pack_into(_u.buf, 20, _v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
+            raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
     _u.untyped = 2
@@ -1374,7 +1374,7 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         try:
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
+            raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
         try:
             _s1 = _v.name.encode()
         except (_AttributeError, _TypeError, _UnicodeError):
@@ -1396,8 +1396,8 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("level", lambda: _v.level, "I4x"),
-                    ("flags", lambda: _v.flags, "I4x"),
+                    ("level", lambda _v=_v: _v.level, "I4x"),
+                    ("flags", lambda _v=_v: _v.flags, "I4x"),
                 )
             ) from None
         _n3 = _len(_v.data)
@@ -1426,7 +1426,7 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                     try:
                         _buf += _S0.pack(_e7.id)
                     except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                        raise _c.run_error((("id", lambda: _e7.id, "Q"),)) from None
+                        raise _c.run_error((("id", lambda _e7=_e7: _e7.id, "Q"),)) from None
                 except _c.MarshalError as _err:
                     raise _err.within(f"parts[{_i6}]") from None
             raise _c.MarshalError("parts", "elements cannot be encoded")
@@ -1438,12 +1438,12 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
             try:
                 _buf += _S2.pack(_p8)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("ratio", lambda: _p8, "f4x"),)) from None
+                raise _c.run_error((("ratio", lambda _p8=_p8: _p8, "f4x"),)) from None
         try:
             _buf += _S3.pack(_c.code_point(_v.initial, "initial"))
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (("initial", lambda: _c.code_point(_v.initial, "initial"), "I4x"),)
+                (("initial", lambda _c=_c, _v=_v: _c.code_point(_v.initial, "initial"), "I4x"),)
             ) from None
         try:
             _s9 = _v.label.encode("utf-32-le")
@@ -1462,9 +1462,9 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("code", lambda: _c.char_byte(_v.code, "code"), "B7x"),
-                    ("small", lambda: _v.small, "b7x"),
-                    ("big", lambda: _v.big, "Q"),
+                    ("code", lambda _c=_c, _v=_v: _c.char_byte(_v.code, "code"), "B7x"),
+                    ("small", lambda _v=_v: _v.small, "b7x"),
+                    ("big", lambda _v=_v: _v.big, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -1610,7 +1610,7 @@ def _fe_Record_64(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
         try:
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
+            raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
         try:
             _s1 = _v.name.encode()
         except (_AttributeError, _TypeError, _UnicodeError):
@@ -1632,8 +1632,8 @@ def _fe_Record_64(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("level", lambda: _v.level, "I4x"),
-                    ("flags", lambda: _v.flags, "I4x"),
+                    ("level", lambda _v=_v: _v.level, "I4x"),
+                    ("flags", lambda _v=_v: _v.flags, "I4x"),
                 )
             ) from None
         _n3 = _len(_v.data)
@@ -1662,7 +1662,7 @@ def _fe_Record_64(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
                     try:
                         _buf += _S0.pack(_e7.id)
                     except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                        raise _c.run_error((("id", lambda: _e7.id, "Q"),)) from None
+                        raise _c.run_error((("id", lambda _e7=_e7: _e7.id, "Q"),)) from None
                 except _c.MarshalError as _err:
                     raise _err.within(f"parts[{_i6}]") from None
             raise _c.MarshalError("parts", "elements cannot be encoded")
@@ -1674,12 +1674,12 @@ def _fe_Record_64(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
             try:
                 _buf += _S2.pack(_p8)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("ratio", lambda: _p8, "f4x"),)) from None
+                raise _c.run_error((("ratio", lambda _p8=_p8: _p8, "f4x"),)) from None
         try:
             _buf += _S3.pack(_c.code_point(_v.initial, "initial"))
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (("initial", lambda: _c.code_point(_v.initial, "initial"), "I4x"),)
+                (("initial", lambda _c=_c, _v=_v: _c.code_point(_v.initial, "initial"), "I4x"),)
             ) from None
         try:
             _s9 = _v.label.encode("utf-32-le")
@@ -1698,9 +1698,9 @@ def _fe_Record_64(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("code", lambda: _c.char_byte(_v.code, "code"), "B7x"),
-                    ("small", lambda: _v.small, "b7x"),
-                    ("big", lambda: _v.big, "Q"),
+                    ("code", lambda _c=_c, _v=_v: _c.char_byte(_v.code, "code"), "B7x"),
+                    ("small", lambda _v=_v: _v.small, "b7x"),
+                    ("big", lambda _v=_v: _v.big, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -1858,7 +1858,7 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         try:
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
+            raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
         try:
             _s1 = _v.name.encode()
         except (_AttributeError, _TypeError, _UnicodeError):
@@ -1880,8 +1880,8 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("level", lambda: _v.level, "I"),
-                    ("flags", lambda: _v.flags, "I"),
+                    ("level", lambda _v=_v: _v.level, "I"),
+                    ("flags", lambda _v=_v: _v.flags, "I"),
                 )
             ) from None
         _n3 = _len(_v.data)
@@ -1909,7 +1909,7 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                     try:
                         _buf += _S0.pack(_e7.id)
                     except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                        raise _c.run_error((("id", lambda: _e7.id, "Q"),)) from None
+                        raise _c.run_error((("id", lambda _e7=_e7: _e7.id, "Q"),)) from None
                 except _c.MarshalError as _err:
                     raise _err.within(f"parts[{_i6}]") from None
             raise _c.MarshalError("parts", "elements cannot be encoded")
@@ -1921,12 +1921,12 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
             try:
                 _buf += _S9.pack(_p8)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("ratio", lambda: _p8, "f"),)) from None
+                raise _c.run_error((("ratio", lambda _p8=_p8: _p8, "f"),)) from None
         try:
             _buf += _S10.pack(_c.code_point(_v.initial, "initial"))
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (("initial", lambda: _c.code_point(_v.initial, "initial"), "I"),)
+                (("initial", lambda _c=_c, _v=_v: _c.code_point(_v.initial, "initial"), "I"),)
             ) from None
         try:
             _s9 = _v.label.encode("utf-32-le")
@@ -1945,9 +1945,9 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("code", lambda: _c.char_byte(_v.code, "code"), "B3x"),
-                    ("small", lambda: _v.small, "b3x"),
-                    ("big", lambda: _v.big, "Q"),
+                    ("code", lambda _c=_c, _v=_v: _c.char_byte(_v.code, "code"), "B3x"),
+                    ("small", lambda _v=_v: _v.small, "b3x"),
+                    ("big", lambda _v=_v: _v.big, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -2090,7 +2090,7 @@ def _fe_Record_32(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
         try:
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
+            raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
         try:
             _s1 = _v.name.encode()
         except (_AttributeError, _TypeError, _UnicodeError):
@@ -2112,8 +2112,8 @@ def _fe_Record_32(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("level", lambda: _v.level, "I"),
-                    ("flags", lambda: _v.flags, "I"),
+                    ("level", lambda _v=_v: _v.level, "I"),
+                    ("flags", lambda _v=_v: _v.flags, "I"),
                 )
             ) from None
         _n3 = _len(_v.data)
@@ -2141,7 +2141,7 @@ def _fe_Record_32(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
                     try:
                         _buf += _S0.pack(_e7.id)
                     except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                        raise _c.run_error((("id", lambda: _e7.id, "Q"),)) from None
+                        raise _c.run_error((("id", lambda _e7=_e7: _e7.id, "Q"),)) from None
                 except _c.MarshalError as _err:
                     raise _err.within(f"parts[{_i6}]") from None
             raise _c.MarshalError("parts", "elements cannot be encoded")
@@ -2153,12 +2153,12 @@ def _fe_Record_32(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
             try:
                 _buf += _S9.pack(_p8)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("ratio", lambda: _p8, "f"),)) from None
+                raise _c.run_error((("ratio", lambda _p8=_p8: _p8, "f"),)) from None
         try:
             _buf += _S10.pack(_c.code_point(_v.initial, "initial"))
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (("initial", lambda: _c.code_point(_v.initial, "initial"), "I"),)
+                (("initial", lambda _c=_c, _v=_v: _c.code_point(_v.initial, "initial"), "I"),)
             ) from None
         try:
             _s9 = _v.label.encode("utf-32-le")
@@ -2177,9 +2177,9 @@ def _fe_Record_32(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("code", lambda: _c.char_byte(_v.code, "code"), "B3x"),
-                    ("small", lambda: _v.small, "b3x"),
-                    ("big", lambda: _v.big, "Q"),
+                    ("code", lambda _c=_c, _v=_v: _c.char_byte(_v.code, "code"), "B3x"),
+                    ("small", lambda _v=_v: _v.small, "b3x"),
+                    ("big", lambda _v=_v: _v.big, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -2337,13 +2337,13 @@ def _e_Choice_64(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 raise _c.MarshalError("_d", f"{_k!r} is not a Level")
             _buf += _S3.pack(_k)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("_d", lambda: _k, "I4x"),)) from None
+            raise _c.run_error((("_d", lambda _k=_k: _k, "I4x"),)) from None
         if _k in (Level.LOW,):
             _x1 = _cast("_int", _v._v)
             try:
                 _buf += _S13.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("number", lambda: _x1, "i4x"),)) from None
+                raise _c.run_error((("number", lambda _x1=_x1: _x1, "i4x"),)) from None
         elif _k in (
             Level.MID,
             Level.HIGH,
@@ -2418,13 +2418,13 @@ def _e_Choice_32(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 raise _c.MarshalError("_d", f"{_k!r} is not a Level")
             _buf += _S10.pack(_k)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("_d", lambda: _k, "I"),)) from None
+            raise _c.run_error((("_d", lambda _k=_k: _k, "I"),)) from None
         if _k in (Level.LOW,):
             _x1 = _cast("_int", _v._v)
             try:
                 _buf += _S15.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("number", lambda: _x1, "i"),)) from None
+                raise _c.run_error((("number", lambda _x1=_x1: _x1, "i"),)) from None
         elif _k in (
             Level.MID,
             Level.HIGH,
@@ -2497,13 +2497,13 @@ def _e_Maybe_64(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) 
                 raise _c.MarshalError("_d", "expected a bool")
             _buf += _S16.pack(_k)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("_d", lambda: _k, "B7x"),)) from None
+            raise _c.run_error((("_d", lambda _k=_k: _k, "B7x"),)) from None
         if _k in (True,):
             _x1 = _cast("_float", _v._v)
             try:
                 _buf += _S17.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("value", lambda: _x1, "d"),)) from None
+                raise _c.run_error((("value", lambda _x1=_x1: _x1, "d"),)) from None
         else:
             if _v._v is not None:
                 raise _c.MarshalError(
@@ -2539,13 +2539,13 @@ def _e_Maybe_32(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) 
                 raise _c.MarshalError("_d", "expected a bool")
             _buf += _S18.pack(_k)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("_d", lambda: _k, "B3x"),)) from None
+            raise _c.run_error((("_d", lambda _k=_k: _k, "B3x"),)) from None
         if _k in (True,):
             _x1 = _cast("_float", _v._v)
             try:
                 _buf += _S17.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("value", lambda: _x1, "d"),)) from None
+                raise _c.run_error((("value", lambda _x1=_x1: _x1, "d"),)) from None
         else:
             if _v._v is not None:
                 raise _c.MarshalError(
@@ -2584,7 +2584,7 @@ def _x_Busy_64(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
                 (
                     ("", lambda: 32, "Q"),
                     ("", lambda: 1836700011, "Q"),
-                    ("retry_ms", lambda: _v.retry_ms, "I4x"),
+                    ("retry_ms", lambda _v=_v: _v.retry_ms, "I4x"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -2613,7 +2613,7 @@ def _x_Busy_32(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
                 (
                     ("", lambda: 32, "I"),
                     ("", lambda: 1836700011, "I"),
-                    ("retry_ms", lambda: _v.retry_ms, "I"),
+                    ("retry_ms", lambda _v=_v: _v.retry_ms, "I"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -2683,7 +2683,7 @@ def _rq_Store_get_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
             raise _c.run_error(
                 (
                     ("", lambda: 589824, "Q"),
-                    ("id", lambda: p_id, "Q"),
+                    ("id", lambda p_id=p_id: p_id, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -2766,7 +2766,7 @@ def _rq_Store_get_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
             raise _c.run_error(
                 (
                     ("", lambda: 589824, "I"),
-                    ("id", lambda: p_id, "Q"),
+                    ("id", lambda p_id=p_id: p_id, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -2856,7 +2856,7 @@ def _rq_Store_put_64(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
                 raise _c.MarshalError("f", f"{p_f!r} has bits outside Flags")
             _buf += _S3.pack(p_f)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("f", lambda: p_f, "I4x"),)) from None
+            raise _c.run_error((("f", lambda p_f=p_f: p_f, "I4x"),)) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
     return _buf, _items
@@ -2895,8 +2895,8 @@ def _rp_Store_put_64(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tup
             raise _c.run_error(
                 (
                     ("", lambda: 0, "Q"),
-                    ("f", lambda: p_f, "I4x"),
-                    ("count", lambda: p_count, "I4x"),
+                    ("f", lambda p_f=p_f: p_f, "I4x"),
+                    ("count", lambda p_count=p_count: p_count, "I4x"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -2957,7 +2957,7 @@ def _rq_Store_put_32(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
                 raise _c.MarshalError("f", f"{p_f!r} has bits outside Flags")
             _buf += _S10.pack(p_f)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("f", lambda: p_f, "I"),)) from None
+            raise _c.run_error((("f", lambda p_f=p_f: p_f, "I"),)) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
     return _buf, _items
@@ -2996,8 +2996,8 @@ def _rp_Store_put_32(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tup
             raise _c.run_error(
                 (
                     ("", lambda: 0, "I"),
-                    ("f", lambda: p_f, "I"),
-                    ("count", lambda: p_count, "I"),
+                    ("f", lambda p_f=p_f: p_f, "I"),
+                    ("count", lambda p_count=p_count: p_count, "I"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3180,7 +3180,7 @@ def _rq_Store_forget_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
             raise _c.run_error(
                 (
                     ("", lambda: 589827, "Q"),
-                    ("id", lambda: p_id, "Q"),
+                    ("id", lambda p_id=p_id: p_id, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3223,7 +3223,7 @@ def _rq_Store_forget_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
             raise _c.run_error(
                 (
                     ("", lambda: 589827, "I"),
-                    ("id", lambda: p_id, "Q"),
+                    ("id", lambda p_id=p_id: p_id, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3655,8 +3655,8 @@ def _rp_Store_pair_64(
             raise _c.run_error(
                 (
                     ("", lambda: 0, "Q"),
-                    ("return.a", lambda: p_return.a, "I4x"),
-                    ("return.b", lambda: p_return.b, "I4x"),
+                    ("return.a", lambda p_return=p_return: p_return.a, "I4x"),
+                    ("return.b", lambda p_return=p_return: p_return.b, "I4x"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3734,8 +3734,8 @@ def _rp_Store_pair_32(
             raise _c.run_error(
                 (
                     ("", lambda: 0, "I"),
-                    ("return.a", lambda: p_return.a, "I"),
-                    ("return.b", lambda: p_return.b, "I"),
+                    ("return.a", lambda p_return=p_return: p_return.a, "I"),
+                    ("return.b", lambda p_return=p_return: p_return.b, "I"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3807,7 +3807,7 @@ def _rp_Store__get_limit_64(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
             raise _c.run_error(
                 (
                     ("", lambda: 0, "Q"),
-                    ("return", lambda: p_return, "I4x"),
+                    ("return", lambda p_return=p_return: p_return, "I4x"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3885,7 +3885,7 @@ def _rp_Store__get_limit_32(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
             raise _c.run_error(
                 (
                     ("", lambda: 0, "I"),
-                    ("return", lambda: p_return, "I"),
+                    ("return", lambda p_return=p_return: p_return, "I"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3934,7 +3934,7 @@ def _rq_Store__set_limit_64(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
             raise _c.run_error(
                 (
                     ("", lambda: 589869, "Q"),
-                    ("value", lambda: p_value, "I4x"),
+                    ("value", lambda p_value=p_value: p_value, "I4x"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -4009,7 +4009,7 @@ def _rq_Store__set_limit_32(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
             raise _c.run_error(
                 (
                     ("", lambda: 589869, "I"),
-                    ("value", lambda: p_value, "I"),
+                    ("value", lambda p_value=p_value: p_value, "I"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:

@@ -76,8 +76,8 @@ def _e_Pair_64(_v: Pair, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("a", lambda: _v.a, "I4x"),
-                    ("b", lambda: _v.b, "I4x"),
+                    ("a", lambda _v=_v: _v.a, "I4x"),
+                    ("b", lambda _v=_v: _v.b, "I4x"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -131,8 +131,8 @@ def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("a", lambda: _v.a, "I4x"),
-                    ("b", lambda: _v.b, "I4x"),
+                    ("a", lambda _v=_v: _v.a, "I4x"),
+                    ("b", lambda _v=_v: _v.b, "I4x"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -192,8 +192,8 @@ def _e_Pair_32(_v: Pair, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("a", lambda: _v.a, "I"),
-                    ("b", lambda: _v.b, "I"),
+                    ("a", lambda _v=_v: _v.a, "I"),
+                    ("b", lambda _v=_v: _v.b, "I"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -247,8 +247,8 @@ def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("a", lambda: _v.a, "I"),
-                    ("b", lambda: _v.b, "I"),
+                    ("a", lambda _v=_v: _v.a, "I"),
+                    ("b", lambda _v=_v: _v.b, "I"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
