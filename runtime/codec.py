@@ -133,9 +133,10 @@ class Message:
 # --- encoding helpers ---------------------------------------------------------------
 
 
-def run_error(checks: Sequence[tuple[str, Callable[[], object], str]]) -> MarshalError:
+def run_error(checks: Sequence[tuple[str, Callable[..., object], str]]) -> MarshalError:
     """Which element of a merged run failed: ``checks`` holds (path, value thunk, struct
-    format) per element; each is packed alone and the first that fails is reported."""
+    format) per element; each is packed alone and the first that fails is reported. A
+    thunk is called without arguments (generated ones bind what they read as defaults)."""
     for path, thunk, fmt in checks:
         try:
             value = thunk()

@@ -14,6 +14,7 @@ runtime.codec.Items``, and raise ``DecodeError`` with the absolute word index.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from collections.abc import Iterator
@@ -231,6 +232,19 @@ def _fields_path(base: str, name: str) -> str:
 # --- encoding ------------------------------------------------------------------------
 
 
+def thunk(expr: str) -> str:
+    """``lambda n=n, ...: expr``, binding the names ``expr`` reads as defaults. A closure
+    (``lambda: expr``) would make each local it reads a cell of the whole function, so
+    every read of ``_v`` on the fast path, too, would be a LOAD_DEREF instead of a
+    LOAD_FAST; the thunks are made and called at once (run_error), so early binding
+    reads the same values."""
+    tree = list(ast.walk(ast.parse(expr, mode="eval")))
+    bound = {n.arg for n in tree if isinstance(n, ast.arg)}
+    bound |= {n.id for n in tree if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    names = {n.id for n in tree if isinstance(n, ast.Name)} - bound
+    return f"lambda {', '.join(f'{n}={n}' for n in sorted(names))}: {expr}"
+
+
 class Encoder(Emitter):
     """Statements that append ``value`` of a type to ``_buf``/``_items``."""
 
@@ -260,7 +274,7 @@ class Encoder(Emitter):
             self.emit(f"_buf += {name}.pack({args})")
         self.depth -= 1
         self.emit("except (_struct.error, _TypeError, _OverflowError, _AttributeError):")
-        checks = ", ".join(f"({p!r}, lambda: {v}, {f!r})" for f, v, p, _ in run)
+        checks = ", ".join(f"({p!r}, {thunk(v)}, {f!r})" for f, v, p, _ in run)
         self.emit(f"    raise _c.run_error(({checks},)) from None")
 
     def const_word(self, value: int) -> None:
@@ -983,6 +997,9 @@ def _construct(r: object) -> str:
 # ``CapacityError`` before anything is written.
 
 _HDR = 5  # UTCB header words (WIRE.md §1)
+# runtime.utcb's Utcb.pos_slot (half the message words) per architecture: a frame's
+# untyped room is pos_slot - saved_u, with pos_slot fixed by the architecture
+_POS_SLOT = {a: (4096 // w - _HDR) // 2 for a, w in ARCH_WORD.items()}
 
 
 def _struct_items(ctx: Context, fields: list[ir.Field], arch: str) -> bool:
@@ -1000,44 +1017,46 @@ def _struct_items(ctx: Context, fields: list[ir.Field], arch: str) -> bool:
 def frame_encoder(
     ctx: Context, refs: Refs, arch: str, name: str, fields: list[ir.Field]
 ) -> tuple[str, list[str]]:
-    """(signature, body) of ``_fe_<name>_<sfx>``."""
+    """(signature, body) of ``_fe_<name>_<sfx>``: the fast path (one pack_into), then
+    ``_e_<name>_<sfx>`` into a bytearray, which raises the precise MarshalError for
+    whatever the fast path did not take, copied in. The step-by-step code is called, not
+    repeated: its locals would make every call's frame larger (each is set up and cleared
+    on every call, also of the fast path)."""
     enc = Encoder(ctx, refs, arch)
     w = enc.w
     shift = 3 if w == 8 else 2
+    room = _POS_SLOT[arch]  # Utcb.pos_slot of the architecture: free words = room - saved_u
     caps = _struct_items(ctx, fields, arch)
     sig = f"def _fe_{name}_{enc.sfx}(_v: {name}, _f: _UtcbFrame) -> _UtcbFrame:"
-    # the fast path (one pack_into) first; the step-by-step code below it raises the
-    # precise error for whatever the fast path does not take
     head = ["_u = _f.utcb", *fast_frame_encoder(ctx, refs, arch, fields)]
     tail = ["_u.typed = _f.upos = _f.tpos = 0"]
-    enc.depth = 2
+    items = "_items" if caps else "[]"
+    call = f"_e_{name}_{enc.sfx}(_v, _buf, {items})"
+    if len(head) > 1:
+        call += "  # what the fast path did not take: MarshalError"
     enc.fields(fields, "_v")
     if not enc.lines and not caps and enc.run:
-        # one fixed run: check the room, then one pack_into the UTCB
-        fmt = "<" + "".join(fm for fm, _, _, _ in enc.run)
-        words = struct_size(fmt) // w
-        enc.flush(into=f"_u.buf, {_HDR * w}")
+        # one fixed run: the room first (CapacityError before MarshalError), then its bytes
+        size = struct_size("<" + "".join(fm for fm, _, _, _ in enc.run))
         return sig, [
             *head,
-            f"if {words} > _u.pos_slot - _u.saved_u:",
+            f"if _u.saved_u > {room - size // w}:",
             "    _f.clear()",
-            f"    _f.put_words(_bytes({words * w}))  # raises CapacityError",
-            "try:",
-            *enc.lines,
-            *_catch_plain(),
-            f"_u.untyped = {words}",
+            f"    _f.put_words(_bytes({size}))  # raises CapacityError",
+            "_buf = _bytearray()",
+            call,
+            f"_u.buf[{_HDR * w} : {_HDR * w + size}] = _buf",
+            f"_u.untyped = {size // w}",
             *tail,
             "return _f",
         ]
-    enc.flush()
     body = [*head, "_buf = _bytearray()"]
-    if caps or enc.calls:
+    if caps:
         body.append("_items: _list[_tuple[_int, _int]] = []")
-    if enc.lines:
-        body += ["try:", *enc.lines, *_catch_plain()]
     body += [
+        call,
         "_k = _len(_buf)",
-        f"if _k >> {shift} > _u.pos_slot - _u.saved_u:",
+        f"if _k >> {shift} > {room} - _u.saved_u:",
         "    _f.clear()",
         "    _f.put_words(_buf)  # raises CapacityError",
         f"_u.buf[{_HDR * w} : {_HDR * w} + _k] = _buf",
@@ -1053,28 +1072,22 @@ def frame_encoder(
 def frame_decoder(
     ctx: Context, refs: Refs, arch: str, name: str, fields: list[ir.Field]
 ) -> tuple[str, list[str]]:
-    """(signature, body) of ``_fd_<name>_<sfx>``."""
+    """(signature, body) of ``_fd_<name>_<sfx>``: the fast path, then the step-by-step
+    decoder, in place (on the UTCB page) for a struct without one and that calls no other
+    decoder, else ``_d_<name>_<sfx>`` called on a copy of the words (as for
+    ``frame_encoder``, the fast path's frame then stays small)."""
     w = ARCH_WORD[arch]
     shift = 3 if w == 8 else 2
     caps = _struct_items(ctx, fields, arch)
     start = f"{_HDR} + _f.upos << {shift}"
     end = f"{_HDR} + _u.untyped << {shift}"
+    fast = fast_frame_decoder(ctx, refs, arch, name, fields)
     dec = Decoder(ctx, refs, arch)
     # in place: b is the whole UTCB page, the message is b[s:end]
     dec.end, dec.base = "_end", "_s"
     exprs = dec.fields(fields, "")
     dec.flush()
-    if dec.calls:
-        # other decoders (or octet slices) need the message as bytes of its own
-        dec = Decoder(ctx, refs, arch)
-        exprs = dec.fields(fields, "")
-        dec.flush()
-        body = ["_u = _f.utcb", f"_b = _bytes(_u.buf[{start} : {end}])", "_o = 0"]
-        over = f"if _o != _len(_b): raise _c.DecodeError(_o >> {shift}, 'words left over')"
-    else:
-        body = ["_u = _f.utcb", "_b = _u.buf", f"_s = _o = {start}", f"_end = {end}"]
-        over = f"if _o != _end: raise _c.DecodeError(_o - _s >> {shift}, 'words left over')"
-    body[1:1] = fast_frame_decoder(ctx, refs, arch, name, fields)
+    body = ["_u = _f.utcb", *fast]
     if caps:
         body.append("_it = _c.Items(_list(_f.items())[_f.tpos :])")
     else:
@@ -1082,13 +1095,21 @@ def frame_decoder(
             "if _f.tpos != _u.typed:",
             "    raise _c.DecodeError(0, 'typed items left over', _f.tpos)",
         ]
-        if dec.calls:
-            body.append("_it = _c.Items(())  # the decoders called take none")
-    body += [line[4:] for line in dec.lines]
-    body.append(over)
+    if fast or dec.calls:
+        items = "_it" if caps else "_c.Items(())"
+        body += [
+            f"_b = _bytes(_u.buf[{start} : {end}])",
+            f"_zv, _o = _d_{name}_{dec.sfx}(_b, 0, {items})",
+            f"if _o != _len(_b): raise _c.DecodeError(_o >> {shift}, 'words left over')",
+        ]
+    else:
+        body += ["_b = _u.buf", f"_s = _o = {start}", f"_end = {end}"]
+        body += [line[4:] for line in dec.lines]
+        body.append(f"if _o != _end: raise _c.DecodeError(_o - _s >> {shift}, 'words left over')")
+        body.append(f"_zv = {name}({', '.join(exprs)})")
     if caps:
         body += [f"_it.finish(_o >> {shift})", "_f.tpos = _u.typed"]
-    body += ["_f.upos = _u.untyped", f"return {name}({', '.join(exprs)})"]
+    body += ["_f.upos = _u.untyped", "return _zv"]
     return sig_dec(name, dec.sfx), body
 
 
@@ -1100,13 +1121,6 @@ def struct_size(fmt: str) -> int:
     import struct as _struct
 
     return _struct.calcsize(fmt)
-
-
-def _catch_plain() -> list[str]:
-    return [
-        "except (_AttributeError, _TypeError) as _err:",
-        "    raise _c.MarshalError('', f'{_type(_err).__name__}: {_err}') from None",
-    ]
 
 
 def _negate(cond: str) -> str:
@@ -1187,11 +1201,17 @@ def _element(el: object) -> tuple[str, str, int]:
 
 
 def _table(
-    ctx: Context, fmt: list[str], dims: list[tuple[str, int]], static: int, terms: list[str]
+    ctx: Context,
+    fmt: list[str],
+    dims: list[tuple[str, int]],
+    static: int,
+    terms: list[str],
+    extra: tuple[str, ...] = (),
 ) -> str:
-    """Name of the module table: Structs (and word counts) indexed by the lengths."""
+    """Name of the module table: Structs (and word counts, then the ``extra`` values)
+    indexed by the lengths."""
     words = " + ".join([str(static), *terms])
-    inner = f'(_struct.Struct(f"<{"".join(fmt)}"), {words})'
+    inner = f'(_struct.Struct(f"<{"".join(fmt)}"), {", ".join([words, *extra])})'
     for a, bound in reversed(dims):
         inner = f"[{inner} for {a} in _range({bound + 1})]"
     return ctx.gen.table(inner)
@@ -1251,15 +1271,17 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
             ok.append(f"{refs.table(el.name, 'VALUES')}.issuperset({x})")  # type: ignore[attr-defined]
     if not static:
         return []  # nothing to pack (an empty struct)
+    room = _POS_SLOT[arch]
     if dims:
         st = _table(ctx, fmt, dims, static, terms)
         pick = [f"_zt, _zw = {st}{''.join(f'[{n}]' for n in lens)}"]
-        st, words = "_zt", "_zw"
+        st, words, fits = "_zt", "_zw", f"_zw <= {room} - _u.saved_u"
     else:
         st, words, pick = ctx.gen.struct("<" + "".join(fmt)), str(static), []
+        fits = f"_u.saved_u <= {room - static}"
     body = [
         *pick,
-        f"if {words} <= _u.pos_slot - _u.saved_u:",
+        f"if {fits}:",
         f"    {st}.pack_into(_u.buf, {_HDR * w}, {', '.join(args)})",
         f"    _u.untyped = {words}",
         "    _u.typed = _f.upos = _f.tpos = 0",
@@ -1295,9 +1317,9 @@ def fast_frame_decoder(
     if plan is None:
         return []
     w = ARCH_WORD[arch]
-    shift = 3 if w == 8 else 2
     wch = "Q" if w == 8 else "I"
     pads = "_P8" if w == 8 else "_P4"
+    mr = "_M8" if w == 8 else "_M4"  # byte offsets of the message words mr[i]
     variable = any(kind != "run" for kind, _, _, _ in plan)
     fmt: list[str] = []
     bad: list[str] = []
@@ -1312,6 +1334,7 @@ def fast_frame_decoder(
     count = 0
     names: list[str] = []
     places: list[tuple[int, int]] = []  # (static item index, sequences before it)
+    pad: list[tuple[str, str]] = []  # (local, table value) of the expected paddings
 
     def at(i: int) -> str:
         if not variable:
@@ -1363,7 +1386,9 @@ def fast_frame_decoder(
             terms.append(f"({a} + {w - 1}) // {w}")
             offset.append(f"({n} + {w - 1} & -{w})")
             data = at(count)
-            bad.append(f"{at(count + 1)} != {pads}[{n} & {w - 1}]")
+            # the expected padding comes with the Struct from the table
+            pad.append((f"_zq{k}", f"{pads}[{a} & {w - 1}]"))
+            bad.append(f"{at(count + 1)} != _zq{k}")
             count += 2
             exprs.append(f"{data}.decode()" if kind == "str" else data)
             continue
@@ -1376,7 +1401,8 @@ def fast_frame_decoder(
         hi = at(count)
         items = f"_zr[{lo[4:-1]} : {hi[4:-1]}]"  # marker : marker
         if size % w:
-            bad.append(f"{at(count)} != {pads}[{n} * {size} & {w - 1}]")
+            pad.append((f"_zq{k}", f"{pads}[{a} * {size} & {w - 1}]"))
+            bad.append(f"{at(count)} != _zq{k}")
             count += 1
         if ekind == "boolean":
             bad.append(f"_any(_q > 1 for _q in {items})")
@@ -1402,24 +1428,31 @@ def fast_frame_decoder(
         return [
             "_zp = _f.upos",
             f"if _u.untyped - _zp == {static} and _f.tpos == _u.typed:",
-            f"    {target} = {st}.unpack_from(_u.buf, {_HDR * w} + (_zp << {shift}))",
+            f"    {target} = {st}.unpack_from(_u.buf, {mr}[_zp])",
             *("    " + v for v in value),
         ]
-    st = _table(ctx, fmt, dims, static, terms)
+    st = _table(ctx, fmt, dims, static, terms, tuple(v for _, v in pad))
     marker = re.compile("\x00([0-9]+)\x00")
     value = [marker.sub(place, line) for line in value]
+    # an item read twice (a boolean: tested, then converted) is read once
+    item = re.compile(r"_zr\[-?[0-9]+\]")
+    seen = [m[0] for line in value for m in item.finditer(line)]
+    twice = {x: f"_zh{i}" for i, x in enumerate(dict.fromkeys(seen)) if seen.count(x) > 1}
+    if twice:
+        value = [item.sub(lambda m: twice.get(m[0], m[0]), line) for line in value]
     inner = [
         *reads,
-        f"_zt, _zw = {st}{''.join(f'[{n}]' for n in lens)}",
+        f"_zt, _zw{''.join(f', {q}' for q, _ in pad)} = {st}{''.join(f'[{n}]' for n in lens)}",
         "if _u.untyped - _zp == _zw:",
         "    _zr = _zt.unpack_from(_zb, _zo)",
+        *(f"    {h} = {x}" for x, h in twice.items()),
         *("    " + v for v in value),
     ]
     return [
         "_zp = _f.upos",
         "if _f.tpos == _u.typed:",
         "    _zb = _u.buf",
-        f"    _zo = {_HDR * w} + (_zp << {shift})",
+        f"    _zo = {mr}[_zp]",
         "    try:",
         *("        " + line for line in inner),
         "    except (_IndexError, _UnicodeDecodeError):",

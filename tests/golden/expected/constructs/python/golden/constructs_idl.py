@@ -73,6 +73,8 @@ _W4 = _struct.Struct("<I")
 _P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))
 _P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))
 _Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))
+_M8 = _tuple(_range(40, 4096, 8))  # byte offset of mr[i] in a UTCB page (5 header words)
+_M4 = _tuple(_range(20, 4096, 4))
 _S0 = _struct.Struct("<Q")
 _S1 = _struct.Struct("<I4xI4x")
 _S2 = _struct.Struct("<f4x")
@@ -1281,7 +1283,7 @@ def _e_Base_64(_v: Base, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
         try:
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
+            raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
 
@@ -1297,23 +1299,19 @@ def _d_Base_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
 def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     _u = _f.utcb
     try:
-        if 1 <= _u.pos_slot - _u.saved_u:
+        if _u.saved_u <= 252:
             _S0.pack_into(_u.buf, 40, _v.id)
             _u.untyped = 1
             _u.typed = _f.upos = _f.tpos = 0
             return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
-    if 1 > _u.pos_slot - _u.saved_u:
+    if _u.saved_u > 252:
         _f.clear()
         _f.put_words(_bytes(8))  # raises CapacityError
-    try:
-        try:
-            _S0.pack_into(_u.buf, 40, _v.id)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    _buf = _bytearray()
+    _e_Base_64(_v, _buf, [])  # what the fast path did not take: MarshalError
+    _u.buf[40:48] = _buf
     _u.untyped = 1
     _u.typed = _f.upos = _f.tpos = 0
     return _f
@@ -1323,23 +1321,18 @@ def _fd_Base_64(_f: _UtcbFrame) -> Base:
     _u = _f.utcb
     _zp = _f.upos
     if _u.untyped - _zp == 1 and _f.tpos == _u.typed:
-        (_zr0,) = _S0.unpack_from(_u.buf, 40 + (_zp << 3))
+        (_zr0,) = _S0.unpack_from(_u.buf, _M8[_zp])
         _zv = Base(_zr0)
         _f.upos = _u.untyped
         return _zv
-    _b = _u.buf
-    _s = _o = 5 + _f.upos << 3
-    _end = 5 + _u.untyped << 3
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
-    if _o + 8 > _end:
-        raise _c.DecodeError((_o - _s >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    _o += 8
-    if _o != _end:
-        raise _c.DecodeError(_o - _s >> 3, "words left over")
+    _b = _bytes(_u.buf[5 + _f.upos << 3 : 5 + _u.untyped << 3])
+    _zv, _o = _d_Base_64(_b, 0, _c.Items(()))
+    if _o != _len(_b):
+        raise _c.DecodeError(_o >> 3, "words left over")
     _f.upos = _u.untyped
-    return Base(_t1)
+    return _zv
 
 
 def _e_Base_32(_v: Base, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
@@ -1347,7 +1340,7 @@ def _e_Base_32(_v: Base, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
         try:
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
+            raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
 
@@ -1363,23 +1356,19 @@ def _d_Base_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
 def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     _u = _f.utcb
     try:
-        if 2 <= _u.pos_slot - _u.saved_u:
+        if _u.saved_u <= 507:
             _S0.pack_into(_u.buf, 20, _v.id)
             _u.untyped = 2
             _u.typed = _f.upos = _f.tpos = 0
             return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
-    if 2 > _u.pos_slot - _u.saved_u:
+    if _u.saved_u > 507:
         _f.clear()
         _f.put_words(_bytes(8))  # raises CapacityError
-    try:
-        try:
-            _S0.pack_into(_u.buf, 20, _v.id)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    _buf = _bytearray()
+    _e_Base_32(_v, _buf, [])  # what the fast path did not take: MarshalError
+    _u.buf[20:28] = _buf
     _u.untyped = 2
     _u.typed = _f.upos = _f.tpos = 0
     return _f
@@ -1389,23 +1378,18 @@ def _fd_Base_32(_f: _UtcbFrame) -> Base:
     _u = _f.utcb
     _zp = _f.upos
     if _u.untyped - _zp == 2 and _f.tpos == _u.typed:
-        (_zr0,) = _S0.unpack_from(_u.buf, 20 + (_zp << 2))
+        (_zr0,) = _S0.unpack_from(_u.buf, _M4[_zp])
         _zv = Base(_zr0)
         _f.upos = _u.untyped
         return _zv
-    _b = _u.buf
-    _s = _o = 5 + _f.upos << 2
-    _end = 5 + _u.untyped << 2
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
-    if _o + 8 > _end:
-        raise _c.DecodeError((_o - _s >> 2), "message too short: 2 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    _o += 8
-    if _o != _end:
-        raise _c.DecodeError(_o - _s >> 2, "words left over")
+    _b = _bytes(_u.buf[5 + _f.upos << 2 : 5 + _u.untyped << 2])
+    _zv, _o = _d_Base_32(_b, 0, _c.Items(()))
+    if _o != _len(_b):
+        raise _c.DecodeError(_o >> 2, "words left over")
     _f.upos = _u.untyped
-    return Base(_t1)
+    return _zv
 
 
 def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
@@ -1413,7 +1397,7 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         try:
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
+            raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
         try:
             _s1 = _v.name.encode()
         except (_AttributeError, _TypeError, _UnicodeError):
@@ -1435,8 +1419,8 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("level", lambda: _v.level, "I4x"),
-                    ("flags", lambda: _v.flags, "I4x"),
+                    ("level", lambda _v=_v: _v.level, "I4x"),
+                    ("flags", lambda _v=_v: _v.flags, "I4x"),
                 )
             ) from None
         _n3 = _len(_v.data)
@@ -1465,7 +1449,7 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                     try:
                         _buf += _S0.pack(_e7.id)
                     except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                        raise _c.run_error((("id", lambda: _e7.id, "Q"),)) from None
+                        raise _c.run_error((("id", lambda _e7=_e7: _e7.id, "Q"),)) from None
                 except _c.MarshalError as _err:
                     raise _err.within(f"parts[{_i6}]") from None
             raise _c.MarshalError("parts", "elements cannot be encoded")
@@ -1477,12 +1461,12 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
             try:
                 _buf += _S2.pack(_p8)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("ratio", lambda: _p8, "f4x"),)) from None
+                raise _c.run_error((("ratio", lambda _p8=_p8: _p8, "f4x"),)) from None
         try:
             _buf += _S3.pack(_c.code_point(_v.initial, "initial"))
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (("initial", lambda: _c.code_point(_v.initial, "initial"), "I4x"),)
+                (("initial", lambda _c=_c, _v=_v: _c.code_point(_v.initial, "initial"), "I4x"),)
             ) from None
         try:
             _s9 = _v.label.encode("utf-32-le")
@@ -1501,9 +1485,9 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("code", lambda: _c.char_byte(_v.code, "code"), "B7x"),
-                    ("small", lambda: _v.small, "b7x"),
-                    ("big", lambda: _v.big, "Q"),
+                    ("code", lambda _c=_c, _v=_v: _c.char_byte(_v.code, "code"), "B7x"),
+                    ("small", lambda _v=_v: _v.small, "b7x"),
+                    ("big", lambda _v=_v: _v.big, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -1645,107 +1629,9 @@ def _d_Record_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
 def _fe_Record_64(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
     _u = _f.utcb
     _buf = _bytearray()
-    try:
-        try:
-            _buf += _S0.pack(_v.id)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
-        try:
-            _s1 = _v.name.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "name", f"expected a str of valid code points, got {_v.name!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 32:
-            raise _c.MarshalError("name", f"{_n2} UTF-8 bytes, at most 32 allowed")
-        _buf += _W8.pack(_n2)
-        _buf += _s1
-        _buf += _P8[_n2 & 7]
-        try:
-            if _v.level not in _Level_VALUES:
-                raise _c.MarshalError("level", f"{_v.level!r} is not a Level")
-            if _v.flags & ~_Flags_MASK:
-                raise _c.MarshalError("flags", f"{_v.flags!r} has bits outside Flags")
-            _buf += _S1.pack(_v.level, _v.flags)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error(
-                (
-                    ("level", lambda: _v.level, "I4x"),
-                    ("flags", lambda: _v.flags, "I4x"),
-                )
-            ) from None
-        _n3 = _len(_v.data)
-        if _n3 > 64:
-            raise _c.MarshalError("data", f"{_n3} elements, at most 64 allowed")
-        _buf += _W8.pack(_n3)
-        if not _isinstance(_v.data, (_bytes, _bytearray)):
-            raise _c.MarshalError("data", "expected bytes")
-        _buf += _v.data
-        _buf += _P8[_n3 & 7]
-        _v4 = _c.flatten(_v.cells, (2, 3), "cells")
-        try:
-            _buf += _struct.pack(f"<{6}h", *_v4)
-        except (_struct.error, _TypeError, _OverflowError):
-            raise _c.seq_error(_v4, "h", "cells") from None
-        _buf += _P8[(12) & 7]
-        _n5 = _len(_v.parts)
-        if _n5 > 4:
-            raise _c.MarshalError("parts", f"{_n5} elements, at most 4 allowed")
-        try:
-            _buf += _T0[_n5].pack(_n5, *_map(_G0, _v.parts))
-        except (_struct.error, _TypeError, _ValueError, _OverflowError, _AttributeError):
-            _buf += _W8.pack(_n5)
-            for _i6, _e7 in _enumerate(_v.parts):
-                try:
-                    try:
-                        _buf += _S0.pack(_e7.id)
-                    except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                        raise _c.run_error((("id", lambda: _e7.id, "Q"),)) from None
-                except _c.MarshalError as _err:
-                    raise _err.within(f"parts[{_i6}]") from None
-            raise _c.MarshalError("parts", "elements cannot be encoded")
-        _p8 = _v.ratio
-        if _p8 is None:
-            _buf += _W8.pack(0)
-        else:
-            _buf += _W8.pack(1)
-            try:
-                _buf += _S2.pack(_p8)
-            except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("ratio", lambda: _p8, "f4x"),)) from None
-        try:
-            _buf += _S3.pack(_c.code_point(_v.initial, "initial"))
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error(
-                (("initial", lambda: _c.code_point(_v.initial, "initial"), "I4x"),)
-            ) from None
-        try:
-            _s9 = _v.label.encode("utf-32-le")
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "label", f"expected a str of valid code points, got {_v.label!r}"
-            ) from None
-        _n10 = _len(_s9)
-        if _n10 > 32:
-            raise _c.MarshalError("label", f"{_n10 // 4} code points, at most 8 allowed")
-        _buf += _W8.pack(_n10 >> 2)
-        _buf += _s9
-        _buf += _P8[_n10 & 7]
-        try:
-            _buf += _S4.pack(_c.char_byte(_v.code, "code"), _v.small, _v.big)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error(
-                (
-                    ("code", lambda: _c.char_byte(_v.code, "code"), "B7x"),
-                    ("small", lambda: _v.small, "b7x"),
-                    ("big", lambda: _v.big, "Q"),
-                )
-            ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    _e_Record_64(_v, _buf, [])
     _k = _len(_buf)
-    if _k >> 3 > _u.pos_slot - _u.saved_u:
+    if _k >> 3 > 253 - _u.saved_u:
         _f.clear()
         _f.put_words(_buf)  # raises CapacityError
     _u.buf[40 : 40 + _k] = _buf
@@ -1756,140 +1642,14 @@ def _fe_Record_64(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
 
 def _fd_Record_64(_f: _UtcbFrame) -> Record:
     _u = _f.utcb
-    _b = _bytes(_u.buf[5 + _f.upos << 3 : 5 + _u.untyped << 3])
-    _o = 0
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
-    _it = _c.Items(())  # the decoders called take none
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    _o += 8
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "name: length word missing")
-    _n2 = _W8.unpack_from(_b, _o)[0]
-    if _n2 > 32:
-        raise _c.DecodeError((_o >> 3), f"name: length {_n2} above the bound 32")
-    _o += 8
-    _e3 = _o + ((_n2) + 7 & -8)
-    if _e3 > _len(_b):
-        raise _c.DecodeError((_o >> 3) - 1, "name: length exceeds the words that remain")
-    if _b[_o + (_n2) : _e3] != _P8[(_n2) & 7]:
-        raise _c.DecodeError((_e3 >> 3) - 1, "name: non-zero padding")
-    try:
-        _s4 = _b[_o : _o + _n2].decode("utf-8")
-    except _UnicodeDecodeError as _err:
-        raise _c.DecodeError((_o + _err.start >> 3), "name: invalid UTF-8") from None
-    _o = _e3
-    if _o + 16 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 2 more words expected")
-    _t5, _t6 = _S5.unpack_from(_b, _o)
-    if (_t5 not in _Level_BY_VALUE) or (_t6 & ~_Flags_MASK):
-        if _t5 not in _Level_BY_VALUE:
-            raise _c.DecodeError((_o >> 3), "level: undeclared Level value")
-        if _t6 & ~_Flags_MASK:
-            raise _c.DecodeError((_o >> 3) + 1, "flags: undeclared Flags bits")
-    _o += 16
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "data: length word missing")
-    _n7 = _W8.unpack_from(_b, _o)[0]
-    if _n7 > 64:
-        raise _c.DecodeError((_o >> 3), f"data: length {_n7} above the bound 64")
-    _o += 8
-    _e8 = _o + ((_n7) + 7 & -8)
-    if _e8 > _len(_b):
-        raise _c.DecodeError((_o >> 3) - 1, "data: length exceeds the words that remain")
-    if _b[_o + (_n7) : _e8] != _P8[(_n7) & 7]:
-        raise _c.DecodeError((_e8 >> 3) - 1, "data: non-zero padding")
-    _v9 = _b[_o : _o + _n7]
-    _o = _e8
-    _e10 = _o + (((6) * 2) + 7 & -8)
-    if _e10 > _len(_b):
-        raise _c.DecodeError((_o >> 3) - 1, "cells: length exceeds the words that remain")
-    if _b[_o + ((6) * 2) : _e10] != _P8[((6) * 2) & 7]:
-        raise _c.DecodeError((_e10 >> 3) - 1, "cells: non-zero padding")
-    _v12 = _struct.unpack_from(f"<{6}h", _b, _o)
-    _v11 = _list(_v12)
-    _o = _e10
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "parts: length word missing")
-    _n13 = _W8.unpack_from(_b, _o)[0]
-    if _n13 > 4:
-        raise _c.DecodeError((_o >> 3), f"parts: length {_n13} above the bound 4")
-    _o += 8
-    if _n13 * 8 > _len(_b) - _o:
-        raise _c.DecodeError((_o >> 3) - 1, "parts: length exceeds the words that remain")
-    if _o + _n13 * 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "parts: length exceeds the words that remain")
-    _l14 = _list(_starmap(Base, _S0.iter_unpack(_b[_o : _o + _n13 * 8])))
-    _o += _n13 * 8
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "ratio: presence word missing")
-    _p15 = _W8.unpack_from(_b, _o)[0]
-    if _p15 > 1:
-        raise _c.DecodeError((_o >> 3), "ratio: presence word other than 0 or 1")
-    _o += 8
-    _x16 = None
-    if _p15:
-        if _o + 8 > _len(_b):
-            raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-        _t17, _t18 = _S6.unpack_from(_b, _o)
-        if (_t18 != _Z4) or (_t17 != _t17 and _c.snan32(_b, _o)):
-            if _t18 != _Z4:
-                raise _c.DecodeError((_o >> 3), "ratio: non-zero high bytes")
-            if _t17 != _t17 and _c.snan32(_b, _o):
-                raise _c.DecodeError((_o >> 3), "ratio: signalling NaN")
-        _o += 8
-        _x16 = _t17
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t19,) = _S0.unpack_from(_b, _o)
-    if _t19 > 0x10FFFF or 0xD800 <= _t19 <= 0xDFFF:
-        raise _c.DecodeError((_o >> 3), "initial: invalid wchar code point")
-    _o += 8
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "label: length word missing")
-    _n20 = _W8.unpack_from(_b, _o)[0]
-    if _n20 > 8:
-        raise _c.DecodeError((_o >> 3), f"label: length {_n20} above the bound 8")
-    _o += 8
-    _e21 = _o + ((_n20 * 4) + 7 & -8)
-    if _e21 > _len(_b):
-        raise _c.DecodeError((_o >> 3) - 1, "label: length exceeds the words that remain")
-    if _b[_o + (_n20 * 4) : _e21] != _P8[(_n20 * 4) & 7]:
-        raise _c.DecodeError((_e21 >> 3) - 1, "label: non-zero padding")
-    try:
-        _s22 = _b[_o : _o + _n20 * 4].decode("utf-32-le")
-    except _UnicodeDecodeError as _err:
-        raise _c.DecodeError((_o + _err.start >> 3), "label: invalid code point") from None
-    _o = _e21
-    if _o + 24 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 3 more words expected")
-    _t23, _t24, _t25, _t26 = _S7.unpack_from(_b, _o)
-    if (_t23 > 255) or (_t25 != _Z7):
-        if _t23 > 255:
-            raise _c.DecodeError((_o >> 3), "code: non-zero high bytes")
-        if _t25 != _Z7:
-            raise _c.DecodeError((_o >> 3) + 1, "small: non-zero high bytes")
-    _o += 24
+    _b = _bytes(_u.buf[5 + _f.upos << 3 : 5 + _u.untyped << 3])
+    _zv, _o = _d_Record_64(_b, 0, _c.Items(()))
     if _o != _len(_b):
         raise _c.DecodeError(_o >> 3, "words left over")
     _f.upos = _u.untyped
-    return Record(
-        _t1,
-        _s4,
-        _Level_BY_VALUE[_t5],
-        Flags(_t6),
-        _v9,
-        _c.reshape(_v11, (2, 3)),
-        _l14,
-        _x16,
-        _chr(_t19),
-        _s22,
-        _chr(_t23),
-        _t24,
-        _t26,
-    )
+    return _zv
 
 
 def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
@@ -1897,7 +1657,7 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         try:
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
+            raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
         try:
             _s1 = _v.name.encode()
         except (_AttributeError, _TypeError, _UnicodeError):
@@ -1919,8 +1679,8 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("level", lambda: _v.level, "I"),
-                    ("flags", lambda: _v.flags, "I"),
+                    ("level", lambda _v=_v: _v.level, "I"),
+                    ("flags", lambda _v=_v: _v.flags, "I"),
                 )
             ) from None
         _n3 = _len(_v.data)
@@ -1948,7 +1708,7 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                     try:
                         _buf += _S0.pack(_e7.id)
                     except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                        raise _c.run_error((("id", lambda: _e7.id, "Q"),)) from None
+                        raise _c.run_error((("id", lambda _e7=_e7: _e7.id, "Q"),)) from None
                 except _c.MarshalError as _err:
                     raise _err.within(f"parts[{_i6}]") from None
             raise _c.MarshalError("parts", "elements cannot be encoded")
@@ -1960,12 +1720,12 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
             try:
                 _buf += _S9.pack(_p8)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("ratio", lambda: _p8, "f"),)) from None
+                raise _c.run_error((("ratio", lambda _p8=_p8: _p8, "f"),)) from None
         try:
             _buf += _S10.pack(_c.code_point(_v.initial, "initial"))
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (("initial", lambda: _c.code_point(_v.initial, "initial"), "I"),)
+                (("initial", lambda _c=_c, _v=_v: _c.code_point(_v.initial, "initial"), "I"),)
             ) from None
         try:
             _s9 = _v.label.encode("utf-32-le")
@@ -1984,9 +1744,9 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("code", lambda: _c.char_byte(_v.code, "code"), "B3x"),
-                    ("small", lambda: _v.small, "b3x"),
-                    ("big", lambda: _v.big, "Q"),
+                    ("code", lambda _c=_c, _v=_v: _c.char_byte(_v.code, "code"), "B3x"),
+                    ("small", lambda _v=_v: _v.small, "b3x"),
+                    ("big", lambda _v=_v: _v.big, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -2125,106 +1885,9 @@ def _d_Record_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
 def _fe_Record_32(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
     _u = _f.utcb
     _buf = _bytearray()
-    try:
-        try:
-            _buf += _S0.pack(_v.id)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("id", lambda: _v.id, "Q"),)) from None
-        try:
-            _s1 = _v.name.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "name", f"expected a str of valid code points, got {_v.name!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 32:
-            raise _c.MarshalError("name", f"{_n2} UTF-8 bytes, at most 32 allowed")
-        _buf += _W4.pack(_n2)
-        _buf += _s1
-        _buf += _P4[_n2 & 3]
-        try:
-            if _v.level not in _Level_VALUES:
-                raise _c.MarshalError("level", f"{_v.level!r} is not a Level")
-            if _v.flags & ~_Flags_MASK:
-                raise _c.MarshalError("flags", f"{_v.flags!r} has bits outside Flags")
-            _buf += _S8.pack(_v.level, _v.flags)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error(
-                (
-                    ("level", lambda: _v.level, "I"),
-                    ("flags", lambda: _v.flags, "I"),
-                )
-            ) from None
-        _n3 = _len(_v.data)
-        if _n3 > 64:
-            raise _c.MarshalError("data", f"{_n3} elements, at most 64 allowed")
-        _buf += _W4.pack(_n3)
-        if not _isinstance(_v.data, (_bytes, _bytearray)):
-            raise _c.MarshalError("data", "expected bytes")
-        _buf += _v.data
-        _buf += _P4[_n3 & 3]
-        _v4 = _c.flatten(_v.cells, (2, 3), "cells")
-        try:
-            _buf += _struct.pack(f"<{6}h", *_v4)
-        except (_struct.error, _TypeError, _OverflowError):
-            raise _c.seq_error(_v4, "h", "cells") from None
-        _n5 = _len(_v.parts)
-        if _n5 > 4:
-            raise _c.MarshalError("parts", f"{_n5} elements, at most 4 allowed")
-        try:
-            _buf += _T1[_n5].pack(_n5, *_map(_G0, _v.parts))
-        except (_struct.error, _TypeError, _ValueError, _OverflowError, _AttributeError):
-            _buf += _W4.pack(_n5)
-            for _i6, _e7 in _enumerate(_v.parts):
-                try:
-                    try:
-                        _buf += _S0.pack(_e7.id)
-                    except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                        raise _c.run_error((("id", lambda: _e7.id, "Q"),)) from None
-                except _c.MarshalError as _err:
-                    raise _err.within(f"parts[{_i6}]") from None
-            raise _c.MarshalError("parts", "elements cannot be encoded")
-        _p8 = _v.ratio
-        if _p8 is None:
-            _buf += _W4.pack(0)
-        else:
-            _buf += _W4.pack(1)
-            try:
-                _buf += _S9.pack(_p8)
-            except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("ratio", lambda: _p8, "f"),)) from None
-        try:
-            _buf += _S10.pack(_c.code_point(_v.initial, "initial"))
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error(
-                (("initial", lambda: _c.code_point(_v.initial, "initial"), "I"),)
-            ) from None
-        try:
-            _s9 = _v.label.encode("utf-32-le")
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "label", f"expected a str of valid code points, got {_v.label!r}"
-            ) from None
-        _n10 = _len(_s9)
-        if _n10 > 32:
-            raise _c.MarshalError("label", f"{_n10 // 4} code points, at most 8 allowed")
-        _buf += _W4.pack(_n10 >> 2)
-        _buf += _s9
-        _buf += _P4[_n10 & 3]
-        try:
-            _buf += _S11.pack(_c.char_byte(_v.code, "code"), _v.small, _v.big)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error(
-                (
-                    ("code", lambda: _c.char_byte(_v.code, "code"), "B3x"),
-                    ("small", lambda: _v.small, "b3x"),
-                    ("big", lambda: _v.big, "Q"),
-                )
-            ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    _e_Record_32(_v, _buf, [])
     _k = _len(_buf)
-    if _k >> 2 > _u.pos_slot - _u.saved_u:
+    if _k >> 2 > 509 - _u.saved_u:
         _f.clear()
         _f.put_words(_buf)  # raises CapacityError
     _u.buf[20 : 20 + _k] = _buf
@@ -2235,137 +1898,14 @@ def _fe_Record_32(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
 
 def _fd_Record_32(_f: _UtcbFrame) -> Record:
     _u = _f.utcb
-    _b = _bytes(_u.buf[5 + _f.upos << 2 : 5 + _u.untyped << 2])
-    _o = 0
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
-    _it = _c.Items(())  # the decoders called take none
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 2 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    _o += 8
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "name: length word missing")
-    _n2 = _W4.unpack_from(_b, _o)[0]
-    if _n2 > 32:
-        raise _c.DecodeError((_o >> 2), f"name: length {_n2} above the bound 32")
-    _o += 4
-    _e3 = _o + ((_n2) + 3 & -4)
-    if _e3 > _len(_b):
-        raise _c.DecodeError((_o >> 2) - 1, "name: length exceeds the words that remain")
-    if _b[_o + (_n2) : _e3] != _P4[(_n2) & 3]:
-        raise _c.DecodeError((_e3 >> 2) - 1, "name: non-zero padding")
-    try:
-        _s4 = _b[_o : _o + _n2].decode("utf-8")
-    except _UnicodeDecodeError as _err:
-        raise _c.DecodeError((_o + _err.start >> 2), "name: invalid UTF-8") from None
-    _o = _e3
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 2 more words expected")
-    _t5, _t6 = _S8.unpack_from(_b, _o)
-    if (_t5 not in _Level_BY_VALUE) or (_t6 & ~_Flags_MASK):
-        if _t5 not in _Level_BY_VALUE:
-            raise _c.DecodeError((_o >> 2), "level: undeclared Level value")
-        if _t6 & ~_Flags_MASK:
-            raise _c.DecodeError((_o >> 2) + 1, "flags: undeclared Flags bits")
-    _o += 8
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "data: length word missing")
-    _n7 = _W4.unpack_from(_b, _o)[0]
-    if _n7 > 64:
-        raise _c.DecodeError((_o >> 2), f"data: length {_n7} above the bound 64")
-    _o += 4
-    _e8 = _o + ((_n7) + 3 & -4)
-    if _e8 > _len(_b):
-        raise _c.DecodeError((_o >> 2) - 1, "data: length exceeds the words that remain")
-    if _b[_o + (_n7) : _e8] != _P4[(_n7) & 3]:
-        raise _c.DecodeError((_e8 >> 2) - 1, "data: non-zero padding")
-    _v9 = _b[_o : _o + _n7]
-    _o = _e8
-    _e10 = _o + (((6) * 2) + 3 & -4)
-    if _e10 > _len(_b):
-        raise _c.DecodeError((_o >> 2) - 1, "cells: length exceeds the words that remain")
-    if _b[_o + ((6) * 2) : _e10] != _P4[((6) * 2) & 3]:
-        raise _c.DecodeError((_e10 >> 2) - 1, "cells: non-zero padding")
-    _v12 = _struct.unpack_from(f"<{6}h", _b, _o)
-    _v11 = _list(_v12)
-    _o = _e10
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "parts: length word missing")
-    _n13 = _W4.unpack_from(_b, _o)[0]
-    if _n13 > 4:
-        raise _c.DecodeError((_o >> 2), f"parts: length {_n13} above the bound 4")
-    _o += 4
-    if _n13 * 8 > _len(_b) - _o:
-        raise _c.DecodeError((_o >> 2) - 1, "parts: length exceeds the words that remain")
-    if _o + _n13 * 8 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "parts: length exceeds the words that remain")
-    _l14 = _list(_starmap(Base, _S0.iter_unpack(_b[_o : _o + _n13 * 8])))
-    _o += _n13 * 8
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "ratio: presence word missing")
-    _p15 = _W4.unpack_from(_b, _o)[0]
-    if _p15 > 1:
-        raise _c.DecodeError((_o >> 2), "ratio: presence word other than 0 or 1")
-    _o += 4
-    _x16 = None
-    if _p15:
-        if _o + 4 > _len(_b):
-            raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-        (_t17,) = _S9.unpack_from(_b, _o)
-        if _t17 != _t17 and _c.snan32(_b, _o):
-            raise _c.DecodeError((_o >> 2), "ratio: signalling NaN")
-        _o += 4
-        _x16 = _t17
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t18,) = _S10.unpack_from(_b, _o)
-    if _t18 > 0x10FFFF or 0xD800 <= _t18 <= 0xDFFF:
-        raise _c.DecodeError((_o >> 2), "initial: invalid wchar code point")
-    _o += 4
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "label: length word missing")
-    _n19 = _W4.unpack_from(_b, _o)[0]
-    if _n19 > 8:
-        raise _c.DecodeError((_o >> 2), f"label: length {_n19} above the bound 8")
-    _o += 4
-    _e20 = _o + ((_n19 * 4) + 3 & -4)
-    if _e20 > _len(_b):
-        raise _c.DecodeError((_o >> 2) - 1, "label: length exceeds the words that remain")
-    if _b[_o + (_n19 * 4) : _e20] != _P4[(_n19 * 4) & 3]:
-        raise _c.DecodeError((_e20 >> 2) - 1, "label: non-zero padding")
-    try:
-        _s21 = _b[_o : _o + _n19 * 4].decode("utf-32-le")
-    except _UnicodeDecodeError as _err:
-        raise _c.DecodeError((_o + _err.start >> 2), "label: invalid code point") from None
-    _o = _e20
-    if _o + 16 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 4 more words expected")
-    _t22, _t23, _t24, _t25 = _S12.unpack_from(_b, _o)
-    if (_t22 > 255) or (_t24 != _Z3):
-        if _t22 > 255:
-            raise _c.DecodeError((_o >> 2), "code: non-zero high bytes")
-        if _t24 != _Z3:
-            raise _c.DecodeError((_o >> 2) + 1, "small: non-zero high bytes")
-    _o += 16
+    _b = _bytes(_u.buf[5 + _f.upos << 2 : 5 + _u.untyped << 2])
+    _zv, _o = _d_Record_32(_b, 0, _c.Items(()))
     if _o != _len(_b):
         raise _c.DecodeError(_o >> 2, "words left over")
     _f.upos = _u.untyped
-    return Record(
-        _t1,
-        _s4,
-        _Level_BY_VALUE[_t5],
-        Flags(_t6),
-        _v9,
-        _c.reshape(_v11, (2, 3)),
-        _l14,
-        _x16,
-        _chr(_t18),
-        _s21,
-        _chr(_t22),
-        _t23,
-        _t25,
-    )
+    return _zv
 
 
 def _e_Choice_64(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
@@ -2376,13 +1916,13 @@ def _e_Choice_64(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 raise _c.MarshalError("_d", f"{_k!r} is not a Level")
             _buf += _S3.pack(_k)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("_d", lambda: _k, "I4x"),)) from None
+            raise _c.run_error((("_d", lambda _k=_k: _k, "I4x"),)) from None
         if _k in (Level.LOW,):
             _x1 = _cast("_int", _v._v)
             try:
                 _buf += _S13.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("number", lambda: _x1, "i4x"),)) from None
+                raise _c.run_error((("number", lambda _x1=_x1: _x1, "i4x"),)) from None
         elif _k in (
             Level.MID,
             Level.HIGH,
@@ -2457,13 +1997,13 @@ def _e_Choice_32(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 raise _c.MarshalError("_d", f"{_k!r} is not a Level")
             _buf += _S10.pack(_k)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("_d", lambda: _k, "I"),)) from None
+            raise _c.run_error((("_d", lambda _k=_k: _k, "I"),)) from None
         if _k in (Level.LOW,):
             _x1 = _cast("_int", _v._v)
             try:
                 _buf += _S15.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("number", lambda: _x1, "i"),)) from None
+                raise _c.run_error((("number", lambda _x1=_x1: _x1, "i"),)) from None
         elif _k in (
             Level.MID,
             Level.HIGH,
@@ -2536,13 +2076,13 @@ def _e_Maybe_64(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) 
                 raise _c.MarshalError("_d", "expected a bool")
             _buf += _S16.pack(_k)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("_d", lambda: _k, "B7x"),)) from None
+            raise _c.run_error((("_d", lambda _k=_k: _k, "B7x"),)) from None
         if _k in (True,):
             _x1 = _cast("_float", _v._v)
             try:
                 _buf += _S17.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("value", lambda: _x1, "d"),)) from None
+                raise _c.run_error((("value", lambda _x1=_x1: _x1, "d"),)) from None
         else:
             if _v._v is not None:
                 raise _c.MarshalError(
@@ -2578,13 +2118,13 @@ def _e_Maybe_32(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) 
                 raise _c.MarshalError("_d", "expected a bool")
             _buf += _S18.pack(_k)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("_d", lambda: _k, "B3x"),)) from None
+            raise _c.run_error((("_d", lambda _k=_k: _k, "B3x"),)) from None
         if _k in (True,):
             _x1 = _cast("_float", _v._v)
             try:
                 _buf += _S17.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("value", lambda: _x1, "d"),)) from None
+                raise _c.run_error((("value", lambda _x1=_x1: _x1, "d"),)) from None
         else:
             if _v._v is not None:
                 raise _c.MarshalError(
@@ -2623,7 +2163,7 @@ def _x_Busy_64(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
                 (
                     ("", lambda: 32, "Q"),
                     ("", lambda: 1836700011, "Q"),
-                    ("retry_ms", lambda: _v.retry_ms, "I4x"),
+                    ("retry_ms", lambda _v=_v: _v.retry_ms, "I4x"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -2652,7 +2192,7 @@ def _x_Busy_32(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
                 (
                     ("", lambda: 32, "I"),
                     ("", lambda: 1836700011, "I"),
-                    ("retry_ms", lambda: _v.retry_ms, "I"),
+                    ("retry_ms", lambda _v=_v: _v.retry_ms, "I"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -2722,7 +2262,7 @@ def _rq_Store_get_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
             raise _c.run_error(
                 (
                     ("", lambda: 589824, "Q"),
-                    ("id", lambda: p_id, "Q"),
+                    ("id", lambda p_id=p_id: p_id, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -2805,7 +2345,7 @@ def _rq_Store_get_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
             raise _c.run_error(
                 (
                     ("", lambda: 589824, "I"),
-                    ("id", lambda: p_id, "Q"),
+                    ("id", lambda p_id=p_id: p_id, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -2895,7 +2435,7 @@ def _rq_Store_put_64(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
                 raise _c.MarshalError("f", f"{p_f!r} has bits outside Flags")
             _buf += _S3.pack(p_f)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("f", lambda: p_f, "I4x"),)) from None
+            raise _c.run_error((("f", lambda p_f=p_f: p_f, "I4x"),)) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
     return _buf, _items
@@ -2934,8 +2474,8 @@ def _rp_Store_put_64(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tup
             raise _c.run_error(
                 (
                     ("", lambda: 0, "Q"),
-                    ("f", lambda: p_f, "I4x"),
-                    ("count", lambda: p_count, "I4x"),
+                    ("f", lambda p_f=p_f: p_f, "I4x"),
+                    ("count", lambda p_count=p_count: p_count, "I4x"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -2996,7 +2536,7 @@ def _rq_Store_put_32(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
                 raise _c.MarshalError("f", f"{p_f!r} has bits outside Flags")
             _buf += _S10.pack(p_f)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("f", lambda: p_f, "I"),)) from None
+            raise _c.run_error((("f", lambda p_f=p_f: p_f, "I"),)) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
     return _buf, _items
@@ -3035,8 +2575,8 @@ def _rp_Store_put_32(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tup
             raise _c.run_error(
                 (
                     ("", lambda: 0, "I"),
-                    ("f", lambda: p_f, "I"),
-                    ("count", lambda: p_count, "I"),
+                    ("f", lambda p_f=p_f: p_f, "I"),
+                    ("count", lambda p_count=p_count: p_count, "I"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3219,7 +2759,7 @@ def _rq_Store_forget_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
             raise _c.run_error(
                 (
                     ("", lambda: 589827, "Q"),
-                    ("id", lambda: p_id, "Q"),
+                    ("id", lambda p_id=p_id: p_id, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3262,7 +2802,7 @@ def _rq_Store_forget_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
             raise _c.run_error(
                 (
                     ("", lambda: 589827, "I"),
-                    ("id", lambda: p_id, "Q"),
+                    ("id", lambda p_id=p_id: p_id, "Q"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3694,8 +3234,8 @@ def _rp_Store_pair_64(
             raise _c.run_error(
                 (
                     ("", lambda: 0, "Q"),
-                    ("return.a", lambda: p_return.a, "I4x"),
-                    ("return.b", lambda: p_return.b, "I4x"),
+                    ("return.a", lambda p_return=p_return: p_return.a, "I4x"),
+                    ("return.b", lambda p_return=p_return: p_return.b, "I4x"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3773,8 +3313,8 @@ def _rp_Store_pair_32(
             raise _c.run_error(
                 (
                     ("", lambda: 0, "I"),
-                    ("return.a", lambda: p_return.a, "I"),
-                    ("return.b", lambda: p_return.b, "I"),
+                    ("return.a", lambda p_return=p_return: p_return.a, "I"),
+                    ("return.b", lambda p_return=p_return: p_return.b, "I"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3846,7 +3386,7 @@ def _rp_Store__get_limit_64(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
             raise _c.run_error(
                 (
                     ("", lambda: 0, "Q"),
-                    ("return", lambda: p_return, "I4x"),
+                    ("return", lambda p_return=p_return: p_return, "I4x"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3924,7 +3464,7 @@ def _rp_Store__get_limit_32(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
             raise _c.run_error(
                 (
                     ("", lambda: 0, "I"),
-                    ("return", lambda: p_return, "I"),
+                    ("return", lambda p_return=p_return: p_return, "I"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -3973,7 +3513,7 @@ def _rq_Store__set_limit_64(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
             raise _c.run_error(
                 (
                     ("", lambda: 589869, "Q"),
-                    ("value", lambda: p_value, "I4x"),
+                    ("value", lambda p_value=p_value: p_value, "I4x"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -4048,7 +3588,7 @@ def _rq_Store__set_limit_32(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
             raise _c.run_error(
                 (
                     ("", lambda: 589869, "I"),
-                    ("value", lambda: p_value, "I"),
+                    ("value", lambda p_value=p_value: p_value, "I"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:

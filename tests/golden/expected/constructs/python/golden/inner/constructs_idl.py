@@ -51,6 +51,8 @@ _W4 = _struct.Struct("<I")
 _P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))
 _P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))
 _Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))
+_M8 = _tuple(_range(40, 4096, 8))  # byte offset of mr[i] in a UTCB page (5 header words)
+_M4 = _tuple(_range(20, 4096, 4))
 _S0 = _struct.Struct("<I4xI4x")
 _S1 = _struct.Struct("<QQ")
 _S2 = _struct.Struct("<II")
@@ -76,8 +78,8 @@ def _e_Pair_64(_v: Pair, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("a", lambda: _v.a, "I4x"),
-                    ("b", lambda: _v.b, "I4x"),
+                    ("a", lambda _v=_v: _v.a, "I4x"),
+                    ("b", lambda _v=_v: _v.b, "I4x"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -111,32 +113,19 @@ def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         if not (_v.a not in _m_golden_constructs_idl._Level_VALUES) and not (
             _v.b not in _m_golden_constructs_idl._Level_VALUES
         ):
-            if 2 <= _u.pos_slot - _u.saved_u:
+            if _u.saved_u <= 251:
                 _S0.pack_into(_u.buf, 40, _v.a, _v.b)
                 _u.untyped = 2
                 _u.typed = _f.upos = _f.tpos = 0
                 return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
-    if 2 > _u.pos_slot - _u.saved_u:
+    if _u.saved_u > 251:
         _f.clear()
         _f.put_words(_bytes(16))  # raises CapacityError
-    try:
-        try:
-            if _v.a not in _m_golden_constructs_idl._Level_VALUES:
-                raise _c.MarshalError("a", f"{_v.a!r} is not a Level")
-            if _v.b not in _m_golden_constructs_idl._Level_VALUES:
-                raise _c.MarshalError("b", f"{_v.b!r} is not a Level")
-            _S0.pack_into(_u.buf, 40, _v.a, _v.b)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error(
-                (
-                    ("a", lambda: _v.a, "I4x"),
-                    ("b", lambda: _v.b, "I4x"),
-                )
-            ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    _buf = _bytearray()
+    _e_Pair_64(_v, _buf, [])  # what the fast path did not take: MarshalError
+    _u.buf[40:56] = _buf
     _u.untyped = 2
     _u.typed = _f.upos = _f.tpos = 0
     return _f
@@ -146,7 +135,7 @@ def _fd_Pair_64(_f: _UtcbFrame) -> Pair:
     _u = _f.utcb
     _zp = _f.upos
     if _u.untyped - _zp == 2 and _f.tpos == _u.typed:
-        _zr0, _zr1 = _S1.unpack_from(_u.buf, 40 + (_zp << 3))
+        _zr0, _zr1 = _S1.unpack_from(_u.buf, _M8[_zp])
         if not (
             (_zr0 not in _m_golden_constructs_idl._Level_BY_VALUE)
             or (_zr1 not in _m_golden_constructs_idl._Level_BY_VALUE)
@@ -157,28 +146,14 @@ def _fd_Pair_64(_f: _UtcbFrame) -> Pair:
             )
             _f.upos = _u.untyped
             return _zv
-    _b = _u.buf
-    _s = _o = 5 + _f.upos << 3
-    _end = 5 + _u.untyped << 3
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
-    if _o + 16 > _end:
-        raise _c.DecodeError((_o - _s >> 3), "message too short: 2 more words expected")
-    _t1, _t2 = _S1.unpack_from(_b, _o)
-    if (_t1 not in _m_golden_constructs_idl._Level_BY_VALUE) or (
-        _t2 not in _m_golden_constructs_idl._Level_BY_VALUE
-    ):
-        if _t1 not in _m_golden_constructs_idl._Level_BY_VALUE:
-            raise _c.DecodeError((_o - _s >> 3), "a: undeclared Level value")
-        if _t2 not in _m_golden_constructs_idl._Level_BY_VALUE:
-            raise _c.DecodeError((_o - _s >> 3) + 1, "b: undeclared Level value")
-    _o += 16
-    if _o != _end:
-        raise _c.DecodeError(_o - _s >> 3, "words left over")
+    _b = _bytes(_u.buf[5 + _f.upos << 3 : 5 + _u.untyped << 3])
+    _zv, _o = _d_Pair_64(_b, 0, _c.Items(()))
+    if _o != _len(_b):
+        raise _c.DecodeError(_o >> 3, "words left over")
     _f.upos = _u.untyped
-    return Pair(
-        _m_golden_constructs_idl._Level_BY_VALUE[_t1], _m_golden_constructs_idl._Level_BY_VALUE[_t2]
-    )
+    return _zv
 
 
 def _e_Pair_32(_v: Pair, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
@@ -192,8 +167,8 @@ def _e_Pair_32(_v: Pair, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
-                    ("a", lambda: _v.a, "I"),
-                    ("b", lambda: _v.b, "I"),
+                    ("a", lambda _v=_v: _v.a, "I"),
+                    ("b", lambda _v=_v: _v.b, "I"),
                 )
             ) from None
     except (_AttributeError, _TypeError) as _err:
@@ -227,32 +202,19 @@ def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         if not (_v.a not in _m_golden_constructs_idl._Level_VALUES) and not (
             _v.b not in _m_golden_constructs_idl._Level_VALUES
         ):
-            if 2 <= _u.pos_slot - _u.saved_u:
+            if _u.saved_u <= 507:
                 _S2.pack_into(_u.buf, 20, _v.a, _v.b)
                 _u.untyped = 2
                 _u.typed = _f.upos = _f.tpos = 0
                 return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
-    if 2 > _u.pos_slot - _u.saved_u:
+    if _u.saved_u > 507:
         _f.clear()
         _f.put_words(_bytes(8))  # raises CapacityError
-    try:
-        try:
-            if _v.a not in _m_golden_constructs_idl._Level_VALUES:
-                raise _c.MarshalError("a", f"{_v.a!r} is not a Level")
-            if _v.b not in _m_golden_constructs_idl._Level_VALUES:
-                raise _c.MarshalError("b", f"{_v.b!r} is not a Level")
-            _S2.pack_into(_u.buf, 20, _v.a, _v.b)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error(
-                (
-                    ("a", lambda: _v.a, "I"),
-                    ("b", lambda: _v.b, "I"),
-                )
-            ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    _buf = _bytearray()
+    _e_Pair_32(_v, _buf, [])  # what the fast path did not take: MarshalError
+    _u.buf[20:28] = _buf
     _u.untyped = 2
     _u.typed = _f.upos = _f.tpos = 0
     return _f
@@ -262,7 +224,7 @@ def _fd_Pair_32(_f: _UtcbFrame) -> Pair:
     _u = _f.utcb
     _zp = _f.upos
     if _u.untyped - _zp == 2 and _f.tpos == _u.typed:
-        _zr0, _zr1 = _S2.unpack_from(_u.buf, 20 + (_zp << 2))
+        _zr0, _zr1 = _S2.unpack_from(_u.buf, _M4[_zp])
         if not (
             (_zr0 not in _m_golden_constructs_idl._Level_BY_VALUE)
             or (_zr1 not in _m_golden_constructs_idl._Level_BY_VALUE)
@@ -273,28 +235,14 @@ def _fd_Pair_32(_f: _UtcbFrame) -> Pair:
             )
             _f.upos = _u.untyped
             return _zv
-    _b = _u.buf
-    _s = _o = 5 + _f.upos << 2
-    _end = 5 + _u.untyped << 2
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
-    if _o + 8 > _end:
-        raise _c.DecodeError((_o - _s >> 2), "message too short: 2 more words expected")
-    _t1, _t2 = _S2.unpack_from(_b, _o)
-    if (_t1 not in _m_golden_constructs_idl._Level_BY_VALUE) or (
-        _t2 not in _m_golden_constructs_idl._Level_BY_VALUE
-    ):
-        if _t1 not in _m_golden_constructs_idl._Level_BY_VALUE:
-            raise _c.DecodeError((_o - _s >> 2), "a: undeclared Level value")
-        if _t2 not in _m_golden_constructs_idl._Level_BY_VALUE:
-            raise _c.DecodeError((_o - _s >> 2) + 1, "b: undeclared Level value")
-    _o += 8
-    if _o != _end:
-        raise _c.DecodeError(_o - _s >> 2, "words left over")
+    _b = _bytes(_u.buf[5 + _f.upos << 2 : 5 + _u.untyped << 2])
+    _zv, _o = _d_Pair_32(_b, 0, _c.Items(()))
+    if _o != _len(_b):
+        raise _c.DecodeError(_o >> 2, "words left over")
     _f.upos = _u.untyped
-    return Pair(
-        _m_golden_constructs_idl._Level_BY_VALUE[_t1], _m_golden_constructs_idl._Level_BY_VALUE[_t2]
-    )
+    return _zv
 
 
 INTERFACES: _dict[_str, _dict[_str, _c.MethodCodec]] = {}
