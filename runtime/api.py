@@ -275,9 +275,8 @@ class LocalThread:
                 try:
                     inner(f)
                 finally:
-                    if had_items:  # the window, written as Utcb.dele's setter does
-                        base = env.alloc(size)
-                        u.wst.pack_into(u.buf, 3 * u.word, (base << 12 | tail) & u.mask)
+                    if had_items:
+                        u.dele = env.alloc(size) << 12 | tail
 
         elif translate:
             self.window(translate=Crd(CrdType.OBJ, 0, k.arch.sel_bits))

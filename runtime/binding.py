@@ -19,10 +19,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .api import Pt
-from .arch import PAGE_SIZE
 from .codec import DecodeError, Items, MarshalError, error_reply_bytes
 from .crd import ALL, Crd, CrdType, crd
-from .kernel import PAIR_32, PAIR_64, REPLY_LEFT, Kernel
+from .kernel import REPLY_LEFT
 from .status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
 
 if TYPE_CHECKING:
@@ -52,7 +51,6 @@ NOT_SENT: tuple[Any, ...] = (-1,)
 # The typed items of a request without any: nothing can move its cursor (Items.cap raises
 # before it advances), so one instance serves every such request.
 _NO_ITEMS = Items(())
-_items_of = Kernel.items_of
 
 # A server-side method: (word size, request bytes, items) -> reply (bytes, items), or None
 # for oneway methods.
@@ -183,10 +181,7 @@ def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
         start, end = mr0 + f.upos * w, mr0 + u.untyped * w
         data = bytes(buf[start:end])
         t = u.typed
-        if t == 1:  # one capability: Kernel.items_of's one pair, without its call
-            items = Items([(PAIR_64 if w == 8 else PAIR_32).unpack_from(buf, PAGE_SIZE - 2 * w)])
-        else:
-            items = Items(_items_of(u, t)) if t else _NO_ITEMS
+        items = Items(u.item_pairs(t)) if t else _NO_ITEMS
         u.untyped = u.typed = f.upos = f.tpos = 0
         if end - start < w:
             _error(f, w, ErrorCode.E_ARGS_INVALID, "no opcode")

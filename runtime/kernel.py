@@ -46,8 +46,6 @@ from .utcb import Utcb, UtcbFrame
 
 __all__ = [
     "HELP_LIMIT",
-    "PAIR_32",
-    "PAIR_64",
     "REPLY_LEFT",
     "SYSCALL_COST",
     "Kernel",
@@ -69,8 +67,6 @@ _NEVER = 1 << 62
 REPLY_LEFT: tuple[Any, ...] = (-2,)
 _STATUS_ONLY: tuple[Any, ...] = (0,)  # what ``rp.unpack_from`` gives for a 1-word reply
 _CODE_BASE = 0x1000
-# A typed item (Crd, aux) or the two receive windows (xlt, del) as one unpack or pack
-PAIR_64, PAIR_32 = Struct("<QQ"), Struct("<II")
 _OBJ = int(CrdType.OBJ)
 # A skeleton's fixed-size handlers: first request word -> handler(frame, utcb) -> taken
 FastTable = dict[int, Callable[[UtcbFrame, Utcb], bool]]
@@ -279,7 +275,7 @@ class Kernel:
                     du.untyped = u
                     t = su.typed
                     if t:  # the typed transfer, bounded by the receiver's typed capacity
-                        cap = (du.msg_words - du.pos_slot - 1 - du.saved_t) // 2
+                        cap = du.typed_capacity
                         if t > cap:
                             t = cap
                         self._xfer_items(ec, callee, t)
@@ -428,7 +424,7 @@ class Kernel:
         u = ec.utcb
         t = u.typed
         reply = bytes(u.buf[u.msg[u.untyped]])
-        items: list[tuple[int, int]] = self.items_of(u, t) if t else []
+        items: list[tuple[int, int]] = u.item_pairs(t) if t else []
         u.untyped = u.typed = 0
         return reply, items
 
@@ -473,9 +469,9 @@ class Kernel:
         t = len(items)
         if t:
             # UtcbFrame.put_item's capacity, all at once; the pairs go down from the page end
-            if t > (u.msg_words - u.pos_slot - 1 - u.saved_t) // 2:
+            if t > u.typed_capacity:
                 raise CapacityError("typed items exhausted")
-            pack, mask = (PAIR_64 if w == 8 else PAIR_32).pack_into, u.mask
+            pack, mask = u.pair.pack_into, u.mask
             off = (u.page_words - 2) * w
             for c, aux in items:
                 pack(buf, off, c & mask, aux & mask)
@@ -491,23 +487,13 @@ class Kernel:
         st = self.ipc_call(sel << 8 | flags)
         t = u.typed
         reply = bytes(buf[mr0 : mr0 + u.untyped * w])
-        out: list[tuple[int, int]] = self.items_of(u, t) if t else []
+        out: list[tuple[int, int]] = u.item_pairs(t) if t else []
         u.untyped = u.typed = 0  # idle again, as the outermost frame's pop leaves it
         if v[2] or v[3]:  # a window armed meanwhile: close it
             v[2] = v[3] = 0
         if st:
             raise SyscallError(st, "call")
         return reply, out
-
-    @staticmethod
-    def items_of(u: Utcb, t: int) -> list[tuple[int, int]]:
-        """The first ``t`` typed items of the page as (crd, aux) pairs (``Utcb.item``)."""
-        w = u.word
-        unpack = (PAIR_64 if w == 8 else PAIR_32).unpack_from
-        top, buf = (u.page_words - 2) * w, u.buf
-        if t == 1:  # one capability, the common case: no comprehension
-            return [unpack(buf, top)]
-        return [unpack(buf, top - 2 * w * k) for k in range(t)]
 
     def kernel_fault(self, what: str) -> None:
         log.error("kernel fault: %s", what)
@@ -638,8 +624,7 @@ class Kernel:
         # word pair at W-2-2k (Crd), W-1-2k (aux); the windows are header words 2 and 3.
         # One 2-word struct reads or writes a (Crd, aux) pair, and the windows (xlt, del).
         w, sbuf, dbuf, mask = su.word, su.buf, du.buf, du.mask
-        pair = PAIR_64 if w == 8 else PAIR_32
-        unpack, pack = pair.unpack_from, pair.pack_into
+        unpack, pack = su.pair.unpack_from, du.pair.pack_into
         xlt, dele = unpack(dbuf, 2 * w)
         off = (su.page_words - 2) * w
         root = spd is self.root_pd  # FROM_HV is honoured only for root

@@ -28,6 +28,7 @@ from .status import CapacityError, ErrorCode, UtcbError
 __all__ = ["Utcb", "UtcbFrame"]
 
 _HDR = 5  # header words
+_PAIR_64, _PAIR_32 = struct.Struct("<QQ"), struct.Struct("<II")
 _SLICES: dict[str, tuple[slice, ...]] = {}
 
 
@@ -55,6 +56,7 @@ class Utcb:
         "msg",
         "msg_words",
         "page_words",
+        "pair",
         "pos_slot",
         "room",
         "saved_t",
@@ -75,6 +77,8 @@ class Utcb:
         self.pos_slot = self.msg_words // 2
         self.buf = bytearray(PAGE_SIZE)
         self.wst = struct.Struct("<Q" if arch.word == 8 else "<I")
+        # two words at once: a typed item (Crd, aux), or the windows (xlt, del)
+        self.pair = _PAIR_64 if arch.word == 8 else _PAIR_32
         self.mask = arch.word_mask
         self.untyped = 0
         self.typed = 0
@@ -130,6 +134,14 @@ class Utcb:
         """Typed item k as (crd, aux)."""
         w = self.page_words - 2 - 2 * k
         return self.word_at(w), self.word_at(w + 1)
+
+    def item_pairs(self, t: int) -> list[tuple[int, int]]:
+        """The first ``t`` typed items as (crd, aux) pairs: `item` for each, one unpack each."""
+        unpack, w, buf = self.pair.unpack_from, self.word, self.buf
+        top = (self.page_words - 2) * w
+        if t == 1:  # one capability, the common case: no comprehension
+            return [unpack(buf, top)]
+        return [unpack(buf, top - 2 * w * k) for k in range(t)]
 
     def set_item(self, k: int, crd: int, aux: int) -> None:
         w = self.page_words - 2 - 2 * k
