@@ -497,8 +497,12 @@ class StoreClient(_binding.Client):
             if _ub is None:
                 _fr = _binding.NOT_SENT
             else:
-                _S0.pack_into(_ub, 40, 589867)
-                _fr = self._fixed(self._sel, 1, _S23, 3)
+                try:
+                    _S0.pack_into(_ub, 40, 589867)
+                except _Exception:
+                    _fr = _binding.NOT_SENT  # the general encoder names what does not pack
+                else:
+                    _fr = self._fixed(self._sel, 1, _S23, 3)
             if not _fr[0]:
                 _t1, _t2, _t3 = _fr
                 if not ((_t2 not in _Level_BY_VALUE) or (_t3 not in _Level_BY_VALUE)):
@@ -513,8 +517,12 @@ class StoreClient(_binding.Client):
             if _ub is None:
                 _fr = _binding.NOT_SENT
             else:
-                _S10.pack_into(_ub, 20, 589867)
-                _fr = self._fixed(self._sel, 1, _S20, 3)
+                try:
+                    _S10.pack_into(_ub, 20, 589867)
+                except _Exception:
+                    _fr = _binding.NOT_SENT  # the general encoder names what does not pack
+                else:
+                    _fr = self._fixed(self._sel, 1, _S20, 3)
             if not _fr[0]:
                 _t1, _t2, _t3 = _fr
                 if not ((_t2 not in _Level_BY_VALUE) or (_t3 not in _Level_BY_VALUE)):
@@ -548,8 +556,12 @@ class StoreClient(_binding.Client):
             if _ub is None:
                 _fr = _binding.NOT_SENT
             else:
-                _S0.pack_into(_ub, 40, 589868)
-                _fr = self._fixed(self._sel, 1, _S5, 2)
+                try:
+                    _S0.pack_into(_ub, 40, 589868)
+                except _Exception:
+                    _fr = _binding.NOT_SENT  # the general encoder names what does not pack
+                else:
+                    _fr = self._fixed(self._sel, 1, _S5, 2)
             if not _fr[0]:
                 _t1, _t2 = _fr
                 if not ((_t2 > 4294967295)):
@@ -560,8 +572,12 @@ class StoreClient(_binding.Client):
             if _ub is None:
                 _fr = _binding.NOT_SENT
             else:
-                _S10.pack_into(_ub, 20, 589868)
-                _fr = self._fixed(self._sel, 1, _S8, 2)
+                try:
+                    _S10.pack_into(_ub, 20, 589868)
+                except _Exception:
+                    _fr = _binding.NOT_SENT  # the general encoder names what does not pack
+                else:
+                    _fr = self._fixed(self._sel, 1, _S8, 2)
             if not _fr[0]:
                 _fv32: _int = _fr[1]
                 return _fv32
