@@ -997,9 +997,6 @@ def _construct(r: object) -> str:
 # ``CapacityError`` before anything is written.
 
 _HDR = 5  # UTCB header words (WIRE.md §1)
-# runtime.utcb's Utcb.pos_slot (half the message words) per architecture: a frame's
-# untyped room is pos_slot - saved_u, with pos_slot fixed by the architecture
-_POS_SLOT = {a: (4096 // w - _HDR) // 2 for a, w in ARCH_WORD.items()}
 
 
 def _struct_items(ctx: Context, fields: list[ir.Field], arch: str) -> bool:
@@ -1025,7 +1022,6 @@ def frame_encoder(
     enc = Encoder(ctx, refs, arch)
     w = enc.w
     shift = 3 if w == 8 else 2
-    room = _POS_SLOT[arch]  # Utcb.pos_slot of the architecture: free words = room - saved_u
     caps = _struct_items(ctx, fields, arch)
     sig = f"def _fe_{name}_{enc.sfx}(_v: {name}, _f: _UtcbFrame) -> _UtcbFrame:"
     head = ["_u = _f.utcb", *fast_frame_encoder(ctx, refs, arch, fields)]
@@ -1040,7 +1036,7 @@ def frame_encoder(
         size = struct_size("<" + "".join(fm for fm, _, _, _ in enc.run))
         return sig, [
             *head,
-            f"if _u.saved_u > {room - size // w}:",
+            f"if _u.room < {size // w}:",
             "    _f.clear()",
             f"    _f.put_words(_bytes({size}))  # raises CapacityError",
             "_buf = _bytearray()",
@@ -1056,7 +1052,7 @@ def frame_encoder(
     body += [
         call,
         "_k = _len(_buf)",
-        f"if _k >> {shift} > {room} - _u.saved_u:",
+        f"if _k >> {shift} > _u.room:",
         "    _f.clear()",
         "    _f.put_words(_buf)  # raises CapacityError",
         f"_u.buf[{_HDR * w} : {_HDR * w} + _k] = _buf",
@@ -1271,14 +1267,13 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
             ok.append(f"{refs.table(el.name, 'VALUES')}.issuperset({x})")  # type: ignore[attr-defined]
     if not static:
         return []  # nothing to pack (an empty struct)
-    room = _POS_SLOT[arch]
     if dims:
         st = _table(ctx, fmt, dims, static, terms)
         pick = [f"_zt, _zw = {st}{''.join(f'[{n}]' for n in lens)}"]
-        st, words, fits = "_zt", "_zw", f"_zw <= {room} - _u.saved_u"
+        st, words, fits = "_zt", "_zw", "_zw <= _u.room"
     else:
         st, words, pick = ctx.gen.struct("<" + "".join(fmt)), str(static), []
-        fits = f"_u.saved_u <= {room - static}"
+        fits = f"_u.room >= {static}"
     body = [
         *pick,
         f"if {fits}:",

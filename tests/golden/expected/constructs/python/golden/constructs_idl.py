@@ -1315,14 +1315,14 @@ def _d_Base_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
 def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     _u = _f.utcb
     try:
-        if _u.saved_u <= 252:
+        if _u.room >= 1:
             _S0.pack_into(_u.buf, 40, _v.id)
             _u.untyped = 1
             _u.typed = _f.upos = _f.tpos = 0
             return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
-    if _u.saved_u > 252:
+    if _u.room < 1:
         _f.clear()
         _f.put_words(_bytes(8))  # raises CapacityError
     _buf = _bytearray()
@@ -1372,14 +1372,14 @@ def _d_Base_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
 def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     _u = _f.utcb
     try:
-        if _u.saved_u <= 507:
+        if _u.room >= 2:
             _S0.pack_into(_u.buf, 20, _v.id)
             _u.untyped = 2
             _u.typed = _f.upos = _f.tpos = 0
             return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
-    if _u.saved_u > 507:
+    if _u.room < 2:
         _f.clear()
         _f.put_words(_bytes(8))  # raises CapacityError
     _buf = _bytearray()
@@ -1647,7 +1647,7 @@ def _fe_Record_64(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
     _buf = _bytearray()
     _e_Record_64(_v, _buf, [])
     _k = _len(_buf)
-    if _k >> 3 > 253 - _u.saved_u:
+    if _k >> 3 > _u.room:
         _f.clear()
         _f.put_words(_buf)  # raises CapacityError
     _u.buf[40 : 40 + _k] = _buf
@@ -1903,7 +1903,7 @@ def _fe_Record_32(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
     _buf = _bytearray()
     _e_Record_32(_v, _buf, [])
     _k = _len(_buf)
-    if _k >> 2 > 509 - _u.saved_u:
+    if _k >> 2 > _u.room:
         _f.clear()
         _f.put_words(_buf)  # raises CapacityError
     _u.buf[20 : 20 + _k] = _buf

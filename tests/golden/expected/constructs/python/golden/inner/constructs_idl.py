@@ -113,14 +113,14 @@ def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         if not (_v.a not in _m_golden_constructs_idl._Level_VALUES) and not (
             _v.b not in _m_golden_constructs_idl._Level_VALUES
         ):
-            if _u.saved_u <= 251:
+            if _u.room >= 2:
                 _S0.pack_into(_u.buf, 40, _v.a, _v.b)
                 _u.untyped = 2
                 _u.typed = _f.upos = _f.tpos = 0
                 return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
-    if _u.saved_u > 251:
+    if _u.room < 2:
         _f.clear()
         _f.put_words(_bytes(16))  # raises CapacityError
     _buf = _bytearray()
@@ -202,14 +202,14 @@ def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         if not (_v.a not in _m_golden_constructs_idl._Level_VALUES) and not (
             _v.b not in _m_golden_constructs_idl._Level_VALUES
         ):
-            if _u.saved_u <= 507:
+            if _u.room >= 2:
                 _S2.pack_into(_u.buf, 20, _v.a, _v.b)
                 _u.untyped = 2
                 _u.typed = _f.upos = _f.tpos = 0
                 return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
-    if _u.saved_u > 507:
+    if _u.room < 2:
         _f.clear()
         _f.put_words(_bytes(8))  # raises CapacityError
     _buf = _bytearray()
