@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .api import Pt
 from .codec import DecodeError, Items, MarshalError, error_reply_bytes
 from .crd import ALL, Crd, CrdType, crd
-from .kernel import REPLY_LEFT
+from .kernel import NOT_SENT, REPLY_LEFT
 from .status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
 
 if TYPE_CHECKING:
@@ -44,9 +44,6 @@ __all__ = [
 
 log = logging.getLogger("runtime.binding")
 
-# A stub's marker that its fixed-size shape sent nothing (the UTCB was not idle, or a value
-# did not pack): the general path sends the request.
-NOT_SENT: tuple[Any, ...] = (-1,)
 
 # The typed items of a request without any: nothing can move its cursor (Items.cap raises
 # before it advances), so one instance serves every such request.

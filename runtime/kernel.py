@@ -65,6 +65,9 @@ HELP_LIMIT = 100  # NOVA's ctr_loop bound before "Livelock"
 _NEVER = 1 << 62
 # `call_fixed`'s result for a reply other than the stub's shape (a reply's status is 0)
 REPLY_LEFT: tuple[Any, ...] = (-2,)
+# call_fixed's answer when it sent nothing: the UTCB was not idle for a request the kernel
+# was to write itself (``op``); the stub's general path sends it (runtime.binding)
+NOT_SENT: tuple[Any, ...] = (-1,)
 _STATUS_ONLY: tuple[Any, ...] = (0,)  # what ``rp.unpack_from`` gives for a 1-word reply
 _CODE_BASE = 0x1000
 _OBJ = int(CrdType.OBJ)
@@ -320,11 +323,13 @@ class Kernel:
             return None
         return u.buf
 
-    def call_fixed(self, sel: int, n: int, rp: Struct, m: int) -> tuple[Any, ...]:
+    def call_fixed(self, sel: int, n: int, rp: Struct, m: int, op: int = -1) -> tuple[Any, ...]:
         """The call of a generated stub whose request and reply have one fixed size and
         no items: the caller packed the request (``n`` words) at mr[0] of the page that
         `idle_utcb` gave it; call (with every check of `ipc_call`), and
-        ``rp.unpack_from`` the reply there.
+        ``rp.unpack_from`` the reply there. A request of the opcode alone (``n == 1``) is
+        passed as ``op`` instead: written at mr[0] if the UTCB is idle, else nothing is
+        sent and the answer is ``NOT_SENT`` (one Python call and one pack fewer).
 
         Returns the reply's values when it has exactly ``m`` words, no items and status
         word 0 (E_SUCCESS, WIRE.md §2), so ``r[0] == 0``; the UTCB is idle again.
@@ -335,6 +340,11 @@ class Kernel:
         if ec is None:
             return (BAD_HYP,)
         u = ec.utcb
+        if op >= 0:  # a request of the opcode alone: the user half writes it, if idle
+            v = u.words
+            if u.layer or u.untyped or u.typed or v[2] or v[3]:
+                return NOT_SENT
+            v[5] = op
         # ipc_call(sel << 8), inlined: the same preemption point, checks, order, counters
         # and statuses, one Python frame less on the path of every generated stub call.
         # Keep the two in step. The message's n words are in the UTCB; its items word

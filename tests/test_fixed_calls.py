@@ -539,3 +539,48 @@ def test_idle_utcb_is_the_page_only_when_nothing_is_live(fx: Any) -> None:
 
     _run(m, body)
     assert got == [True] * 7
+
+
+OP_PING = 8 << 16 | 1
+
+
+@pytest.mark.parametrize("arch", [X86_64, X86_32], ids=["x86_64", "x86_32"])
+def test_an_opcode_only_request_is_written_by_the_kernel_only_when_idle(
+    fx: Any, arch: Arch
+) -> None:
+    """call_fixed(..., op): a request of the opcode alone (``ping``) is written at mr[0]
+    by the kernel on an idle UTCB and sent; on a UTCB with a live frame, a message or an
+    armed window it answers NOT_SENT, writes nothing and calls nobody, and the stub's
+    general path then makes the call (one word too, so the server's fixed handler
+    answers every one)."""
+    from runtime.kernel import NOT_SENT
+
+    Counted, log = _counting_server(fx)
+    m = Machine(arch=arch)
+    m.spawn("srv").serve("calc", Counted(CalcImpl(fx)))
+    assert m.k.call_fixed(0, 1, fx._S0, 1, OP_PING) == (Status.BAD_HYP,)  # no EC
+    got: list[object] = []
+
+    def body(ctx: Context) -> None:
+        c = fx.CalcClient(ctx.connect("calc"))
+        u = ctx.ec.utcb
+        k = ctx.k
+        got.append(k.call_fixed(c._sel, 1, fx._S0, 1, OP_PING) == (0,))
+        got.append(u.words[5] == 0 and u.untyped == 0)  # the status word, consumed
+        calls = k.n_ipc
+        with UtcbFrame(u) as f:
+            f.put_words(b"\xaa" * u.word)
+            before = bytes(u.buf)
+            got.append(k.call_fixed(c._sel, 1, fx._S0, 1, OP_PING) is NOT_SENT)
+            got.append(bytes(u.buf) == before and k.n_ipc == calls)
+            got.append(c.ping())  # the general path, nested in the frame
+        for window in ("dele", "xlt"):
+            setattr(u, window, crd(CrdType.OBJ, 0x100, 0))
+            got.append(k.call_fixed(c._sel, 1, fx._S0, 1, OP_PING) is NOT_SENT)
+            got.append(c.ping())
+            setattr(u, window, 0)
+        got.append(k.call_fixed(c._sel + 1, 1, fx._S0, 1, OP_PING) == (Status.BAD_CAP,))
+
+    _run(m, body)
+    assert got == [True, True, True, True, None, True, None, True, None, True]
+    assert log == [f"fast {OP_PING:#x}"] * 4

@@ -34,6 +34,7 @@ class Shape:
         self.send_if = ""  # what the client's arguments must satisfy ("" = always)
         self.plain = False  # the arguments are names and numbers only
         self.words_in = 0
+        self.op = ""  # a request of the opcode alone: the kernel writes it (this word)
         self.words_out = 0
         self.mr0 = 0  # byte offset of mr[0] in the UTCB page
         # client: the reply tuple _fr -> (unpacking line or "", rejecting condition or "",
@@ -87,6 +88,8 @@ def shape(
     s.send_if = " and ".join(ok)
     # plain names and numbers cannot raise: no need to evaluate them apart from the call
     s.plain = not ok and all(re.fullmatch(r"[A-Za-z_]\w*|-?\d+", a) for a in args)
+    if s.words_in == 1 and args == [str(m.opcode)]:
+        s.op = args[0]
     # the reply's first value is its status, 0 (the kernel checked it)
     values = rfields[1:]
     if not rbad and rexprs == values:

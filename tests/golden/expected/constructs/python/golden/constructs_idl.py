@@ -490,19 +490,11 @@ class StoreClient(_binding.Client):
         return None
 
     def pair(self) -> _m_golden_inner_constructs_idl.Pair:
-        # fixed size (docs/python-backend.md): one pack_into the idle UTCB, the call, one
-        # unpack_from; anything else (NOT_SENT: nothing sent) takes the general path below
+        # fixed size (docs/python-backend.md): the kernel writes the opcode into the idle
+        # UTCB and calls, one unpack_from; anything else (NOT_SENT: nothing sent, as the
+        # UTCB was not idle) takes the general path below
         if self._w64:
-            _ub = self._idle()
-            if _ub is None:
-                _fr = _binding.NOT_SENT
-            else:
-                try:
-                    _S0.pack_into(_ub, 40, 589867)
-                except _Exception:
-                    _fr = _binding.NOT_SENT  # the general encoder names what does not pack
-                else:
-                    _fr = self._fixed(self._sel, 1, _S23, 3)
+            _fr = self._fixed(self._sel, 1, _S23, 3, 589867)
             if not _fr[0]:
                 _t1, _t2, _t3 = _fr
                 if not ((_t2 not in _Level_BY_VALUE) or (_t3 not in _Level_BY_VALUE)):
@@ -513,16 +505,7 @@ class StoreClient(_binding.Client):
                     )
                     return _fv64
         else:
-            _ub = self._idle()
-            if _ub is None:
-                _fr = _binding.NOT_SENT
-            else:
-                try:
-                    _S10.pack_into(_ub, 20, 589867)
-                except _Exception:
-                    _fr = _binding.NOT_SENT  # the general encoder names what does not pack
-                else:
-                    _fr = self._fixed(self._sel, 1, _S20, 3)
+            _fr = self._fixed(self._sel, 1, _S20, 3, 589867)
             if not _fr[0]:
                 _t1, _t2, _t3 = _fr
                 if not ((_t2 not in _Level_BY_VALUE) or (_t3 not in _Level_BY_VALUE)):
@@ -549,35 +532,18 @@ class StoreClient(_binding.Client):
         return _r[0]
 
     def _get_limit(self) -> _int:
-        # fixed size (docs/python-backend.md): one pack_into the idle UTCB, the call, one
-        # unpack_from; anything else (NOT_SENT: nothing sent) takes the general path below
+        # fixed size (docs/python-backend.md): the kernel writes the opcode into the idle
+        # UTCB and calls, one unpack_from; anything else (NOT_SENT: nothing sent, as the
+        # UTCB was not idle) takes the general path below
         if self._w64:
-            _ub = self._idle()
-            if _ub is None:
-                _fr = _binding.NOT_SENT
-            else:
-                try:
-                    _S0.pack_into(_ub, 40, 589868)
-                except _Exception:
-                    _fr = _binding.NOT_SENT  # the general encoder names what does not pack
-                else:
-                    _fr = self._fixed(self._sel, 1, _S5, 2)
+            _fr = self._fixed(self._sel, 1, _S5, 2, 589868)
             if not _fr[0]:
                 _t1, _t2 = _fr
                 if not ((_t2 > 4294967295)):
                     _fv64: _int = _t2
                     return _fv64
         else:
-            _ub = self._idle()
-            if _ub is None:
-                _fr = _binding.NOT_SENT
-            else:
-                try:
-                    _S10.pack_into(_ub, 20, 589868)
-                except _Exception:
-                    _fr = _binding.NOT_SENT  # the general encoder names what does not pack
-                else:
-                    _fr = self._fixed(self._sel, 1, _S8, 2)
+            _fr = self._fixed(self._sel, 1, _S8, 2, 589868)
             if not _fr[0]:
                 _fv32: _int = _fr[1]
                 return _fv32
