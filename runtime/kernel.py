@@ -341,6 +341,7 @@ class Kernel:
             return (BAD_HYP,)
         u = ec.utcb
         if op >= 0:  # a request of the opcode alone: the user half writes it, if idle
+            # idle_utcb's test, inlined (the Python call it saves is the point): keep in step
             v = u.words
             if u.layer or u.untyped or u.typed or v[2] or v[3]:
                 return NOT_SENT

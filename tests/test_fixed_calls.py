@@ -15,6 +15,7 @@ from runtime.api import Context, Pt
 from runtime.arch import X86_32, X86_64, Arch
 from runtime.codec import DecodeError, MarshalError
 from runtime.crd import CrdType, crd
+from runtime.kernel import NOT_SENT
 from runtime.machine import Process
 from runtime.status import ErrorCode, RemoteError, Status, SyscallError
 from runtime.syscalls import NONBLOCKING
@@ -553,8 +554,6 @@ def test_an_opcode_only_request_is_written_by_the_kernel_only_when_idle(
     armed window it answers NOT_SENT, writes nothing and calls nobody, and the stub's
     general path then makes the call (one word too, so the server's fixed handler
     answers every one)."""
-    from runtime.kernel import NOT_SENT
-
     Counted, log = _counting_server(fx)
     m = Machine(arch=arch)
     m.spawn("srv").serve("calc", Counted(CalcImpl(fx)))
