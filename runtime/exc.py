@@ -323,7 +323,7 @@ def deliver(k: Kernel, ec: Ec, vector: int) -> None:
     h = pt.ec
     if h.xcpu != ec.cpu:
         _kill(k, ec, "PT wrong CPU")
-    if (h.busy or h.dead) and k._call_busy(ec, h, False) != SUCCESS:
+    if (h.rcap is not None or h.dead) and k._call_busy(ec, h, False) != SUCCESS:
         _kill(k, ec, "IPC Timeout")
     regs = ec.regs
     hu = h.utcb
@@ -335,7 +335,6 @@ def deliver(k: Kernel, ec: Ec, vector: int) -> None:
     stand_in.buf[:] = hu.buf
     stand_in.xlt = 0
     stand_in.dele = crd(CrdType.MEM, regs.cr2 >> 12, 0x1F, ALL)
-    h.busy = True
     h.rcap = ec
     h.pending = pt
     ec.partner = h

@@ -244,8 +244,10 @@ class Kernel:
             if now >= cpu.switch_at and cpu.current is not None:
                 self._preempt()
         try:
-            node = ec.caps.get(w0 >> 8)
-            pt = None if node is None else node.obj
+            try:  # a subscript, not .get(): no method call on the hit path
+                pt = ec.caps[w0 >> 8].obj
+            except KeyError:
+                pt = None
             if type(pt) is not Pt:
                 self.n_syscalls += 1
                 st = BAD_CAP
@@ -255,12 +257,11 @@ class Kernel:
                 if callee.xcpu != ec.cpu:
                     self.n_syscalls += 1
                     st = BAD_CPU
-                elif callee.busy or callee.dead or cpu is None:
+                elif callee.rcap is not None or callee.dead or cpu is None:
                     self.n_syscalls += 1
                     st = self.call(ec, pt, bool(w0 & _NONBLOCKING))  # helping
                 else:
                     # `call` and `transfer` for an idle callee, inlined.
-                    callee.busy = True
                     callee.rcap = ec
                     callee.pending = pt
                     ec.partner = callee
@@ -346,6 +347,8 @@ class Kernel:
             if u.layer or u.untyped or u.typed or v[2] or v[3]:
                 return NOT_SENT
             v[5] = op
+        elif n == 1:
+            op = u.words[5]  # the one word, for the copy below
         # ipc_call(sel << 8), inlined: the same preemption point, checks, order, counters
         # and statuses, one Python frame less on the path of every generated stub call.
         # Keep the two in step. The message's n words are in the UTCB; its items word
@@ -356,8 +359,10 @@ class Kernel:
             if now >= cpu.switch_at and cpu.current is not None:
                 self._preempt()
         try:
-            node = ec.caps.get(sel)
-            pt = None if node is None else node.obj
+            try:  # a subscript, not .get(): no method call on the hit path of every call
+                pt = ec.caps[sel].obj
+            except KeyError:
+                pt = None
             if type(pt) is not Pt:
                 self.n_syscalls += 1
                 st = BAD_CAP
@@ -366,12 +371,11 @@ class Kernel:
                 if callee.xcpu != ec.cpu:
                     self.n_syscalls += 1
                     st = BAD_CPU
-                elif callee.busy or callee.dead or cpu is None:
+                elif callee.rcap is not None or callee.dead or cpu is None:
                     self.n_syscalls += 1
                     u.untyped = n
                     st = self.call(ec, pt, False)  # helping
                 else:
-                    callee.busy = True
                     callee.rcap = ec
                     callee.pending = pt
                     ec.partner = callee
@@ -381,7 +385,7 @@ class Kernel:
                     if n > cap:
                         n = cap
                     if n == 1:
-                        du.words[5] = u.words[5]
+                        du.words[5] = op  # the request's one word, as the caller wrote it
                     else:
                         sl = u.msg[n]
                         du.buf[sl] = u.buf[sl]
@@ -521,11 +525,10 @@ class Kernel:
         callee = pt.ec
         if callee.xcpu != ec.cpu:
             return BAD_CPU
-        if callee.busy or callee.dead or self.cpu is None:
+        if callee.rcap is not None or callee.dead or self.cpu is None:
             st = self._call_busy(ec, callee, nonblocking)
             if st != SUCCESS:
                 return st
-        callee.busy = True
         callee.rcap = ec
         callee.pending = pt
         ec.partner = callee
@@ -548,7 +551,7 @@ class Kernel:
         while True:
             if callee.dead:
                 return COM_TIM
-            if not callee.busy:
+            if callee.rcap is None:  # idle now
                 return SUCCESS
             if nonblocking:
                 return COM_TIM
@@ -581,7 +584,6 @@ class Kernel:
             self._block(ec, self.reply_sm)
             return
         caller = ec.rcap
-        ec.busy = False
         ec.rcap = None
         ec.pending = None
         if caller is not None:
@@ -858,7 +860,6 @@ class Kernel:
                     self._preempt()
             # reply(ec) for a local EC, inlined: the second half of every call.
             caller = ec.rcap
-            ec.busy = False
             ec.rcap = None
             ec.pending = None
             if caller is not None:
