@@ -8,7 +8,6 @@ allocator like NRE's `CapSelSpace` (dynamic selectors from 4096 upwards).
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -46,8 +45,6 @@ FIRST_DYNAMIC = 4096
 _UTCB_BASE = 0x10000000
 
 Handler = Callable[[UtcbFrame], None]
-
-_ENVS: weakref.WeakKeyDictionary[Pd, Env] = weakref.WeakKeyDictionary()
 
 
 class Syscalls:
@@ -142,13 +139,14 @@ class Env:
         self.name = name
         self.next_sel = FIRST_DYNAMIC
         self.next_utcb = _UTCB_BASE
-        _ENVS[pd] = self
+        pd.env = self
 
     @staticmethod
     def of(pd: Pd) -> Env | None:
         """The environment of a PD, if it has one (ECs of a PD share it, like NRE's
         process-wide selector space)."""
-        return _ENVS.get(pd)
+        env: Env | None = pd.env
+        return env
 
     def alloc(self, count: int = 1) -> int:
         """`count` selectors (rounded up to a power of two), aligned to their size."""

@@ -14,7 +14,6 @@ that interface on the caller's kernel (``stub``).
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,7 +24,6 @@ from .kernel import NOT_SENT, REPLY_LEFT
 from .status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
 
 if TYPE_CHECKING:
-    from .pd import Pd
     from .utcb import UtcbFrame
 
 __all__ = [
@@ -139,10 +137,9 @@ def reply(pt: Pt, r: tuple[Any, ...]) -> tuple[bytes, list[tuple[int, int]]]:
     return pt.k.take_reply()
 
 
-# Next free page of each PD's memory receive windows (a bump allocator like Env.alloc's
-# selectors, far above what boot maps identically).
+# The first page of the PDs' memory receive windows (`Pd.next_page` bumps from there, like
+# Env.alloc's selectors), far above what boot maps identically.
 _MEM_BASE = 1 << 20
-_next_page: weakref.WeakKeyDictionary[Pd, int] = weakref.WeakKeyDictionary()
 
 
 def window(pt: Pt, kind: int, order: int) -> int:
@@ -155,8 +152,8 @@ def window(pt: Pt, kind: int, order: int) -> int:
     if ec is None:
         raise SyscallError(Status.BAD_HYP, "no EC is running")
     size = 1 << order
-    base = (_next_page.get(ec.pd, _MEM_BASE) + size - 1) & ~(size - 1)
-    _next_page[ec.pd] = base + size
+    base = (max(ec.pd.next_page, _MEM_BASE) + size - 1) & ~(size - 1)
+    ec.pd.next_page = base + size
     return crd(CrdType.MEM, base, order)
 
 

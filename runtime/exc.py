@@ -25,7 +25,6 @@ instruction.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from enum import IntEnum, IntFlag
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -282,12 +281,11 @@ class ExcState:
 
 
 # -- delivery ------------------------------------------------------------------------------
-_FPU: weakref.WeakKeyDictionary[Kernel, dict[int, Ec]] = weakref.WeakKeyDictionary()
 
 
 def lazy_fpu(k: Kernel, ec: Ec) -> None:
     """#NM, handled in the kernel: the CPU's FPU changes owner (save/restore, counted)."""
-    owners = _FPU.setdefault(k, {})
+    owners = k.fpu_owner
     if owners.get(ec.cpu) is not ec:
         owners[ec.cpu] = ec
         k.counters["fpu_switches"] += 1

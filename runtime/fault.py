@@ -22,7 +22,6 @@ instruction advances rip by its length. A pending recall is delivered before eac
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -60,12 +59,9 @@ class IoBus(Protocol):
     def io_out(self, port: int, size: int, value: int) -> None: ...
 
 
-_BUS: weakref.WeakKeyDictionary[Kernel, IoBus] = weakref.WeakKeyDictionary()
-
-
 def attach_io(k: Kernel, bus: IoBus) -> None:
     """Route the machine's port I/O to `bus`."""
-    _BUS[k] = bus
+    k.io_bus = bus
 
 
 class _Skipped:
@@ -186,7 +182,7 @@ class Insn:
             p = regs.rdx & 0xFFFF
             if not self._port_ok(p, size):
                 raise Fault(Vector.GP, 0)
-            bus = _BUS.get(self.k)
+            bus: IoBus | None = self.k.io_bus
             v = mask if bus is None else bus.io_in(p, size) & mask  # floating bus: all ones
             regs.rax = (regs.rax & ~mask) | v
             return v
@@ -204,7 +200,7 @@ class Insn:
             p = regs.rdx & 0xFFFF
             if not self._port_ok(p, size):
                 raise Fault(Vector.GP, 0)
-            bus = _BUS.get(self.k)
+            bus: IoBus | None = self.k.io_bus
             if bus is not None:
                 bus.io_out(p, size, regs.rax & mask)
 

@@ -151,6 +151,12 @@ class Kernel:
         self.reply_sm = Sm(self.graveyard, 0, "reply-block")
         self.sms.append(self.reply_sm)
         self.platform: Any = None  # runtime.platform.Platform: timed device events, IRQs
+        # What other modules keep per machine (plain attributes, not weak registries, so
+        # the kernel needs no weak references): the port I/O bus (runtime.fault), the
+        # physical memory (runtime.memory) and each CPU's FPU owner (runtime.exc).
+        self.io_bus: Any = None
+        self.phys: Any = None
+        self.fpu_owner: dict[int, Ec] = {}
 
     # -- code table ------------------------------------------------------------------------
     def register_code(self, fn: Callable[..., Any]) -> int:

@@ -22,7 +22,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -57,8 +56,6 @@ PF_WRITE = 1 << 1
 PF_USER = 1 << 2
 PF_FETCH = 1 << 4
 
-_PHYS: weakref.WeakKeyDictionary[Kernel, PhysMem] = weakref.WeakKeyDictionary()
-
 
 class PhysMem:
     """Physical memory: `frames` frames of 4 KiB, materialised on first write."""
@@ -71,11 +68,11 @@ class PhysMem:
 
     @classmethod
     def of(cls, k: Kernel) -> PhysMem:
-        pm = _PHYS.get(k)
+        pm: PhysMem | None = k.phys
         if pm is None:
             root = k.root_pd
             n = 0 if root is None else (max(root.mem.nodes, default=-1) + 1)
-            pm = _PHYS[k] = cls(n)
+            pm = k.phys = cls(n)
         return pm
 
     def read(self, frame: int, off: int, n: int) -> bytes:

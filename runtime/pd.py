@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .arch import Arch
 from .crd import CrdType
@@ -18,7 +18,7 @@ _OBJ, _MEM, _PIO = int(CrdType.OBJ), int(CrdType.MEM), int(CrdType.PIO)
 
 
 class Pd(Kobject):
-    __slots__ = ("dead", "ecs", "mem", "obj", "pio", "utcbs")
+    __slots__ = ("dead", "ecs", "env", "mem", "next_page", "obj", "pio", "utcbs")
 
     TYPE = "pd"
 
@@ -30,6 +30,11 @@ class Pd(Kobject):
         self.utcbs: set[int] = set()  # UTCB addresses taken in this address space
         self.ecs: list[Ec] = []
         self.dead = False
+        # What the user layers keep per PD (plain attributes, not weak registries, so
+        # the kernel objects need no weak references): its api.Env, and the next free
+        # page of its memory receive windows (runtime.binding.window).
+        self.env: Any = None
+        self.next_page = 0
 
     def space(self, kind: int) -> Space | None:
         # Plain ints: comparing with an IntEnum member costs far more (typed transfer path).

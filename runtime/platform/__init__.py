@@ -73,7 +73,9 @@ RTC_IRQ = 8
 NEVER = 1 << 62
 ALLOC, RELEASE = 0, 1
 
-_ACTIVE: weakref.WeakKeyDictionary[Kernel, Platform] = weakref.WeakKeyDictionary()
+# The live platforms (weakly: a machine that is gone takes its platform along), for
+# `_current_context`; each machine finds its own as `Kernel.platform`.
+_ACTIVE: weakref.WeakSet[Platform] = weakref.WeakSet()
 
 
 class Device(Protocol):
@@ -130,11 +132,12 @@ class Platform:
         root.serve("gsi", guard(self._gsi_service, k))
         k.platform = self
         attach_io(k, self)
-        _ACTIVE[k] = self
+        _ACTIVE.add(self)
 
     @staticmethod
     def of(k: Kernel) -> Platform | None:
-        return _ACTIVE.get(k)
+        p: Platform | None = k.platform
+        return p
 
     # -- time ------------------------------------------------------------------------------
     def now(self) -> int:
@@ -375,7 +378,8 @@ def _current_context() -> Context:
     """The Context of the running EC of the (only) machine with a platform."""
     from ..api import Env
 
-    for k in list(_ACTIVE):
+    for p in list(_ACTIVE):
+        k = p.k
         ec = k.current
         if ec is not None and k.hub is not None:
             env = Env.of(ec.pd)
