@@ -19,9 +19,18 @@ $(DEPS): requirements.lock
 	$(BIN)/pip install --quiet -r requirements.lock
 	touch $(DEPS)
 
-$(STAMP): $(DEPS) pyproject.toml $(SOURCES)
+# NATIVE=1 (the default) compiles the kernel's core in place with mypyc (tools/native.py,
+# about 30 s); NATIVE=0 removes the compiled modules, so the sources run interpreted.
+NATIVE ?= 1
+
+$(STAMP): $(DEPS) pyproject.toml tools/native.py $(SOURCES)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation --force-reinstall .
 	$(BIN)/python -I -m idlc.record
+ifeq ($(NATIVE),1)
+	$(BIN)/python -m tools.native
+else
+	$(BIN)/python -m tools.native --clean
+endif
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -30,7 +39,7 @@ demo: $(STAMP)
 	$(BIN)/python -m samples.demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) -q
+	IDLC_NATIVE=$(NATIVE) $(BIN)/python -m pytest -n $(JOBS) -q
 	$(BIN)/ruff check idlc runtime tests bench samples tools
 	$(BIN)/black --check -q idlc runtime tests bench samples tools
 	$(BIN)/mypy idlc runtime
@@ -60,6 +69,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -f runtime/*.so runtime_native__mypyc.*.so
 
 # Regenerate docs/errors.md from the diagnostics table and tests/errors/ examples.
 docs: $(STAMP)

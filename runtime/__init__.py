@@ -1,13 +1,31 @@
 """runtime: an emulation of the NOVA microhypervisor's IPC that generated stubs run on.
 
 The names below load lazily, so `import runtime.status` (what generated stubs need) does
-not start the kernel's imports.
+not start the kernel's imports. The kernel's core may be compiled in place with mypyc
+(`python -m tools.native`, which `make venv` runs); a compiled module older than its
+source is refused here, so an edit never runs as stale machine code.
 """
 
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
+
+
+def _refuse_stale_native() -> None:
+    here = Path(__file__).parent
+    for so in here.glob("*.so"):
+        src = here / (so.name.split(".", 1)[0] + ".py")
+        if src.exists() and src.stat().st_mtime > so.stat().st_mtime:
+            raise ImportError(
+                f"runtime/{so.name} was compiled before runtime/{src.name} last changed: "
+                "run `make venv` to compile it again, or `python -m tools.native --clean` "
+                "to run the sources"
+            )
+
+
+_refuse_stale_native()
 
 __all__ = [
     "Context",
