@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.deps
-STAMP  := $(VENV)/.installed
 SOURCES := $(shell find idlc runtime -name '*.py' -o -name '*.lark' -o -name '*.j2' 2>/dev/null)
 # pytest-xdist workers; CI has 2 cores.
 JOBS   ?= auto
@@ -22,6 +21,8 @@ $(DEPS): requirements.lock
 # NATIVE=1 (the default) compiles the kernel's core in place with mypyc (tools/native.py,
 # about 30 s); NATIVE=0 removes the compiled modules, so the sources run interpreted.
 NATIVE ?= 1
+# one stamp per NATIVE value, so a switch rebuilds
+STAMP  := $(VENV)/.installed-native$(NATIVE)
 
 $(STAMP): $(DEPS) pyproject.toml tools/native.py $(SOURCES)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation --force-reinstall .
@@ -31,6 +32,7 @@ ifeq ($(NATIVE),1)
 else
 	$(BIN)/python -m tools.native --clean
 endif
+	rm -f $(VENV)/.installed*
 	touch $(STAMP)
 
 venv: $(STAMP)
