@@ -11,7 +11,7 @@ __all__ = ["Kobject"]
 
 
 class Kobject:
-    __slots__ = ("__weakref__", "graveyard", "name", "refs")
+    __slots__ = ("graveyard", "name", "refs")  # no __weakref__, as when compiled (tools/native.py)
 
     TYPE = "obj"
 
