@@ -44,6 +44,7 @@ from greenlet import getcurrent, greenlet  # type: ignore[import-untyped]
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import runtime.kernel as kernel_module  # noqa: E402
 from runtime import Machine  # noqa: E402
 from runtime.api import Context  # noqa: E402
 from runtime.crd import Crd, CrdType, SmRights  # noqa: E402
@@ -228,10 +229,12 @@ def main() -> None:
     summary: dict[str, float] = {f"{n}_ns": round(results[n], 1) for n in NAMES}
     for n in NAMES[1:]:
         summary[f"{n}_ratio"] = round(results[n] / base, 2)
+    # which kernel was measured: compiled in place by tools/native.py, or the sources
+    core = "interpreted" if str(kernel_module.__file__).endswith(".py") else "compiled"
     if args.json:
-        print(json.dumps(summary))
+        print(json.dumps({**summary, "kernel": core}))
         return
-    print()
+    print(f"\nkernel core: {core}")
     print(f"{'benchmark':<22} {'ns/op':>10} {'x greenlet':>11}")
     for n in NAMES:
         print(f"{n:<22} {results[n]:>10.1f} {results[n] / base:>11.2f}")
