@@ -19,7 +19,7 @@ $(DEPS): requirements.lock
 	touch $(DEPS)
 
 # NATIVE=1 (the default) compiles the kernel's core in place with mypyc (tools/native.py,
-# about 30 s); NATIVE=0 removes the compiled modules, so the sources run interpreted.
+# about 20 s); NATIVE=0 removes the compiled modules, so the sources run interpreted.
 NATIVE ?= 1
 # one stamp per NATIVE value, so a switch rebuilds
 STAMP  := $(VENV)/.installed-native$(NATIVE)

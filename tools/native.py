@@ -8,7 +8,7 @@ they go together (the kernel compiled alone is slower than interpreted). The ext
 modules land next to their sources, where the import system prefers them, and
 `runtime/__init__.py` refuses a compiled module older than its source.
 
-    python -m tools.native          # build in place (about 30 s)
+    python -m tools.native          # build in place (about 20 s)
     python -m tools.native --clean  # remove what it built: the sources run interpreted
 """
 
