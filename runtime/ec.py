@@ -1,9 +1,10 @@
 """Execution context: a thread bound to one CPU, with a UTCB (§4).
 
-A local EC has no SC: it is idle (no `rcap`: not `busy`) until a portal call donates the caller's
-SC to it. A global EC needs an SC of its own. `partner` is the EC this one is calling,
-`rcap` the EC that called this one; following `partner` from an SC's EC gives the EC that
-actually runs on that SC (NOVA's `activate`).
+A local EC has no SC: it is idle until a portal call donates the caller's SC to it, and
+busy (NOVA: cont != 0) while it has `rcap`, the EC that called it and waits for the
+reply. A global EC needs an SC of its own. `partner` is the EC this one is calling;
+following `partner` from an SC's EC gives the EC that actually runs on that SC (NOVA's
+`activate`).
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ class Ec(Kobject):
         self.evt = evt
         self.glet: greenlet | None = None
         self.partner: Ec | None = None
-        self.rcap: Ec | None = None  # the caller to reply to: busy (NOVA: cont != 0)
+        # the caller to reply to: busy while set (every kernel test of it tests dead too,
+        # as die() clears it)
+        self.rcap: Ec | None = None
         self.blocked_on: Sm | None = None
         self.blocked_scs: list[Sc] = []
         self.pending: Pt | None = None  # the portal of the call being delivered
@@ -90,12 +93,6 @@ class Ec(Kobject):
         self.recall = False
         self.entry: Any = None
         self.regs = Regs(rsp=sp)  # emulated user registers (exception IPC, §5)
-
-    @property
-    def busy(self) -> bool:
-        """A local EC serving a call: it has a caller to reply to. (A dead EC may read
-        False: every kernel test of busy tests dead too.)"""
-        return self.rcap is not None
 
     def chain_end(self) -> Ec:
         ec = self

@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         clean()
     else:
         build()
-        missing = [s for s in CORE if not list(REPO.glob(s[:-3] + ".*.so"))]
+        have = {p.name.split(".", 1)[0] for p in built()}
+        missing = [s for s in CORE if Path(s).stem not in have]
         if missing:
             print(f"native: not built: {', '.join(missing)}", file=sys.stderr)
             return 1
