@@ -71,7 +71,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
-	rm -f runtime/*.so runtime_native__mypyc.*.so
+	rm -f runtime/*.so runtime/*/*.so runtime_native__mypyc.*.so
 
 # Regenerate docs/errors.md from the diagnostics table and tests/errors/ examples.
 docs: $(STAMP)

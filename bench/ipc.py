@@ -44,7 +44,7 @@ from greenlet import getcurrent, greenlet  # type: ignore[import-untyped]
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import runtime.kernel as kernel_module  # noqa: E402
+import runtime.kernel.kernel as kernel_module  # noqa: E402
 from runtime import Machine  # noqa: E402
 from runtime.api import Context  # noqa: E402
 from runtime.crd import Crd, CrdType, SmRights  # noqa: E402

@@ -15,11 +15,12 @@ from typing import Any
 
 def _refuse_stale_native() -> None:
     here = Path(__file__).parent
-    for so in here.glob("*.so"):
-        src = here / (so.name.split(".", 1)[0] + ".py")
+    for so in (*here.glob("*.so"), *here.glob("*/*.so")):
+        src = so.parent / (so.name.split(".", 1)[0] + ".py")
         if src.exists() and src.stat().st_mtime > so.stat().st_mtime:
+            rel_so, rel_src = so.relative_to(here.parent), src.relative_to(here.parent)
             raise ImportError(
-                f"runtime/{so.name} was compiled before runtime/{src.name} last changed: "
+                f"{rel_so} was compiled before {rel_src} last changed: "
                 "run `make venv` to compile it again, or `python -m tools.native --clean` "
                 "to run the sources"
             )

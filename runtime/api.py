@@ -11,18 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .arch import PAGE_SIZE
-from .crd import NULL_CRD, Crd, CrdType, crd
-from .kernel import portal_entry
-from .sc import DEFAULT_PRIO, DEFAULT_QUANTUM
-from .status import Status, SyscallError
-from .syscalls import FLAG0, FLAG1, Sys, qpd, word0
-from .utcb import UtcbFrame
+from .kernel.arch import PAGE_SIZE
+from .kernel.crd import NULL_CRD, Crd, CrdType, crd
+from .kernel.kernel import portal_entry
+from .kernel.sc import DEFAULT_PRIO, DEFAULT_QUANTUM
+from .kernel.status import Status, SyscallError
+from .kernel.syscalls import FLAG0, FLAG1, Sys, qpd, word0
+from .kernel.utcb import UtcbFrame
 
 if TYPE_CHECKING:
-    from .ec import Ec
-    from .kernel import Kernel
-    from .pd import Pd
+    from .kernel.ec import Ec
+    from .kernel.kernel import Kernel
+    from .kernel.pd import Pd
 
 __all__ = [
     "FIRST_DYNAMIC",
@@ -290,7 +290,7 @@ class LocalThread:
     @property
     def ec(self) -> Ec:
         node = self.env.pd.obj.nodes[self.sel]
-        from .ec import Ec
+        from .kernel.ec import Ec
 
         assert isinstance(node.obj, Ec)
         return node.obj
@@ -323,7 +323,7 @@ class GlobalThread:
         sys.create_ec(self.ec_sel, env.alloc_utcb(), cpu=cpu, sp=k.register_code(body), glb=True)
         node = env.pd.obj.nodes[self.ec_sel]
         ec = node.obj
-        from .ec import Ec
+        from .kernel.ec import Ec
 
         assert isinstance(ec, Ec)
         if name:

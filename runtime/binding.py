@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .api import Pt
 from .codec import DecodeError, Items, MarshalError, error_reply_bytes
-from .crd import ALL, Crd, CrdType, crd
-from .kernel import NOT_SENT, REPLY_LEFT
-from .status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
+from .kernel.crd import ALL, Crd, CrdType, crd
+from .kernel.kernel import NOT_SENT, REPLY_LEFT
+from .kernel.status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
 
 if TYPE_CHECKING:
-    from .utcb import UtcbFrame
+    from .kernel.utcb import UtcbFrame
 
 __all__ = [
     "NOT_SENT",

@@ -20,8 +20,8 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .crd import Crd, CrdType
-from .status import ErrorCode, RemoteError
+from .kernel.crd import Crd, CrdType
+from .kernel.status import ErrorCode, RemoteError
 
 # CrdType by value: calling the enum costs ~1.5k instructions per decoded capability
 _CRD_TYPES = tuple(CrdType(t) for t in range(4))

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import mdb
 from .api import (
     SELF_PD,
     SRV_SERVICE,
@@ -27,15 +26,16 @@ from .api import (
     Pt,
     Syscalls,
 )
-from .arch import X86_64, Arch
-from .crd import ALL, Crd, MemRights, PioRights
-from .ec import Ec
-from .kernel import Kernel
-from .pd import Pd
-from .pt import Pt as PtObj
-from .sc import DEFAULT_PRIO, DEFAULT_QUANTUM
-from .trace import Trace
-from .utcb import Utcb
+from .kernel import mdb
+from .kernel.arch import X86_64, Arch
+from .kernel.crd import ALL, Crd, MemRights, PioRights
+from .kernel.ec import Ec
+from .kernel.kernel import Kernel
+from .kernel.pd import Pd
+from .kernel.pt import Pt as PtObj
+from .kernel.sc import DEFAULT_PRIO, DEFAULT_QUANTUM
+from .kernel.trace import Trace
+from .kernel.utcb import Utcb
 
 if TYPE_CHECKING:
     from .session import Service

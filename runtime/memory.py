@@ -25,18 +25,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from . import mdb
-from .arch import PAGE_SIZE
-from .crd import CrdType, MemRights, crd
 from .exc import ExcState, Mtd, Vector, event_portal
-from .utcb import UtcbFrame
+from .kernel import mdb
+from .kernel.arch import PAGE_SIZE
+from .kernel.crd import CrdType, MemRights, crd
+from .kernel.utcb import UtcbFrame
+from .platform.memory import PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, PageFault, PhysMem, check
 
 if TYPE_CHECKING:
     from .api import Sm
-    from .fault import Insn
-    from .kernel import Kernel
     from .machine import Machine, Process
-    from .pd import Pd
+    from .platform.fault import Insn
 
 __all__ = [
     "PF_FETCH",
@@ -44,77 +43,13 @@ __all__ = [
     "PF_USER",
     "PF_WRITE",
     "Dataspace",
+    "PageFault",
     "Pager",
     "PhysMem",
     "Ring",
     "check",
     "grant_memory",
 ]
-
-PF_PRESENT = 1 << 0
-PF_WRITE = 1 << 1
-PF_USER = 1 << 2
-PF_FETCH = 1 << 4
-
-
-class PhysMem:
-    """Physical memory: `frames` frames of 4 KiB, materialised on first write."""
-
-    __slots__ = ("frames", "store")
-
-    def __init__(self, frames: int) -> None:
-        self.frames = frames
-        self.store: dict[int, bytearray] = {}
-
-    @classmethod
-    def of(cls, k: Kernel) -> PhysMem:
-        pm: PhysMem | None = k.phys
-        if pm is None:
-            root = k.root_pd
-            n = 0 if root is None else (max(root.mem.nodes, default=-1) + 1)
-            pm = k.phys = cls(n)
-        return pm
-
-    def read(self, frame: int, off: int, n: int) -> bytes:
-        page = self.store.get(frame)
-        return bytes(n) if page is None else bytes(page[off : off + n])
-
-    def write(self, frame: int, off: int, data: bytes | bytearray | memoryview) -> None:
-        page = self.store.get(frame)
-        if page is None:
-            page = self.store[frame] = bytearray(PAGE_SIZE)
-        page[off : off + len(data)] = data
-
-
-class PageFault(Exception):
-    def __init__(self, err: int, cr2: int) -> None:
-        super().__init__(f"#PF err={err:#x} cr2={cr2:#x}")
-        self.err = err
-        self.cr2 = cr2
-
-
-_NEED = {"r": MemRights.R, "w": MemRights.W, "x": MemRights.X}
-_KIND_ERR = {"r": 0, "w": PF_WRITE, "x": PF_FETCH}
-
-
-def check(pd: Pd, addr: int, n: int, kind: str) -> list[tuple[int, int, int]]:
-    """The (frame, offset, length) pieces of an access of `n` bytes at `addr`, or
-    PageFault for the first page that is unmapped or lacks the right (`kind` r/w/x)."""
-    need = _NEED[kind] | MemRights.R  # a page without R is not present
-    nodes = pd.mem.nodes
-    out: list[tuple[int, int, int]] = []
-    a, end = addr, addr + max(n, 1)
-    while a < end:
-        page, off = a >> 12, a & 0xFFF
-        ln = min(PAGE_SIZE - off, end - a)
-        node = nodes.get(page)
-        if node is None or not node.rights & MemRights.R:
-            raise PageFault(PF_USER | _KIND_ERR[kind], a)
-        if node.rights & need != need:
-            raise PageFault(PF_PRESENT | PF_USER | _KIND_ERR[kind], a)
-        out.append((int(node.obj), off, ln))  # type: ignore[call-overload]
-        a += ln
-    return out
 
 
 def grant_memory(src: Process, pages: range, dst: Process, at: int, rights: int = 7) -> None:
@@ -175,7 +110,7 @@ class Pager:
         """Revoke the owner's page behind `client_page` from everyone it was given to
         (as the owner PD; between runs or from one of the owner's ECs)."""
         from .api import Syscalls
-        from .crd import Crd
+        from .kernel.crd import Crd
 
         page = self.mapped.pop((client.name, client_page), None)
         if page is None:

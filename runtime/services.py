@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .api import SRV_SERVICE, Context, Handler, LocalThread, Pt, Syscalls
-from .crd import CrdType, crd, crd_base, crd_type
-from .status import ErrorCode, RemoteError, UtcbError
-from .syscalls import FLAG0, Sys, word0
-from .utcb import UtcbFrame
+from .kernel.crd import CrdType, crd, crd_base, crd_type
+from .kernel.status import ErrorCode, RemoteError, UtcbError
+from .kernel.syscalls import FLAG0, Sys, word0
+from .kernel.utcb import UtcbFrame
 
 if TYPE_CHECKING:
-    from .kernel import Kernel
+    from .kernel.kernel import Kernel
     from .machine import Machine
 
 __all__ = [
@@ -148,7 +148,7 @@ class Registry:
             put_error(f, ErrorCode.E_NOT_FOUND, name)
             return
         sys = Syscalls(self.machine.k)
-        from .crd import Crd
+        from .kernel.crd import Crd
 
         for sel in pts.values():
             sys.revoke(Crd.obj(sel), self_=True)

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .api import SELF_PD, Context, Env, Handler, LocalThread, Pt, Syscalls
-from .crd import Crd, CrdType, PdRights, SmRights, crd, crd_base
+from .kernel.crd import Crd, CrdType, PdRights, SmRights, crd, crd_base
+from .kernel.status import ErrorCode, RemoteError
+from .kernel.utcb import UtcbFrame
 from .services import check_reply, guard, put_error, register
-from .status import ErrorCode, RemoteError
-from .utcb import UtcbFrame
 
 if TYPE_CHECKING:
-    from .kernel import Kernel
+    from .kernel.kernel import Kernel
     from .machine import Process
 
 __all__ = ["CLOSE", "OPEN", "ClientSession", "Service", "Session"]

@@ -15,10 +15,10 @@ from runtime.api import Context, Pt
 from runtime.arch import X86_32, X86_64, Arch
 from runtime.codec import DecodeError, MarshalError
 from runtime.crd import CrdType, crd
-from runtime.kernel import NOT_SENT
+from runtime.kernel.kernel import NOT_SENT
+from runtime.kernel.syscalls import NONBLOCKING
 from runtime.machine import Process
 from runtime.status import ErrorCode, RemoteError, Status, SyscallError
-from runtime.syscalls import NONBLOCKING
 from runtime.utcb import UtcbFrame
 from tests.backend.roundtrip import imported
 from tests.runtime.test_call_status import CASES, TARGET
@@ -499,9 +499,9 @@ def test_big_endian_hosts_dispatch_in_the_skeleton(
     """The kernel keys fast_table by the first word as the host reads it, so it takes
     the table only on a little-endian host; elsewhere every request enters the skeleton,
     whose own dispatch reads the opcode little-endian, with the same answers."""
-    import runtime.kernel
+    import runtime.kernel.kernel
 
-    monkeypatch.setattr(runtime.kernel.sys, "byteorder", "big")
+    monkeypatch.setattr(runtime.kernel.kernel.sys, "byteorder", "big")
     Counted, log = _counting_server(fx)
     m = Machine()
     m.spawn("srv").serve("calc", Counted(CalcImpl(fx)))

@@ -22,17 +22,17 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 CORE = [
-    "runtime/kernel.py",
-    "runtime/ec.py",
-    "runtime/pt.py",
-    "runtime/utcb.py",
-    "runtime/cpu.py",
-    "runtime/sc.py",
-    "runtime/sm.py",
-    "runtime/pd.py",
-    "runtime/kobject.py",
-    "runtime/space.py",
-    "runtime/mdb.py",
+    "runtime/kernel/kernel.py",
+    "runtime/kernel/ec.py",
+    "runtime/kernel/pt.py",
+    "runtime/kernel/utcb.py",
+    "runtime/kernel/cpu.py",
+    "runtime/kernel/sc.py",
+    "runtime/kernel/sm.py",
+    "runtime/kernel/pd.py",
+    "runtime/kernel/kobject.py",
+    "runtime/kernel/space.py",
+    "runtime/kernel/mdb.py",
 ]
 GROUP = "runtime_native"  # the shared library of the group: <GROUP>__mypyc.*.so
 BUILD = REPO / "build" / "native"

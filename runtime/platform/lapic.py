@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from . import Platform
+    from . import Board
 
 __all__ = ["LapicTimer"]
 
 
 class LapicTimer:
-    def __init__(self, platform: Platform, cpu: int, gsi: int) -> None:
+    def __init__(self, platform: Board, cpu: int, gsi: int) -> None:
         self.platform = platform
         self.cpu = cpu
         self.gsi = gsi

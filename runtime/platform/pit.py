@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from . import Platform
+    from . import Board
 
 __all__ = ["PIT_HZ", "Pit"]
 
@@ -38,7 +38,7 @@ class _Channel:
 class Pit:
     ports = range(BASE, BASE + 4)
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Board) -> None:
         self.p = platform
         self.ch = [_Channel() for _ in range(3)]
         self.ticks = 0

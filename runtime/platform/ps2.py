@@ -23,7 +23,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from . import Platform
+    from . import Board
 
 __all__ = ["KEYBOARD_IRQ", "SCANCODES", "Ps2", "break_code", "make_code"]
 
@@ -80,7 +80,7 @@ def break_code(key: str) -> tuple[int, ...]:
 class Ps2:
     ports = (DATA, STATUS)
 
-    def __init__(self, platform: Platform, fifo: int = 16) -> None:
+    def __init__(self, platform: Board, fifo: int = 16) -> None:
         self.p = platform
         self.capacity = fifo
         self.fifo: deque[int] = deque()  # the keyboard's internal buffer

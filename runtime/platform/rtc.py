@@ -14,7 +14,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from . import Platform
+    from . import Board
 
 __all__ = ["Rtc"]
 
@@ -25,7 +25,7 @@ DEFAULT_EPOCH = dt.datetime(2012, 12, 1, tzinfo=dt.UTC)
 class Rtc:
     ports = (INDEX, DATA)
 
-    def __init__(self, platform: Platform, epoch: dt.datetime = DEFAULT_EPOCH) -> None:
+    def __init__(self, platform: Board, epoch: dt.datetime = DEFAULT_EPOCH) -> None:
         self.p = platform
         self.epoch = epoch
         self.index = 0

@@ -5,7 +5,7 @@ Registers (offset from the base; DLAB = LCR bit 7 switches 0 and 1 to the diviso
 5 LSR, 6 MSR, 7 SCR.
 - Transmit: a THR write goes to `sink` (the host terminal, e.g. `sys.stdout.write`) and
   to `sent`; the transmitter is empty again at once (LSR THRE and TEMT stay set).
-- Receive: `receive(data)` (or `Platform.uart_script`) fills the RX FIFO: 16 bytes with
+- Receive: `receive(data)` (or `Board.uart_script`) fills the RX FIFO: 16 bytes with
   FCR bit 0 set, else a 1-byte holding register. A byte that does not fit is lost and
   sets LSR OE (cleared by reading LSR); counted in `overruns`.
 - Interrupts (IER bit 0 received data, bit 1 THR empty, bit 2 line status), reported in
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from . import Platform
+    from . import Board
 
 __all__ = ["COM1", "COM1_IRQ", "Uart"]
 
@@ -34,7 +34,7 @@ LSR_DR, LSR_OE, LSR_THRE, LSR_TEMT = 0x01, 0x02, 0x20, 0x40
 class Uart:
     def __init__(
         self,
-        platform: Platform,
+        platform: Board,
         base: int = COM1,
         irq: int = COM1_IRQ,
         sink: Callable[[str], object] | None = None,

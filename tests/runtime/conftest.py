@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from runtime.kernel import Kernel
+from runtime.kernel.kernel import Kernel
 from runtime.machine import Machine, Process
 
 # Hypothesis budget for the property tests; raise it for a long fuzzing campaign.

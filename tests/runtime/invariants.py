@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from runtime.kernel import Kernel
-from runtime.kobject import Kobject
+from runtime.kernel.kernel import Kernel
+from runtime.kernel.kobject import Kobject
+from runtime.kernel.mdb import Node
 from runtime.machine import Machine
-from runtime.mdb import Node
 
 
 def all_spaces(m: Machine) -> list[object]:
@@ -18,7 +18,7 @@ def all_spaces(m: Machine) -> list[object]:
 
 def extra_pds(m: Machine) -> list[object]:
     """PDs made by random create_pd calls (reachable through some capability)."""
-    from runtime.pd import Pd
+    from runtime.kernel.pd import Pd
 
     seen = {id(p.pd) for p in m.processes} | {id(m.k.kernel_pd)}
     out: list[Pd] = []

@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 import pytest
 
-from runtime import mdb
 from runtime.api import Context, Syscalls
 from runtime.crd import ALL
+from runtime.kernel import mdb
+from runtime.kernel.pt import Pt as PtObj
+from runtime.kernel.syscalls import NONBLOCKING, Sys, word0
 from runtime.machine import Machine, Process
-from runtime.pt import Pt as PtObj
 from runtime.status import Status
-from runtime.syscalls import NONBLOCKING, Sys, word0
 from runtime.utcb import UtcbFrame
 
 TARGET = 0x500

@@ -11,14 +11,15 @@ from collections.abc import Callable
 
 import pytest
 
-from runtime import Machine, binding, mdb
+from runtime import Machine, binding
 from runtime.api import Context, Pt, Syscalls
 from runtime.arch import X86_32, X86_64, Arch
 from runtime.codec import Items
 from runtime.crd import ALL, Crd, CrdType, SmRights, crd
+from runtime.kernel import mdb
+from runtime.kernel.sm import Sm
+from runtime.kernel.space import Space
 from runtime.machine import Process
-from runtime.sm import Sm
-from runtime.space import Space
 from runtime.status import CapacityError, Status, SyscallError
 from runtime.utcb import Utcb, UtcbFrame
 

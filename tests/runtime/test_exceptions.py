@@ -11,9 +11,9 @@ import pytest
 from runtime.api import Context, Pt
 from runtime.arch import X86_32, X86_64, Arch
 from runtime.exc import ExcState, Mtd, Vector, event_portal, layout, message_words
-from runtime.fault import Insn
+from runtime.kernel.regs import EFLAGS_IF, GPRS
 from runtime.machine import Machine, Process
-from runtime.regs import EFLAGS_IF, GPRS
+from runtime.platform.fault import Insn
 from runtime.status import Status, SyscallError
 from runtime.utcb import UtcbFrame
 

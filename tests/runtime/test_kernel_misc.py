@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from runtime import mdb
 from runtime.api import Context, Pt, Syscalls
 from runtime.crd import ALL, FROM_HV, CrdType, crd
+from runtime.kernel import mdb
+from runtime.kernel.pt import Pt as PtObj
+from runtime.kernel.sm import Sm
+from runtime.kernel.syscalls import Sys, word0
 from runtime.machine import Machine
-from runtime.pt import Pt as PtObj
-from runtime.sm import Sm
 from runtime.status import Status, SyscallError
-from runtime.syscalls import Sys, word0
 from runtime.utcb import UtcbFrame
 
 from . import invariants

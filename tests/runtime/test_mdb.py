@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from runtime import mdb
 from runtime.api import Context
 from runtime.arch import X86_64
 from runtime.crd import ALL, Crd, CrdType, MemRights, SmRights, crd
-from runtime.kobject import Kobject
+from runtime.kernel import mdb
+from runtime.kernel.kobject import Kobject
+from runtime.kernel.pd import Pd
+from runtime.kernel.sm import Sm
 from runtime.machine import Machine
-from runtime.pd import Pd
-from runtime.sm import Sm
 from runtime.utcb import UtcbFrame
 
 

@@ -9,7 +9,6 @@ from runtime.api import Context, Pt, Sm, Syscalls
 from runtime.arch import X86_32, X86_64, Arch
 from runtime.crd import MemRights
 from runtime.exc import ExcState, Mtd, Vector, event_portal
-from runtime.fault import Insn
 from runtime.machine import Machine, Process
 from runtime.memory import (
     PF_FETCH,
@@ -22,6 +21,7 @@ from runtime.memory import (
     Ring,
     grant_memory,
 )
+from runtime.platform.fault import Insn
 from runtime.utcb import UtcbFrame
 
 BASE = 0x10000  # client virtual page where the test's heap starts

@@ -29,15 +29,21 @@ def test_the_core_runs_compiled_exactly_when_make_built_it() -> None:
 def test_a_compiled_module_older_than_its_source_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "kernel.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")
-    src = tmp_path / "kernel.py"
-    src.write_text("")
-    monkeypatch.setattr(runtime, "__file__", str(tmp_path / "__init__.py"))
-    past = time.time() - 60
-    os.utime(tmp_path / "kernel.cpython-311-x86_64-linux-gnu.so", (past, past))
-    with pytest.raises(ImportError, match=r"runtime/kernel\.cpython.*runtime/kernel\.py"):
+    """Both in the package and in its subpackages (runtime/kernel/ holds the core)."""
+    for sub in ("", "kernel/"):
+        pkg = tmp_path / sub.rstrip("/")
+        pkg.mkdir(exist_ok=True)
+        so = pkg / "kernel.cpython-311-x86_64-linux-gnu.so"
+        so.write_bytes(b"")
+        src = pkg / "kernel.py"
+        src.write_text("")
+        monkeypatch.setattr(runtime, "__file__", str(tmp_path / "__init__.py"))
+        past = time.time() - 60
+        os.utime(so, (past, past))
+        where = f"{tmp_path.name}/{sub}kernel"
+        with pytest.raises(ImportError, match=rf"{where}\.cpython.*{where}\.py"):
+            runtime._refuse_stale_native()
+        os.utime(src, (past - 60, past - 60))  # the source older: accepted
         runtime._refuse_stale_native()
-    os.utime(src, (past - 60, past - 60))  # the source older: accepted
-    runtime._refuse_stale_native()
-    (tmp_path / "kernel.py").unlink()  # no source beside it (another extension): accepted
-    runtime._refuse_stale_native()
+        src.unlink()  # no source beside it (another extension): accepted
+        runtime._refuse_stale_native()

@@ -9,10 +9,10 @@ import itertools
 import pytest
 
 from runtime.api import Context
+from runtime.devices import COM1, COM1_IRQ, KEYBOARD_IRQ, PIT_IRQ, Gsi, Platform, Ports
 from runtime.exc import ExcState, Mtd, Vector, event_portal
-from runtime.fault import Insn
 from runtime.machine import Machine
-from runtime.platform import COM1, COM1_IRQ, KEYBOARD_IRQ, PIT_IRQ, Gsi, Platform, Ports
+from runtime.platform.fault import Insn
 from runtime.platform.ps2 import break_code, make_code
 from runtime.status import ErrorCode, RemoteError
 from runtime.utcb import UtcbFrame

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from runtime.api import Context, Syscalls
 from runtime.crd import crd
 from runtime.exc import Vector, event_portal
-from runtime.kernel import Kernel
+from runtime.kernel.kernel import Kernel
+from runtime.kernel.syscalls import Sys, word0
 from runtime.machine import Machine
 from runtime.status import Status
-from runtime.syscalls import Sys, word0
 from runtime.utcb import UtcbFrame
 
 from . import invariants

@@ -11,7 +11,7 @@ import pytest
 from runtime import Machine
 from runtime.api import Context, Pt, Sm
 from runtime.crd import CrdType, SmRights, crd, crd_base, crd_type
-from runtime.kernel import Kernel
+from runtime.kernel.kernel import Kernel
 from runtime.services import get_string, put_error, put_string
 from runtime.status import ErrorCode, RemoteError, UtcbError
 from runtime.utcb import UtcbFrame

@@ -13,12 +13,12 @@ from collections.abc import Callable
 
 import pytest
 
-from runtime import mdb
 from runtime.crd import ALL, CrdType, EcRights, PdRights, ScRights, SmRights, crd
+from runtime.kernel import mdb
+from runtime.kernel.pt import Pt
+from runtime.kernel.syscalls import FLAG0, FLAG1, Sys, qpd, word0
 from runtime.machine import Machine, Process
-from runtime.pt import Pt
 from runtime.status import Status
-from runtime.syscalls import FLAG0, FLAG1, Sys, qpd, word0
 
 from .conftest import out_as, snapshot, sys_as
 

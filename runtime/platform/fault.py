@@ -25,16 +25,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from . import exc
-from .crd import PioRights
-from .exc import Vector
-from .regs import Regs
-from .status import Status, SyscallError
+from ..kernel import exc
+from ..kernel.crd import PioRights
+from ..kernel.exc import Vector
+from ..kernel.regs import Regs
+from ..kernel.status import Status, SyscallError
 
 if TYPE_CHECKING:
-    from .api import Context
-    from .ec import Ec
-    from .kernel import Kernel
+    from ..kernel.ec import Ec
+    from ..kernel.kernel import Kernel
 
 __all__ = ["Fault", "Insn", "IoBus", "attach_io"]
 
@@ -52,7 +51,7 @@ class Fault(Exception):
 
 
 class IoBus(Protocol):
-    """What the platform provides for port I/O (runtime.platform.Platform)."""
+    """What the platform provides for port I/O (runtime.platform.Board)."""
 
     def io_in(self, port: int, size: int) -> int: ...
 
@@ -62,6 +61,16 @@ class IoBus(Protocol):
 def attach_io(k: Kernel, bus: IoBus) -> None:
     """Route the machine's port I/O to `bus`."""
     k.io_bus = bus
+
+
+class Running(Protocol):
+    """What `Insn` is made from: the kernel and the running EC (a user layer `Context`)."""
+
+    @property
+    def k(self) -> Kernel: ...
+
+    @property
+    def ec(self) -> Ec: ...
 
 
 class _Skipped:
@@ -76,7 +85,7 @@ class Insn:
 
     __slots__ = ("ec", "k")
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Running) -> None:
         self.k = ctx.k
         self.ec = ctx.ec
 

@@ -150,10 +150,11 @@ class Kernel:
             self.sms.append(sm)
         self.reply_sm = Sm(self.graveyard, 0, "reply-block")
         self.sms.append(self.reply_sm)
-        self.platform: Any = None  # runtime.platform.Platform: timed device events, IRQs
-        # What other modules keep per machine (plain attributes, not weak registries, so
-        # the kernel needs no weak references): the port I/O bus (runtime.fault), the
-        # physical memory (runtime.memory) and each CPU's FPU owner (runtime.exc).
+        self.platform: Any = None  # runtime.platform.Board: timed device events, IRQs
+        # What the platform registers with the kernel (plain attributes, not weak
+        # registries, so the kernel needs no weak references): the port I/O bus
+        # (runtime.platform.fault), the physical memory (runtime.platform.memory); and
+        # each CPU's FPU owner (runtime.kernel.exc).
         self.io_bus: Any = None
         self.phys: Any = None
         self.fpu_owner: dict[int, Ec] = {}

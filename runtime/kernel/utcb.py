@@ -1,0 +1,483 @@
+"""The UTCB and NRE's copy-mode `UtcbFrame` (NOVA-NRE.md §2, §8.1; WIRE.md §1).
+
+Layout of the 4 KiB page, in words of the architecture (W = 512 on x86_64, 1024 on x86_32):
+word 0 top/bottom (always 0 in copy mode), 1 items = untyped | typed<<16, 2 translate
+window, 3 delegate window, 4 tls, then the message words mr[0..]. Typed item k is two
+words at W-2-2k (Crd) and W-1-2k (flags | hotspot<<12), growing down from the page end.
+
+Nested frames follow NRE's copy mode: the live frame is always at the base; pushing a
+frame saves the live header and untyped words on a stack that grows down from
+`POS_SLOT = msg_words // 2`, and its typed words on a stack that grows up from
+`POS_SLOT + 1`; mr[POS_SLOT] is the bookkeeping word (saved untyped in bits 11..0, layer
+in 15..12, saved typed in 31..16). Live counters are also kept as attributes, which are
+authoritative: the items word in the page is written from them (`sync_items`) where the
+header is copied as a whole (a nested frame's push, an exception message), not on every
+delivery, which keeps a store off both halves of each portal call.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+
+from .arch import PAGE_SIZE, X86_64, Arch
+from .crd import DELEGATE
+from .status import CapacityError, ErrorCode, UtcbError
+
+__all__ = ["Utcb", "UtcbFrame"]
+
+_HDR = 5  # header words
+_PAIR_64, _PAIR_32 = struct.Struct("<QQ"), struct.Struct("<II")
+_SLICES: dict[str, tuple[slice, ...]] = {}
+
+
+def _message_slices(arch: Arch) -> tuple[slice, ...]:
+    """One slice per untyped count, shared by every UTCB of the architecture: the
+    kernel's copy of n words is then `dst[msg[n]] = src[msg[n]]`, with no arithmetic."""
+    t = _SLICES.get(arch.name)
+    if t is None:
+        w, mr0 = arch.word, _HDR * arch.word
+        t = _SLICES[arch.name] = tuple(
+            slice(mr0, mr0 + n * w) for n in range(arch.msg_words // 2 + 1)
+        )
+    return t
+
+
+class Utcb:
+    """One EC's UTCB page with its live frame counters."""
+
+    __slots__ = (
+        "arch",
+        "buf",
+        "layer",
+        "mask",
+        "mr0",
+        "msg",
+        "msg_words",
+        "page_words",
+        "pair",
+        "pos_slot",
+        "room",
+        "saved_t",
+        "saved_u",
+        "slot_off",
+        "typed",
+        "untyped",
+        "word",
+        "words",
+        "wst",
+    )
+
+    def __init__(self, arch: Arch = X86_64) -> None:
+        self.arch = arch
+        self.word = arch.word
+        self.page_words = arch.page_words
+        self.msg_words = arch.msg_words
+        self.pos_slot = self.msg_words // 2
+        self.buf = bytearray(PAGE_SIZE)
+        self.wst = struct.Struct("<Q" if arch.word == 8 else "<I")
+        # two words at once: a typed item (Crd, aux), or the windows (xlt, del)
+        self.pair = _PAIR_64 if arch.word == 8 else _PAIR_32
+        self.mask = arch.word_mask
+        self.untyped = 0
+        self.typed = 0
+        self.saved_u = 0
+        self.room = self.pos_slot  # pos_slot - saved_u: the live frame's untyped capacity
+        self.saved_t = 0
+        self.layer = 0
+        self.mr0 = _HDR * self.word  # byte offset of mr[0]
+        self.slot_off = (_HDR + self.pos_slot) * self.word  # byte offset of mr[POS_SLOT]
+        self.msg = _message_slices(arch)  # msg[n]: the bytes of mr[0..n), for the kernel
+        # the page as words in the host's byte order: for zero tests of header words only
+        # (a zero word reads 0 in either order), ~2x faster than a bytes comparison
+        self.words = memoryview(self.buf).cast("Q" if self.word == 8 else "I")
+
+    # -- raw words -------------------------------------------------------------------------
+    def word_at(self, index: int) -> int:
+        """Word `index` of the page (0 = header word 0)."""
+        return int(self.wst.unpack_from(self.buf, index * self.word)[0])
+
+    def set_word(self, index: int, value: int) -> None:
+        self.wst.pack_into(self.buf, index * self.word, value & self.mask)
+
+    def mr(self, i: int) -> int:
+        return self.word_at(_HDR + i)
+
+    @property
+    def xlt(self) -> int:
+        """The translate receive window (header word 2)."""
+        return self.word_at(2)
+
+    @xlt.setter
+    def xlt(self, value: int) -> None:
+        self.set_word(2, value)
+
+    @property
+    def dele(self) -> int:
+        """The delegate receive window (header word 3)."""
+        return self.word_at(3)
+
+    @dele.setter
+    def dele(self, value: int) -> None:
+        self.set_word(3, value)
+
+    @property
+    def items(self) -> int:
+        """The header's items word as the kernel sees it (from the live counters)."""
+        return self.untyped | self.typed << 16
+
+    def sync_items(self) -> None:
+        self.wst.pack_into(self.buf, self.word, self.untyped | self.typed << 16)
+
+    def item(self, k: int) -> tuple[int, int]:
+        """Typed item k as (crd, aux)."""
+        w = self.page_words - 2 - 2 * k
+        return self.word_at(w), self.word_at(w + 1)
+
+    def item_pairs(self, t: int) -> list[tuple[int, int]]:
+        """The first ``t`` typed items as (crd, aux) pairs: `item` for each, one unpack each."""
+        unpack, w, buf = self.pair.unpack_from, self.word, self.buf
+        top = (self.page_words - 2) * w
+        if t == 1:  # one capability, the common case: no comprehension
+            return [unpack(buf, top)]
+        return [unpack(buf, top - 2 * w * k) for k in range(t)]
+
+    def set_item(self, k: int, crd: int, aux: int) -> None:
+        w = self.page_words - 2 - 2 * k
+        self.set_word(w, crd)
+        self.set_word(w + 1, aux)
+
+    # -- capacities ------------------------------------------------------------------------
+    @property
+    def untyped_capacity(self) -> int:
+        """Untyped words the live frame can hold at most (also what a receive may write)."""
+        return self.room
+
+    @property
+    def typed_capacity(self) -> int:
+        return (self.msg_words - self.pos_slot - 1 - self.saved_t) // 2
+
+    @property
+    def free_untyped(self) -> int:
+        return self.room - self.untyped
+
+    @property
+    def free_typed(self) -> int:
+        return (self.msg_words - self.pos_slot - 1 - self.saved_t - 2 * self.typed) // 2
+
+    def reset(self) -> None:
+        """Empty the live frame and close both receive windows (NRE `reset()`)."""
+        self.untyped = 0
+        self.typed = 0
+        self.set_word(1, 0)
+        self.set_word(2, 0)
+        self.set_word(3, 0)
+
+    # -- nesting ---------------------------------------------------------------------------
+    def _bookkeeping(self) -> None:
+        self.set_word(
+            _HDR + self.pos_slot, self.saved_u | (self.layer & 0xF) << 12 | self.saved_t << 16
+        )
+
+    def push(self) -> None:
+        """Save the live frame and start an empty one; CapacityError leaves all unchanged.
+
+        Like NRE, the outermost frame of an idle UTCB saves nothing, so it gets the full
+        253/126 (x86_64) or 509/254 (x86_32) words and items.
+        """
+        u, t, w = self.untyped, self.typed, self.word
+        buf = self.buf
+        v = self.words
+        if not (self.layer or u or t or v[2] or v[3] or v[4]):
+            # The fast path of every outermost frame (each stub call): words 2..4 are
+            # already 0 and the live counters too, so reset() has nothing left to do (the
+            # items word follows the counters, which are authoritative).
+            self.layer = 1
+            self.wst.pack_into(buf, self.slot_off, self.saved_u | 1 << 12 | self.saved_t << 16)
+            return
+        need_u = 1 + _HDR + u
+        need_t = 2 * t + 1
+        if self.saved_u + need_u > self.pos_slot or (
+            self.pos_slot + 1 + self.saved_t + need_t > self.msg_words - 2 * t
+        ):
+            raise CapacityError("no room in the UTCB to nest another frame")
+        self.sync_items()
+        # Untyped stack grows down: [len][5 header words][u words] at the lowest address.
+        lo = _HDR + self.room - need_u
+        buf = self.buf
+        block = bytes(buf[0 : _HDR * w]) + bytes(buf[_HDR * w : (_HDR + u) * w])
+        buf[(lo + 1) * w : (lo + need_u) * w] = block
+        self.set_word(lo, u)
+        # Typed stack grows up: [2t item words][len] with the length on top.
+        tlo = _HDR + self.pos_slot + 1 + self.saved_t
+        end = PAGE_SIZE
+        buf[tlo * w : (tlo + 2 * t) * w] = bytes(buf[end - 2 * t * w : end])
+        self.set_word(tlo + 2 * t, t)
+        self.saved_u += need_u
+        self.room -= need_u
+        self.saved_t += need_t
+        self.layer += 1
+        self._bookkeeping()
+        self.reset()
+
+    def pop(self) -> None:
+        """Drop the live frame and restore the one saved by the matching push."""
+        layer = self.layer
+        if layer == 0:
+            raise UtcbError(ErrorCode.E_ASSERT, "pop without push")
+        if layer == 1 and not self.saved_u:
+            # The push saved nothing (only the first push of an idle UTCB does that, and a
+            # saving push always grows saved_u). Inlined _bookkeeping() and reset(), but
+            # the items word is left to the kernel (the live counters are authoritative).
+            self.layer = 0
+            self.untyped = self.typed = 0
+            buf, w = self.buf, self.word
+            self.wst.pack_into(buf, self.slot_off, self.saved_t << 16)
+            v = self.words
+            if v[2] or v[3]:  # a window still armed: close it
+                v[2] = v[3] = 0
+            return
+        w, buf = self.word, self.buf
+        tl = _HDR + self.pos_slot + 1 + self.saved_t - 1
+        t = self.word_at(tl)
+        end = PAGE_SIZE
+        if t:
+            buf[end - 2 * t * w : end] = bytes(buf[(tl - 2 * t) * w : tl * w])
+        self.saved_t -= 2 * t + 1
+        lo = _HDR + self.room
+        u = self.word_at(lo)
+        buf[0 : (_HDR + u) * w] = bytes(buf[(lo + 1) * w : (lo + 1 + _HDR + u) * w])
+        self.saved_u -= 1 + _HDR + u
+        self.room += 1 + _HDR + u
+        self.layer -= 1
+        self.untyped = u
+        self.typed = t
+        self._bookkeeping()
+
+    def frame(self) -> UtcbFrame:
+        """A new nested frame on this UTCB (NRE `UtcbFrame`)."""
+        return UtcbFrame(self)
+
+    def __repr__(self) -> str:
+        return f"Utcb({self.arch.name}, u={self.untyped}, t={self.typed}, layer={self.layer})"
+
+
+class UtcbFrame:
+    """A cursor over the live frame of a UTCB.
+
+    `UtcbFrame(utcb)` pushes a fresh frame (close it, or use `with`, to pop it);
+    `UtcbFrame(utcb, push=False)` is NRE's `UtcbFrameRef`, which a portal handler gets
+    for the message it received. Writes append; reads advance their own cursors.
+    """
+
+    __slots__ = ("_closed", "layer", "pid", "tpos", "upos", "utcb")
+
+    def __init__(self, utcb: Utcb, *, push: bool = True, pid: int = -1) -> None:
+        if push:
+            utcb.push()
+        self.utcb = utcb
+        self.layer = utcb.layer if push else -1
+        self.upos = 0
+        self.tpos = 0
+        self.pid = pid  # for a handler's frame: the id of the portal that was called
+        self._closed = False
+
+    # -- lifetime --------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._closed or self.layer < 0:
+            self._closed = True
+            return
+        if self.utcb.layer != self.layer:
+            raise UtcbError(ErrorCode.E_ASSERT, "frames must be closed innermost first")
+        self._closed = True
+        self.utcb.pop()
+
+    def __enter__(self) -> UtcbFrame:
+        return self
+
+    def __exit__(
+        self,
+        et: type[BaseException] | None,
+        ev: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close(), inlined: every stub call ends here.
+        if self._closed or self.layer < 0:
+            self._closed = True
+            return
+        u = self.utcb
+        if u.layer != self.layer:
+            raise UtcbError(ErrorCode.E_ASSERT, "frames must be closed innermost first")
+        self._closed = True
+        u.pop()
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def untyped(self) -> int:
+        return self.utcb.untyped
+
+    @property
+    def typed(self) -> int:
+        return self.utcb.typed
+
+    @property
+    def free_untyped(self) -> int:
+        return self.utcb.free_untyped
+
+    @property
+    def free_typed(self) -> int:
+        return self.utcb.free_typed
+
+    def clear(self) -> None:
+        """Drop the message and rewind (windows stay armed)."""
+        u = self.utcb
+        u.untyped = 0
+        u.typed = 0
+        self.upos = 0
+        self.tpos = 0
+
+    def rewind(self) -> None:
+        self.upos = 0
+        self.tpos = 0
+
+    def finish_input(self) -> None:
+        """Check that every word and item was read, then clear for the reply."""
+        u = self.utcb
+        if self.upos != u.untyped or self.tpos != u.typed:
+            raise UtcbError(ErrorCode.E_ARGS_INVALID, "words or items left over")
+        u.untyped = u.typed = self.upos = self.tpos = 0  # clear(), inlined
+
+    def delegation_window(self, crd: int) -> None:
+        self.utcb.dele = crd
+
+    def translation_window(self, crd: int) -> None:
+        self.utcb.xlt = crd
+
+    # -- writing ---------------------------------------------------------------------------
+    def put_word(self, value: int) -> None:
+        u = self.utcb
+        n = u.untyped
+        if n >= u.room:
+            raise CapacityError("untyped words exhausted")
+        u.wst.pack_into(u.buf, (_HDR + n) * u.word, value & u.mask)
+        u.untyped = n + 1
+
+    def put_words(self, data: bytes | bytearray | memoryview | Sequence[int]) -> None:
+        """Append words: little-endian bytes (zero-padded to a word) or a sequence of ints."""
+        u = self.utcb
+        w = u.word
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            nbytes = data.nbytes if isinstance(data, memoryview) else len(data)
+            n = (nbytes + w - 1) // w
+            if u.untyped + n > u.room:
+                raise CapacityError(f"{n} words do not fit, {u.free_untyped} free")
+            off = (_HDR + u.untyped) * w
+            u.buf[off : off + nbytes] = data
+            if nbytes % w:
+                u.buf[off + nbytes : off + n * w] = bytes(n * w - nbytes)
+        else:
+            n = len(data)
+            if u.untyped + n > u.room:
+                raise CapacityError(f"{n} words do not fit, {u.free_untyped} free")
+            fmt = ("<%dQ" if w == 8 else "<%dI") % n
+            mask = u.mask
+            struct.pack_into(fmt, u.buf, (_HDR + u.untyped) * w, *[v & mask for v in data])
+        u.untyped += n
+
+    def pack(self, st: struct.Struct, *values: object) -> None:
+        """Append `st.pack(*values)` in place; `st.size` must be a multiple of the word."""
+        u = self.utcb
+        n = st.size // u.word
+        if u.untyped + n > u.room:
+            raise CapacityError(f"{n} words do not fit, {u.free_untyped} free")
+        st.pack_into(u.buf, (_HDR + u.untyped) * u.word, *values)
+        u.untyped += n
+
+    def put_item(self, crd: int, aux: int) -> None:
+        u = self.utcb
+        if (u.msg_words - u.pos_slot - 1 - u.saved_t - 2 * u.typed) // 2 < 1:
+            raise CapacityError("typed items exhausted")
+        u.set_item(u.typed, crd, aux)
+        u.typed += 1
+
+    def delegate(self, crd: int, hotspot: int = 0, flags: int = 0) -> None:
+        """Append a delegate item (NRE `DelItem`: aux = 1 | flags | hotspot<<12)."""
+        self.put_item(crd, DELEGATE | (flags & 0xFFE) | hotspot << 12)
+
+    def translate(self, crd: int) -> None:
+        """Append a translate item (NRE `XltItem`: aux = 0)."""
+        self.put_item(crd, 0)
+
+    # -- reading ---------------------------------------------------------------------------
+    def get_word(self) -> int:
+        u = self.utcb
+        pos = self.upos
+        if pos >= u.untyped:
+            raise UtcbError(ErrorCode.E_UTCB_UNTYPED, "no untyped word left")
+        v: int = u.wst.unpack_from(u.buf, (_HDR + pos) * u.word)[0]
+        self.upos = pos + 1
+        return v
+
+    def get_words(self, n: int) -> bytes:
+        """The next n words as little-endian bytes."""
+        u = self.utcb
+        if n < 0 or self.upos + n > u.untyped:
+            raise UtcbError(ErrorCode.E_UTCB_UNTYPED, f"{n} words wanted, {self.left} left")
+        off = (_HDR + self.upos) * u.word
+        self.upos += n
+        return bytes(u.buf[off : off + n * u.word])
+
+    def unpack(self, st: struct.Struct) -> tuple[object, ...]:
+        """Read `st.size` bytes (whole words) in place with `st.unpack_from`."""
+        u = self.utcb
+        n = st.size // u.word
+        if self.upos + n > u.untyped:
+            raise UtcbError(ErrorCode.E_UTCB_UNTYPED, f"{n} words wanted, {self.left} left")
+        off = (_HDR + self.upos) * u.word
+        self.upos += n
+        return st.unpack_from(u.buf, off)
+
+    def view(self) -> memoryview:
+        """The unread untyped words as a read-only view (valid until the next message)."""
+        u = self.utcb
+        w = u.word
+        return memoryview(u.buf)[(_HDR + self.upos) * w : (_HDR + u.untyped) * w].toreadonly()
+
+    def skip(self, n: int) -> None:
+        if n < 0 or self.upos + n > self.utcb.untyped:
+            raise UtcbError(ErrorCode.E_UTCB_UNTYPED, f"cannot skip {n} words")
+        self.upos += n
+
+    @property
+    def left(self) -> int:
+        """Unread untyped words."""
+        return self.utcb.untyped - self.upos
+
+    @property
+    def items_left(self) -> int:
+        return self.utcb.typed - self.tpos
+
+    def get_item(self) -> tuple[int, int]:
+        """The next typed item as (crd, aux)."""
+        u = self.utcb
+        if self.tpos >= u.typed:
+            raise UtcbError(ErrorCode.E_UTCB_TYPED, "no typed item left")
+        it = u.item(self.tpos)
+        self.tpos += 1
+        return it
+
+    def items(self) -> Iterator[tuple[int, int]]:
+        """All typed items of the frame as (crd, aux), not moving the cursor."""
+        u = self.utcb
+        for k in range(u.typed):
+            yield u.item(k)
+
+    def words(self) -> list[int]:
+        """All untyped words of the frame (for tests and debugging)."""
+        u = self.utcb
+        fmt = ("<%dQ" if u.word == 8 else "<%dI") % u.untyped
+        return list(struct.unpack_from(fmt, u.buf, _HDR * u.word))
+
+    def __repr__(self) -> str:
+        return f"UtcbFrame(u={self.untyped}@{self.upos}, t={self.typed}@{self.tpos})"
