@@ -80,7 +80,6 @@ class ExcState:
         self.u.set_word(HDR + off, value)
         if self.u.untyped <= off:
             self.u.untyped = off + 1
-            self.u.sync_items()
 
     @property
     def err(self) -> int:

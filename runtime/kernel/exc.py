@@ -203,10 +203,8 @@ def load_exc(u: Utcb, regs: Regs, mtd: int) -> None:
                 u.set_word(off, v & 0xFFFFFFFF)
                 u.set_word(off + 1, (v >> 32) & 0xFFFFFFFF)
     u.set_word(HDR + lay["mtd"], mtd)
-    u.untyped = message_words(arch)
-    u.typed = 0
+    u.set_items(message_words(arch), 0)
     u.set_word(0, 0)
-    u.sync_items()
 
 
 def save_exc(u: Utcb, regs: Regs) -> int:

@@ -237,11 +237,9 @@ class Kernel:
         return st, ec.out2, ec.out3
 
     def ipc_call(self, w0: int) -> int:
-        """System call 0 (call) on its own entry: `syscall(w0)[0]` without the generic
-        dispatch, the result tuple and three Python frames. Same preemption point, checks
-        (portal capability and type, CPU, busy/helping, windows via `call`/`transfer`),
-        order and status codes; the untyped-only delivery to an idle callee is inlined.
-        """
+        """System call 0 (call), the one IPC path (§4): `syscall(w0)[0]` without the
+        generic dispatch and its result tuple. The preemption point, the portal lookup,
+        then `call` (CPU check, helping a busy callee, the transfer and the switch)."""
         ec = self.current
         if ec is None:
             return BAD_HYP
@@ -259,48 +257,7 @@ class Kernel:
                 self.n_syscalls += 1
                 st = BAD_CAP
             else:
-                callee = pt.ec
-                su = ec.utcb
-                if callee.xcpu != ec.cpu:
-                    self.n_syscalls += 1
-                    st = BAD_CPU
-                elif callee.rcap is not None or callee.dead or cpu is None:
-                    self.n_syscalls += 1
-                    st = self.call(ec, pt, bool(w0 & _NONBLOCKING))  # helping
-                else:
-                    # `call` and `transfer` for an idle callee, inlined.
-                    callee.rcap = ec
-                    callee.pending = pt
-                    ec.partner = callee
-                    pt.calls += 1
-                    du = callee.utcb
-                    u = su.untyped
-                    cap = du.room
-                    if u > cap:
-                        u = cap
-                    if u == 1:  # one word (a null call): ~60 ns less than a slice
-                        du.words[5] = su.words[5]
-                    else:
-                        sl = su.msg[u]
-                        du.buf[sl] = su.buf[sl]
-                    du.untyped = u
-                    t = su.typed
-                    if t:  # the typed transfer, bounded by the receiver's typed capacity
-                        cap = du.typed_capacity
-                        if t > cap:
-                            t = cap
-                        self._xfer_items(ec, callee, t)
-                    du.typed = t
-                    ec.result = COM_ABT
-                    self.current = callee
-                    self.n_ipc += 1  # this system call and its switch
-                    g = callee.glet
-                    if g is None:
-                        g = callee.glet = greenlet(self._ec_main, parent=self.hub)
-                        g.switch(callee)
-                    else:
-                        g.switch()  # resumes its loop; no argument is cheaper
-                    st = ec.result
+                st = self.call(ec, pt, bool(w0 & _NONBLOCKING))
         except Exception as e:  # a kernel bug must not become the caller's problem
             self.n_syscalls += 1
             self.kernel_fault(f"syscall 0: {type(e).__name__}: {e}")
@@ -327,17 +284,18 @@ class Kernel:
             return None
         u = ec.utcb
         v = u.words
-        if u.layer or u.untyped or u.typed or v[2] or v[3]:
+        if u.layer or v[1] or v[2] or v[3]:
             return None
         return u.buf
 
     def call_fixed(self, sel: int, n: int, rp: Struct, m: int, op: int = -1) -> tuple[Any, ...]:
         """The call of a generated stub whose request and reply have one fixed size and
         no items: the caller packed the request (``n`` words) at mr[0] of the page that
-        `idle_utcb` gave it; call (with every check of `ipc_call`), and
-        ``rp.unpack_from`` the reply there. A request of the opcode alone (``n == 1``) is
-        passed as ``op`` instead: written at mr[0] if the UTCB is idle, else nothing is
-        sent and the answer is ``NOT_SENT`` (one Python call and one pack fewer).
+        `idle_utcb` gave it; this writes the items word, calls through `ipc_call` (the one
+        IPC path) and ``rp.unpack_from`` the reply there. A request of the opcode alone
+        (``n == 1``) is passed as ``op`` instead: written at mr[0] if the UTCB is idle,
+        else nothing is sent and the answer is ``NOT_SENT`` (one Python call and one pack
+        fewer).
 
         Returns the reply's values when it has exactly ``m`` words, no items and status
         word 0 (E_SUCCESS, WIRE.md §2), so ``r[0] == 0``; the UTCB is idle again.
@@ -349,92 +307,25 @@ class Kernel:
             return (BAD_HYP,)
         u = ec.utcb
         if op >= 0:  # a request of the opcode alone: the user half writes it, if idle
-            # idle_utcb's test, inlined (the Python call it saves is the point): keep in step
             v = u.words
-            if u.layer or u.untyped or u.typed or v[2] or v[3]:
+            if u.layer or v[1] or v[2] or v[3]:  # idle_utcb's test
                 return NOT_SENT
-            v[5] = op
-        elif n == 1:
-            op = u.words[5]  # the one word, for the copy below
-        # ipc_call(sel << 8), inlined: the same preemption point, checks, order, counters
-        # and statuses, one Python frame less on the path of every generated stub call.
-        # Keep the two in step. The message's n words are in the UTCB; its items word
-        # (u.untyped) is written only where the general path reads it.
-        cpu = self.cpu
-        if cpu is not None:
-            now = cpu.clock = cpu.clock + SYSCALL_COST
-            if now >= cpu.switch_at and cpu.current is not None:
-                self._preempt()
-        try:
-            try:  # a subscript, not .get(): no method call on the hit path of every call
-                pt = ec.caps[sel].obj
-            except KeyError:
-                pt = None
-            if type(pt) is not Pt:
-                self.n_syscalls += 1
-                st = BAD_CAP
-            else:
-                callee = pt.ec
-                if callee.xcpu != ec.cpu:
-                    self.n_syscalls += 1
-                    st = BAD_CPU
-                elif callee.rcap is not None or callee.dead or cpu is None:
-                    self.n_syscalls += 1
-                    u.untyped = n
-                    st = self.call(ec, pt, False)  # helping
-                else:
-                    callee.rcap = ec
-                    callee.pending = pt
-                    ec.partner = callee
-                    pt.calls += 1
-                    du = callee.utcb
-                    cap = du.room
-                    if n > cap:
-                        n = cap
-                    if n == 1:
-                        du.words[5] = op  # the request's one word, as the caller wrote it
-                    else:
-                        sl = u.msg[n]
-                        du.buf[sl] = u.buf[sl]
-                    du.untyped = n
-                    du.typed = 0
-                    ec.result = COM_ABT
-                    self.current = callee
-                    self.n_ipc += 1  # this system call and its switch
-                    g = callee.glet
-                    if g is None:
-                        g = callee.glet = greenlet(self._ec_main, parent=self.hub)
-                        g.switch(callee)
-                    else:
-                        g.switch()
-                    st = ec.result
-        except Exception as e:  # a kernel bug must not become the caller's problem
-            self.n_syscalls += 1
-            self.kernel_fault(f"syscall 0: {type(e).__name__}: {e}")
-            st = BAD_PAR
-        if self.tracing:
-            self._trace(ec, "sys0", st)
-        if self.graveyard:
-            self.collect()
-        if ec.dead:
-            self._dispatch_from_ec()
-        if ec.recall:
-            from .exc import recall
-
-            recall(self, ec)
+            u.wst.pack_into(u.buf, u.mr0, op)
+        u.set_items(n, 0)
+        st = self.ipc_call(sel << 8)
         # the user half again: the reply
         if st:
-            u.untyped = u.typed = 0
+            u.set_items(0, 0)
             return (st,)
-        if u.untyped == m and not u.typed:
+        if u.items == m:  # m untyped words, no items
             if m == 1:  # the status alone: E_SUCCESS is zero in either byte order
                 if not u.words[5]:
-                    u.untyped = 0
+                    u.set_items(0, 0)
                     return _STATUS_ONLY
                 return REPLY_LEFT
             r = rp.unpack_from(u.buf, u.mr0)
             if not r[0]:
-                u.untyped = 0
+                u.set_items(0, 0)
                 return r
         return REPLY_LEFT
 
@@ -444,10 +335,11 @@ class Kernel:
         if ec is None:
             raise SyscallError(BAD_HYP, "no EC is running")
         u = ec.utcb
-        t = u.typed
-        reply = bytes(u.buf[u.msg[u.untyped]])
+        n = u.items
+        t = n >> 16
+        reply = bytes(u.buf[u.msg[min(n & 0xFFFF, u.msg_words)]])
         items: list[tuple[int, int]] = u.item_pairs(t) if t else []
-        u.untyped = u.typed = 0
+        u.set_items(0, 0)
         return reply, items
 
     def call_words(
@@ -475,7 +367,7 @@ class Kernel:
         u = ec.utcb
         buf, w = u.buf, u.word
         v = u.words
-        if u.layer or u.untyped or u.typed or v[2] or v[3] or v[4]:
+        if u.layer or v[1] or v[2] or v[3] or v[4]:
             with UtcbFrame(u) as f:
                 f.put_words(data)
                 for c, aux in items:
@@ -504,13 +396,13 @@ class Kernel:
             buf[mr0:end] = bytes(data) + bytes(end - mr0 - n)
         else:
             buf[mr0 : mr0 + n] = data
-        u.untyped = words
-        u.typed = t
+        u.set_items(words, t)
         st = self.ipc_call(sel << 8 | flags)
-        t = u.typed
-        reply = bytes(buf[mr0 : mr0 + u.untyped * w])
+        n = u.items
+        t = n >> 16
+        reply = bytes(buf[mr0 : mr0 + min(n & 0xFFFF, u.msg_words) * w])
         out: list[tuple[int, int]] = u.item_pairs(t) if t else []
-        u.untyped = u.typed = 0  # idle again, as the outermost frame's pop leaves it
+        u.set_items(0, 0)  # idle again, as the outermost frame's pop leaves it
         if v[2] or v[3]:  # a window armed meanwhile: close it
             v[2] = v[3] = 0
         if st:
@@ -528,13 +420,19 @@ class Kernel:
 
     # -- IPC -------------------------------------------------------------------------------
     def call(self, ec: Ec, pt: Pt, nonblocking: bool) -> int:
-        """The body of sys_call once the portal is known (§4): deliver, help or refuse."""
+        """The body of sys_call once the portal is known (§4): check the CPU, help a busy
+        callee, then deliver the message and switch to the callee on the caller's SC.
+
+        Counts one system call for a refusal, and one system call with its switch
+        (`n_ipc`) for a delivery."""
         callee = pt.ec
         if callee.xcpu != ec.cpu:
+            self.n_syscalls += 1
             return BAD_CPU
         if callee.rcap is not None or callee.dead or self.cpu is None:
             st = self._call_busy(ec, callee, nonblocking)
             if st != SUCCESS:
+                self.n_syscalls += 1
                 return st
         callee.rcap = ec
         callee.pending = pt
@@ -543,11 +441,13 @@ class Kernel:
         self.transfer(ec, callee)
         ec.result = COM_ABT
         self.current = callee
+        self.n_ipc += 1  # this system call and its switch
         g = callee.glet
         if g is None:
             g = callee.glet = greenlet(self._ec_main, parent=self.hub)
-        self.n_switches += 1
-        g.switch(callee)
+            g.switch(callee)
+        else:
+            g.switch()  # resumes its loop; no argument is cheaper
         return ec.result
 
     def _call_busy(self, ec: Ec, callee: Ec, nonblocking: bool) -> int:
@@ -614,28 +514,29 @@ class Kernel:
         self._dispatch_from_ec()
 
     def transfer(self, src: Ec, dst: Ec) -> None:
-        """Copy the untyped words, then run the typed transfer (§2-3); the receiver's
-        counters are its items word (`Utcb.items`).
-
-        The receiver's current frame bounds what is written, so a copy-mode frame saved
-        in its UTCB is never overwritten (the kernel's min() over the frame offsets).
-        """
+        """Copy the message as NOVA's `Utcb::save` does (§2): the counts come from the
+        sender's items word, at most the page's capacity of untyped words (``msg_words``:
+        507 on x86_64, 1019 on x86_32; the frame offsets of word 0 are 0 in copy mode) and
+        half of that in typed items, run the typed transfer, and write the receiver's
+        items word. NRE's frames are user-level: a copy may overwrite what a nested frame
+        of the receiver saved in its page, as on the real kernel."""
         su, du = src.utcb, dst.utcb
-        u = su.untyped
-        cap = du.room
+        items = su.items
+        u = items & 0xFFFF
+        cap = su.msg_words
         if u > cap:
             u = cap
-        if u:
+        if u == 1:  # one word (a null call or a status-only reply): no slice
+            du.words[5] = su.words[5]
+        elif u:
             sl = su.msg[u]
             du.buf[sl] = su.buf[sl]
-        du.untyped = u
-        t = su.typed
+        t = items >> 16
         if t:
-            tcap = du.typed_capacity
-            if t > tcap:
-                t = tcap
+            if t > cap >> 1:
+                t = cap >> 1
             self._xfer_items(src, dst, t)
-        du.typed = t
+        du.set_items(u, t)
 
     def _xfer_items(self, src: Ec, dst: Ec, t: int) -> None:
         su, du = src.utcb, dst.utcb
@@ -872,21 +773,7 @@ class Kernel:
             if caller is not None:
                 caller.partner = None
                 if not caller.dead:
-                    if su.typed:
-                        self.transfer(ec, caller)
-                    else:  # transfer(), inlined for an untyped-only reply
-                        du = caller.utcb
-                        u = su.untyped
-                        cap = du.room
-                        if u > cap:
-                            u = cap
-                        if u == 1:  # a status-only reply
-                            du.words[5] = su.words[5]
-                        else:
-                            sl = su.msg[u]
-                            du.buf[sl] = su.buf[sl]
-                        du.untyped = u
-                        du.typed = 0
+                    self.transfer(ec, caller)
                     caller.result = SUCCESS
                     # The caller is what runs next on the donated SC (unless we ran on a
                     # helper's SC): switch straight back. (`cpu` is still ours: a local

@@ -9,17 +9,21 @@ Nested frames follow NRE's copy mode: the live frame is always at the base; push
 frame saves the live header and untyped words on a stack that grows down from
 `POS_SLOT = msg_words // 2`, and its typed words on a stack that grows up from
 `POS_SLOT + 1`; mr[POS_SLOT] is the bookkeeping word (saved untyped in bits 11..0, layer
-in 15..12, saved typed in 31..16). Live counters are also kept as attributes, which are
-authoritative: the items word in the page is written from them (`sync_items`) where the
-header is copied as a whole (a nested frame's push, an exception message), not on every
-delivery, which keeps a store off both halves of each portal call.
+in 15..12, saved typed in 31..16).
+
+The page is the interface, as in NOVA: the live frame's counters *are* the items word
+(word 1), so what user code writes there is what the kernel sends, and what the kernel
+delivers is what the receiver reads. The frames are NRE's, user-level bookkeeping the
+kernel knows nothing of.
 """
 
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Iterator, Sequence
 from types import TracebackType
+from typing import Final
 
 from .arch import PAGE_SIZE, X86_64, Arch
 from .crd import DELEGATE
@@ -29,18 +33,19 @@ __all__ = ["Utcb", "UtcbFrame"]
 
 _HDR = 5  # header words
 _PAIR_64, _PAIR_32 = struct.Struct("<QQ"), struct.Struct("<II")
+# `Utcb.words` reads the page in the host's byte order; the items word is read through it
+# only where that is the page's (x86's) little-endian order.
+_LE: Final = sys.byteorder == "little"
 _SLICES: dict[str, tuple[slice, ...]] = {}
 
 
 def _message_slices(arch: Arch) -> tuple[slice, ...]:
-    """One slice per untyped count, shared by every UTCB of the architecture: the
-    kernel's copy of n words is then `dst[msg[n]] = src[msg[n]]`, with no arithmetic."""
+    """One slice per untyped count up to the page's capacity, shared by every UTCB of the
+    architecture: the kernel's copy of n words is `dst[msg[n]] = src[msg[n]]`."""
     t = _SLICES.get(arch.name)
     if t is None:
         w, mr0 = arch.word, _HDR * arch.word
-        t = _SLICES[arch.name] = tuple(
-            slice(mr0, mr0 + n * w) for n in range(arch.msg_words // 2 + 1)
-        )
+        t = _SLICES[arch.name] = tuple(slice(mr0, mr0 + n * w) for n in range(arch.msg_words + 1))
     return t
 
 
@@ -62,8 +67,6 @@ class Utcb:
         "saved_t",
         "saved_u",
         "slot_off",
-        "typed",
-        "untyped",
         "word",
         "words",
         "wst",
@@ -80,8 +83,6 @@ class Utcb:
         # two words at once: a typed item (Crd, aux), or the windows (xlt, del)
         self.pair = _PAIR_64 if arch.word == 8 else _PAIR_32
         self.mask = arch.word_mask
-        self.untyped = 0
-        self.typed = 0
         self.saved_u = 0
         self.room = self.pos_slot  # pos_slot - saved_u: the live frame's untyped capacity
         self.saved_t = 0
@@ -122,13 +123,37 @@ class Utcb:
     def dele(self, value: int) -> None:
         self.set_word(3, value)
 
+    # -- the items word: untyped (bits 15..0) | typed (bits 31..16) (NOVA-NRE.md §2) -----
     @property
     def items(self) -> int:
-        """The header's items word as the kernel sees it (from the live counters)."""
-        return self.untyped | self.typed << 16
+        """The header's items word (its low 32 bits, which the kernel reads)."""
+        if _LE:
+            return int(self.words[1]) & 0xFFFFFFFF
+        return self.word_at(1) & 0xFFFFFFFF
 
-    def sync_items(self) -> None:
-        self.wst.pack_into(self.buf, self.word, self.untyped | self.typed << 16)
+    def set_items(self, untyped: int, typed: int) -> None:
+        if _LE:
+            self.words[1] = untyped | typed << 16
+        else:
+            self.set_word(1, untyped | typed << 16)
+
+    @property
+    def untyped(self) -> int:
+        """The live frame's untyped words: bits 15..0 of the items word."""
+        return self.items & 0xFFFF
+
+    @untyped.setter
+    def untyped(self, n: int) -> None:
+        self.set_items(n & 0xFFFF, self.items >> 16)
+
+    @property
+    def typed(self) -> int:
+        """The live frame's typed items: bits 31..16 of the items word."""
+        return self.items >> 16
+
+    @typed.setter
+    def typed(self, n: int) -> None:
+        self.set_items(self.items & 0xFFFF, n & 0xFFFF)
 
     def item(self, k: int) -> tuple[int, int]:
         """Typed item k as (crd, aux)."""
@@ -168,8 +193,6 @@ class Utcb:
 
     def reset(self) -> None:
         """Empty the live frame and close both receive windows (NRE `reset()`)."""
-        self.untyped = 0
-        self.typed = 0
         self.set_word(1, 0)
         self.set_word(2, 0)
         self.set_word(3, 0)
@@ -190,9 +213,8 @@ class Utcb:
         buf = self.buf
         v = self.words
         if not (self.layer or u or t or v[2] or v[3] or v[4]):
-            # The fast path of every outermost frame (each stub call): words 2..4 are
-            # already 0 and the live counters too, so reset() has nothing left to do (the
-            # items word follows the counters, which are authoritative).
+            # The fast path of every outermost frame (each stub call): words 1..4 are
+            # already 0, so reset() has nothing left to do.
             self.layer = 1
             self.wst.pack_into(buf, self.slot_off, self.saved_u | 1 << 12 | self.saved_t << 16)
             return
@@ -202,7 +224,6 @@ class Utcb:
             self.pos_slot + 1 + self.saved_t + need_t > self.msg_words - 2 * t
         ):
             raise CapacityError("no room in the UTCB to nest another frame")
-        self.sync_items()
         # Untyped stack grows down: [len][5 header words][u words] at the lowest address.
         lo = _HDR + self.room - need_u
         buf = self.buf
@@ -228,31 +249,37 @@ class Utcb:
             raise UtcbError(ErrorCode.E_ASSERT, "pop without push")
         if layer == 1 and not self.saved_u:
             # The push saved nothing (only the first push of an idle UTCB does that, and a
-            # saving push always grows saved_u). Inlined _bookkeeping() and reset(), but
-            # the items word is left to the kernel (the live counters are authoritative).
+            # saving push always grows saved_u). Inlined _bookkeeping() and reset().
             self.layer = 0
-            self.untyped = self.typed = 0
-            buf, w = self.buf, self.word
+            buf = self.buf
             self.wst.pack_into(buf, self.slot_off, self.saved_t << 16)
             v = self.words
+            v[1] = 0  # a zero word in either byte order
             if v[2] or v[3]:  # a window still armed: close it
                 v[2] = v[3] = 0
             return
         w, buf = self.word, self.buf
         tl = _HDR + self.pos_slot + 1 + self.saved_t - 1
         t = self.word_at(tl)
+        lo = _HDR + self.room
+        u = self.word_at(lo)
+        if lo + 1 + _HDR + u > _HDR + self.pos_slot or tl - 2 * t < _HDR + self.pos_slot + 1:
+            # The saved frame's length words were overwritten: the kernel copies a message
+            # up to the page's capacity, past the live frame, as NOVA does (§2). What was
+            # saved is lost; start over with an empty UTCB rather than restore garbage.
+            self.layer = self.saved_u = self.saved_t = 0
+            self.room = self.pos_slot
+            self._bookkeeping()
+            self.reset()
+            raise UtcbError(ErrorCode.E_ASSERT, "a message overwrote the frames saved in this UTCB")
         end = PAGE_SIZE
         if t:
             buf[end - 2 * t * w : end] = bytes(buf[(tl - 2 * t) * w : tl * w])
         self.saved_t -= 2 * t + 1
-        lo = _HDR + self.room
-        u = self.word_at(lo)
         buf[0 : (_HDR + u) * w] = bytes(buf[(lo + 1) * w : (lo + 1 + _HDR + u) * w])
         self.saved_u -= 1 + _HDR + u
         self.room += 1 + _HDR + u
-        self.layer -= 1
-        self.untyped = u
-        self.typed = t
+        self.layer -= 1  # the restored header holds the saved frame's items word (u, t)
         self._bookkeeping()
 
     def frame(self) -> UtcbFrame:
@@ -285,8 +312,8 @@ class UtcbFrame:
 
     # -- lifetime --------------------------------------------------------------------------
     def close(self) -> None:
-        if self._closed or self.layer < 0:
-            self._closed = True
+        if self._closed or self.layer < 0 or self.utcb.layer < self.layer:
+            self._closed = True  # (below its layer: dropped with a destroyed save, `pop`)
             return
         if self.utcb.layer != self.layer:
             raise UtcbError(ErrorCode.E_ASSERT, "frames must be closed innermost first")
@@ -303,10 +330,10 @@ class UtcbFrame:
         tb: TracebackType | None,
     ) -> None:
         # close(), inlined: every stub call ends here.
-        if self._closed or self.layer < 0:
+        u = self.utcb
+        if self._closed or self.layer < 0 or u.layer < self.layer:
             self._closed = True
             return
-        u = self.utcb
         if u.layer != self.layer:
             raise UtcbError(ErrorCode.E_ASSERT, "frames must be closed innermost first")
         self._closed = True
@@ -331,9 +358,7 @@ class UtcbFrame:
 
     def clear(self) -> None:
         """Drop the message and rewind (windows stay armed)."""
-        u = self.utcb
-        u.untyped = 0
-        u.typed = 0
+        self.utcb.set_items(0, 0)
         self.upos = 0
         self.tpos = 0
 
@@ -346,7 +371,8 @@ class UtcbFrame:
         u = self.utcb
         if self.upos != u.untyped or self.tpos != u.typed:
             raise UtcbError(ErrorCode.E_ARGS_INVALID, "words or items left over")
-        u.untyped = u.typed = self.upos = self.tpos = 0  # clear(), inlined
+        u.set_items(0, 0)  # clear(), inlined
+        self.upos = self.tpos = 0
 
     def delegation_window(self, crd: int) -> None:
         self.utcb.dele = crd

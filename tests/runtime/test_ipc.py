@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from runtime.api import Context, Pt
+from runtime.arch import X86_32, X86_64, Arch
 from runtime.machine import Machine
-from runtime.status import Status, SyscallError
+from runtime.status import ErrorCode, Status, SyscallError, UtcbError
 from runtime.utcb import UtcbFrame
 
 
@@ -256,33 +257,63 @@ def test_nested_call_inside_handler_keeps_the_request() -> None:
     assert got == [[1, 2, 3, 101, 201, pin.sel]]
 
 
-def test_reply_never_overwrites_callers_saved_frames() -> None:
-    m = Machine()
+# A reply of n words into a client whose inner frame follows an outer one of 4 words (the
+# saved block, 1 + 5 + 4 words, sits right below POS_SLOT, so the inner frame holds
+# POS_SLOT - 10). The kernel copies as NOVA does (NOVA-NRE.md §2): min(n, the page's
+# capacity), whatever the frames; the server writes its items word itself for n beyond its
+# own frame. A reply that reaches the saved block destroys it, and closing the inner frame
+# says so with a UtcbError (never garbage restored, never a Python error).
+REPLY_SIZES = [
+    (arch, n)
+    for arch in (X86_64, X86_32)
+    for n in (0, 1, arch.msg_words // 2 - 10, arch.msg_words // 2 - 9, 300, arch.msg_words)
+] + [(X86_64, 0xFFFF)]
+
+
+@pytest.mark.parametrize(("arch", "n"), REPLY_SIZES, ids=lambda v: getattr(v, "name", v))
+def test_replies_are_copied_up_to_the_page_whatever_the_frames(arch: Arch, n: int) -> None:
+    m = Machine(arch=arch)
     srv = m.spawn("srv")
+    cap = arch.msg_words
+    room = arch.msg_words // 2 - 10
 
     def big(f: UtcbFrame) -> None:
         f.clear()
-        f.put_words([0xAB] * f.free_untyped)  # as much as the server's frame holds
+        u = f.utcb
+        for i in range(min(n, cap)):
+            u.set_word(5 + i, 0xA0 + i)
+        u.untyped = n  # the page is the interface: the kernel sends what this word says
 
     pt = srv.portal(big)
     cli = m.spawn("cli")
     srv.grant(pt.sel, cli, 0x500)
-    got: list[object] = []
+    got: dict[str, object] = {}
 
     @cli
     def main(ctx: Context) -> None:
         p = Pt(ctx.k, 0x500)
         with ctx.frame() as outer:
             outer.put_words([1, 2, 3, 4])
-            with p.frame() as f:
-                p.call(f)
-                got.append(f.untyped)
-                got.append(f.free_untyped)
-            got.append(outer.words())
+            f = p.frame()
+            assert f.free_untyped == room
+            p.call(f)
+            got["untyped"] = f.untyped
+            got["last"] = f.utcb.mr(f.untyped - 1) if f.untyped else None
+            try:
+                f.close()
+            except UtcbError as e:
+                got["close"] = e.code
+                return
+            got["outer"] = outer.words()
 
     m.run()
-    assert got[0] < 253 and got[1] == 0  # truncated to the inner frame's capacity
-    assert got[2] == [1, 2, 3, 4]
+    k = min(n, cap)
+    assert got["untyped"] == k
+    assert got["last"] == (0xA0 + k - 1 if k else None)
+    if k <= room:
+        assert got["outer"] == [1, 2, 3, 4]
+    else:
+        assert got["close"] == ErrorCode.E_ASSERT
 
 
 def test_semaphore_fifo_wakeup() -> None:
@@ -358,3 +389,53 @@ def test_recall_during_a_call_is_delivered_when_the_call_returns() -> None:
 
     m.run()
     assert box["after"] == 1 and recalls == [1]
+
+
+# The items word a sender writes into its page, raw, and what the receiver gets: the
+# counts the kernel reads are the page's (NOVA-NRE.md §2), capped at the page's capacity
+# of untyped words and half of that in typed items; the receiver's items word says what
+# arrived. Bits above 31 are not part of the items word.
+ITEMS_WORDS = [
+    (arch, u, t)
+    for arch in (X86_64, X86_32)
+    for u, t in ((0, 0), (1, 0), (2, 0), (7, 3), (arch.msg_words, 0), (0xFFFF, 0), (3, 0xFFFF))
+]
+
+
+@pytest.mark.parametrize(("arch", "u", "t"), ITEMS_WORDS, ids=str)
+def test_the_kernel_sends_what_the_items_word_says(arch: Arch, u: int, t: int) -> None:
+    m = Machine(arch=arch)
+    srv = m.spawn("srv")
+    seen: list[tuple[int, int, int, list[int]]] = []
+
+    def handler(f: UtcbFrame) -> None:
+        pg = f.utcb
+        seen.append((f.untyped, f.typed, pg.word_at(1), [pg.mr(i) for i in range(f.untyped)]))
+        pg.set_word(1, 0)  # an empty reply, written as raw as the request
+
+    pt = srv.portal(handler)
+    cli = m.spawn("cli")
+    srv.grant(pt.sel, cli, 0x500)
+    status: list[int] = []
+
+    @cli
+    def main(ctx: Context) -> None:
+        pg = ctx.ec.utcb
+        for i in range(arch.msg_words):
+            pg.set_word(5 + i, i + 1)
+        extra = 1 << 40 if arch.word == 8 else 0  # not part of the items word
+        pg.set_word(1, u | t << 16 | extra)
+        status.append(ctx.k.ipc_call(0x500 << 8))
+        status.append(pg.word_at(1))
+
+    m.run()
+    cap = arch.msg_words
+    want_u, want_t = min(u, cap), min(t, cap // 2)
+    assert status == [Status.SUCCESS, 0]
+    assert len(seen) == 1
+    got_u, got_t, word, words = seen[0]
+    assert (got_u, got_t, word) == (want_u, want_t, want_u | want_t << 16)
+    # the words as sent, up to where the typed results land (at the page end, NOVA's
+    # layout: a full message and many items share the page)
+    intact = min(want_u, cap - 2 * want_t)
+    assert len(words) == want_u and words[:intact] == list(range(1, intact + 1))
