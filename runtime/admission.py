@@ -24,7 +24,7 @@ from .kernel.ec import Ec
 from .kernel.status import ErrorCode
 from .kernel.syscalls import qpd
 from .kernel.utcb import UtcbFrame
-from .services import get_string, guard, one_slot, put_error, service_sel
+from .services import drop_portals, get_string, guard, one_slot, put_error, service_sel
 
 if TYPE_CHECKING:
     from .machine import Machine, Process
@@ -45,6 +45,7 @@ class Admission:
         self.windows: dict[int, int] = {}  # cpu -> the service EC's window
         self.threads: dict[int, LocalThread] = {}
         self.ips: dict[int, int] = {}
+        self.held: dict[int, Process] = {}  # root's copies of children's ECs and SCs
         root = m.root
         for cpu in range(m.cpus):
             with root.acting():
@@ -65,6 +66,11 @@ class Admission:
             self.clients[sel] = proc
             root.grant(sel, proc, service_sel(cpu, SRV_SC))
 
+    def drop_client(self, proc: Process) -> None:
+        """After root killed `proc`: its SC portals and root's copies of its ECs and SCs go."""
+        drop_portals(self.m, self.clients, proc)
+        drop_portals(self.m, self.held, proc)
+
     def boot_start(self, proc: Process, ec_sel: int, sc_sel: int, prio: int, quantum: int) -> None:
         """The parent's own setup before `run` (no IPC yet): root takes the child's EC,
         makes its SC with the priority it chose (which raises the child's ceiling) and
@@ -76,6 +82,7 @@ class Admission:
         with root.acting():
             Syscalls(self.m.k).create_sc(sc_in_root, ec_in_root, prio, quantum)
         root.grant(sc_in_root, proc, sc_sel)
+        self.held.update({ec_in_root: proc, sc_in_root: proc})
         proc.max_prio = max(proc.max_prio, prio)
 
     # -- the service EC: one START ----------------------------------------------------------
@@ -107,6 +114,7 @@ class Admission:
         root = self.m.root
         sc = root.env.alloc()
         Syscalls(self.m.k).create_sc(sc, win, prio, quantum)  # SyscallError: an error reply
+        self.held.update({win: client, sc: client})
         f.put_word(ErrorCode.E_SUCCESS)
         f.put_word(qpd(prio, quantum))
         f.delegate(crd(CrdType.OBJ, sc))

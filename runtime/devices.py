@@ -37,7 +37,7 @@ from .kernel.status import ErrorCode, RemoteError
 from .kernel.utcb import UtcbFrame
 from .platform import COM1, COM1_IRQ, KEYBOARD_IRQ, PIT_IRQ, RTC_IRQ, Board
 from .platform.rtc import DEFAULT_EPOCH
-from .services import guard, service_sel
+from .services import drop_portals, guard, service_sel
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -100,6 +100,7 @@ class Platform(Board):
         for proc in m.processes:
             self.add_client(proc)
         m.spawn_hooks.append(self.add_client)
+        m.kill_hooks.append(self.drop_client)
         _ACTIVE.add(self)
 
     def add_client(self, proc: Process) -> None:
@@ -114,6 +115,14 @@ class Platform(Board):
                 self.clients[sel] = proc
                 if proc is not root:
                     root.grant(sel, proc, service_sel(cpu, offset))
+
+    def drop_client(self, proc: Process) -> None:
+        """After root killed `proc`: its io and gsi portals go, its ports and GSIs are free
+        again (its capabilities went with its PD)."""
+        drop_portals(self.m, self.clients, proc)
+        for table in (self.allocated_ports, self.allocated_gsis):
+            for unit in [u for u, owner in table.items() if owner is proc]:
+                del table[unit]
 
     # -- root's services -------------------------------------------------------------------
     def _client(self, f: UtcbFrame) -> Process | None:

@@ -179,6 +179,8 @@ class Process:
         with m.root.acting():
             Syscalls(m.k).revoke(Crd.obj(self.sel_in_root), self_=True)
         m.k.collect()
+        for hook in m.kill_hooks:  # root's services forget it (its portals, its names)
+            hook(self)
         from .services import notify_client_died
 
         notify_client_died(m)
@@ -235,6 +237,11 @@ class Machine:
         self.registry = start_registry(self)
         self.admission = Admission(self)
         self.spawn_hooks += [self.registry.add_client, self.admission.add_client]
+        # What root does when it kills a child (`Process.kill`): drop what it kept for it.
+        self.kill_hooks: list[Callable[[Process], None]] = [
+            self.registry.drop_client,
+            self.admission.drop_client,
+        ]
 
     def spawn(
         self,

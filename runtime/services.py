@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .api import SRV_SERVICE, Context, Env, Handler, LocalThread, Pt, Syscalls, contained
 from .binding import text
@@ -43,6 +43,7 @@ __all__ = [
     "UNREGISTER",
     "Registry",
     "cpu_order",
+    "drop_portals",
     "get_mask",
     "get_string",
     "mask_cpus",
@@ -54,6 +55,8 @@ __all__ = [
     "registry_get",
     "start_registry",
 ]
+
+_P = TypeVar("_P")
 
 REGISTER, GET, UNREGISTER, CLIENT_DIED = 0, 1, 2, 3
 BLOCK = 64  # selectors per CPU block (NRE's service_caps = 2 * cfg_exc); evt = BLOCK * cpu
@@ -167,6 +170,16 @@ def clear_window(sys: Syscalls, base: int, order: int, keep: set[int] | None = N
         start = i + 1
 
 
+def drop_portals(m: Machine, clients: dict[int, _P], proc: _P) -> None:
+    """Root revokes the per-client portals it made for `proc` and forgets their ids."""
+    mine = [sel for sel, p in clients.items() if p is proc]
+    with m.root.acting():
+        sys = Syscalls(m.k)
+        for sel in mine:
+            sys.revoke(Crd.obj(sel), self_=True)
+            del clients[sel]
+
+
 def one_slot(
     env: Env, windows: dict[int, int], cpu: int, take: Callable[[UtcbFrame, int], bool]
 ) -> Handler:
@@ -232,6 +245,16 @@ class Registry:
                 Syscalls(m.k).create_pt(sel, lt.sel, self.ips[cpu])
             self.clients[sel] = proc
             root.grant(sel, proc, service_sel(cpu))
+
+    def drop_client(self, proc: Process) -> None:
+        """After root killed `proc`: its registry portals and the names it registered go."""
+        drop_portals(self.machine, self.clients, proc)
+        sys = Syscalls(self.machine.k)
+        for name, e in list(self.names.items()):
+            if e.owner is proc:
+                del self.names[name]
+                with self.machine.root.acting():
+                    clear_window(sys, e.base, self.order)
 
     def handle(self, f: UtcbFrame, cpu: int) -> None:
         win = self.windows[cpu]

@@ -537,3 +537,25 @@ def test_registry_mask_round_trips_on_x86_32_above_32_cpus() -> None:
 
     m.run()
     assert sorted(got) == [-1, 0, 33, 39] and got[-1] == 5
+
+
+def test_root_forgets_a_killed_child() -> None:
+    """Root's per-client portals, its copies of the child's EC and SC, the names it
+    registered and the ports it held go when root kills it: nothing grows per child."""
+    m = Machine()
+    plat = Platform(m)
+    root_nodes = len(m.root.pd.obj.nodes)
+    for i in range(3):
+        p = m.spawn(f"srv{i}")
+        p.serve("svc", _answer(i))
+
+        @p
+        def drv(ctx: Context) -> None:
+            Ports(ctx, 0x60)
+
+        m.run()
+        assert "svc" in m.registry.names and 0x60 in plat.allocated_ports
+        p.kill()
+        m.run()
+        assert "svc" not in m.registry.names and plat.allocated_ports == {}
+    assert len(m.root.pd.obj.nodes) == root_nodes
