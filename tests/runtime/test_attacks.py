@@ -559,3 +559,38 @@ def test_root_forgets_a_killed_child() -> None:
         m.run()
         assert "svc" not in m.registry.names and plat.allocated_ports == {}
     assert len(m.root.pd.obj.nodes) == root_nodes
+
+
+def test_register_portals_one_item_per_cpu_when_not_in_a_block() -> None:
+    m = Machine(cpus=2)
+    p = m.spawn("p")
+    a, b = p.portal(_answer(10), cpu=0), p.portal(_answer(11), cpu=1)
+    assert b.sel - a.sel != 1  # not portal c at block + c: one item per CPU
+    got: list[list[int]] = []
+
+    @p
+    def main(ctx: Context) -> None:
+        from runtime.services import register
+
+        register(ctx, "two", {0: a, 1: b})
+
+    for cpu in (0, 1):
+        m.spawn(f"c{cpu}", lambda ctx: got.append(_call_words(ctx.connect("two"), [])), cpu=cpu)
+    m.run()
+    assert sorted(got) == [[ErrorCode.E_SUCCESS, 10], [ErrorCode.E_SUCCESS, 11]]
+
+
+def test_a_session_on_a_cpu_above_64() -> None:
+    m = Machine(cpus=66)
+    _counter(m)
+    got: list[int] = []
+
+    @m.spawn("c", cpu=65)
+    def main(ctx: Context) -> None:
+        s = ClientSession(ctx, "counter")
+        got.append(len(s.portals))
+        got.extend(_call_words(s.pt, []))
+        s.close()
+
+    r = m.run()
+    assert got == [66, ErrorCode.E_SUCCESS, 0] and r.blocked == []
