@@ -155,7 +155,7 @@ def test_registry_refuses_a_mask_without_portals_and_cpus_beyond_the_machine() -
             with ctx.frame() as f:
                 f.put_word(REGISTER)
                 put_string(f, "x")
-                put_mask(f, mask, ctx.k.num_cpu)
+                put_mask(f, mask, m.num_cpu)
                 reg.call(f)
                 codes.append(f.get_word())
 
@@ -281,7 +281,7 @@ def test_children_get_no_create_sc_and_cannot_starve_others() -> None:
     def victim(ctx: Context) -> None:
         for _ in range(5):
             ctx.work(10)
-        seen.append(("victim done", ctx.k.cpus[0].clock < 5000))
+        seen.append(("victim done", m.k.cpus[0].clock < 5000))  # before the spinner
 
     m.run()
     assert seen[0] == CHILD_PD_RIGHTS and not seen[0] & PdRights.CREATE_SC
