@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from greenlet import GreenletExit, getcurrent  # type: ignore[import-untyped]
+
 from .kernel.arch import PAGE_SIZE
-from .kernel.crd import NULL_CRD, Crd, CrdType, crd
-from .kernel.kernel import portal_entry
+from .kernel.crd import NULL_CRD, Crd, CrdType, PdRights, crd
+from .kernel.kernel import ReplyUnwind, portal_entry
 from .kernel.sc import DEFAULT_PRIO, DEFAULT_QUANTUM
 from .kernel.status import Status, SyscallError
 from .kernel.syscalls import FLAG0, FLAG1, Sys, qpd, word0
@@ -35,6 +37,7 @@ __all__ = [
     "Pt",
     "Sm",
     "Syscalls",
+    "contained",
 ]
 
 SELF_PD = 0x20  # every PD holds a capability to itself here (NRE INIT_PD)
@@ -45,6 +48,23 @@ FIRST_DYNAMIC = 4096
 _UTCB_BASE = 0x10000000
 
 Handler = Callable[[UtcbFrame], None]
+
+# The kernels inside `Machine.run` (innermost last), for `contained`.
+RUNNING: list[Kernel] = []
+
+
+def contained(e: BaseException) -> bool:
+    """Whether a server may answer `e` with an error status and keep serving: anything
+    its own code raised (SystemExit, KeyboardInterrupt, GeneratorExit, GreenletExit
+    included), except the kernel's `ReplyUnwind` and the GreenletExit that greenlet
+    throws into the EC of a machine that was garbage collected (no running kernel is
+    executing this greenlet then), which must go on unwinding."""
+    if isinstance(e, ReplyUnwind):
+        return False
+    if isinstance(e, GreenletExit):
+        g = getcurrent()
+        return any(k.current is not None and k.current.glet is g for k in RUNNING)
+    return True
 
 
 class Syscalls:
@@ -137,7 +157,7 @@ class Env:
         self.k = k
         self.pd = pd
         self.name = name
-        self.next_sel = FIRST_DYNAMIC
+        self.next_sel = 64 * k.num_cpu  # above the per-CPU blocks (FIRST_DYNAMIC for 64)
         self.next_utcb = _UTCB_BASE
         pd.env = self
 
@@ -309,7 +329,11 @@ class GlobalThread:
         prio: int = DEFAULT_PRIO,
         quantum: int = DEFAULT_QUANTUM,
         name: str = "",
+        start: Callable[[int, int, int, int], None] | None = None,
     ) -> None:
+        """`start(ec_sel, sc_sel, prio, quantum)` makes the SC instead (a parent's setup
+        for its child before `run`); otherwise a PD whose own capability has CREATE_SC
+        makes it, and any other asks its parent's SC service (runtime.admission)."""
         k = env.k
         self.env = env
         self.ec_sel = env.alloc()
@@ -330,7 +354,39 @@ class GlobalThread:
             ec.name = name
         holder.append(ec)
         self.ec = ec
-        sys.create_sc(self.sc_sel, self.ec_sel, prio, quantum)
+        if start is not None:  # the parent's setup before run (Process.thread)
+            start(self.ec_sel, self.sc_sel, prio, quantum)
+        elif sys.lookup(Crd.obj(SELF_PD)).rights & PdRights.CREATE_SC:
+            sys.create_sc(self.sc_sel, self.ec_sel, prio, quantum)
+        else:  # a child, as NRE makes it: the parent's SC service makes the SC
+            self.sc_sel = _start_by_parent(env, self.ec_sel, cpu, prio, quantum, name)
+
+
+SRV_SC = 0x28  # the parent's SC service (NRE SRV_SC; runtime.admission)
+_START = 1
+
+
+def _start_by_parent(env: Env, ec_sel: int, cpu: int, prio: int, quantum: int, name: str) -> int:
+    """NRE's `GlobalThread::start`: START, name, cpu, qpd + the EC to the parent's SC
+    portal of the calling EC's CPU; the SC comes back (root may lower the priority)."""
+    k = env.k
+    ec = k.current
+    if ec is None:
+        raise SyscallError(Status.BAD_HYP, "no EC is running")
+    pt = Pt(k, 64 * ec.cpu + SRV_SC)
+    with pt.frame() as f:
+        base = pt.accept_delegates(f, 0)
+        raw = name.encode()[:200]
+        f.put_word(_START)
+        f.put_word(len(raw))
+        f.put_words(raw)
+        f.put_word(cpu)
+        f.put_word(qpd(prio, quantum))
+        f.delegate(crd(CrdType.OBJ, ec_sel))
+        pt.call(f)
+        if f.get_word() != 0:
+            raise SyscallError(Status.BAD_CAP, "create_sc (the parent refused)")
+        return base
 
 
 class Context:

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .api import Pt
+from .api import Pt, contained
 from .codec import DecodeError, Items, MarshalError, error_reply_bytes
 from .kernel.crd import ALL, Crd, CrdType, crd
 from .kernel.kernel import NOT_SENT, REPLY_LEFT
@@ -195,7 +195,9 @@ def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
                 u.untyped = n // w
             else:
                 _put_reply(f, reply)
-    except Exception as e:
+    except BaseException as e:  # SystemExit, GreenletExit, ... too: answer, keep serving
+        if not contained(e):
+            raise
         failed(f, e, oneway)
 
 
@@ -205,7 +207,9 @@ def answer(f: UtcbFrame, make: Callable[[], tuple[bytearray, list[tuple[int, int
     raises becomes the error reply that ``serve`` would give."""
     try:
         _put_reply(f, make())
-    except Exception as e:
+    except BaseException as e:
+        if not contained(e):
+            raise
         failed(f, e)
 
 
@@ -221,20 +225,40 @@ def _put_reply(f: UtcbFrame, reply: tuple[bytearray, list[tuple[int, int]]]) -> 
         _error(f, w, ErrorCode.E_CAPACITY, str(e))
 
 
-def failed(f: UtcbFrame, e: Exception, oneway: bool = False) -> None:
+def failed(f: UtcbFrame, e: BaseException, oneway: bool = False) -> None:
     """Answer a request whose handling raised ``e`` (WIRE.md §2): E_ARGS_INVALID for a
     request that did not decode, a RemoteError's own code (1..19), else E_FAILURE; a
-    oneway request gets no words, only a log line."""
+    oneway request gets no words, only a log line. It never raises: an exception whose
+    text cannot be had (``__str__`` raises, a message that is no string) is named by
+    its type alone."""
     w = f.utcb.word
     if isinstance(e, DecodeError):
-        _fail(f, w, oneway, ErrorCode.E_ARGS_INVALID, f"bad request: {e}")
+        _fail(f, w, oneway, ErrorCode.E_ARGS_INVALID, "bad request: " + text(e))
     elif isinstance(e, RemoteError):
         code = e.code if isinstance(e.code, int) and 1 <= e.code <= 19 else ErrorCode.E_FAILURE
-        _fail(f, w, oneway, int(code), e.message)
+        msg = e.message
+        _fail(f, w, oneway, int(code), msg if type(msg) is str else text(msg))
     elif isinstance(e, MarshalError):
-        _fail(f, w, oneway, ErrorCode.E_FAILURE, f"reply does not encode: {e}")
+        _fail(f, w, oneway, ErrorCode.E_FAILURE, "reply does not encode: " + text(e))
     else:
-        _fail(f, w, oneway, ErrorCode.E_FAILURE, f"{type(e).__name__}: {e}")
+        _fail(f, w, oneway, ErrorCode.E_FAILURE, f"{_type_name(e)}: {text(e)}")
+
+
+def text(x: object) -> str:
+    """``str(x)`` as a plain string, or "" when that raises (never raises itself)."""
+    try:
+        s = str(x)
+        return s if type(s) is str else ""
+    except BaseException:  # a broken __str__ must not take the server down
+        return ""
+
+
+def _type_name(e: BaseException) -> str:
+    try:
+        name = type(e).__name__
+        return name if type(name) is str else "Exception"
+    except BaseException:
+        return "Exception"
 
 
 def _fail(f: UtcbFrame, w: int, oneway: bool, code: int, message: str) -> None:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .api import (
+    RUNNING,
     SELF_PD,
-    SRV_SERVICE,
     Context,
     Env,
     GlobalThread,
@@ -72,6 +72,8 @@ class Process:
         self.sel_in_root = sel_in_root
         self.cpu = cpu  # defaults for the decorator form
         self.prio = prio
+        # The highest priority root's SC service gives this PD's SCs (runtime.admission).
+        self.max_prio = prio
         self._shadow: Ec | None = None
 
     @property
@@ -87,13 +89,14 @@ class Process:
         """Make system calls as this PD: through its running EC, or the boot shadow EC."""
         k = self.machine.k
         cur = k.current
-        if k.hub is not None and cur is not None:
+        if k.hub is not None and cur is not None and cur not in self.machine.shadows:
             if cur.pd is not self.pd:
                 raise RuntimeError(f"{cur.name} cannot act for {self.name}")
             yield
             return
         if self._shadow is None:
             self._shadow = Ec(k.graveyard, self.pd, 0, False, Utcb(k.arch), 0, 0, 0, "shadow")
+            self.machine.shadows.add(self._shadow)
         k.current = self._shadow
         try:
             yield
@@ -108,8 +111,17 @@ class Process:
         quantum: int = DEFAULT_QUANTUM,
         name: str = "",
     ) -> GlobalThread:
+        m = self.machine
         with self.acting():
-            return GlobalThread(self.env, fn, cpu, prio, quantum, name or f"{self.name}:{cpu}")
+            start = None
+            if self is not m.root and m.k.current is self._shadow:
+                # The parent's setup: root makes the SC (the child holds no CREATE_SC).
+                def start(ec: int, sc: int, prio: int, quantum: int) -> None:
+                    m.admission.boot_start(self, ec, sc, prio, quantum)
+
+            return GlobalThread(
+                self.env, fn, cpu, prio, quantum, name or f"{self.name}:{cpu}", start
+            )
 
     def __call__(self, fn: Callable[[Context], object]) -> Callable[[Context], object]:
         """Decorator form of `thread` with the CPU and priority given to `spawn`."""
@@ -121,12 +133,18 @@ class Process:
             return LocalThread(self.env, cpu)
 
     def portal(
-        self, handler: Handler, cpu: int = 0, accept: int | None = None, translate: bool = False
+        self,
+        handler: Handler,
+        cpu: int = 0,
+        accept: int | None = None,
+        translate: bool = False,
+        sel: int | None = None,
     ) -> Pt:
-        """A new local EC on `cpu` with a portal running `handler(frame)`; see
-        `LocalThread.portal` for the receive windows `accept` and `translate`."""
+        """A new local EC on `cpu` with a portal running `handler(frame)` (at `sel`, else a
+        fresh selector); see `LocalThread.portal` for the receive windows `accept` and
+        `translate`."""
         with self.acting():
-            return LocalThread(self.env, cpu).portal(handler, None, accept, translate)
+            return LocalThread(self.env, cpu).portal(handler, sel, accept, translate)
 
     def serve(
         self,
@@ -137,10 +155,12 @@ class Process:
         translate: bool = False,
     ) -> list[Pt]:
         """Bind `handler` on a local EC per CPU and register the portals under `name`."""
-        from .services import register
+        from .services import cpu_order, register
 
         cpus = list(range(self.machine.cpus)) if cpus is None else cpus
-        pts = [self.portal(handler, c, accept, translate) for c in cpus]
+        with self.acting():
+            block = self.env.alloc(1 << cpu_order(self.machine.k))  # portal c at block + c
+        pts = [self.portal(handler, c, accept, translate, sel=block + c) for c in cpus]
 
         def registrar(ctx: Context) -> None:
             register(ctx, name, dict(zip(cpus, pts, strict=True)))
@@ -159,6 +179,8 @@ class Process:
         with m.root.acting():
             Syscalls(m.k).revoke(Crd.obj(self.sel_in_root), self_=True)
         m.k.collect()
+        for hook in m.kill_hooks:  # root's services forget it (its portals, its names)
+            hook(self)
         from .services import notify_client_died
 
         notify_client_died(m)
@@ -174,12 +196,19 @@ class Machine:
         slice_max: int = 50,
         mem_pages: int = 0,
         io_ports: range = range(0),
+        num_cpu: int = 64,
     ) -> None:
         """`mem_pages` pages of physical memory (identity-mapped, R|W|X) and the
         `io_ports` are given to root at boot, as the kernel hands root its resources;
-        one mapping-database node per page or port, so keep them modest."""
+        one mapping-database node per page or port, so keep them modest.
+
+        `num_cpu` is NOVA's NUM_CPU, the most CPUs the selector layout provides for
+        (64, as NOVA fixes it; raised to `cpus` when that is more): per-CPU selector
+        blocks below 64*num_cpu, dynamic selectors from there, GSI semaphores at
+        num_cpu + gsi in the kernel PD, CPU masks of num_cpu bits."""
         self.cpus = cpus
-        self.k = k = Kernel(cpus, arch, seed, slice_max, trace)
+        self.k = k = Kernel(cpus, arch, seed, slice_max, trace, num_cpu=num_cpu)
+        self.num_cpu = k.num_cpu
         root_pd = k.new_pd("root")
         k.root_pd = root_pd
         mdb.insert_root(root_pd.obj, SELF_PD, root_pd, ALL)
@@ -198,9 +227,21 @@ class Machine:
         self.processes: list[Process] = [self.root]
         self.daemons: set[Ec] = set()  # ECs expected to wait forever (service reapers)
         self.session_services: list[Service] = []
+        # What root does for every child it spawns (its per-client portals: registry,
+        # SC service, the platform's io and gsi), in order; `on_spawn` adds one.
+        self.spawn_hooks: list[Callable[[Process], None]] = []
+        self.shadows: set[Ec] = set()  # the never-scheduled ECs of `Process.acting`
+        from .admission import Admission
         from .services import start_registry
 
         self.registry = start_registry(self)
+        self.admission = Admission(self)
+        self.spawn_hooks += [self.registry.add_client, self.admission.add_client]
+        # What root does when it kills a child (`Process.kill`): drop what it kept for it.
+        self.kill_hooks: list[Callable[[Process], None]] = [
+            self.registry.drop_client,
+            self.admission.drop_client,
+        ]
 
     def spawn(
         self,
@@ -208,8 +249,18 @@ class Machine:
         fn: Callable[[Context], object] | None = None,
         cpu: int = 0,
         prio: int = DEFAULT_PRIO,
+        max_prio: int | None = None,
+        pd_rights: int | None = None,
     ) -> Process:
-        """A new PD (child of root) with its self capability and the registry portals."""
+        """A new PD (child of root) with its self capability and its portals to root's
+        services (registry, SC service; io and gsi with a `Platform`).
+
+        Its PD capability has what NRE gives a child, every right but CREATE_SC
+        (`pd_rights` overrides it: tests of the kernel's own checks pass `ALL`), so its
+        SCs come from root, at most at priority `max_prio` (default: the highest that
+        root gives one of its threads, `prio` to begin with)."""
+        from .admission import CHILD_PD_RIGHTS
+
         k = self.k
         with self.root.acting():
             sel = self.root.env.alloc()
@@ -218,9 +269,11 @@ class Machine:
         assert isinstance(pd, Pd)
         pd.name = name
         proc = Process(self, Env(k, pd, name), sel, cpu, prio)
-        self.root.grant(sel, proc, SELF_PD)
-        for c, pt in self.registry.portals.items():
-            self.root.grant(pt.sel, proc, 64 * c + SRV_SERVICE)
+        if max_prio is not None:
+            proc.max_prio = max_prio
+        self.root.grant(sel, proc, SELF_PD, CHILD_PD_RIGHTS if pd_rights is None else pd_rights)
+        for hook in self.spawn_hooks:
+            hook(proc)
         self.processes.append(proc)
         if fn is not None:
             proc.thread(fn, cpu, prio, name=name)
@@ -232,7 +285,11 @@ class Machine:
         """Run until every EC is blocked or gone. With `check`, a Python exception that
         killed an EC is raised here (as ExecutionFault from the first one)."""
         n_faults = len(self.k.ec_faults)
-        reason = self.k.run(until, max_steps)
+        RUNNING.append(self.k)  # for `runtime.api.contained`
+        try:
+            reason = self.k.run(until, max_steps)
+        finally:
+            RUNNING.remove(self.k)
         res = RunResult(
             reason,
             [

@@ -3,11 +3,15 @@ CLOSE; each session gets one portal per CPU on a session EC; the client's PD cap
 delegated at OPEN, is the liveness token.
 
 Protocol on the service portal (registered under the service's name):
-- OPEN 0, one delegated item: the client's PD cap. Reply: E_SUCCESS and the session's
-  portals delegated with hotspot = cpu (the client arms a 64-selector window).
+- OPEN 0, one delegated item: the client's PD cap. Reply: E_SUCCESS, the cpu mask (as
+  the registry's) and the session's portals as one range item, CPU c's at the client's
+  window + c (the client arms a window of cpu_order: 64 selectors for NUM_CPU 64).
 - CLOSE 1, one translated item: the client's session portal. The server's translate
   window covers its whole object space, so the kernel names the server's own portal.
   Reply: E_SUCCESS or E_NOT_FOUND.
+Each service EC re-arms its one-selector delegate window after every request: only the
+token of an OPEN that succeeds stays where it landed; anything else that landed there (a
+CLOSE or a refused request carrying a delegation) is revoked.
 When a client dies, its parent revokes its PD; the token in the server goes with it. The
 parent ups each service's kill semaphore (NRE's CLIENT_DIED); the service's reaper then
 `lookup`s every token and destroys the sessions whose token is gone.
@@ -23,10 +27,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .api import SELF_PD, Context, Env, Handler, LocalThread, Pt, Syscalls
-from .kernel.crd import Crd, CrdType, PdRights, SmRights, crd, crd_base
+from .kernel.crd import Crd, CrdType, PdRights, SmRights, crd, crd_base, crd_type
 from .kernel.status import ErrorCode, RemoteError
 from .kernel.utcb import UtcbFrame
-from .services import check_reply, guard, put_error, register
+from .services import (
+    check_reply,
+    cpu_order,
+    get_mask,
+    guard,
+    mask_cpus,
+    one_slot,
+    put_error,
+    put_mask,
+    register,
+)
 
 if TYPE_CHECKING:
     from .kernel.kernel import Kernel
@@ -35,7 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["CLOSE", "OPEN", "ClientSession", "Service", "Session"]
 
 OPEN, CLOSE = 0, 1
-_WINDOW_ORDER = 6
 
 
 @dataclass
@@ -44,6 +57,7 @@ class Session:
     token: int  # the server's selector of the client's PD capability
     portals: dict[int, int] = field(default_factory=dict)  # cpu -> server selector
     closed: bool = False
+    block: int = 0  # the portals' aligned block (CPU c's at block + c)
 
 
 class Service:
@@ -68,12 +82,17 @@ class Service:
         self.next_id = 0
         self.session_ecs: dict[int, LocalThread] = {}
         pts: dict[int, Pt] = {}
+        self.order = cpu_order(self.k)
+        self.windows: dict[int, int] = {}  # cpu -> the service EC's window (one selector)
         with proc.acting():
+            block = self.env.alloc(1 << self.order)  # service portal c at block + c
             for cpu in self.cpus:
                 svc = LocalThread(self.env, cpu)
-                pts[cpu] = svc.portal(guard(self._serve, self.k))
+                serve = one_slot(self.env, self.windows, cpu, self._command)
+                pts[cpu] = svc.portal(guard(serve, self.k), block + cpu)
                 svc.ec.utcb.xlt = crd(CrdType.OBJ, 0, self.k.arch.sel_bits)
-                svc.ec.utcb.dele = crd(CrdType.OBJ, self.env.alloc())
+                self.windows[cpu] = self.env.alloc()
+                svc.ec.utcb.dele = crd(CrdType.OBJ, self.windows[cpu])
                 self.session_ecs[cpu] = LocalThread(self.env, cpu)
             self.kill_sm = self.env.alloc()
             Syscalls(self.k).create_sm(self.kill_sm, 0)
@@ -91,39 +110,46 @@ class Service:
         self.proc = proc
 
     # -- service EC ------------------------------------------------------------------------
-    def _serve(self, f: UtcbFrame) -> None:
+    def _command(self, f: UtcbFrame, win: int) -> bool:
+        """Answer one request; True when its token was taken (it stays at `win`)."""
         cmd = f.get_word()
         if cmd == OPEN:
-            item, _ = f.get_item()
+            item, aux = f.get_item()
             f.finish_input()
-            f.delegation_window(crd(CrdType.OBJ, self.env.alloc()))  # the token stays
-            if not item:
+            if crd_type(item) != CrdType.OBJ or not aux & 1 or crd_base(item) != win:
                 put_error(f, ErrorCode.E_ARGS_INVALID, "no liveness token")
-                return
-            s = self._open(crd_base(item))
+                return False
+            s = self._open(win)
             f.put_word(ErrorCode.E_SUCCESS)
-            for cpu, sel in sorted(s.portals.items()):
-                f.delegate(crd(CrdType.OBJ, sel), hotspot=cpu)
-        elif cmd == CLOSE:
-            item, _ = f.get_item()
+            mask = 0
+            for c in s.portals:
+                mask |= 1 << c
+            put_mask(f, mask, self.k.num_cpu)
+            f.delegate(crd(CrdType.OBJ, s.block, self.order))  # portal c at window + c
+            return True
+        if cmd == CLOSE:
+            item, aux = f.get_item()
             f.finish_input()
-            found = self.by_portal.get(crd_base(item)) if item else None
+            found = self.by_portal.get(crd_base(item)) if item and not aux & 1 else None
             if found is None:
                 put_error(f, ErrorCode.E_NOT_FOUND, "no such session")
-                return
+                return False
             self.destroy(found)
             f.put_word(ErrorCode.E_SUCCESS)
-        else:
-            put_error(f, ErrorCode.E_ARGS_INVALID, f"unknown command {cmd}")
+            return False
+        put_error(f, ErrorCode.E_ARGS_INVALID, f"unknown command {cmd}")
+        return False
 
     def _open(self, token: int) -> Session:
         s = Session(self.next_id, token)
         self.next_id += 1
         handler = self.factory(s)
         sys = Syscalls(self.k)
+        ip = self.k.register_code(handler)
+        s.block = self.env.alloc(1 << self.order)
         for cpu in self.cpus:
-            sel = self.env.alloc()
-            sys.create_pt(sel, self.session_ecs[cpu].sel, self.k.register_code(handler))
+            sel = s.block + cpu
+            sys.create_pt(sel, self.session_ecs[cpu].sel, ip)
             s.portals[cpu] = sel
             self.by_portal[sel] = s
         self.sessions[s.id] = s
@@ -161,15 +187,13 @@ class ClientSession:
         self.service = ctx.connect(name)
         self.portals: dict[int, Pt] = {}
         with ctx.frame() as f:
-            block = ctx.accept_delegates(f, _WINDOW_ORDER)
+            block = ctx.accept_delegates(f, cpu_order(ctx.k))
             f.put_word(OPEN)
             f.delegate(crd(CrdType.OBJ, SELF_PD, 0, PdRights.CREATE_SM))
             self.service.call(f)
             check_reply(f)
-            for c, _aux in f.items():
-                if c:
-                    sel = crd_base(c)
-                    self.portals[sel - block] = Pt(ctx.k, sel)
+            for cpu in mask_cpus(get_mask(f, ctx.k.num_cpu)):
+                self.portals[cpu] = Pt(ctx.k, block + cpu)
         if ctx.cpu not in self.portals:
             raise RemoteError(ErrorCode.E_CPU, f"{name}: no session portal for CPU {ctx.cpu}")
 

@@ -29,8 +29,6 @@ from collections.abc import Callable
 from enum import IntEnum, IntFlag
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from greenlet import greenlet  # type: ignore[import-untyped]
-
 from .arch import Arch
 from .crd import ALL, CrdType, crd
 from .pt import Pt
@@ -285,7 +283,7 @@ def deliver(k: Kernel, ec: Ec, vector: int) -> None:
     k.current = h
     g = h.glet
     if g is None:
-        g = h.glet = greenlet(k._ec_main, parent=k.hub)
+        g = h.glet = k.new_glet(h)
     k.n_switches += 1
     try:
         g.switch(h)

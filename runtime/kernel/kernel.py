@@ -27,7 +27,7 @@ from struct import Struct
 from types import FunctionType, MethodType
 from typing import Any
 
-from greenlet import getcurrent, greenlet  # type: ignore[import-untyped]
+from greenlet import GreenletExit, getcurrent, greenlet  # type: ignore[import-untyped]
 
 from . import mdb
 from .arch import X86_64, Arch
@@ -109,12 +109,16 @@ class Kernel:
         slice_max: int = 50,
         trace: bool = False,
         gsis: int = 128,
+        num_cpu: int = 64,
     ) -> None:
         from .syscalls import TABLE  # the dispatch table lives with the handlers
 
         self.table = TABLE
         self.arch = arch
         self.ncpus = cpus
+        # NOVA's NUM_CPU (64): the kernel PD's GSI semaphores sit at num_cpu + gsi. Above 64
+        # CPUs it grows with the machine (a deviation, docs/runtime.md).
+        self.num_cpu = max(num_cpu, cpus)
         self.cpus = [Cpu(i) for i in range(cpus)]
         self.rng = random.Random(seed)
         self.seed = seed
@@ -139,14 +143,14 @@ class Kernel:
         self.ecs: list[Ec] = []
         self.scs: list[Sc] = []
         self.sms: list[Sm] = []
-        # The kernel PD holds the GSI semaphores at 64 + gsi (§6); root reaches them with
+        # The kernel PD holds the GSI semaphores at num_cpu + gsi (§6); root reaches them with
         # FROM_HV delegations. `reply_sm` is where a global EC that replies blocks for good.
         self.root_pd: Pd | None = None  # set at boot; FROM_HV is honoured only for it
         self.kernel_pd = Pd(self.graveyard, arch, "kernel")
         self.kernel_pd.acquire()
         for g in range(gsis):
             sm = Sm(self.graveyard, 0, f"gsi{g}", gsi=g)
-            mdb.insert_root(self.kernel_pd.obj, 64 + g, sm, ALL)
+            mdb.insert_root(self.kernel_pd.obj, self.num_cpu + g, sm, ALL)
             self.sms.append(sm)
         self.reply_sm = Sm(self.graveyard, 0, "reply-block")
         self.sms.append(self.reply_sm)
@@ -158,6 +162,10 @@ class Kernel:
         self.io_bus: Any = None
         self.phys: Any = None
         self.fpu_owner: dict[int, Ec] = {}
+        # Starts EC greenlets at its own (shallow) depth, so that every EC has its own
+        # Python recursion budget (greenlet keeps one per greenlet, inherited at start).
+        self.nursery: Any = None
+        self.requester: Any = None
 
     # -- code table ------------------------------------------------------------------------
     def register_code(self, fn: Callable[..., Any]) -> int:
@@ -444,7 +452,7 @@ class Kernel:
         self.n_ipc += 1  # this system call and its switch
         g = callee.glet
         if g is None:
-            g = callee.glet = greenlet(self._ec_main, parent=self.hub)
+            g = callee.glet = self.new_glet(callee)
             g.switch(callee)
         else:
             g.switch()  # resumes its loop; no argument is cheaper
@@ -708,9 +716,33 @@ class Kernel:
         self.current = ec
         g = ec.glet
         if g is None:
-            g = ec.glet = greenlet(self._ec_main, parent=self.hub)
+            g = ec.glet = self.new_glet(ec)
         self.n_switches += 1
         g.switch(ec)
+
+    def new_glet(self, ec: Ec) -> Any:
+        """The greenlet of `ec`, started by the nursery (at the depth where `run` began) and
+        waiting at its entry: greenlet gives each greenlet its own Python recursion depth,
+        inherited when it starts, so an EC started from a deep call chain does not start
+        deep (a chain of 1,000 nested portal calls runs). Its first switch runs `_ec_main`."""
+        n = self.nursery
+        if n is None or n.dead:  # outside run(): start it here
+            return greenlet(self._ec_main, parent=self.hub)
+        self.requester = getcurrent()
+        g = n.switch(ec)
+        self.requester = None
+        return g
+
+    def _nursery_loop(self) -> None:
+        ec = getcurrent().parent.switch()  # started by run(); wait for the first EC
+        while True:
+            g = greenlet(self._ec_boot, parent=self.hub)
+            g.switch(ec)  # starts it here, at this depth; it comes straight back
+            ec = self.requester.switch(g)
+
+    def _ec_boot(self, ec: Ec) -> None:
+        self.nursery.switch()  # started; the EC's first switch resumes it
+        self._ec_main(ec)
 
     def _ec_main(self, ec: Ec) -> None:
         try:
@@ -725,7 +757,11 @@ class Kernel:
                 self.die(ec, "exit")
             else:
                 self._local_loop(ec)
-        except Exception as e:  # the EC faulted: it dies, the run goes on
+        except BaseException as e:  # the EC faulted: it dies, the run goes on
+            if isinstance(e, GreenletExit) and getattr(self, "current", None) is not ec:
+                raise  # greenlet ends the greenlet of an EC that was garbage collected
+            # Anything the EC raised, SystemExit, KeyboardInterrupt, GreenletExit included:
+            # it dies with a reason and never escapes `run` or leaves it waiting.
             log.info("EC %s raised %r", ec.name, e)
             self.ec_faults.append((ec, e))
             self.die(ec, f"EXC {type(e).__name__}")
@@ -852,6 +888,12 @@ class Kernel:
         for ec in self.ecs:
             if ec.glet is not None and not ec.glet.dead:
                 ec.glet.parent = self.hub
+        n = self.nursery
+        if n is None or n.dead:
+            n = self.nursery = greenlet(self._nursery_loop, parent=self.hub)
+            n.switch()  # starts it at this depth; it waits for the first EC
+        else:
+            n.parent = self.hub
         steps = 0
         try:
             while True:

@@ -12,7 +12,7 @@ puts root's "io" and "gsi" services and NRE's `Ports`/`Gsi` on top of it.
   slice by the next one; when every CPU is idle, time jumps to the next event.
 - GSIs 0..pins-1 are IOAPIC pins (`level={gsi: True}` overrides the trigger mode, like
   ACPI's interrupt source overrides); the LAPIC timer of CPU c is GSI pins + c. GSI g's
-  semaphore is the kernel PD's capability 64 + g (§6).
+  semaphore is the kernel PD's capability num_cpu + g (NUM_CPU, 64 as NOVA fixes it; §6).
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ class Board:
 
     # -- interrupts ------------------------------------------------------------------------
     def _sm(self, gsi: int) -> SmObj:
-        sm = self.k.kernel_pd.obj.nodes[64 + gsi].obj
+        sm = self.k.kernel_pd.obj.nodes[self.k.num_cpu + gsi].obj
         assert isinstance(sm, SmObj)
         return sm
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runtime.api import Context, Syscalls
-from runtime.crd import crd
+from runtime.crd import ALL, crd
 from runtime.exc import Vector, event_portal
 from runtime.kernel.kernel import Kernel
 from runtime.kernel.syscalls import Sys, word0
@@ -99,7 +99,7 @@ def test_random_syscalls_keep_invariants(programs: list[list[tuple]], seed: int)
         if rng.random() < 0.5:
             f.delegate(crd(3, rng.choice(SELS)), hotspot=rng.randrange(64))
 
-    procs = [m.spawn(f"p{i}", cpu=i % 2) for i in range(len(programs))]
+    procs = [m.spawn(f"p{i}", cpu=i % 2, pd_rights=ALL) for i in range(len(programs))]
     for i, p in enumerate(procs):
         pt = p.portal(handler, cpu=i % 2)
         for q in procs:  # everyone can call everyone's portal at 4098
@@ -173,7 +173,7 @@ def test_blocking_semaphores_calls_and_kills(
     with owner.acting():
         for s in sems:
             Syscalls(m.k).create_sm(s, 1)
-    procs = [m.spawn(f"p{i}", cpu=i % 2) for i in range(len(programs))]
+    procs = [m.spawn(f"p{i}", cpu=i % 2, pd_rights=ALL) for i in range(len(programs))]
 
     def handler(f: UtcbFrame) -> None:
         n = f.get_word() if f.left else 0

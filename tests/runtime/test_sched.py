@@ -8,7 +8,7 @@ from runtime.machine import Machine, explore
 
 def test_higher_priority_runs_first_and_preempts() -> None:
     m = Machine()
-    p = m.spawn("p")
+    p = m.spawn("p", max_prio=9)  # root's SC service gives it SCs up to priority 9
     log: list[str] = []
     gate: list[int] = []
 

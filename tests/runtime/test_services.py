@@ -57,8 +57,10 @@ def test_connect_by_name_on_every_cpu(arch: object) -> None:
 
 def test_unknown_name_and_unregister() -> None:
     m = Machine()
-    m.spawn("srv").serve("svc", guard(_upper))
+    srv = m.spawn("srv")
+    srv.serve("svc", guard(_upper))
     seen: list[object] = []
+    step: list[str] = []
 
     @m.spawn("c")
     def main(ctx: Context) -> None:
@@ -66,15 +68,32 @@ def test_unknown_name_and_unregister() -> None:
         with pytest.raises(RemoteError) as e:
             lookup_service(ctx, "nope")
         seen.append(e.value.code)
-        unregister(ctx, "svc")
+        with pytest.raises(RemoteError) as e:
+            unregister(ctx, "svc")  # only the PD that registered it may
+        seen.append(e.value.code)
+        step.append("asked")
+        while "gone" not in step:
+            ctx.yield_()
         with pytest.raises(RemoteError) as e:
             lookup_service(ctx, "svc")
         seen.append(e.value.code)
         # Root revoked its copies, so our portal went with them.
         seen.append(ctx.sys.lookup(Crd.obj(pt.sel)).type)
 
+    def owner(ctx: Context) -> None:
+        while "asked" not in step:
+            ctx.yield_()
+        unregister(ctx, "svc")
+        step.append("gone")
+
+    srv.thread(owner)
     m.run()
-    assert seen == [ErrorCode.E_NOT_FOUND, ErrorCode.E_NOT_FOUND, CrdType.NULL]
+    assert seen == [
+        ErrorCode.E_NOT_FOUND,
+        ErrorCode.E_CAP,
+        ErrorCode.E_NOT_FOUND,
+        CrdType.NULL,
+    ]
 
 
 def test_guarded_server_answers_errors_and_keeps_serving() -> None:

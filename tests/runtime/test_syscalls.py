@@ -34,7 +34,7 @@ FREE = 0x300
 
 
 def _setup(m: Machine) -> Process:
-    p = m.spawn("p")
+    p = m.spawn("p", pd_rights=ALL)  # the kernel's own checks: every right
     ok = [
         sys_as(p, word0(Sys.CREATE_EC, LEC), PD, UTCB | 0),
         sys_as(p, word0(Sys.CREATE_EC, GEC, FLAG0), PD, (UTCB + 0x1000) | 0),
@@ -289,7 +289,7 @@ def test_lookup_reports_type_base_rights() -> None:
 
 def test_sc_ctrl_reports_consumed_time() -> None:
     m = Machine()
-    p = m.spawn("p")
+    p = m.spawn("p", pd_rights=ALL)  # the kernel's own checks: every right
     seen: list[int] = []
 
     def body(ctx: object) -> None:
