@@ -278,7 +278,7 @@ class LocalThread:
 
         elif translate:
             self.window(translate=Crd(CrdType.OBJ, 0, k.arch.sel_bits))
-        Syscalls(k).create_pt(s, self.sel, k.register_code(handler))
+        Syscalls(k).create_pt(s, self.sel, k.register_code(handler, self.env.pd))
         return Pt(k, s)
 
     def window(self, delegate: Crd = NULL_CRD, translate: Crd = NULL_CRD) -> None:
@@ -320,7 +320,9 @@ class GlobalThread:
             fn(Context(env, holder[0]))
 
         sys = Syscalls(k)
-        sys.create_ec(self.ec_sel, env.alloc_utcb(), cpu=cpu, sp=k.register_code(body), glb=True)
+        sys.create_ec(
+            self.ec_sel, env.alloc_utcb(), cpu=cpu, sp=k.register_code(body, env.pd), glb=True
+        )
         node = env.pd.obj.nodes[self.ec_sel]
         ec = node.obj
         from .kernel.ec import Ec

@@ -53,7 +53,7 @@ class ExecutionFault(Exception):
 class RunResult:
     reason: str  # "idle", "time" or "steps"
     blocked: list[str] = field(default_factory=list)  # ECs left waiting (deadlock report)
-    deaths: list[tuple[str, str]] = field(default_factory=list)
+    deaths: list[tuple[str, str]] = field(default_factory=list)  # (ec, reason) in this run
     clock: list[int] = field(default_factory=list)  # per-CPU virtual time
 
     @property
@@ -159,6 +159,9 @@ class Process:
         with m.root.acting():
             Syscalls(m.k).revoke(Crd.obj(self.sel_in_root), self_=True)
         m.k.collect()
+        if self.pd.dead and self in m.processes:
+            m.processes.remove(self)  # what root knew of it goes with it
+            self._shadow = None
         from .services import notify_client_died
 
         notify_client_died(m)
@@ -232,7 +235,10 @@ class Machine:
         """Run until every EC is blocked or gone. With `check`, a Python exception that
         killed an EC is raised here (as ExecutionFault from the first one)."""
         n_faults = len(self.k.ec_faults)
+        n_deaths = self.k.n_deaths
         reason = self.k.run(until, max_steps)
+        deaths = self.k.deaths  # the last DEATH_LOG of them
+        fresh = min(self.k.n_deaths - n_deaths, len(deaths))
         res = RunResult(
             reason,
             [
@@ -240,7 +246,7 @@ class Machine:
                 for e in self.k.blocked()
                 if e.blocked_on is not self.k.reply_sm and e not in self.daemons
             ],
-            list(self.k.deaths),
+            [deaths[i] for i in range(len(deaths) - fresh, len(deaths))],
             [c.clock for c in self.k.cpus],
         )
         new = self.k.ec_faults[n_faults:]
@@ -270,7 +276,7 @@ class Machine:
             **dict(self.k.stats),
             "clock": [c.clock for c in self.k.cpus],
             "ipc_per_portal": pts,
-            "deaths": len(self.k.deaths),
+            "deaths": self.k.n_deaths,
         }
 
 
