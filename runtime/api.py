@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .kernel.arch import PAGE_SIZE
 from .kernel.crd import NULL_CRD, Crd, CrdType, crd
+from .kernel.exc import HDR, Mtd, Vector, layout
 from .kernel.kernel import portal_entry
 from .kernel.sc import DEFAULT_PRIO, DEFAULT_QUANTUM
 from .kernel.status import Status, SyscallError
@@ -35,6 +36,7 @@ __all__ = [
     "Pt",
     "Sm",
     "Syscalls",
+    "startup_portal",
 ]
 
 SELF_PD = 0x20  # every PD holds a capability to itself here (NRE INIT_PD)
@@ -296,8 +298,31 @@ class LocalThread:
         return node.obj
 
 
+def _start_at_sp(f: UtcbFrame) -> None:
+    """The startup handler (event 30, MTD RSP): the EC starts at its stack pointer's
+    address, where `GlobalThread` registered its body; the reply writes rip back."""
+    u = f.utcb
+    lay = layout(u.arch)
+    u.set_word(HDR + lay["rip"], u.word_at(HDR + lay["rsp"]))
+    u.set_word(HDR + lay["mtd"], Mtd.RIP_LEN)
+
+
+def startup_portal(env: Env, cpu: int) -> int:
+    """The PD's startup portal for `cpu` at `64*cpu + 0x1E` (NRE's per-CPU event block,
+    NOVA-NRE.md §5, §7), made on first use: a local EC of the PD on `cpu` running
+    `_start_at_sp`. A portal already there (the PD's own handler) is kept. Call it as
+    that PD. NOVA kills a global EC that starts without one; NRE's parent provides it."""
+    sel = 64 * cpu + Vector.STARTUP
+    if sel not in env.pd.obj.nodes:
+        k = env.k
+        t = LocalThread(env, cpu)
+        Syscalls(k).create_pt(sel, t.sel, k.register_code(_start_at_sp, env.pd), Mtd.RSP)
+    return sel
+
+
 class GlobalThread:
-    """A global EC with its own SC running `fn(ctx)` (NRE `GlobalThread`)."""
+    """A global EC with its own SC running `fn(ctx)` (NRE `GlobalThread`), started
+    through its PD's startup portal for the CPU (`startup_portal`, evt = 64*cpu)."""
 
     __slots__ = ("ec", "ec_sel", "env", "sc_sel")
 
@@ -320,9 +345,9 @@ class GlobalThread:
             fn(Context(env, holder[0]))
 
         sys = Syscalls(k)
-        sys.create_ec(
-            self.ec_sel, env.alloc_utcb(), cpu=cpu, sp=k.register_code(body, env.pd), glb=True
-        )
+        evt = startup_portal(env, cpu) - Vector.STARTUP
+        sp = k.register_code(body, env.pd)
+        sys.create_ec(self.ec_sel, env.alloc_utcb(), cpu=cpu, sp=sp, evt=evt, glb=True)
         node = env.pd.obj.nodes[self.ec_sel]
         ec = node.obj
         from .kernel.ec import Ec

@@ -186,13 +186,17 @@ class Machine:
         root_pd = k.new_pd("root")
         k.root_pd = root_pd
         mdb.insert_root(root_pd.obj, SELF_PD, root_pd, ALL)
-        for page in range(mem_pages):
-            mdb.insert_root(root_pd.mem, page, page, MemRights.R | MemRights.W | MemRights.X)
+        # in naturally aligned ranges, as NOVA hands root its memory (what lookup reports)
+        rwx = MemRights.R | MemRights.W | MemRights.X
+        for base, o in mdb.aligned_ranges(0, mem_pages):
+            for page in range(base, base + (1 << o)):
+                mdb.insert_root(root_pd.mem, page, page, rwx, o)
         for port in io_ports:
             mdb.insert_root(root_pd.pio, port, port, PioRights.A)
         env = Env(k, root_pd, "root")
         root_ec = k.new_ec(root_pd, 0, True, arch.user_addr - 2 * 4096, 0, 0, "root")
         mdb.insert_root(root_pd.obj, ROOT_EC, root_ec, ALL)
+        k.root_ec = root_ec  # the kernel starts it itself (NOVA's root_invoke)
         root_sc = k.new_sc(root_ec, DEFAULT_PRIO, DEFAULT_QUANTUM)
         mdb.insert_root(root_pd.obj, ROOT_SC, root_sc, ALL)
         root_ec.entry = lambda: None  # root's own thread has nothing to do here

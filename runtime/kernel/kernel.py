@@ -152,6 +152,7 @@ class Kernel:
         # The kernel PD holds the GSI semaphores at 64 + gsi (§6); root reaches them with
         # FROM_HV delegations. `reply_sm` is where a global EC that replies blocks for good.
         self.root_pd: Pd | None = None  # set at boot; FROM_HV is honoured only for it
+        self.root_ec: Ec | None = None  # set at boot; started without a startup event
         self.kernel_pd = Pd(self.graveyard, arch, "kernel")
         self.kernel_pd.acquire()
         for g in range(gsis):

@@ -63,11 +63,11 @@ def test_a_killed_process_leaves_no_object_code_or_capability() -> None:
     k = m.k
     pd = p.pd
     ecs, scs, sms = _objects_of(m, pd)
-    assert len(ecs) == 3 and len(scs) == 2 and len(sms) == 1
+    assert len(ecs) == 5 and len(scs) == 2 and len(sms) == 1  # 2 startup ECs, one per CPU
     waiter_ec = next(e for e in ecs if e.blocked_on is not None)
     assert waiter_ec in k.waiting and [e.name for e in k.blocked()] == [waiter_ec.name]
     code = list(pd.code)
-    assert len(code) == 3 and all(ip in k.code for ip in code)
+    assert len(code) == 5 and all(ip in k.code for ip in code)
     pt_node = srv.pd.obj.nodes[srv_pt.sel]
     assert len(pt_node.children) == 1
     registry = [n for n in m.root.pd.obj.nodes.values() if type(n.obj).__name__ == "Pt"]
@@ -82,7 +82,7 @@ def test_a_killed_process_leaves_no_object_code_or_capability() -> None:
     assert all(s not in k.sms for s in sms)
     assert all(ip not in k.code for ip in code)
     assert waiter_ec not in k.waiting and k.blocked() == []
-    assert [e.glet for e in ecs] == [None] * 3 and k.zombies == []
+    assert [e.glet for e in ecs] == [None] * 5 and k.zombies == []
     assert unwound == [Status.BAD_HYP]
     assert pt_node.children == {}  # the portal it was given: revoked
     assert len(registry) == 2  # the registry's portals, one per CPU: p held both
