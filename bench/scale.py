@@ -10,7 +10,7 @@ machine moves them far less than absolute times (bench/README.md, "Scale").
 2 `revoke_fanout_ratio`: revoke (children only) of one capability delegated to N slots;
   ns per child at the big N over the small N (linear: 1.0).
 3 `null_call_population_ratio`: a null portal call with 100,000 idle local ECs in the
-  machine over the same call with 10.
+  machine over the same call with 10 (medians of alternated rounds, both machines alive).
   `create_ns_per_object`: creating those ECs (an EC and a portal each), per object;
   `create_gc_share`: the share of that time in Python's garbage collector (gc.callbacks).
 4 `max_cpus_with_services`: the largest N in (64, 128, 256) for which Machine(cpus=N)
@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import gc
 import json
+import statistics
 import sys
 import time
 import tracemalloc
@@ -79,12 +80,14 @@ def churn_bytes(cycles: int) -> float:
         m.run()
         p.kill()
 
-    for _ in range(kernel_module.DEATH_LOG + 200):  # the death log (a ring) fills first
+    for _ in range(200):
         cycle()
     gc.collect()
     tracemalloc.start()
     try:
-        for _ in range(50):
+        # traced warm-up: the death log (a ring of DEATH_LOG) turns over once, so what it
+        # holds at the end was allocated under tracing, as at the start
+        for _ in range(kernel_module.DEATH_LOG + 50):
             cycle()
         gc.collect()
         before = tracemalloc.get_traced_memory()[0]
@@ -127,12 +130,13 @@ def revoke_ns_per_child(n: int, total: int) -> float:
     return t1 * 1e9 / (n * len(sels))
 
 
-def population(idle: int, calls: int) -> tuple[float, float, float]:
-    """(seconds per null call, ns per created object, GC share of creation) with `idle`
-    idle local ECs (each with a portal) besides the server."""
+def _population(idle: int) -> tuple[Machine, Any, float, float]:
+    """A machine with a server portal, `idle` idle local ECs (each with a portal) and a
+    client holding the portal at 0x5000; (machine, client, ns per created object, share
+    of the creation time spent in Python's garbage collector)."""
     m = Machine(cpus=1)
     srv = m.spawn("srv")
-    pt = srv.portal(lambda f: None)
+    pt = srv.portal(_drop)
     gc_time = [0.0]
     gc_start = [0.0]
 
@@ -154,6 +158,12 @@ def population(idle: int, calls: int) -> tuple[float, float, float]:
         gc.callbacks.remove(on_gc)
     client = m.spawn("client")
     srv.grant(pt.sel, client, 0x5000)
+    per = t_create * 1e9 / (2 * idle) if idle else 0.0
+    return m, client, per, (gc_time[0] / t_create if t_create else 0.0)
+
+
+def _null_calls(m: Machine, client: Any, calls: int) -> float:
+    """Seconds per null call (the kernel's call entry), the best of 3 loops."""
     out: list[float] = []
 
     def body(ctx: Context) -> None:
@@ -161,7 +171,7 @@ def population(idle: int, calls: int) -> tuple[float, float, float]:
         w = 0x5000 << 8
         call(w)
         best = float("inf")
-        for _ in range(5):
+        for _ in range(3):
             t0 = time.perf_counter()
             for _ in range(calls):
                 call(w)
@@ -170,12 +180,21 @@ def population(idle: int, calls: int) -> tuple[float, float, float]:
 
     client.thread(body)
     m.run()
-    objects = 2 * idle
-    return (
-        out[0],
-        (t_create * 1e9 / objects if idle else 0.0),
-        (gc_time[0] / t_create if t_create else 0.0),
-    )
+    return out[0]
+
+
+def population(few: int, many: int, calls: int, rounds: int) -> tuple[float, float, float, float]:
+    """(median s per null call with `few` idle ECs, with `many`, ns per created object,
+    GC share of creating `many`): both machines alive, measured in alternated rounds, so
+    load on the host and the process's heap weigh on both alike."""
+    m1, c1, _, _ = _population(few)
+    m2, c2, create_ns, gc_share = _population(many)
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(rounds):
+        a.append(_null_calls(m1, c1, calls))
+        b.append(_null_calls(m2, c2, calls))
+    return statistics.median(a), statistics.median(b), create_ns, gc_share
 
 
 def _drop(f: UtcbFrame) -> None:
@@ -251,8 +270,7 @@ def main() -> None:
     res["revoke_fanout_ratio"] = round(ns_big / ns_small, 2)
     calls = 2000 if q else 20000
     with step("population 10 / 100,000"):
-        few, _, _ = population(10, calls)
-        many, create_ns, gc_share = population(100_000, calls)
+        few, many, create_ns, gc_share = population(10, 100_000, calls, 7 if q else 15)
     res["null_call_ns"] = [round(few * 1e9, 1), round(many * 1e9, 1)]
     res["null_call_population_ratio"] = round(many / few, 2)
     res["create_ns_per_object"] = round(create_ns, 1)
