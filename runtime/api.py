@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .kernel.arch import PAGE_SIZE
 from .kernel.crd import NULL_CRD, Crd, CrdType, crd
-from .kernel.exc import HDR, Mtd, Vector, layout
+from .kernel.exc import HDR, NUM_EXC, Mtd, Vector, layout
 from .kernel.kernel import portal_entry
 from .kernel.sc import DEFAULT_PRIO, DEFAULT_QUANTUM
 from .kernel.status import Status, SyscallError
@@ -133,7 +133,7 @@ class Syscalls:
 class Env:
     """User-level state of one PD: its selector and UTCB allocators."""
 
-    __slots__ = ("k", "name", "next_sel", "next_utcb", "pd")
+    __slots__ = ("evts", "k", "name", "next_sel", "next_utcb", "pd")
 
     def __init__(self, k: Kernel, pd: Pd, name: str) -> None:
         self.k = k
@@ -141,6 +141,7 @@ class Env:
         self.name = name
         self.next_sel = FIRST_DYNAMIC
         self.next_utcb = _UTCB_BASE
+        self.evts: dict[int, int] = {}  # event blocks of CPUs beyond NRE's 64 (startup_portal)
         pd.env = self
 
     @staticmethod
@@ -308,11 +309,18 @@ def _start_at_sp(f: UtcbFrame) -> None:
 
 
 def startup_portal(env: Env, cpu: int) -> int:
-    """The PD's startup portal for `cpu` at `64*cpu + 0x1E` (NRE's per-CPU event block,
-    NOVA-NRE.md §5, §7), made on first use: a local EC of the PD on `cpu` running
-    `_start_at_sp`. A portal already there (the PD's own handler) is kept. Call it as
-    that PD. NOVA kills a global EC that starts without one; NRE's parent provides it."""
-    sel = 64 * cpu + Vector.STARTUP
+    """The PD's startup portal for `cpu` at `evt + 0x1E`, evt = 64*cpu (NRE's per-CPU
+    event block, NOVA-NRE.md §5, §7; for a CPU beyond NRE's 64, whose block would lie
+    among the dynamic selectors, a 32-selector block from the allocator), made on first
+    use: a local EC of the PD on `cpu` running `_start_at_sp`. A portal already there
+    (the PD's own handler) is kept. Call it as that PD. NOVA kills a global EC that
+    starts without one; NRE's parent provides it."""
+    evt = 64 * cpu
+    if evt + NUM_EXC > FIRST_DYNAMIC:
+        evt = env.evts.get(cpu, -1)
+        if evt < 0:
+            evt = env.evts[cpu] = env.alloc(NUM_EXC)
+    sel = evt + Vector.STARTUP
     if sel not in env.pd.obj.nodes:
         k = env.k
         t = LocalThread(env, cpu)

@@ -222,6 +222,19 @@ def test_threads_of_the_user_layer_start_through_their_cpus_startup_portal() -> 
     assert m.k.root_ec is not None and m.k.root_ec.death == "exit"  # root: no event
 
 
+def test_a_cpu_beyond_64_gets_an_event_block_from_the_allocator() -> None:
+    m = Machine(cpus=66)
+    p = m.spawn("p")
+    ran: list[int] = []
+    for c in (65, 65, 63):
+        p.thread(lambda ctx: ran.append(ctx.cpu), cpu=c)
+    r = m.run()
+    assert sorted(ran) == [63, 65, 65] and all(why == "exit" for _, why in r.deaths)
+    evt = p.env.evts[65]
+    assert evt >= 4096 and evt % 32 == 0 and list(p.env.evts) == [65]  # 63: NRE's block
+    assert {evt + Vector.STARTUP, 63 * 64 + Vector.STARTUP} <= set(p.pd.obj.nodes)
+
+
 # -- #PF at or above USER_ADDR kills at once (NRE's kernel) ------------------------------------
 
 
