@@ -15,6 +15,7 @@ from greenlet import GreenletExit, getcurrent  # type: ignore[import-untyped]
 
 from .kernel.arch import PAGE_SIZE
 from .kernel.crd import NULL_CRD, Crd, CrdType, PdRights, crd
+from .kernel.exc import HDR, NUM_EXC, Mtd, Vector, layout
 from .kernel.kernel import ReplyUnwind, portal_entry
 from .kernel.sc import DEFAULT_PRIO, DEFAULT_QUANTUM
 from .kernel.status import Status, SyscallError
@@ -38,6 +39,7 @@ __all__ = [
     "Sm",
     "Syscalls",
     "contained",
+    "startup_portal",
 ]
 
 SELF_PD = 0x20  # every PD holds a capability to itself here (NRE INIT_PD)
@@ -151,7 +153,7 @@ class Syscalls:
 class Env:
     """User-level state of one PD: its selector and UTCB allocators."""
 
-    __slots__ = ("k", "name", "next_sel", "next_utcb", "pd")
+    __slots__ = ("evts", "k", "name", "next_sel", "next_utcb", "pd")
 
     def __init__(self, k: Kernel, pd: Pd, name: str) -> None:
         self.k = k
@@ -159,6 +161,7 @@ class Env:
         self.name = name
         self.next_sel = 64 * k.num_cpu  # above the per-CPU blocks (FIRST_DYNAMIC for 64)
         self.next_utcb = _UTCB_BASE
+        self.evts: dict[int, int] = {}  # event blocks of CPUs beyond NRE's 64 (startup_portal)
         pd.env = self
 
     @staticmethod
@@ -298,7 +301,7 @@ class LocalThread:
 
         elif translate:
             self.window(translate=Crd(CrdType.OBJ, 0, k.arch.sel_bits))
-        Syscalls(k).create_pt(s, self.sel, k.register_code(handler))
+        Syscalls(k).create_pt(s, self.sel, k.register_code(handler, self.env.pd))
         return Pt(k, s)
 
     def window(self, delegate: Crd = NULL_CRD, translate: Crd = NULL_CRD) -> None:
@@ -316,8 +319,38 @@ class LocalThread:
         return node.obj
 
 
+def _start_at_sp(f: UtcbFrame) -> None:
+    """The startup handler (event 30, MTD RSP): the EC starts at its stack pointer's
+    address, where `GlobalThread` registered its body; the reply writes rip back."""
+    u = f.utcb
+    lay = layout(u.arch)
+    u.set_word(HDR + lay["rip"], u.word_at(HDR + lay["rsp"]))
+    u.set_word(HDR + lay["mtd"], Mtd.RIP_LEN)
+
+
+def startup_portal(env: Env, cpu: int) -> int:
+    """The PD's startup portal for `cpu` at `evt + 0x1E`, evt = 64*cpu (NRE's per-CPU
+    event block, NOVA-NRE.md §5, §7; for a CPU beyond NRE's 64, whose block would lie
+    among the dynamic selectors, a 32-selector block from the allocator), made on first
+    use: a local EC of the PD on `cpu` running `_start_at_sp`. A portal already there
+    (the PD's own handler) is kept. Call it as that PD. NOVA kills a global EC that
+    starts without one; NRE's parent provides it."""
+    evt = 64 * cpu
+    if evt + NUM_EXC > FIRST_DYNAMIC:
+        evt = env.evts.get(cpu, -1)
+        if evt < 0:
+            evt = env.evts[cpu] = env.alloc(NUM_EXC)
+    sel = evt + Vector.STARTUP
+    if sel not in env.pd.obj.nodes:
+        k = env.k
+        t = LocalThread(env, cpu)
+        Syscalls(k).create_pt(sel, t.sel, k.register_code(_start_at_sp, env.pd), Mtd.RSP)
+    return sel
+
+
 class GlobalThread:
-    """A global EC with its own SC running `fn(ctx)` (NRE `GlobalThread`)."""
+    """A global EC with its own SC running `fn(ctx)` (NRE `GlobalThread`), started
+    through its PD's startup portal for the CPU (`startup_portal`, evt = 64*cpu)."""
 
     __slots__ = ("ec", "ec_sel", "env", "sc_sel")
 
@@ -344,7 +377,9 @@ class GlobalThread:
             fn(Context(env, holder[0]))
 
         sys = Syscalls(k)
-        sys.create_ec(self.ec_sel, env.alloc_utcb(), cpu=cpu, sp=k.register_code(body), glb=True)
+        evt = startup_portal(env, cpu) - Vector.STARTUP
+        sp = k.register_code(body, env.pd)
+        sys.create_ec(self.ec_sel, env.alloc_utcb(), cpu=cpu, sp=sp, evt=evt, glb=True)
         node = env.pd.obj.nodes[self.ec_sel]
         ec = node.obj
         from .kernel.ec import Ec

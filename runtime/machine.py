@@ -53,7 +53,7 @@ class ExecutionFault(Exception):
 class RunResult:
     reason: str  # "idle", "time" or "steps"
     blocked: list[str] = field(default_factory=list)  # ECs left waiting (deadlock report)
-    deaths: list[tuple[str, str]] = field(default_factory=list)
+    deaths: list[tuple[str, str]] = field(default_factory=list)  # (ec, reason) in this run
     clock: list[int] = field(default_factory=list)  # per-CPU virtual time
 
     @property
@@ -181,6 +181,9 @@ class Process:
         m.k.collect()
         for hook in m.kill_hooks:  # root's services forget it (its portals, its names)
             hook(self)
+        if self.pd.dead and self in m.processes:
+            m.processes.remove(self)  # what root knew of it goes with it
+            self._shadow = None
         from .services import notify_client_died
 
         notify_client_died(m)
@@ -212,13 +215,17 @@ class Machine:
         root_pd = k.new_pd("root")
         k.root_pd = root_pd
         mdb.insert_root(root_pd.obj, SELF_PD, root_pd, ALL)
-        for page in range(mem_pages):
-            mdb.insert_root(root_pd.mem, page, page, MemRights.R | MemRights.W | MemRights.X)
+        # in naturally aligned ranges, as NOVA hands root its memory (what lookup reports)
+        rwx = MemRights.R | MemRights.W | MemRights.X
+        for base, o in mdb.aligned_ranges(0, mem_pages):
+            for page in range(base, base + (1 << o)):
+                mdb.insert_root(root_pd.mem, page, page, rwx, o)
         for port in io_ports:
             mdb.insert_root(root_pd.pio, port, port, PioRights.A)
         env = Env(k, root_pd, "root")
         root_ec = k.new_ec(root_pd, 0, True, arch.user_addr - 2 * 4096, 0, 0, "root")
         mdb.insert_root(root_pd.obj, ROOT_EC, root_ec, ALL)
+        k.root_ec = root_ec  # the kernel starts it itself (NOVA's root_invoke)
         root_sc = k.new_sc(root_ec, DEFAULT_PRIO, DEFAULT_QUANTUM)
         mdb.insert_root(root_pd.obj, ROOT_SC, root_sc, ALL)
         root_ec.entry = lambda: None  # root's own thread has nothing to do here
@@ -285,11 +292,14 @@ class Machine:
         """Run until every EC is blocked or gone. With `check`, a Python exception that
         killed an EC is raised here (as ExecutionFault from the first one)."""
         n_faults = len(self.k.ec_faults)
+        n_deaths = self.k.n_deaths
         RUNNING.append(self.k)  # for `runtime.api.contained`
         try:
             reason = self.k.run(until, max_steps)
         finally:
             RUNNING.remove(self.k)
+        deaths = self.k.deaths  # the last DEATH_LOG of them
+        fresh = min(self.k.n_deaths - n_deaths, len(deaths))
         res = RunResult(
             reason,
             [
@@ -297,7 +307,7 @@ class Machine:
                 for e in self.k.blocked()
                 if e.blocked_on is not self.k.reply_sm and e not in self.daemons
             ],
-            list(self.k.deaths),
+            [deaths[i] for i in range(len(deaths) - fresh, len(deaths))],
             [c.clock for c in self.k.cpus],
         )
         new = self.k.ec_faults[n_faults:]
@@ -327,7 +337,7 @@ class Machine:
             **dict(self.k.stats),
             "clock": [c.clock for c in self.k.cpus],
             "ipc_per_portal": pts,
-            "deaths": len(self.k.deaths),
+            "deaths": self.k.n_deaths,
         }
 
 

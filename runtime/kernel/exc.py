@@ -17,10 +17,12 @@ The reply's typed items land in the faulting PD through the kernel-made delegate
 fault page maps memory there (§3). The window is built from the EC's last CR2 for every
 vector, as in NOVA. #NM (7) never leaves the kernel: it drives lazy FPU switching.
 
-Events: 30 (STARTUP) before a global EC's first instruction, if its PD has a portal at
-`evt + 30` (without one it starts at its registered entry, this emulation's compatible
-default); 31 (RECALL) after `ec_ctrl`, at the EC's next system call or emulated
-instruction.
+Events: 30 (STARTUP) before a global EC's first instruction: without a portal at
+`evt + 30` the EC dies ("PT not found"), as in NOVA; only root's first EC, which the
+kernel starts itself (NOVA's `root_invoke`), runs without one. The user layer gives
+every PD a startup portal per CPU (`runtime.api.GlobalThread`). 31 (RECALL) after
+`ec_ctrl`, at the EC's next system call or emulated instruction. A #PF at or above
+USER_ADDR kills the EC at once ("EXC", NRE's kernel patch 26b472e), no pager is asked.
 """
 
 from __future__ import annotations
@@ -302,6 +304,9 @@ def fault(k: Kernel, ec: Ec, vector: int, err: int = 0, cr2: int | None = None) 
     regs.err = err
     if cr2 is not None:
         regs.cr2 = cr2
+        if vector == Vector.PF and cr2 >= k.arch.user_addr:
+            # NRE's kernel (26b472e): a user #PF at a kernel address kills the EC, no pager
+            _kill(k, ec, "EXC")
     deliver(k, ec, vector)
 
 
@@ -312,11 +317,11 @@ def recall(k: Kernel, ec: Ec) -> None:
 
 
 def startup(k: Kernel, ec: Ec) -> Callable[..., Any] | None:
-    """A global EC's first activation: the code to start, after event 30 if the PD has a
-    portal for it. The handler picks the start by setting rip to a registered code
-    address (the entry is registered at `sp`, so `rip = rsp` starts it there)."""
-    node = ec.pd.obj.nodes.get(ec.evt + Vector.STARTUP)
-    if node is None or type(node.obj) is not Pt:
+    """A global EC's first activation: event 30, then the code to start (never returns
+    if the EC dies: no portal, or a handler that kills it). The handler picks the start
+    by setting rip to a registered code address (the entry is registered at `sp`, so
+    `rip = rsp` starts it there). Root's first EC starts at its entry, without event."""
+    if ec is k.root_ec:
         ec.regs.rip = ec.sp
         return ec.entry  # type: ignore[no-any-return]
     deliver(k, ec, Vector.STARTUP)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import random
 import sys
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from struct import Struct
 from types import FunctionType, MethodType
@@ -70,6 +70,7 @@ REPLY_LEFT: tuple[Any, ...] = (-2,)
 NOT_SENT: tuple[Any, ...] = (-1,)
 _STATUS_ONLY: tuple[Any, ...] = (0,)  # what ``rp.unpack_from`` gives for a 1-word reply
 _CODE_BASE = 0x1000
+DEATH_LOG = 1000  # Kernel.deaths keeps the last this many deaths
 _OBJ = int(CrdType.OBJ)
 # A skeleton's fixed-size handlers: first request word -> handler(frame, utcb) -> taken
 FastTable = dict[int, Callable[[UtcbFrame, Utcb], bool]]
@@ -125,6 +126,7 @@ class Kernel:
         self.slice_max = slice_max
         self.graveyard: list[Kobject] = []
         self.code: dict[int, Callable[..., Any]] = {}
+        self.next_ip = _CODE_BASE
         self.current: Ec | None = None
         self.cpu: Cpu | None = None
         self.hub: greenlet | None = None
@@ -136,24 +138,34 @@ class Kernel:
         self.n_switches = 0
         self.n_ipc = 0
         self.faults: list[str] = []  # internal kernel bugs turned into a status
-        self.deaths: list[tuple[str, str]] = []  # (ec, reason)
+        # (ec, reason) of the last DEATH_LOG deaths; n_deaths counts them all
+        self.deaths: deque[tuple[str, str]] = deque(maxlen=DEATH_LOG)
+        self.n_deaths = 0
         self.ec_faults: list[tuple[Ec, BaseException]] = []  # Python exceptions in ECs
         self.tracing = trace
         self.trace = Trace()
-        self.ecs: list[Ec] = []
-        self.scs: list[Sc] = []
-        self.sms: list[Sm] = []
+        # The live objects by kind, in creation order (dicts used as ordered sets: an
+        # object leaves in O(1) when it is destroyed, `collect`). `waiting`: the ECs
+        # blocked on a semaphore. `zombies`: greenlets of destroyed ECs that stopped
+        # inside their code, unwound by `run` on the hub (`_reap`).
+        self.ecs: dict[Ec, None] = {}
+        self.scs: dict[Sc, None] = {}
+        self.sms: dict[Sm, None] = {}
+        self.waiting: dict[Ec, None] = {}
+        self.zombies: list[greenlet] = []
         # The kernel PD holds the GSI semaphores at num_cpu + gsi (§6); root reaches them with
         # FROM_HV delegations. `reply_sm` is where a global EC that replies blocks for good.
         self.root_pd: Pd | None = None  # set at boot; FROM_HV is honoured only for it
+        self.root_ec: Ec | None = None  # set at boot; started without a startup event
         self.kernel_pd = Pd(self.graveyard, arch, "kernel")
         self.kernel_pd.acquire()
         for g in range(gsis):
             sm = Sm(self.graveyard, 0, f"gsi{g}", gsi=g)
             mdb.insert_root(self.kernel_pd.obj, self.num_cpu + g, sm, ALL)
-            self.sms.append(sm)
+            self.sms[sm] = None
         self.reply_sm = Sm(self.graveyard, 0, "reply-block")
-        self.sms.append(self.reply_sm)
+        self.reply_sm.acquire()  # the kernel's own reference: it is never destroyed
+        self.sms[self.reply_sm] = None
         self.platform: Any = None  # runtime.platform.Board: timed device events, IRQs
         # What the platform registers with the kernel (plain attributes, not weak
         # registries, so the kernel needs no weak references): the port I/O bus
@@ -168,10 +180,16 @@ class Kernel:
         self.requester: Any = None
 
     # -- code table ------------------------------------------------------------------------
-    def register_code(self, fn: Callable[..., Any]) -> int:
-        """Give a Python callable an instruction address (portal ip, or a global EC's sp)."""
-        ip = _CODE_BASE + 16 * len(self.code)
+    def register_code(self, fn: Callable[..., Any], pd: Pd | None = None) -> int:
+        """Give a Python callable an instruction address (portal ip, or a global EC's sp).
+
+        With `pd`, the code lives in that PD's address space: the address goes when the PD
+        is destroyed (`collect`). Without, it stays for the kernel's lifetime."""
+        ip = self.next_ip
+        self.next_ip = ip + 16
         self.code[ip] = fn
+        if pd is not None:
+            pd.code.append(ip)
         return ip
 
     # -- object creation (used by the syscall handlers) ------------------------------------
@@ -185,12 +203,12 @@ class Kernel:
         ec.entry = self.code.get(sp) if glb else None
         pd.utcbs.add(utcb_addr)
         pd.ecs.append(ec)
-        self.ecs.append(ec)
+        self.ecs[ec] = None
         return ec
 
     def new_sc(self, ec: Ec, prio: int, quantum: int) -> Sc:
         sc = Sc(self.graveyard, ec, prio, quantum)
-        self.scs.append(sc)
+        self.scs[sc] = None
         return sc
 
     def new_pt(self, ec: Ec, mtd: int, ip: int, pid: int) -> Pt:
@@ -202,7 +220,7 @@ class Kernel:
 
     def new_sm(self, count: int, name: str = "") -> Sm:
         sm = Sm(self.graveyard, count, name)
-        self.sms.append(sm)
+        self.sms[sm] = None
         return sm
 
     # -- the system call entry -------------------------------------------------------------
@@ -582,6 +600,7 @@ class Kernel:
         if sm.queue:
             ec = sm.queue.popleft()
             ec.blocked_on = None
+            self.waiting.pop(ec, None)
             ec.result = SUCCESS
             self.release(ec)
         else:
@@ -600,6 +619,7 @@ class Kernel:
     def _block(self, ec: Ec, sm: Sm) -> None:
         ec.blocked_on = sm
         sm.queue.append(ec)
+        self.waiting[ec] = None
         if self.tracing:
             self._trace(ec, "block", 0)
         self._dispatch_from_ec()
@@ -836,6 +856,7 @@ class Kernel:
         ec.dead = True
         ec.death = reason
         self.deaths.append((ec.name, reason))
+        self.n_deaths += 1
         if self.tracing:
             self._trace(ec, "die", 0)
         caller = ec.rcap
@@ -848,25 +869,80 @@ class Kernel:
         if sm is not None:
             sm.queue.remove(ec)
             ec.blocked_on = None
+            del self.waiting[ec]
+            if not sm.refs and not sm.queue:
+                self.graveyard.append(sm)  # its last waiter held it: destroy it now
         self.release(ec)
+        if not ec.refs:
+            self.graveyard.append(ec)  # no capability names it: destroy it now
 
     def collect(self) -> None:
-        """Destroy objects whose last capability vanished (PDs take their ECs along)."""
-        while self.graveyard:
-            obj = self.graveyard.pop()
+        """Destroy objects whose last capability vanished: a PD takes its ECs, its
+        capabilities and its code along; a dead EC, an SC, and a semaphore nobody waits
+        on leave the kernel's tables. Each step leaves the kernel consistent, so the loop
+        may stop anywhere (a revoke that empties a space queues more objects)."""
+        graveyard = self.graveyard
+        while graveyard:
+            obj = graveyard.pop()
             if obj.refs > 0:
                 continue
-            if isinstance(obj, Pd) and not obj.dead:
-                obj.dead = True
-                for ec in obj.ecs:
-                    self.die(ec, "PD destroyed")
-                for space in (obj.obj, obj.mem, obj.pio):
-                    for u in list(space.nodes):
-                        if u in space.nodes:
-                            mdb.revoke(space, u, 0, ALL, True)
+            if isinstance(obj, Pd):
+                if not obj.dead:
+                    self._destroy_pd(obj)
+            elif isinstance(obj, Ec):
+                if obj.dead:
+                    self._destroy_ec(obj)
             elif isinstance(obj, Sc):
                 obj.dead = True
                 self.cpus[obj.cpu].remove(obj)
+                self.scs.pop(obj, None)
+            elif isinstance(obj, Sm) and not obj.queue:
+                self.sms.pop(obj, None)
+
+    def _destroy_pd(self, pd: Pd) -> None:
+        pd.dead = True
+        for ec in pd.ecs:
+            self.die(ec, "PD destroyed")
+        for space in (pd.obj, pd.mem, pd.pio):
+            nodes = space.nodes
+            while nodes:  # each revoke may take other units of the space along
+                mdb.revoke(space, next(iter(nodes)), 0, ALL, True)
+        code = self.code
+        for ip in pd.code:
+            code.pop(ip, None)
+        pd.code.clear()
+        pd.ecs.clear()
+        pd.utcbs.clear()
+        pd.env = None  # the user layer's state of the PD goes with it
+
+    def _destroy_ec(self, ec: Ec) -> None:
+        """A dead EC nothing names any more leaves the tables; a greenlet it stopped in
+        is unwound later, on the hub (`_reap`)."""
+        if ec not in self.ecs:
+            return
+        del self.ecs[ec]
+        g = ec.glet
+        ec.glet = None
+        if g is not None and not g.dead:
+            self.zombies.append(g)
+        if self.fpu_owner.get(ec.cpu) is ec:
+            del self.fpu_owner[ec.cpu]
+
+    def _reap(self) -> None:
+        """Unwind the greenlets of destroyed ECs (GreenletExit), on the hub with no
+        current EC, so code in their `finally` blocks cannot act as another EC: any
+        system call it makes answers BAD_HYP."""
+        cur, cpu = self.current, self.cpu
+        self.current = self.cpu = None
+        here = getcurrent()
+        try:
+            while self.zombies:
+                g = self.zombies.pop()
+                if not g.dead:
+                    g.parent = here
+                    g.throw(GreenletExit)
+        finally:
+            self.current, self.cpu = cur, cpu
 
     # -- the scheduler loop ----------------------------------------------------------------
     def _pick_cpu(self) -> Cpu | None:
@@ -884,10 +960,12 @@ class Kernel:
     def run(self, until: int | None = None, max_steps: int | None = None) -> str:
         """Schedule until every EC is blocked or gone ("idle"), a CPU's clock reaches
         `until` ("time"), or `max_steps` scheduler decisions were made ("steps")."""
-        self.hub = getcurrent()
-        for ec in self.ecs:
-            if ec.glet is not None and not ec.glet.dead:
-                ec.glet.parent = self.hub
+        hub = getcurrent()
+        if hub is not self.hub:  # run from another greenlet than last time
+            self.hub = hub
+            for ec in self.ecs:
+                if ec.glet is not None and not ec.glet.dead:
+                    ec.glet.parent = hub
         n = self.nursery
         if n is None or n.dead:
             n = self.nursery = greenlet(self._nursery_loop, parent=self.hub)
@@ -899,6 +977,8 @@ class Kernel:
             while True:
                 if self.graveyard:
                     self.collect()
+                if self.zombies:
+                    self._reap()
                 cpu = self._pick_cpu()
                 if self.platform is not None:  # due device events; idle: time advances
                     cpu = self.platform.schedule_point(cpu, until)
@@ -940,6 +1020,10 @@ class Kernel:
         finally:
             self.current = None
             self.cpu = None
+            if self.graveyard:
+                self.collect()
+            if self.zombies:
+                self._reap()
 
     # -- introspection ---------------------------------------------------------------------
     @property
@@ -953,9 +1037,14 @@ class Kernel:
         }
 
     def blocked(self) -> list[Ec]:
-        """Live ECs waiting on a semaphore or for a reply (for deadlock reports)."""
-        return [
-            e
-            for e in self.ecs
-            if not e.dead and (e.blocked_on is not None or e.partner is not None)
-        ]
+        """Live ECs waiting on a semaphore (in the order they blocked) or for a reply
+        (for deadlock reports). Proportional to the waiters and SCs, not to every EC: a
+        caller waiting for a reply is on the partner chain that starts at an SC's EC."""
+        out = dict(self.waiting)
+        for sc in self.scs:
+            e = sc.ec
+            while e.partner is not None:
+                if not e.dead:
+                    out[e] = None
+                e = e.partner
+        return list(out)

@@ -11,34 +11,50 @@ from .crd import CrdType, crd
 from .kobject import Kobject
 from .space import Space
 
-__all__ = ["Node", "del_crd", "delegate", "insert_root", "lookup", "revoke", "xlt_crd"]
+__all__ = [
+    "Node",
+    "aligned_ranges",
+    "del_crd",
+    "delegate",
+    "insert_root",
+    "lookup",
+    "revoke",
+    "xlt_crd",
+]
 
 _XLT_RANGE_LIMIT = 1 << 12  # translate checks contiguity of at most this many units
 _PIO = int(CrdType.PIO)
 
 
 class Node:
-    __slots__ = ("children", "obj", "parent", "rights", "space", "unit")
+    __slots__ = ("children", "obj", "order", "parent", "rights", "space", "unit")
 
     def __init__(
-        self, space: Space, unit: int, obj: object, rights: int, parent: Node | None
+        self, space: Space, unit: int, obj: object, rights: int, parent: Node | None, order: int
     ) -> None:
         self.space = space
         self.unit = unit
+        # the order of the range this unit was made in (one node per unit here; NOVA's
+        # node covers the range): what `lookup` reports while the range is whole
+        self.order = order
         self.obj = obj  # Kobject (OBJ), physical page frame (MEM) or port (PIO)
         self.rights = rights
         self.parent = parent
-        self.children: list[Node] = []
+        # an ordered set: a child leaves in O(1), so revoking a wide fan-out is linear
+        # (and an empty dict is not tracked by Python's garbage collector)
+        self.children: dict[Node, None] = {}
 
     def __repr__(self) -> str:
         return f"Node({self.space.kind.name} {self.unit:#x} -> {self.obj!r}, {self.rights:#x})"
 
 
-def _link(space: Space, unit: int, obj: object, rights: int, parent: Node | None) -> Node:
-    node = Node(space, unit, obj, rights, parent)
+def _link(
+    space: Space, unit: int, obj: object, rights: int, parent: Node | None, order: int = 0
+) -> Node:
+    node = Node(space, unit, obj, rights, parent, order)
     space.nodes[unit] = node
     if parent is not None:
-        parent.children.append(node)
+        parent.children[node] = None
     if isinstance(obj, Kobject):
         obj.acquire()
     return node
@@ -47,18 +63,34 @@ def _link(space: Space, unit: int, obj: object, rights: int, parent: Node | None
 def _unlink(node: Node) -> None:
     del node.space.nodes[node.unit]
     if node.parent is not None:
-        node.parent.children.remove(node)
+        del node.parent.children[node]
         node.parent = None
     if isinstance(node.obj, Kobject):
         node.obj.release()
 
 
-def insert_root(space: Space, unit: int, obj: object, rights: int) -> bool:
-    """Make the first capability of a new object; False if the slot is taken."""
+def insert_root(space: Space, unit: int, obj: object, rights: int, order: int = 0) -> bool:
+    """Make the first capability of a new object (or one unit of a resource range of
+    `order` that the kernel hands out whole, such as root's memory); False if the slot
+    is taken."""
     if unit >= space.limit or unit < 0 or unit in space.nodes:
         return False
-    _link(space, unit, obj, rights, None)
+    _link(space, unit, obj, rights, None, order)
     return True
+
+
+def aligned_ranges(base: int, count: int) -> list[tuple[int, int]]:
+    """[base, base+count) as naturally aligned power-of-two (base, order) pieces, biggest
+    first where alignment allows (NRE's CapRange split, NOVA-NRE.md §3)."""
+    out: list[tuple[int, int]] = []
+    end = base + count
+    while base < end:
+        o = (base & -base).bit_length() - 1 if base else (end - base).bit_length() - 1
+        while base + (1 << o) > end:
+            o -= 1
+        out.append((base, o))
+        base += 1 << o
+    return out
 
 
 def delegate(src: Space, sb: int, dst: Space, rb: int, order: int, attr: int) -> None:
@@ -79,8 +111,8 @@ def delegate(src: Space, sb: int, dst: Space, rb: int, order: int, attr: int) ->
             continue  # the kernel skips an occupied target silently
         parent = src.nodes[u]
         rights = parent.rights & attr
-        if rights:
-            _link(dst, t, parent.obj, rights, parent)
+        if rights:  # a child covers the smaller of the two ranges (NOVA's clamp)
+            _link(dst, t, parent.obj, rights, parent, min(order, parent.order))
 
 
 def del_crd(src: Space, dst: Space, item: int, hotspot: int, window: int) -> int:
@@ -135,8 +167,9 @@ def xlt_crd(src: Space, dst: Space, item: int, window: int) -> int:
     """One translated typed item: the receiver's own name for the sender's object, or 0.
 
     Walks up from the sender's node (excluding it) to the first ancestor in the
-    receiver's space inside the window; the result carries the sender's rights & the
-    item's. A range translates to a range only where the receiver holds it contiguously.
+    receiver's space inside the window; the result carries the sender node's rights
+    (NOVA-NRE.md §3: not masked by the item's). A range translates to a range only
+    where the receiver holds it contiguously.
     """
     typ = item & 3
     if typ == CrdType.NULL or typ != (window & 3):
@@ -151,7 +184,7 @@ def xlt_crd(src: Space, dst: Space, item: int, window: int) -> int:
     found = _receiver_name(node, dst, lo, hi)
     if found is None:
         return 0
-    a = node.rights & (item >> 2) & 0x1F
+    a = node.rights
     o = min(so, wo)
     if o:
         if (1 << o) > _XLT_RANGE_LIMIT or found.unit & ((1 << o) - 1):
@@ -202,8 +235,20 @@ def _drop_subtree(node: Node) -> None:
 
 
 def lookup(space: Space, unit: int) -> int:
-    """The Crd of the capability at `unit`, or 0 (NOVA's lookup; order is always 0 here)."""
-    node = space.nodes.get(unit)
+    """The Crd of the capability at `unit`, or 0 (NOVA's lookup, NOVA-NRE.md §1): the
+    base and order of the range it was created or delegated in, while every unit of that
+    range is still there with the same order and rights; else the unit alone (order 0),
+    as NOVA's node would have been split by then."""
+    nodes = space.nodes
+    node = nodes.get(unit)
     if node is None:
         return 0
-    return crd(space.kind, unit, 0, node.rights)
+    o, rights = node.order, node.rights
+    if o:
+        base = unit & ~((1 << o) - 1)
+        for u in range(base, base + (1 << o)):
+            n = nodes.get(u)
+            if n is None or n.order != o or n.rights != rights:
+                return crd(space.kind, unit, 0, rights)
+        return crd(space.kind, base, o, rights)
+    return crd(space.kind, unit, 0, rights)

@@ -18,7 +18,7 @@ _OBJ, _MEM, _PIO = int(CrdType.OBJ), int(CrdType.MEM), int(CrdType.PIO)
 
 
 class Pd(Kobject):
-    __slots__ = ("dead", "ecs", "env", "mem", "next_page", "obj", "pio", "utcbs")
+    __slots__ = ("code", "dead", "ecs", "env", "mem", "next_page", "obj", "pio", "utcbs")
 
     TYPE = "pd"
 
@@ -29,6 +29,7 @@ class Pd(Kobject):
         self.pio = Space(self, CrdType.PIO, 1 << 16)
         self.utcbs: set[int] = set()  # UTCB addresses taken in this address space
         self.ecs: list[Ec] = []
+        self.code: list[int] = []  # code addresses registered in this space (Kernel.register_code)
         self.dead = False
         # What the user layers keep per PD (plain attributes, not weak registries, so
         # the kernel objects need no weak references): its api.Env, and the next free

@@ -117,15 +117,16 @@ def sys_create_pd(k: Kernel, ec: Ec, w0: int, a2: int, a3: int, a4: int, a5: int
 
 
 def sys_create_ec(k: Kernel, ec: Ec, w0: int, a2: int, a3: int, a4: int, a5: int) -> int:
+    # NOVA's order (K:src/syscall.cpp sys_create_ec): CPU, vCPU, PD capability, UTCB, slot
     sel = w0 >> 8
-    pd = _cap(ec.pd, a2, Pd, PdRights.CREATE_EC)
-    if pd is None:
-        return Status.BAD_CAP
     cpu, utcb = a3 & 0xFFF, a3 & ~0xFFF
     if cpu >= k.ncpus:
         return Status.BAD_CPU
     if utcb == 0:
         return Status.BAD_FTR  # a vCPU; there is no VMX/SVM here
+    pd = _cap(ec.pd, a2, Pd, PdRights.CREATE_EC)
+    if pd is None:
+        return Status.BAD_CAP
     if utcb >= k.arch.user_addr or utcb in pd.utcbs:
         return Status.BAD_PAR
     if not _free(ec.pd, sel):
@@ -224,11 +225,11 @@ def sys_assign_pci(k: Kernel, ec: Ec, w0: int, a2: int, a3: int, a4: int, a5: in
 
 
 def sys_assign_gsi(k: Kernel, ec: Ec, w0: int, a2: int, a3: int, a4: int, a5: int) -> int:
+    if a3 >= k.ncpus:  # NOVA checks the CPU first (K:src/syscall.cpp sys_assign_gsi)
+        return Status.BAD_CPU
     sm = _cap(ec.pd, w0 >> 8, Sm, 0)
     if sm is None or sm.gsi is None:
         return Status.BAD_CAP
-    if a3 >= k.ncpus:
-        return Status.BAD_CPU
     ec.out2, ec.out3 = 0xFEE00000 | a3 << 12, 0x20 + sm.gsi  # MSI address/data, emulated
     if k.platform is not None:
         k.platform.assign(sm.gsi, a3)  # route the IOAPIC pin to the CPU and unmask it

@@ -101,4 +101,19 @@ def check(m: Machine, creators: dict[int, tuple[object, int]] | None = None) -> 
         for q in cpu.queues:
             for sc in q:
                 assert sc.queued and sc.cpu == cpu.id
+    # The tables hold what lives: a dead EC no capability names, an SC without
+    # capabilities and an unnamed semaphore nobody waits on are gone (after a run, which
+    # ends with a collect); blocked() is the scan of every EC it replaces.
+    if not k.graveyard:
+        for ec in k.ecs:
+            assert not (ec.dead and ec.refs == 0), f"{ec!r} destroyed but still listed"
+        for sc in k.scs:
+            assert sc.refs > 0, f"{sc!r} destroyed but still listed"
+        for sm in k.sms:
+            assert sm.refs > 0 or sm.queue, f"{sm!r} destroyed but still listed"
+    scan = {
+        id(e) for e in k.ecs if not e.dead and (e.blocked_on is not None or e.partner is not None)
+    }
+    assert {id(e) for e in k.blocked()} == scan
+    assert set(k.waiting) == {e for e in k.ecs if e.blocked_on is not None}
     assert k.faults == [], k.faults

@@ -269,7 +269,7 @@ def test_a_failed_call_with_items_delegates_nothing(arch: Arch) -> None:
         out.append((e.value.status, u.untyped, u.typed, cli.pd.obj.nodes[sm.sel].children))
 
     run(m, cli, body)
-    assert out == [(Status.BAD_CAP, 0, 0, [])] and got == []
+    assert out == [(Status.BAD_CAP, 0, 0, {})] and got == []
 
 
 @ARCHES

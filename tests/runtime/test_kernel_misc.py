@@ -180,7 +180,7 @@ def test_invariant_checker_catches_corruption() -> None:
     p.pd.obj.nodes[0x100].rights = ALL
     sm = p.pd.obj.nodes[0x100].obj
     assert isinstance(sm, Sm)
-    sm.queue.append(m.k.ecs[0])  # an EC queued without being blocked
+    sm.queue.append(next(iter(m.k.ecs)))  # an EC queued without being blocked
     with pytest.raises(AssertionError):
         invariants.check(m)
 

@@ -115,7 +115,7 @@ def test_revoke_is_recursive_and_optionally_self() -> None:
     # Strip everything from b including itself: the whole subtree vanishes.
     mdb.revoke(b.obj, 2, 0, ALL, True)
     assert len(b.obj) == 0 and len(c.obj) == 0
-    assert a.obj.nodes[1].children == []
+    assert a.obj.nodes[1].children == {}
     assert s.refs == 1
 
 

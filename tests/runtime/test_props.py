@@ -8,7 +8,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime.api import Context, Syscalls
+from runtime.api import FIRST_DYNAMIC, Context, Syscalls, startup_portal
 from runtime.crd import ALL, crd
 from runtime.exc import Vector, event_portal
 from runtime.kernel.kernel import Kernel
@@ -101,6 +101,11 @@ def test_random_syscalls_keep_invariants(programs: list[list[tuple]], seed: int)
 
     procs = [m.spawn(f"p{i}", cpu=i % 2, pd_rights=ALL) for i in range(len(programs))]
     for i, p in enumerate(procs):
+        p.env.next_sel = 1 << 14  # the startup portal's EC clear of the programs' selectors
+        with p.acting():
+            startup_portal(p.env, i % 2)
+        p.env.next_sel = FIRST_DYNAMIC
+    for i, p in enumerate(procs):
         pt = p.portal(handler, cpu=i % 2)
         for q in procs:  # everyone can call everyone's portal at 4098
             if q is not p:
@@ -110,7 +115,7 @@ def test_random_syscalls_keep_invariants(programs: list[list[tuple]], seed: int)
     for i, p in enumerate(procs):
         p.env.next_sel = 1 << 13  # clear of the selectors the programs use
         with p.acting():  # ec_ctrl on itself raises event 31, which needs a portal (§5)
-            event_portal(p.env, Vector.RECALL, lambda f: None, 0, cpu=i % 2)
+            event_portal(p.env, Vector.RECALL, lambda f: None, 0, i % 2, evt=64 * (i % 2))
     before = m.k.stats["syscalls"]
     r = m.run(until=100_000, check=True)
     invariants.check(m, creators)
