@@ -156,14 +156,11 @@ _MEM_BASE = 1 << 18
 
 def window(pt: Pt, kind: int, order: int) -> int:
     """A fresh delegate window Crd of 2**order units of ``kind`` for the calling PD:
-    memory at pages never handed out before (aligned to the order), I/O ports 1:1 over the
-    whole port space (the kernel maps port n to port n)."""
+    selectors or pages never handed out before (aligned to the order), I/O ports 1:1 over
+    the whole port space (the kernel maps port n to port n)."""
     ec = pt.k.current
-    if ec is None:
-        raise SyscallError(Status.BAD_HYP, "no EC is running")
-    env = ec.pd.env
-    if kind == CrdType.OBJ and env is not None:
-        return crd(CrdType.OBJ, env.alloc(1 << order), order)
+    if ec is None or (kind == CrdType.OBJ and ec.pd.env is None):
+        raise SyscallError(Status.BAD_HYP, "no EC or selector allocator")
     return _fresh(ec.pd, kind, order)
 
 
@@ -257,6 +254,7 @@ class _Receiving:
         # reads the items and writes its reply over them
         got = [(c, b) for c, b in u.item_pairs(t) if c and b & 1]
         key = id(u)
+        _rejected.discard(key)  # a mark of a dead UTCB that had this id
         try:
             self.inner(f)
         finally:
@@ -301,7 +299,8 @@ def _revoke(k: Kernel, window: int, got: list[tuple[int, int]]) -> None:
 
 
 def _reject(u: Any) -> None:
-    _rejected.add(id(u))
+    if u.dele:  # without a delegate window nothing delegated arrived
+        _rejected.add(id(u))
 
 
 def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
