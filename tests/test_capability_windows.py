@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -430,3 +431,38 @@ def test_more_items_than_the_window_is_rejected_and_revoked(
     assert statuses == [ErrorCode.E_ARGS_INVALID] * 3
     assert len(set(counts)) == 1, counts  # nothing stayed delegated
     assert impl.seen == []
+
+
+# --- what the skeletons and stubs declare ------------------------------------------------
+
+WINDOWS = [
+    # (interface body, the skeleton's (accept, kind, translate, xlt))
+    ("void give(in nova::Semaphore sm);", (0, 3, False, 3)),
+    ("void f(in L l, in nova::Portal p);", (0, 3, False, 3)),
+    ("void a(in nova::Semaphore s); void b(in sequence<nova::Portal, 5> p);", (3, 3, False, 3)),
+    (
+        "void f(@translate in nova::Portal a, in nova::Semaphore b, in nova::Sm3 c);",
+        (3, 3, True, 3),
+    ),
+    ("void f(@max_order(2) in nova::Memory a, @max_order(1) in nova::Memory b);", (3, 1, False, 3)),
+    ("void f(in nova::IoPorts p); void g(@translate in nova::Memory m);", (16, 2, True, 1)),
+    ("nova::Semaphore f(in long x); void g(out nova::Memory m);", (None, 3, False, 3)),
+    ("void f(@translate in nova::IoPorts p);", (None, 3, True, 2)),
+]
+
+
+def test_skeleton_windows_come_from_the_requests(tmp_path: Path) -> None:
+    """WIRE.md §4: objects, the most items of a request (every item counts: item k's hotspot
+    is k), rounded up to a power of two; memory, items * 2**@max_order pages; I/O, every
+    port; replies give the skeleton nothing."""
+    body = "\n".join(f"  interface W{i} {{ {text} }};" for i, (text, _) in enumerate(WINDOWS))
+    src = tmp_path / "wins.idl"
+    src.write_text(
+        "module wins {\n  struct L { long x; };\n  typedef nova::Semaphore Sm3[3];\n"
+        + body.replace("nova::Sm3", "Sm3")
+        + "\n};\n"
+    )
+    with imported(src, tmp_path, "winspkg", "wins.wins_idl", black=False) as (mod,):
+        for i, (_, want) in enumerate(WINDOWS):
+            s = getattr(mod, f"W{i}Server")
+            assert (s.accept, s.kind, s.translate, s.xlt) == want, (i, WINDOWS[i][0])

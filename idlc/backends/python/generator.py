@@ -925,7 +925,15 @@ class Generator:
             assert isinstance(decl, ir.Exception_)
             mod.raises.append((ex, hints.refs.cls(ex), refs.fn("_x", ex, "").rstrip("_")))
         in_fields = [
-            ir.Field(p.name, p.type, p.span, translate=p.translate, rights=p.rights) for p in inputs
+            ir.Field(
+                p.name,
+                p.type,
+                p.span,
+                translate=p.translate,
+                rights=p.rights,
+                max_order=p.max_order,
+            )
+            for p in inputs
         ]
         # receive windows: the client's for the reply, the server's for the request
         rwin = self._receive(m, out_fields, reply=True)
