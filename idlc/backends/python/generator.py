@@ -250,6 +250,13 @@ class Param:
         self.arg = f"_binding.cap({name})" if stub else name
 
 
+def _field(p: ir.Param) -> ir.Field:
+    """A parameter as the message field it is, with its capability annotations."""
+    return ir.Field(
+        p.name, p.type, p.span, translate=p.translate, rights=p.rights, max_order=p.max_order
+    )
+
+
 # Crd types of the window kinds (WIRE.md §4)
 OBJ, MEM, PIO = 3, 1, 2
 CRD_TYPES = {"object": OBJ, "memory": MEM, "ioports": PIO}
@@ -877,17 +884,7 @@ class Generator:
         out_fields = []
         if m.result is not None:
             out_fields.append(ir.Field("return", m.result, m.span, translate=result_translate))
-        out_fields += [
-            ir.Field(
-                p.name,
-                p.type,
-                p.span,
-                translate=p.translate,
-                rights=p.rights,
-                max_order=p.max_order,
-            )
-            for p in outs
-        ]
+        out_fields += [_field(p) for p in outs]
         mod.outputs = [f.name for f in out_fields]
         out_hints = [hints.hint(f.type) for f in out_fields]
         stubs = [self._stub(f.type, refs) for f in out_fields]
@@ -924,17 +921,7 @@ class Generator:
             decl = self.spec.lookup(ex)
             assert isinstance(decl, ir.Exception_)
             mod.raises.append((ex, hints.refs.cls(ex), refs.fn("_x", ex, "").rstrip("_")))
-        in_fields = [
-            ir.Field(
-                p.name,
-                p.type,
-                p.span,
-                translate=p.translate,
-                rights=p.rights,
-                max_order=p.max_order,
-            )
-            for p in inputs
-        ]
+        in_fields = [_field(p) for p in inputs]
         # receive windows: the client's for the reply, the server's for the request
         rwin = self._receive(m, out_fields, reply=True)
         mod.accept, mod.reply_translate = rwin.accept, rwin.translate
