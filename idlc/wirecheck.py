@@ -134,6 +134,7 @@ class _Checker:
         self.spec = spec
         self.diags = diags
         self.reported_pairs: set[tuple[tuple[str, str], tuple[str, str]]] = set()
+        self.reported_mixes: set[tuple[bool, tuple[tuple[str, str], ...]]] = set()
 
     def run(self) -> None:
         for decl in self.spec.declarations:
@@ -143,6 +144,7 @@ class _Checker:
                 self.optional_capabilities(tuple(c.field for c in decl.cases))
             elif isinstance(decl, ir.Interface) and decl.interface_kind != LOCAL:
                 self.opcodes(decl)
+                self.served_kinds(decl)
                 for method in decl.methods:
                     self.exception_ids(method)
                     self.messages(method)
@@ -320,6 +322,39 @@ class _Checker:
                 method=_qualified(method),
                 how=how,
                 kinds=", ".join(kinds),
+            )
+
+    def served_kinds(self, iface: ir.Interface) -> None:
+        """A server arms its windows before it knows which method is called, so the
+        requests of all the methods it serves may delegate one kind and translate one
+        kind between them (one method's own mix is ``messages``' report)."""
+        first: dict[bool, dict[str, tuple[ir.Method, Span]]] = {False: {}, True: {}}
+        for m in self.served(iface):
+            for p in m.params:
+                if p.mode not in ("in", "inout"):
+                    continue
+                for site in capabilities(self.spec, p.type, p.translate, p.span):
+                    first[site.translate].setdefault(site.kind, (m, site.span))
+        for translate, found in first.items():
+            methods = {(m.interface, m.name) for m, _ in found.values()}
+            if len(found) < 2 or len(methods) < 2:
+                continue
+            key = (translate, tuple(sorted(methods)))
+            if key in self.reported_mixes:
+                continue  # the same methods meet again in a derived interface
+            self.reported_mixes.add(key)
+            how = "translate" if translate else "delegate"
+            self.diags.report(
+                errcodes.CAP_MIXED_KINDS,
+                iface.span,
+                notes=[
+                    Note(where, f"{kind} capability in the request of '{_qualified(m)}'")
+                    for kind, (m, where) in found.items()
+                ],
+                direction="requests",
+                method=iface.name,
+                how=how,
+                kinds=", ".join(found),
             )
 
     # -- frame fit --

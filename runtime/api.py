@@ -16,7 +16,7 @@ from greenlet import GreenletExit, getcurrent  # type: ignore[import-untyped]
 from .kernel.arch import PAGE_SIZE
 from .kernel.crd import NULL_CRD, Crd, CrdType, PdRights, crd
 from .kernel.exc import HDR, NUM_EXC, Mtd, Vector, layout
-from .kernel.kernel import ReplyUnwind, portal_entry
+from .kernel.kernel import ReplyUnwind
 from .kernel.sc import DEFAULT_PRIO, DEFAULT_QUANTUM
 from .kernel.status import Status, SyscallError
 from .kernel.syscalls import FLAG0, FLAG1, Sys, qpd, word0
@@ -268,40 +268,29 @@ class LocalThread:
     ) -> Pt:
         """Create a portal to this EC that runs `handler(frame)` for each call.
 
-        `accept=order` arms a delegate window of 2**order fresh object selectors and arms
-        a fresh one after every request that carried items, so capabilities received by
-        one call never block the next (an occupied slot would be skipped silently).
-        `translate=True` arms a translate window over the whole object space.
-        A handler that declares them (a generated skeleton's `accept` and `translate`
-        class attributes) gets its windows without passing them here.
+        The EC's receive windows (WIRE.md §4 *Windows*) come from the handler: a generated
+        skeleton declares them as class attributes, from the requests of all its methods
+        (`accept`: the delegate window's order or None, `kind`: its Crd type; `translate`,
+        `xlt`: a translate window over the whole space of that type). `accept=order`
+        overrides the order (of the skeleton's kind, objects for any other handler) and
+        `translate=True` adds an object translate window. With a delegate window the
+        binding keeps it (`runtime.binding.receiving`): a fresh one after every request
+        whose capabilities the server kept, so they never block the next (an occupied slot
+        would be skipped silently), and what a rejected request delegated is revoked.
         """
+        from .binding import receiving
+
         k = self.env.k
         s = self.env.alloc() if sel is None else sel
         if accept is None:
             accept = getattr(handler, "accept", None)
+        kind = int(getattr(handler, "kind", CrdType.OBJ))
+        xlt = int(getattr(handler, "xlt", CrdType.OBJ))
+        if translate and not getattr(handler, "translate", False):
+            xlt = CrdType.OBJ
         translate = translate or bool(getattr(handler, "translate", False))
-        if accept is not None:
-            order = accept
-            self.window(
-                Crd(CrdType.OBJ, self.env.alloc(1 << order), order),
-                Crd(CrdType.OBJ, 0, k.arch.sel_bits) if translate else NULL_CRD,
-            )
-            # The re-armed window: Crd(OBJ, base, order) with all rights, the base fresh.
-            env, size, tail = self.env, 1 << order, crd(CrdType.OBJ, 0, order)
-            inner = portal_entry(handler) or handler  # a skeleton: its bound __call__
-
-            def handler(f: UtcbFrame) -> None:
-                u = f.utcb
-                had_items = u.typed
-                try:
-                    inner(f)
-                finally:
-                    if had_items:
-                        u.dele = env.alloc(size) << 12 | tail
-
-        elif translate:
-            self.window(translate=Crd(CrdType.OBJ, 0, k.arch.sel_bits))
-        Syscalls(k).create_pt(s, self.sel, k.register_code(handler, self.env.pd))
+        code = receiving(handler, self, accept, kind, translate, xlt)
+        Syscalls(k).create_pt(s, self.sel, k.register_code(code, self.env.pd))
         return Pt(k, s)
 
     def window(self, delegate: Crd = NULL_CRD, translate: Crd = NULL_CRD) -> None:

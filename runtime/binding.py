@@ -5,6 +5,12 @@
 items; ``serve`` runs one request on the server side: it dispatches on the opcode, turns
 every failure into the reply WIRE.md §2 prescribes and never lets an exception escape.
 
+Receive windows (WIRE.md §4 *Windows*): a client arms them per call for the reply
+(``call``'s ``accept``/``translate``); a server's are armed once for the requests of all
+its methods and kept by ``receiving``, which a portal runs around its handler: it arms a
+fresh delegate window after a request whose capabilities the server kept, and revokes what
+a request the server rejected delegated (``serve`` marks it), so nothing stays behind.
+
 Interface references: every generated client stub derives from ``Client`` (a portal and
 the calls through it). A stub passed where an interface is expected sends its portal
 (``cap``); an interface reference that comes back is turned into the generated stub of
@@ -20,10 +26,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .api import Pt, contained
 from .codec import DecodeError, Items, MarshalError, error_reply_bytes
 from .kernel.crd import ALL, Crd, CrdType, crd
-from .kernel.kernel import NOT_SENT, REPLY_LEFT
+from .kernel.kernel import NOT_SENT, REPLY_LEFT, portal_entry
 from .kernel.status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
+from .kernel.syscalls import FLAG0, Sys, word0
 
 if TYPE_CHECKING:
+    from .api import Env, LocalThread
+    from .api import Handler as PortalHandler
+    from .kernel.kernel import Kernel
     from .kernel.utcb import UtcbFrame
 
 __all__ = [
@@ -34,6 +44,7 @@ __all__ = [
     "call",
     "cap",
     "failed",
+    "receiving",
     "reply",
     "serve",
     "stub",
@@ -123,7 +134,7 @@ def call(
             if xlt == CrdType.OBJ:
                 pt.accept_translates(f)
             else:
-                f.translation_window(_whole(pt, xlt))
+                f.translation_window(whole(pt.k, xlt))
         pt.call(f)
         return f.get_words(f.left), list(f.items())
 
@@ -138,30 +149,158 @@ def reply(pt: Pt, r: tuple[Any, ...]) -> tuple[bytes, list[tuple[int, int]]]:
 
 
 # The first page of the PDs' memory receive windows (`Pd.next_page` bumps from there, like
-# Env.alloc's selectors), far above what boot maps identically.
-_MEM_BASE = 1 << 20
+# Env.alloc's selectors), far above what boot maps identically, and inside the memory
+# space of either architecture (x86_32 has 0xC0000 pages).
+_MEM_BASE = 1 << 18
 
 
 def window(pt: Pt, kind: int, order: int) -> int:
     """A fresh delegate window Crd of 2**order units of ``kind`` for the calling PD:
-    memory at pages never handed out before (aligned to the order), I/O ports 1:1 over the
-    whole port space (the kernel maps port n to port n)."""
+    selectors or pages never handed out before (aligned to the order), I/O ports 1:1 over
+    the whole port space (the kernel maps port n to port n)."""
+    ec = pt.k.current
+    if ec is None or (kind == CrdType.OBJ and ec.pd.env is None):
+        raise SyscallError(Status.BAD_HYP, "no EC or selector allocator")
+    return _fresh(ec.pd, kind, order)
+
+
+def _fresh(pd: Any, kind: int, order: int) -> int:
+    """A delegate window of 2**order units of ``kind`` where ``pd`` holds nothing: fresh
+    selectors (``pd.env``), fresh pages (``pd.next_page``) or every port (1:1)."""
     if kind == CrdType.PIO:
         return crd(CrdType.PIO, 0, 16)
-    ec = pt.k.current
-    if ec is None:
-        raise SyscallError(Status.BAD_HYP, "no EC is running")
     size = 1 << order
-    base = (max(ec.pd.next_page, _MEM_BASE) + size - 1) & ~(size - 1)
-    ec.pd.next_page = base + size
+    if kind == CrdType.OBJ:
+        return crd(CrdType.OBJ, pd.env.alloc(size), order)
+    base = (max(pd.next_page, _MEM_BASE) + size - 1) & ~(size - 1)
+    pd.next_page = base + size
     return crd(CrdType.MEM, base, order)
 
 
-def _whole(pt: Pt, kind: int) -> int:
+def whole(k: Kernel, kind: int) -> int:
+    """A translate window over the whole space of ``kind``."""
     if kind == CrdType.PIO:
         return crd(CrdType.PIO, 0, 16)
-    pages = pt.k.arch.user_addr >> 12
+    if kind == CrdType.OBJ:
+        return crd(CrdType.OBJ, 0, k.arch.sel_bits)
+    pages = k.arch.user_addr >> 12
     return crd(CrdType.MEM, 0, min(31, pages.bit_length() - 1))
+
+
+# id() of the UTCBs whose request ``serve`` rejected (no opcode, unknown opcode, did not
+# decode) with typed items: ``receiving`` takes the mark after the handler and revokes
+# what the request delegated. A UTCB is one EC's and an EC serves one request at a time,
+# so a mark is never another request's.
+_rejected: set[int] = set()
+
+
+def receiving(
+    handler: PortalHandler,
+    thread: LocalThread,
+    accept: int | None,
+    kind: int = CrdType.OBJ,
+    translate: bool = False,
+    xlt: int = CrdType.OBJ,
+) -> PortalHandler:
+    """Arm ``thread``'s receive windows for the requests of ``handler`` (WIRE.md §4: a
+    delegate window of 2**accept units of Crd type ``kind``, a translate window over the
+    whole space of type ``xlt``) and return what its portal runs: with a delegate window,
+    ``handler`` wrapped so that
+
+    - after a request whose delegated capabilities the server kept, a fresh delegate
+      window is armed (object selectors from the PD's ``Env``, pages never handed out;
+      I/O ports map 1:1 and need none), so they never block the next request's (the
+      kernel skips an occupied slot silently);
+    - after a request that ``serve`` rejected (no opcode, unknown opcode, did not decode:
+      the server called nothing), every capability it delegated is revoked and the window
+      stays as it is, empty again (WIRE.md §4: nothing delegated stays behind).
+    """
+    env = thread.env
+    dele = 0 if accept is None else _fresh(env.pd, kind, accept)
+    ec = thread.ec
+    ec.utcb.dele = dele
+    ec.utcb.xlt = whole(env.k, xlt) if translate else 0
+    if accept is None:
+        return handler
+    return _Receiving(handler, env, kind, accept)
+
+
+class _Receiving:
+    """A portal's code with a delegate window: the handler, then the window kept (see
+    ``receiving``). Requests without items go straight to the handler, and the kernel
+    finds a skeleton's fixed-size handlers through ``fast_table`` as without the window
+    (they never take a request with items)."""
+
+    __slots__ = ("accept", "env", "handler", "inner", "kind")
+
+    def __init__(self, handler: PortalHandler, env: Env, kind: int, accept: int) -> None:
+        self.handler = handler
+        self.inner: Callable[[UtcbFrame], None] = portal_entry(handler) or handler
+        self.env = env
+        self.kind = kind
+        self.accept = accept
+
+    def fast_table(self, word: int) -> Any:
+        table = getattr(self.handler, "fast_table", None)
+        return None if table is None else table(word)
+
+    def __call__(self, f: UtcbFrame) -> None:
+        u = f.utcb
+        t = u.typed
+        if not t:
+            self.inner(f)
+            return
+        # what arrived delegated (bit 0 of B; Crd 0: refused or null), before the handler
+        # reads the items and writes its reply over them
+        got = [(c, b) for c, b in u.item_pairs(t) if c and b & 1]
+        key = id(u)
+        _rejected.discard(key)  # a mark of a dead UTCB that had this id
+        try:
+            self.inner(f)
+        finally:
+            if key in _rejected:
+                _rejected.discard(key)
+                if got:
+                    _revoke(self.env.k, u.dele, got)
+            elif got:
+                u.dele = _fresh(self.env.pd, self.kind, self.accept)
+
+
+def _revoke(k: Kernel, window: int, got: list[tuple[int, int]]) -> None:
+    """Revoke, in the running (server) EC's PD, what the items ``got`` delegated to it:
+    objects and memory where they landed inside the delegate ``window`` (fresh when
+    armed, so nothing else is there); I/O ports, which land 1:1 wherever the port is,
+    only where the server's capability derives from the caller's: a client may name a
+    port the server already holds (the kernel skips it and still reports it), and that
+    one stays."""
+    ec = k.current
+    if ec is None:
+        return
+    caller = ec.rcap
+    w_base = (window >> 12) & ~((1 << ((window >> 7) & 0x1F)) - 1)
+    w_end = w_base + (1 << ((window >> 7) & 0x1F))
+    w_type = window & 3
+    for c, _b in got:
+        typ, order = c & 3, (c >> 7) & 0x1F
+        space = ec.pd.space(typ)
+        if space is None:
+            continue
+        base = (c >> 12) & ~((1 << order) - 1)
+        units = space.units_in(base, 1 << order)
+        for unit in units:
+            if typ == CrdType.PIO:
+                node = space.nodes.get(unit)
+                parent = None if node is None else node.parent
+                if caller is None or parent is None or parent.space.owner is not caller.pd:
+                    continue
+            elif typ != w_type or not w_base <= unit < w_end:
+                continue
+            k.syscall(word0(Sys.REVOKE, 0, FLAG0), crd(typ, unit, 0, ALL))
+
+
+def _reject(u: Any) -> None:
+    if u.dele:  # without a delegate window nothing delegated arrived
+        _rejected.add(id(u))
 
 
 def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
@@ -169,6 +308,7 @@ def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
     u = f.utcb
     w = u.word
     oneway = False
+    t = 0
     try:
         # f.get_words(f.left), f.items() and f.clear(), inlined: every request starts here.
         buf, mr0 = u.buf, u.mr0
@@ -178,11 +318,15 @@ def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
         items = Items(u.item_pairs(t)) if t else _NO_ITEMS
         u.untyped = u.typed = f.upos = f.tpos = 0
         if end - start < w:
+            if t:
+                _reject(u)
             _error(f, w, ErrorCode.E_ARGS_INVALID, "no opcode")
             return
         op = u.wst.unpack_from(buf, start)[0]
         entry = table.get(op)
         if entry is None:
+            if t:
+                _reject(u)
             _error(f, w, ErrorCode.E_NOT_FOUND, f"no method with opcode {op:#x}")
             return
         handler, oneway = entry
@@ -198,6 +342,8 @@ def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
     except BaseException as e:  # SystemExit, GreenletExit, ... too: answer, keep serving
         if not contained(e):
             raise
+        if t and isinstance(e, DecodeError):
+            _reject(u)  # the request did not decode: the server called nothing
         failed(f, e, oneway)
 
 

@@ -7,7 +7,7 @@
   mapped to the frame its mapping-database node names, with the node's R/W/X rights.
   Memory delegations (Crd type 1, any order) fill it, revoke empties it; there is no
   separate structure to keep coherent (and so no TLB to shoot down).
-- **Accesses** from an EC go through `Insn.read/write/fetch` (runtime.fault): every page
+- **Accesses** from an EC go through `Insn.read/write/fetch` (runtime.platform.fault): every page
   touched is checked; a missing mapping or right is a #PF with the x86 error code
   (bit 0 present, 1 write, 2 user, 4 instruction fetch) in qual[0] and the faulting
   address (CR2) in qual[1]. Nothing is written unless every page of the access is

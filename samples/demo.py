@@ -8,7 +8,9 @@ machine (DESIGN.md, "What using it should feel like").
    Perfetto trace.
 3. samples/shapes/main.py: structs, a union, sequences, @optional, a semaphore capability
    and an interface reference that arrives as a typed client stub.
-4. samples/devices/main.py: `idlc samples/devices/keyboard.idl -o build/`, then an
+4. samples/jobs/main.py: a client hands a job server a semaphore (up right only) and a
+   callback interface in a request; the skeleton's receive window comes from the IDL.
+5. samples/devices/main.py: `idlc samples/devices/keyboard.idl -o build/`, then an
    IRQ-driven PS/2 keyboard driver serving the IDL-defined Keyboard, a console serving
    Console through the 16550 UART, and a shell that reads scripted key presses through
    Keyboard and echoes them to the console; prints what the UART transmitted.
@@ -28,7 +30,7 @@ from pathlib import Path
 from idlc import cli
 
 HERE = Path(__file__).resolve().parent
-SOURCES = [HERE / "echo" / "echo.idl", HERE / "shapes.idl"]
+SOURCES = [HERE / "echo" / "echo.idl", HERE / "shapes.idl", HERE / "jobs" / "jobs.idl"]
 DEVICES = [HERE / "devices" / "keyboard.idl"]
 
 
@@ -55,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(out.parent))  # `import build.demo.echo_idl`
     echo = importlib.import_module("samples.echo.main")
     shapes = importlib.import_module("samples.shapes.main")
+    jobs = importlib.import_module("samples.jobs.main")
 
     print("\n== 2. echo: a server, two clients, Machine(cpus=2)")
     trace = out / "echo-trace.json"
@@ -66,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\n== 3. shapes: structs, unions, sequences, optional, capabilities")
     shapes.main()
 
-    print("\n== 4. devices: an IRQ-driven keyboard driver and a UART console")
+    print("\n== 4. jobs: a semaphore and a callback from the client to the server")
+    jobs.main()
+
+    print("\n== 5. devices: an IRQ-driven keyboard driver and a UART console")
     generate(out, DEVICES)
     devices = importlib.import_module("samples.devices.main")
     devices.main()

@@ -1,6 +1,6 @@
-"""`make demo` (samples/demo.py) runs end to end: idlc generates the stubs, the echo and
-shapes services and the keyboard driver and UART console run on the emulated machine, and
-the output shows each step."""
+"""`make demo` (samples/demo.py) runs end to end: idlc generates the stubs, the echo,
+shapes and jobs services and the keyboard driver and UART console run on the emulated
+machine, and the output shows each step."""
 
 from __future__ import annotations
 
@@ -29,9 +29,10 @@ def test_demo_runs_and_shows_each_step(tmp_path: Path) -> None:
     build = tmp_path / "build"
     assert (build / "demo" / "echo_idl.py").is_file()
     assert (build / "shapes" / "shapes_idl.py").is_file()
+    assert (build / "jobs" / "jobs_idl.py").is_file()
     assert (build / "dev" / "keyboard_idl.py").is_file()
     for line in [
-        "$ idlc samples/echo/echo.idl samples/shapes.idl -o build/",
+        "$ idlc samples/echo/echo.idl samples/shapes.idl samples/jobs/jobs.idl -o build/",
         "  client: ping('hi') -> 'hi'",
         "  client: ping('') raised demo.Empty: server said 'nothing to echo'",
         "  [echo-server] log: hello from the client (oneway)",
@@ -44,7 +45,12 @@ def test_demo_runs_and_shows_each_step(tmp_path: Path) -> None:
         "  painter: console.ping('via the canvas') -> 'via the canvas'",
         "  [echo-server] log: canvas: painter was here",
         "  watcher (CPU 1): canvas changed (3)",
-        "== 4. devices: an IRQ-driven keyboard driver and a UART console",
+        "  JobsServer.accept = 1: a delegate window of 2 selectors, from submit's request",
+        "  jobs-server: down() on the client's semaphore -> BAD_CAP",
+        "  client: submit('sum-1000', 1000) -> 2 queued before it",
+        "  client callback: finished('sum-1000', 500500)",
+        "  client: done.down() returned (3 of 3)",
+        "== 5. devices: an IRQ-driven keyboard driver and a UART console",
         "$ idlc samples/devices/keyboard.idl -o build/",
         "  wrote build/dev/keyboard_idl.py",
         "  kbd: 22 interrupts, 22 scancodes read from port 0x60",

@@ -250,6 +250,45 @@ class Param:
         self.arg = f"_binding.cap({name})" if stub else name
 
 
+def _field(p: ir.Param) -> ir.Field:
+    """A parameter as the message field it is, with its capability annotations."""
+    return ir.Field(
+        p.name, p.type, p.span, translate=p.translate, rights=p.rights, max_order=p.max_order
+    )
+
+
+# Crd types of the window kinds (WIRE.md §4)
+OBJ, MEM, PIO = 3, 1, 2
+CRD_TYPES = {"object": OBJ, "memory": MEM, "ioports": PIO}
+
+
+class Windows:
+    """Receive windows (WIRE.md §4 *Windows*), as ``runtime.binding.call`` and a
+    skeleton's class attributes name them: ``accept`` (the delegate window's order, None
+    without delegated capabilities) of Crd type ``kind``; ``translate`` (a translate window
+    over the whole space) of Crd type ``xlt``."""
+
+    def __init__(self) -> None:
+        self.accept: int | None = None
+        self.kind = OBJ
+        self.translate = False
+        self.xlt = OBJ
+
+    @classmethod
+    def serving(cls, requests: list[Windows]) -> Windows:
+        """A skeleton's windows: one window of each way for the requests of all its
+        methods (wirecheck rejects an interface whose requests need two kinds of one
+        way), sized for the largest."""
+        out = cls()
+        for r in requests:
+            if r.accept is not None:
+                out.kind = r.kind
+                out.accept = r.accept if out.accept is None else max(out.accept, r.accept)
+            if r.translate:
+                out.translate, out.xlt = True, r.xlt
+        return out
+
+
 class MethodModel:
     """One method of an interface, as the Protocol, the stub and the skeleton see it."""
 
@@ -265,10 +304,9 @@ class MethodModel:
         self.returns = "None"
         self.fn: dict[str, str] = {}  # kind -> function name stem (without _64/_32)
         self.raises: list[tuple[str, str, str]] = []  # (scoped, class, encoder stem)
-        self.accept: int | None = None
-        self.accept_request: int | None = None
-        self.translate = False  # the request translates (server window)
+        self.accept: int | None = None  # the reply's delegate window (client)
         self.reply_translate = False  # the reply translates (client window)
+        self.request = Windows()  # the request's windows (server)
         # the fixed-size call (fastcall.py) per architecture suffix, {} when there is none
         self.fast: dict[str, fastcall.Shape] = {}
         # client side: the reply's receive windows beyond an object delegate window
@@ -302,8 +340,8 @@ class InterfaceModel:
         # ones of a base that is no Python base class (Interface: a renamed operation)
         self.defined: list[MethodModel] = []
         self.all: list[MethodModel] = []
-        self.accept: int | None = None
-        self.translate = False
+        # the skeleton's receive windows, from the requests of every method it serves
+        self.windows = Windows()
         self.fast: list[MethodModel] = []  # methods with a fixed-size call
         self.ref = name
 
@@ -803,8 +841,7 @@ class Generator:
             im.all.append(mod)
         im.defined += im.own
         im.fast = [x for x in im.all if x.fast]
-        im.accept = max((x.accept for x in im.all if x.accept is not None), default=None)
-        im.translate = any(x.translate for x in im.all)
+        im.windows = Windows.serving([x.request for x in im.all])
         return im
 
     def _ancestors(self, name: str) -> set[str]:
@@ -847,17 +884,7 @@ class Generator:
         out_fields = []
         if m.result is not None:
             out_fields.append(ir.Field("return", m.result, m.span, translate=result_translate))
-        out_fields += [
-            ir.Field(
-                p.name,
-                p.type,
-                p.span,
-                translate=p.translate,
-                rights=p.rights,
-                max_order=p.max_order,
-            )
-            for p in outs
-        ]
+        out_fields += [_field(p) for p in outs]
         mod.outputs = [f.name for f in out_fields]
         out_hints = [hints.hint(f.type) for f in out_fields]
         stubs = [self._stub(f.type, refs) for f in out_fields]
@@ -894,14 +921,12 @@ class Generator:
             decl = self.spec.lookup(ex)
             assert isinstance(decl, ir.Exception_)
             mod.raises.append((ex, hints.refs.cls(ex), refs.fn("_x", ex, "").rstrip("_")))
-        in_fields = [
-            ir.Field(p.name, p.type, p.span, translate=p.translate, rights=p.rights) for p in inputs
-        ]
-        # receive windows for the reply (client) and the request (server)
-        mod.accept, mod.reply_translate = self._window(m, out_fields, reply=True)
-        mod.windows = self._client_windows(m, out_fields, mod, mod.reply_translate)
-        req_accept, mod.translate = self._window(m, in_fields, reply=False)
-        mod.accept_request = req_accept
+        in_fields = [_field(p) for p in inputs]
+        # receive windows: the client's for the reply, the server's for the request
+        rwin = self._receive(m, out_fields, reply=True)
+        mod.accept, mod.reply_translate = rwin.accept, rwin.translate
+        mod.windows = self._client_windows(rwin)
+        mod.request = self._receive(m, in_fields, reply=False)
         # in the stub's and the skeleton's methods
         inside = hints.refs
         shapes = {SFX[a]: fastcall.shape(ctx, inside, a, m, in_fields, out_fields) for a in ARCHES}
@@ -926,43 +951,62 @@ class Generator:
             t = d.type
         return None
 
-    def _client_windows(
-        self, m: ir.Method, fields: list[ir.Field], mod: MethodModel, translate: bool
-    ) -> str:
-        """The keywords of ``runtime.binding.call`` for the reply's windows of other kinds
-        than objects (WIRE.md §4): memory windows cover every item's largest size, I/O
-        windows the whole port space. Also sets ``mod.accept`` to that window's order."""
+    def _receive(self, m: ir.Method, fields: list[ir.Field], reply: bool) -> Windows:
+        """The receive windows of one message (WIRE.md §4 *Windows*): the request's
+        ``fields``, or the reply's (the success reply or any exception ``m`` raises; the
+        receiver arms them before it knows which comes). Objects: the most items in a
+        message that delegates objects (item k's hotspot is k), rounded up to a power of
+        two; memory: every memory item's largest size (``@max_order``), each aligned to
+        it, so ``items * 2**(largest order)`` pages; I/O ports: the whole port space."""
         alternatives = [fields]
-        for ex in m.raises:
-            decl = self.spec.lookup(ex)
-            if isinstance(decl, ir.Exception_):
-                alternatives.append(list(decl.fields))
+        if reply:
+            for ex in m.raises:
+                decl = self.spec.lookup(ex)
+                if isinstance(decl, ir.Exception_):
+                    alternatives.append(list(decl.fields))
         layout = layout_for(self.spec, "x86_64")
-        kind, xkind, pages = "object", "object", 0
+        win = Windows()
+        objects, pages = 0, 0
         for alt in alternatives:
-            count, order = 0, 0
+            count, memory, order, delegates_objects = 0, 0, 0, False
             for f in alt:
+                items = 0
+                with contextlib.suppress(UnsizedType):
+                    items = layout.field_size(f.type, f.optional).max_items or 0
+                count += items
                 sites = list(capabilities(self.spec, f.type, f.translate, f.span))
                 for site in sites:
                     if site.translate:
-                        xkind = site.kind
-                    elif site.kind != "object":
-                        kind = site.kind
-                if any(not x.translate and x.kind != "object" for x in sites):
+                        win.translate, win.xlt = True, CRD_TYPES[site.kind]
+                    else:
+                        win.kind = CRD_TYPES[site.kind]
+                if any(not x.translate and x.kind == "object" for x in sites):
+                    delegates_objects = True
+                if any(not x.translate and x.kind == "memory" for x in sites):
                     # each item at most 2**order pages, aligned to its own order: the
                     # running offsets stay within items * 2**(largest order)
                     order = max(order, self._max_order(f.type, f.max_order))
-                    with contextlib.suppress(UnsizedType):
-                        count += layout.field_size(f.type, f.optional).max_items or 0
-            pages = max(pages, count << order)
+                    memory += items
+            if delegates_objects:
+                objects = max(objects, count)
+            pages = max(pages, memory << order)
+        if win.kind == OBJ and objects:
+            win.accept = max(0, math.ceil(math.log2(objects)))
+        elif win.kind == MEM and pages:
+            win.accept = max(0, math.ceil(math.log2(pages)))
+        elif win.kind == PIO:
+            win.accept = 16
+        return win
+
+    @staticmethod
+    def _client_windows(win: Windows) -> str:
+        """The keywords of ``runtime.binding.call`` for windows of other kinds than
+        objects, e.g. ``", kind=1, xlt=2"``."""
         out = []
-        if kind != "object":
-            mod.accept = max(0, math.ceil(math.log2(pages))) if pages else None
-            if kind == "ioports":
-                mod.accept = 16
-            out.append(f"kind={M.crd_type(kind)}")
-        if translate and xkind != "object":
-            out.append(f"xlt={M.crd_type(xkind)}")
+        if win.accept is not None and win.kind != OBJ:
+            out.append(f"kind={win.kind}")
+        if win.translate and win.xlt != OBJ:
+            out.append(f"xlt={win.xlt}")
         return "".join(f", {x}" for x in out)
 
     def _max_order(self, t: ir.Type, own: int, depth: int = 0) -> int:
@@ -982,32 +1026,6 @@ class Generator:
         elif isinstance(d, ir.Union_):
             fields = [c.field for c in d.cases]
         return max([own, *(self._max_order(f.type, f.max_order, depth + 1) for f in fields)])
-
-    def _window(self, m: ir.Method, fields: list[ir.Field], reply: bool) -> tuple[int | None, bool]:
-        """(delegate window order for objects, translate window needed)."""
-        count = 0
-        translate = False
-        layout = layout_for(self.spec, "x86_64")
-        alternatives = [fields]
-        if reply:
-            for ex in m.raises:
-                decl = self.spec.lookup(ex)
-                if isinstance(decl, ir.Exception_):
-                    alternatives.append(list(decl.fields))
-        most = 0
-        for alt in alternatives:
-            count = 0
-            for f in alt:
-                sites = list(capabilities(self.spec, f.type, f.translate, f.span))
-                if any(s.translate for s in sites):
-                    translate = True
-                if any(not s.translate and s.kind == "object" for s in sites):
-                    with contextlib.suppress(UnsizedType):
-                        count += layout.field_size(f.type, f.optional).max_items or 0
-            most = max(most, count)
-        if most == 0:
-            return None, translate
-        return max(0, math.ceil(math.log2(most))), translate
 
     def messages(
         self,

@@ -363,9 +363,9 @@ class Store(_Protocol):
 
     def share(self, done: _Crd | None, back: _Crd | None) -> None: ...
 
-    def map(self, pages: _Crd | None) -> None: ...
+    def map(self) -> _Crd | None: ...
 
-    def ports(self, io: _Crd | None) -> None: ...
+    def ports(self) -> _Crd | None: ...
 
     def pair(self) -> _m_golden_inner_constructs_idl.Pair: ...
 
@@ -459,35 +459,27 @@ class StoreClient(_binding.Client):
             raise _r
         return None
 
-    def map(self, pages: _Crd | None) -> None:
+    def map(self) -> _Crd | None:
         if self._w64:
-            _data, _items = _rq_Store_map_64(
-                pages,
-            )
+            _data, _items = _rq_Store_map_64()
         else:
-            _data, _items = _rq_Store_map_32(
-                pages,
-            )
-        _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
+            _data, _items = _rq_Store_map_32()
+        _rb, _ri = _binding.call(self._pt, _data, _items, 2, False, kind=1)
         _r = (_dp_Store_map_64 if self._w64 else _dp_Store_map_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
             raise _r
-        return None
+        return _r[0]
 
-    def ports(self, io: _Crd | None) -> None:
+    def ports(self) -> _Crd | None:
         if self._w64:
-            _data, _items = _rq_Store_ports_64(
-                io,
-            )
+            _data, _items = _rq_Store_ports_64()
         else:
-            _data, _items = _rq_Store_ports_32(
-                io,
-            )
-        _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
+            _data, _items = _rq_Store_ports_32()
+        _rb, _ri = _binding.call(self._pt, _data, _items, 16, False, kind=2)
         _r = (_dp_Store_ports_64 if self._w64 else _dp_Store_ports_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
             raise _r
-        return None
+        return _r[0]
 
     def pair(self) -> _m_golden_inner_constructs_idl.Pair:
         # fixed size (docs/python-backend.md): the kernel writes the opcode into the idle
@@ -630,11 +622,14 @@ class StoreServer:
     Bind it in one line: ``process.serve(name, StoreServer(impl))`` (a portal per CPU,
     registered by name) or ``process.portal(StoreServer(impl), cpu)``; the binding
     arms the receive windows the requests need from ``accept`` (the order of the delegate
-    window, None: no capabilities) and ``translate`` (whether any are translated).
+    window, None: no capabilities) of Crd type ``kind`` and ``translate`` (whether any are
+    translated) of Crd type ``xlt``.
     """
 
-    accept: _ClassVar[_int | None] = None
+    accept: _ClassVar[_int | None] = 1
+    kind: _ClassVar[_int] = 3
     translate: _ClassVar[_bool] = True
+    xlt: _ClassVar[_int] = 3
 
     def __init__(self, impl: _Store_T) -> None:
         self._impl = impl
@@ -858,15 +853,15 @@ class StoreServer:
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_map_64 if _w == 8 else _dq_Store_map_32)(_b, _it)
-        self._impl.map(*_args)
-        return (_rp_Store_map_64 if _w == 8 else _rp_Store_map_32)()
+        _r = self._impl.map(*_args)
+        return (_rp_Store_map_64 if _w == 8 else _rp_Store_map_32)(_r)
 
     def _h_ports(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_ports_64 if _w == 8 else _dq_Store_ports_32)(_b, _it)
-        self._impl.ports(*_args)
-        return (_rp_Store_ports_64 if _w == 8 else _rp_Store_ports_32)()
+        _r = self._impl.ports(*_args)
+        return (_rp_Store_ports_64 if _w == 8 else _rp_Store_ports_32)(_r)
 
     def _h_pair(
         self, _w: _int, _b: _bytes, _it: _c.Items
@@ -965,11 +960,14 @@ class ArchiveServer:
     Bind it in one line: ``process.serve(name, ArchiveServer(impl))`` (a portal per CPU,
     registered by name) or ``process.portal(ArchiveServer(impl), cpu)``; the binding
     arms the receive windows the requests need from ``accept`` (the order of the delegate
-    window, None: no capabilities) and ``translate`` (whether any are translated).
+    window, None: no capabilities) of Crd type ``kind`` and ``translate`` (whether any are
+    translated) of Crd type ``xlt``.
     """
 
-    accept: _ClassVar[_int | None] = 0
+    accept: _ClassVar[_int | None] = 1
+    kind: _ClassVar[_int] = 3
     translate: _ClassVar[_bool] = True
+    xlt: _ClassVar[_int] = 3
 
     def __init__(self, impl: _Archive_T) -> None:
         self._impl = impl
@@ -1195,15 +1193,15 @@ class ArchiveServer:
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_map_64 if _w == 8 else _dq_Store_map_32)(_b, _it)
-        self._impl.map(*_args)
-        return (_rp_Store_map_64 if _w == 8 else _rp_Store_map_32)()
+        _r = self._impl.map(*_args)
+        return (_rp_Store_map_64 if _w == 8 else _rp_Store_map_32)(_r)
 
     def _h_ports(
         self, _w: _int, _b: _bytes, _it: _c.Items
     ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
         _args = (_dq_Store_ports_64 if _w == 8 else _dq_Store_ports_32)(_b, _it)
-        self._impl.ports(*_args)
-        return (_rp_Store_ports_64 if _w == 8 else _rp_Store_ports_32)()
+        _r = self._impl.ports(*_args)
+        return (_rp_Store_ports_64 if _w == 8 else _rp_Store_ports_32)(_r)
 
     def _h_pair(
         self, _w: _int, _b: _bytes, _it: _c.Items
@@ -2941,11 +2939,10 @@ def _dp_Store_share_32(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException
     raise _c.DecodeError(0, f"reserved status {_st}")
 
 
-def _rq_Store_map_64(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_map_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _buf = _bytearray()
     _items: _list[_tuple[_int, _int]] = []
     try:
-        _c.put_cap(_items, p_pages, 1, True, 0x1F, "pages")
         try:
             _buf += _S0.pack(589865)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
@@ -2955,9 +2952,8 @@ def _rq_Store_map_64(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_i
     return _buf, _items
 
 
-def _dq_Store_map_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None]:
+def _dq_Store_map_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
     _o = 0
-    _c2 = _it.cap(1, True, (_o >> 3) + 1)
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
     (_t1,) = _S0.unpack_from(_b, _o)
@@ -2967,13 +2963,14 @@ def _dq_Store_map_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None]:
     if _o != _len(_b):
         raise _c.DecodeError(_o // 8, "words left over")
     _it.finish(_o // 8)
-    return (_c2,)
+    return ()
 
 
-def _rp_Store_map_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_map_64(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _buf = _bytearray()
     _items: _list[_tuple[_int, _int]] = []
     try:
+        _c.put_cap(_items, p_pages, 1, True, 0x1F, "pages")
         try:
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
@@ -2983,27 +2980,27 @@ def _rp_Store_map_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     return _buf, _items
 
 
-def _dp_Store_map_64(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
+def _dp_Store_map_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
     if _len(_b) < 8:
         raise _c.DecodeError(0, "status word missing")
     _st = _W8.unpack_from(_b, 0)[0]
     if _st == 0:
         _o = 8
+        _c1 = _it.cap(1, True, (_o >> 3))
         if _o != _len(_b):
             raise _c.DecodeError(_o // 8, "words left over")
         _it.finish(_o // 8)
-        return ()
+        return (_c1,)
     if 1 <= _st <= 19:
         _it.finish(1)
         return _c.decode_error_reply(_b, 8, _st)
     raise _c.DecodeError(0, f"reserved status {_st}")
 
 
-def _rq_Store_map_32(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_map_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _buf = _bytearray()
     _items: _list[_tuple[_int, _int]] = []
     try:
-        _c.put_cap(_items, p_pages, 1, True, 0x1F, "pages")
         try:
             _buf += _S10.pack(589865)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
@@ -3013,9 +3010,8 @@ def _rq_Store_map_32(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_i
     return _buf, _items
 
 
-def _dq_Store_map_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None]:
+def _dq_Store_map_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
     _o = 0
-    _c2 = _it.cap(1, True, (_o >> 2) + 1)
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
     (_t1,) = _S10.unpack_from(_b, _o)
@@ -3025,13 +3021,14 @@ def _dq_Store_map_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None]:
     if _o != _len(_b):
         raise _c.DecodeError(_o // 4, "words left over")
     _it.finish(_o // 4)
-    return (_c2,)
+    return ()
 
 
-def _rp_Store_map_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_map_32(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _buf = _bytearray()
     _items: _list[_tuple[_int, _int]] = []
     try:
+        _c.put_cap(_items, p_pages, 1, True, 0x1F, "pages")
         try:
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
@@ -3041,27 +3038,27 @@ def _rp_Store_map_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     return _buf, _items
 
 
-def _dp_Store_map_32(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
+def _dp_Store_map_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
     if _len(_b) < 4:
         raise _c.DecodeError(0, "status word missing")
     _st = _W4.unpack_from(_b, 0)[0]
     if _st == 0:
         _o = 4
+        _c1 = _it.cap(1, True, (_o >> 2))
         if _o != _len(_b):
             raise _c.DecodeError(_o // 4, "words left over")
         _it.finish(_o // 4)
-        return ()
+        return (_c1,)
     if 1 <= _st <= 19:
         _it.finish(1)
         return _c.decode_error_reply(_b, 4, _st)
     raise _c.DecodeError(0, f"reserved status {_st}")
 
 
-def _rq_Store_ports_64(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_ports_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _buf = _bytearray()
     _items: _list[_tuple[_int, _int]] = []
     try:
-        _c.put_cap(_items, p_io, 2, True, 0x1F, "io")
         try:
             _buf += _S0.pack(589866)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
@@ -3071,9 +3068,8 @@ def _rq_Store_ports_64(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_in
     return _buf, _items
 
 
-def _dq_Store_ports_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None]:
+def _dq_Store_ports_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
     _o = 0
-    _c2 = _it.cap(2, True, (_o >> 3) + 1)
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
     (_t1,) = _S0.unpack_from(_b, _o)
@@ -3083,13 +3079,14 @@ def _dq_Store_ports_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None]:
     if _o != _len(_b):
         raise _c.DecodeError(_o // 8, "words left over")
     _it.finish(_o // 8)
-    return (_c2,)
+    return ()
 
 
-def _rp_Store_ports_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_ports_64(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _buf = _bytearray()
     _items: _list[_tuple[_int, _int]] = []
     try:
+        _c.put_cap(_items, p_io, 2, True, 0x1F, "io")
         try:
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
@@ -3099,27 +3096,27 @@ def _rp_Store_ports_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     return _buf, _items
 
 
-def _dp_Store_ports_64(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
+def _dp_Store_ports_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
     if _len(_b) < 8:
         raise _c.DecodeError(0, "status word missing")
     _st = _W8.unpack_from(_b, 0)[0]
     if _st == 0:
         _o = 8
+        _c1 = _it.cap(2, True, (_o >> 3))
         if _o != _len(_b):
             raise _c.DecodeError(_o // 8, "words left over")
         _it.finish(_o // 8)
-        return ()
+        return (_c1,)
     if 1 <= _st <= 19:
         _it.finish(1)
         return _c.decode_error_reply(_b, 8, _st)
     raise _c.DecodeError(0, f"reserved status {_st}")
 
 
-def _rq_Store_ports_32(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_ports_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _buf = _bytearray()
     _items: _list[_tuple[_int, _int]] = []
     try:
-        _c.put_cap(_items, p_io, 2, True, 0x1F, "io")
         try:
             _buf += _S10.pack(589866)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
@@ -3129,9 +3126,8 @@ def _rq_Store_ports_32(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_in
     return _buf, _items
 
 
-def _dq_Store_ports_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None]:
+def _dq_Store_ports_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
     _o = 0
-    _c2 = _it.cap(2, True, (_o >> 2) + 1)
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
     (_t1,) = _S10.unpack_from(_b, _o)
@@ -3141,13 +3137,14 @@ def _dq_Store_ports_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None]:
     if _o != _len(_b):
         raise _c.DecodeError(_o // 4, "words left over")
     _it.finish(_o // 4)
-    return (_c2,)
+    return ()
 
 
-def _rp_Store_ports_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_ports_32(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _buf = _bytearray()
     _items: _list[_tuple[_int, _int]] = []
     try:
+        _c.put_cap(_items, p_io, 2, True, 0x1F, "io")
         try:
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
@@ -3157,16 +3154,17 @@ def _rp_Store_ports_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     return _buf, _items
 
 
-def _dp_Store_ports_32(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
+def _dp_Store_ports_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
     if _len(_b) < 4:
         raise _c.DecodeError(0, "status word missing")
     _st = _W4.unpack_from(_b, 0)[0]
     if _st == 0:
         _o = 4
+        _c1 = _it.cap(2, True, (_o >> 2))
         if _o != _len(_b):
             raise _c.DecodeError(_o // 4, "words left over")
         _it.finish(_o // 4)
-        return ()
+        return (_c1,)
     if 1 <= _st <= 19:
         _it.finish(1)
         return _c.decode_error_reply(_b, 4, _st)
@@ -4150,8 +4148,8 @@ class StoreCodec:
         "map",
         0x90029,
         False,
-        ("pages",),
         (),
+        ("pages",),
         {},
         {"x86_64": _rq_Store_map_64, "x86_32": _rq_Store_map_32},
         {"x86_64": _dq_Store_map_64, "x86_32": _dq_Store_map_32},
@@ -4163,8 +4161,8 @@ class StoreCodec:
         "ports",
         0x9002A,
         False,
-        ("io",),
         (),
+        ("io",),
         {},
         {"x86_64": _rq_Store_ports_64, "x86_32": _rq_Store_ports_32},
         {"x86_64": _dq_Store_ports_64, "x86_32": _dq_Store_ports_32},
@@ -4350,8 +4348,8 @@ class ArchiveCodec:
         "map",
         0x90029,
         False,
-        ("pages",),
         (),
+        ("pages",),
         {},
         {"x86_64": _rq_Store_map_64, "x86_32": _rq_Store_map_32},
         {"x86_64": _dq_Store_map_64, "x86_32": _dq_Store_map_32},
@@ -4363,8 +4361,8 @@ class ArchiveCodec:
         "ports",
         0x9002A,
         False,
-        ("io",),
         (),
+        ("io",),
         {},
         {"x86_64": _rq_Store_ports_64, "x86_32": _rq_Store_ports_32},
         {"x86_64": _dq_Store_ports_64, "x86_32": _dq_Store_ports_32},

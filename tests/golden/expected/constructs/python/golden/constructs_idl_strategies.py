@@ -384,14 +384,14 @@ def ex_Store__share(arch: str = "x86_64") -> SearchStrategy[Exception]:
     return st.nothing()
 
 
-def rq_Store__map(arch: str = "x86_64") -> SearchStrategy[tuple[_Crd | None]]:
+def rq_Store__map(arch: str = "x86_64") -> SearchStrategy[tuple[()]]:
     """Request inputs of golden::Store::map."""
-    return st.tuples(_cap(arch, 1, 0x1F, 2))
-
-
-def rp_Store__map(arch: str = "x86_64") -> SearchStrategy[tuple[()]]:
-    """Reply outputs of golden::Store::map (return value first)."""
     return st.tuples()
+
+
+def rp_Store__map(arch: str = "x86_64") -> SearchStrategy[tuple[_Crd | None]]:
+    """Reply outputs of golden::Store::map (return value first)."""
+    return st.tuples(_cap(arch, 1, 0x1F, 2))
 
 
 def ex_Store__map(arch: str = "x86_64") -> SearchStrategy[Exception]:
@@ -399,14 +399,14 @@ def ex_Store__map(arch: str = "x86_64") -> SearchStrategy[Exception]:
     return st.nothing()
 
 
-def rq_Store__ports(arch: str = "x86_64") -> SearchStrategy[tuple[_Crd | None]]:
+def rq_Store__ports(arch: str = "x86_64") -> SearchStrategy[tuple[()]]:
     """Request inputs of golden::Store::ports."""
-    return st.tuples(_cap(arch, 2, 0x1F, 0))
-
-
-def rp_Store__ports(arch: str = "x86_64") -> SearchStrategy[tuple[()]]:
-    """Reply outputs of golden::Store::ports (return value first)."""
     return st.tuples()
+
+
+def rp_Store__ports(arch: str = "x86_64") -> SearchStrategy[tuple[_Crd | None]]:
+    """Reply outputs of golden::Store::ports (return value first)."""
+    return st.tuples(_cap(arch, 2, 0x1F, 0))
 
 
 def ex_Store__ports(arch: str = "x86_64") -> SearchStrategy[Exception]:
@@ -561,14 +561,14 @@ def ex_Archive__share(arch: str = "x86_64") -> SearchStrategy[Exception]:
     return st.nothing()
 
 
-def rq_Archive__map(arch: str = "x86_64") -> SearchStrategy[tuple[_Crd | None]]:
+def rq_Archive__map(arch: str = "x86_64") -> SearchStrategy[tuple[()]]:
     """Request inputs of golden::Archive::map."""
-    return st.tuples(_cap(arch, 1, 0x1F, 2))
-
-
-def rp_Archive__map(arch: str = "x86_64") -> SearchStrategy[tuple[()]]:
-    """Reply outputs of golden::Archive::map (return value first)."""
     return st.tuples()
+
+
+def rp_Archive__map(arch: str = "x86_64") -> SearchStrategy[tuple[_Crd | None]]:
+    """Reply outputs of golden::Archive::map (return value first)."""
+    return st.tuples(_cap(arch, 1, 0x1F, 2))
 
 
 def ex_Archive__map(arch: str = "x86_64") -> SearchStrategy[Exception]:
@@ -576,14 +576,14 @@ def ex_Archive__map(arch: str = "x86_64") -> SearchStrategy[Exception]:
     return st.nothing()
 
 
-def rq_Archive__ports(arch: str = "x86_64") -> SearchStrategy[tuple[_Crd | None]]:
+def rq_Archive__ports(arch: str = "x86_64") -> SearchStrategy[tuple[()]]:
     """Request inputs of golden::Archive::ports."""
-    return st.tuples(_cap(arch, 2, 0x1F, 0))
-
-
-def rp_Archive__ports(arch: str = "x86_64") -> SearchStrategy[tuple[()]]:
-    """Reply outputs of golden::Archive::ports (return value first)."""
     return st.tuples()
+
+
+def rp_Archive__ports(arch: str = "x86_64") -> SearchStrategy[tuple[_Crd | None]]:
+    """Reply outputs of golden::Archive::ports (return value first)."""
+    return st.tuples(_cap(arch, 2, 0x1F, 0))
 
 
 def ex_Archive__ports(arch: str = "x86_64") -> SearchStrategy[Exception]:

@@ -152,11 +152,14 @@ class EchoServer:
     Bind it in one line: ``process.serve(name, EchoServer(impl))`` (a portal per CPU,
     registered by name) or ``process.portal(EchoServer(impl), cpu)``; the binding
     arms the receive windows the requests need from ``accept`` (the order of the delegate
-    window, None: no capabilities) and ``translate`` (whether any are translated).
+    window, None: no capabilities) of Crd type ``kind`` and ``translate`` (whether any are
+    translated) of Crd type ``xlt``.
     """
 
     accept: _ClassVar[_int | None] = None
+    kind: _ClassVar[_int] = 3
     translate: _ClassVar[_bool] = False
+    xlt: _ClassVar[_int] = 3
 
     def __init__(self, impl: _Echo_T) -> None:
         self._impl = impl

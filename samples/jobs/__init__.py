@@ -1,0 +1,1 @@
+"""The job service (jobs.idl, main.py): capabilities from a client to a server."""
