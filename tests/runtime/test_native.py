@@ -295,3 +295,13 @@ def test_a_mypyc_error_fails_the_build(tmp_path: Path) -> None:
     assert r.returncode != 0
     assert "runtime/kernel/sm.py" in r.stdout + r.stderr and "error" in r.stdout + r.stderr
     assert not list((src / "build").rglob("*.so"))
+
+
+def test_the_docs_name_the_core_that_is_compiled() -> None:
+    """README and docs/runtime.md list the modules; runtime.native.CORE is the list."""
+    readme = " ".join((REPO / "README.md").read_text().split())
+    listed = readme.split("runtime/kernel/{", 1)[1].split("}.py", 1)[0]
+    assert [m.strip() for m in listed.split(",")] == list(CORE)
+    doc = " ".join((REPO / "docs" / "runtime.md").read_text().split())
+    section = doc.split("### The compiled core", 1)[1].split("###", 1)[0]
+    assert all(f"`{m}`" in section or f"{m}.py" in section for m in CORE)
