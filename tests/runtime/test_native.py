@@ -6,6 +6,7 @@ there is no C compiler, and fails on a mypyc error."""
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import json
 import os
 import runpy
@@ -41,6 +42,14 @@ def test_the_core_runs_compiled_exactly_when_make_built_it() -> None:
         assert path.parent == REPO / "runtime" / "kernel", path
         assert path.name == m + (SO if compiled else ".py"), path
     assert (REPO / "runtime" / "kernel" / RECORD).exists() == compiled
+    # one build: the modules beside the sources are those of the package in this venv
+    installed = importlib.metadata.distribution("idlc")
+    for m in (*(f"runtime/kernel/{m}" for m in CORE), f"{GROUP}__mypyc"):
+        beside = REPO / (m + SO)
+        assert beside.exists() == compiled, beside
+        there = Path(str(installed.locate_file(m + SO)))
+        assert there.exists() == compiled, there
+        assert not compiled or beside.read_bytes() == there.read_bytes(), m
 
 
 def _kernel(tmp_path: Path, *, compiled: list[str]) -> Path:
