@@ -1,7 +1,7 @@
 """The package build: pyproject.toml has the metadata; this compiles the kernel's core.
 
-The modules `runtime.native.CORE` names are compiled with mypyc (docs/runtime.md, "The
-compiled core") into the wheel, so `pip install .` and `pip wheel .` carry them; `make
+The modules runtime/kernel/native.py names (CORE) are compiled with mypyc (docs/runtime.md,
+"The compiled core") into the wheel, so `pip install .` and `pip wheel .` carry them; `make
 venv` also copies them beside the sources (`python setup.py build_ext --inplace`, which
 reuses what the wheel's build compiled in build/). IDLC_NATIVE chooses:
 
@@ -32,8 +32,9 @@ MYPYC_DIR = "build/mypyc"  # the generated C, rewritten only when it changes
 
 
 def _load_native() -> ModuleType:
-    """runtime/native.py on its own (importing the package would check the core)."""
-    spec = importlib.util.spec_from_file_location("_idlc_native", HERE / "runtime" / "native.py")
+    """runtime/kernel/native.py on its own (importing the package would check the core)."""
+    path = HERE / "runtime" / "kernel" / "native.py"
+    spec = importlib.util.spec_from_file_location("_idlc_native", path)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)

@@ -4,7 +4,7 @@ The names below load lazily, so `import runtime.status` (what generated stubs ne
 not start the kernel's imports. `kernel_core()` says whether the kernel's
 core runs compiled (mypyc, at the package build: docs/runtime.md "The compiled core") or
 interpreted; `import runtime` refuses a compiled core built from other sources than those
-beside it, or compiled in part (`runtime.native`).
+beside it, or compiled in part (`runtime.kernel.native`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from runtime.native import kernel_core
+from runtime.kernel.native import kernel_core
 
 kernel_core()  # checks the compiled core before anything imports it
 

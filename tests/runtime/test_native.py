@@ -1,4 +1,4 @@
-"""The compiled core (setup.py, runtime/native.py, docs/runtime.md "The compiled core"):
+"""The compiled core (setup.py, runtime/kernel/native.py, docs/runtime.md "The compiled core"):
 what `make` builds is what runs; a core compiled from other sources, or in part, is
 refused; the package build carries the compiled modules, installs the sources only where
 there is no C compiler, and fails on a mypyc error."""
@@ -23,8 +23,8 @@ import pytest
 from packaging.requirements import Requirement
 
 import runtime
-from runtime import native
-from runtime.native import CORE, GROUP, RECORD
+from runtime.kernel import native
+from runtime.kernel.native import CORE, GROUP, RECORD
 
 REPO = Path(__file__).resolve().parents[2]
 _NATIVE = os.environ.get("IDLC_NATIVE")
@@ -231,7 +231,7 @@ def main(ctx):
         got.append(f.words())
 
 m.run()
-mods = [importlib.import_module("runtime.kernel." + n).__file__ for n in runtime.native.CORE]
+mods = [importlib.import_module("runtime.kernel." + n).__file__ for n in runtime.kernel.native.CORE]
 print(json.dumps({"core": runtime.kernel_core(), "files": mods, "got": got}))
 """
 
@@ -313,7 +313,7 @@ def test_a_mypyc_error_fails_the_build(tmp_path: Path) -> None:
 
 
 def test_the_docs_name_the_core_that_is_compiled() -> None:
-    """README and docs/runtime.md list the modules; runtime.native.CORE is the list."""
+    """README and docs/runtime.md list the modules; runtime.kernel.native.CORE is the list."""
     readme = " ".join((REPO / "README.md").read_text().split())
     listed = readme.split("runtime/kernel/{", 1)[1].split("}.py", 1)[0]
     assert [m.strip() for m in listed.split(",")] == list(CORE)

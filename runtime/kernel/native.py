@@ -10,7 +10,8 @@ the SHA-256 of each source they were compiled from, in `sha256sum`'s format. `im
 runtime` checks it (`check`), so an edited source never runs as stale machine code, and
 a core that is compiled only in part never runs.
 
-This module imports nothing of the runtime: `setup.py` loads it on its own.
+This module imports nothing of the runtime: `setup.py` loads it on its own, and
+`runtime/__init__.py` imports it to check the core before anything else is imported.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Literal
 CORE = ("kernel", "ec", "pt", "utcb", "cpu", "sc", "sm", "pd", "kobject", "space", "mdb")
 GROUP = "runtime_native"  # runtime_native__mypyc.*.so, next to runtime/: the core's code
 RECORD = "_core.sha256"  # runtime/kernel/_core.sha256: what that code was compiled from
-KERNEL = Path(__file__).resolve().parent / "kernel"
+KERNEL = Path(__file__).resolve().parent
 
 Core = Literal["compiled", "interpreted"]
 
