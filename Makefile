@@ -20,8 +20,9 @@ $(DEPS): requirements.lock
 
 # The kernel's core is compiled by the package build (setup.py, mypyc): NATIVE=1 (the
 # default) compiles it into the wheel installed in .venv and copies the same modules beside
-# the sources, where the tests and benchmarks import them (about 20 s when the core changed,
-# a few seconds of mypyc's analysis otherwise); NATIVE=0 installs and runs the sources.
+# the sources, where the tests and benchmarks import them (about 20 s on an idle machine
+# when the core changed, mypyc's analysis, a few seconds, otherwise); NATIVE=0 installs
+# and runs the sources.
 NATIVE ?= 1
 # one stamp per NATIVE value, so a switch rebuilds
 STAMP  := $(VENV)/.installed-native$(NATIVE)
@@ -68,7 +69,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/ipc.py
 
 # build/ holds setuptools' and mypyc's work (and the demo's stubs); the core's compiled
-# modules and their record sit beside the sources (runtime_native__mypyc: older builds).
+# modules and their record sit beside the sources, their library (runtime_native__mypyc)
+# at the top.
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	rm -f runtime/*.so runtime/*/*.so runtime/kernel/_core.sha256 runtime_native__mypyc.*.so
