@@ -44,8 +44,7 @@ from greenlet import getcurrent, greenlet  # type: ignore[import-untyped]
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import runtime.kernel.kernel as kernel_module  # noqa: E402
-from runtime import Machine  # noqa: E402
+from runtime import Machine, kernel_core  # noqa: E402
 from runtime.api import Context  # noqa: E402
 from runtime.crd import Crd, CrdType, SmRights  # noqa: E402
 from runtime.machine import Process  # noqa: E402
@@ -229,8 +228,7 @@ def main() -> None:
     summary: dict[str, float] = {f"{n}_ns": round(results[n], 1) for n in NAMES}
     for n in NAMES[1:]:
         summary[f"{n}_ratio"] = round(results[n] / base, 2)
-    # which kernel was measured: compiled in place by tools/native.py, or the sources
-    core = "interpreted" if str(kernel_module.__file__).endswith(".py") else "compiled"
+    core = kernel_core()  # which kernel was measured: compiled by setup.py, or the sources
     if args.json:
         print(json.dumps({**summary, "kernel": core}))
         return

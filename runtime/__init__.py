@@ -1,32 +1,20 @@
 """runtime: an emulation of the NOVA microhypervisor's IPC that generated stubs run on.
 
 The names below load lazily, so `import runtime.status` (what generated stubs need) does
-not start the kernel's imports. The kernel's core may be compiled in place with mypyc
-(`python -m tools.native`, which `make venv` runs); a compiled module older than its
-source is refused here, so an edit never runs as stale machine code.
+not start the kernel's imports. `kernel_core()` says whether the kernel's
+core runs compiled (mypyc, at the package build: docs/runtime.md "The compiled core") or
+interpreted; `import runtime` refuses a compiled core built from other sources than those
+beside it, or compiled in part (`runtime.kernel.native`).
 """
 
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 from typing import Any
 
+from runtime.kernel.native import kernel_core
 
-def _refuse_stale_native() -> None:
-    here = Path(__file__).parent
-    for so in (*here.glob("*.so"), *here.glob("*/*.so")):
-        src = so.parent / (so.name.split(".", 1)[0] + ".py")
-        if src.exists() and src.stat().st_mtime > so.stat().st_mtime:
-            rel_so, rel_src = so.relative_to(here.parent), src.relative_to(here.parent)
-            raise ImportError(
-                f"{rel_so} was compiled before {rel_src} last changed: "
-                "run `make venv` to compile it again, or `python -m tools.native --clean` "
-                "to run the sources"
-            )
-
-
-_refuse_stale_native()
+kernel_core()  # checks the compiled core before anything imports it
 
 __all__ = [
     "Context",
@@ -42,6 +30,7 @@ __all__ = [
     "SyscallError",
     "UtcbError",
     "UtcbFrame",
+    "kernel_core",
 ]
 
 _WHERE = {
