@@ -7,7 +7,7 @@ SOURCES := $(shell find idlc runtime -name '*.py' -o -name '*.lark' -o -name '*.
 # pytest-xdist workers; CI has 2 cores.
 JOBS   ?= auto
 
-.PHONY: all venv demo test check lint typecheck fuzz bench clean grammar docs golden
+.PHONY: all venv demo test check lint typecheck fuzz bench clean grammar templates docs golden
 
 all: test
 
@@ -85,3 +85,8 @@ golden: $(STAMP)
 # Rebuild the LALR table after editing idlc/grammar/idl.lark.
 grammar: $(STAMP)
 	$(BIN)/python -m idlc.grammar.build
+
+# Recompile the Python backend's templates (templates/*.j2) into _templates.py after
+# editing one (docs/python-backend.md, "Templates").
+templates: $(STAMP)
+	$(BIN)/python -m idlc.backends.python.tmplc
