@@ -57,11 +57,12 @@ typecheck: $(STAMP)
 check: lint typecheck
 
 # The long fuzzing campaign (CI runs the same tests with a small example budget), over
-# the corpus of ../shared unless IDLC_CORPUS says otherwise.
+# the corpus of ../shared unless IDLC_CORPUS says otherwise; black checks the code
+# generated from the whole corpus here (CI: a sample).
 fuzz: $(STAMP)
 	IDLC_CORPUS=$${IDLC_CORPUS:-../shared/corpus/omg-idl} \
 	IDLC_CONFORMANCE=$${IDLC_CONFORMANCE:-../shared/conformance} \
-	IDLC_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n $(JOBS) -q tests/test_nocrash.py tests/runtime/test_props.py tests/backend/test_roundtrip.py tests/backend/test_roundtrip_corpus.py
+	IDLC_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n $(JOBS) -q tests/test_nocrash.py tests/runtime/test_props.py tests/backend/test_roundtrip.py tests/backend/test_roundtrip_corpus.py tests/backend/test_black.py
 
 # The pyperf benchmarks of bench/README.md (bench/codegen.py, slower, runs on its own).
 bench: $(STAMP)

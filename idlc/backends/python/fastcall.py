@@ -85,7 +85,7 @@ def shape(
     s.rq, s.rp = ctx.gen.struct(fmt), ctx.gen.struct(rdfmt)
     s.rp_out = ctx.gen.struct(rfmt)
     s.args = ", ".join(args)
-    s.send_if = " and ".join(ok)
+    s.send_if = M.all_of(ok)
     # plain names and numbers cannot raise: no need to evaluate them apart from the call
     s.plain = not ok and all(re.fullmatch(r"[A-Za-z_]\w*|-?\d+", a) for a in args)
     if s.words_in == 1 and args == [str(m.opcode)]:
@@ -111,7 +111,7 @@ def shape(
         )
     s.request_bad = M.any_of(bad)
     s.impl_args = ", ".join(exprs)
-    s.reply_if = " and ".join(rok)
+    s.reply_if = M.all_of(rok)
     plain = not rok and len(outs) > 1 and rargs[1:] == outs
     s.reply_args = "0, *_r" if plain else ", ".join(rargs)
     return s

@@ -896,21 +896,20 @@ def quotes(line: str) -> str:
 
 
 def _docstring(block: list[str], indent: int) -> list[str]:
-    """A docstring of several lines as black writes it: the first line stripped, the
-    others dedented to the docstring's indentation (inspect.cleandoc)."""
-    lines = [x.expandtabs() if x[:1] == "\t" else x for x in block]
-    first = lines[0].strip()
+    """A docstring of several lines as black writes it (fix_multiline_docstring): the
+    first line stripped, the others dedented to the docstring's indentation, trailing
+    spaces gone, the closing quotes at the indentation when alone on their line."""
+    text = "\n".join(block)
+    start, end = text.index('"""') + 3, text.rindex('"""')
+    lines = [x.expandtabs() if x[:1] == "\t" else x for x in text[start:end].split("\n")]
     rest = lines[1:]
     margin = min((len(x) - len(x.lstrip()) for x in rest if x.strip()), default=0)
     prefix = " " * indent
-    out = [prefix + first]
+    trimmed = [lines[0].strip()]
     for k, x in enumerate(rest):
         body = x[margin:].rstrip()
-        if body or k == len(rest) - 1:
-            out.append(prefix + body)
-        else:
-            out.append("")
-    return out
+        trimmed.append(prefix + body if body or k == len(rest) - 1 else "")
+    return (prefix + '"""' + "\n".join(trimmed) + text[end:]).split("\n")
 
 
 def _add(out: list[str], text: str, indent: int) -> None:

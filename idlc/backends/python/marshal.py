@@ -1135,6 +1135,25 @@ def _simple_slices(line: str) -> str:
     return _SLICE.sub(r"[\1:\2]", line)
 
 
+def all_of(conds: list[str]) -> str:
+    """``a and b``; a lone parenthesized condition without the parentheses black drops."""
+    if len(conds) == 1 and _parenthesized(conds[0]):
+        return conds[0][1:-1]
+    return " and ".join(conds)
+
+
+def _parenthesized(cond: str) -> bool:
+    """Whether the parentheses around ``cond`` are one pair that encloses it all."""
+    if not (cond.startswith("(") and cond.endswith(")")):
+        return False
+    level = 0
+    for i, ch in enumerate(cond):
+        level += (ch == "(") - (ch == ")")
+        if level == 0 and i < len(cond) - 1:
+            return False
+    return True
+
+
 def any_of(conds: list[str]) -> str:
     """``(a) or (b)``; a lone condition without the parentheses black would drop."""
     return conds[0] if len(conds) == 1 else " or ".join(f"({c})" for c in conds)
@@ -1299,7 +1318,7 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
         "    return _f",
     ]
     if ok:
-        body = [f"if {' and '.join(ok)}:", *("    " + line for line in body)]
+        body = [f"if {all_of(ok)}:", *("    " + line for line in body)]
     return ["try:", *("    " + line for line in pre + body), _FAST_CATCH, "    pass"]
 
 
