@@ -7,7 +7,7 @@ run `python -m idlc.backends.python.tmplc`, or `make templates`, after changing 
 # mypy: ignore-errors
 from json import dumps as _dumps
 
-SOURCES_SHA256 = '142e91133dd3c25cac783561d86c69b42f0296ce42150fa685769efae1a8e002'
+SOURCES_SHA256 = '690d3450213101257f211432820d21023467027f46e35dda93dcf56ed93e0ad6'
 
 
 def _ga(o, n):
@@ -117,7 +117,7 @@ def module(m: object) -> str:
             _w(str(_ga(_d17, 'name')))
             _w('] = {_int(_q): _q for _q in ')
             _w(str(_ga(_d17, 'name')))
-            _w('}\n\n')
+            _w('}\n\n\n')
         elif (_ga(_d17, 'kind') == 'bitmask'):
             _w('class ')
             _w(str(_ga(_d17, 'name')))
@@ -140,7 +140,7 @@ def module(m: object) -> str:
             _w(str(_ga(_d17, 'name')))
             _w('_MASK = ')
             _w(str(_ga(_ga(_d17, 'extra'), 'mask')))
-            _w('\n\n')
+            _w('\n\n\n')
         elif (_ga(_d17, 'kind') == 'typedef'):
             _w(str(_ga(_d17, 'name')))
             _w(': _TypeAlias = "')
@@ -573,11 +573,11 @@ def module(m: object) -> str:
                     _w('        return ')
                     _w(str(_ga(_mt99, 'client_result')))
                     _w('\n')
-        _w('\n\n_')
+        _w('\n\n# for method bodies, whose parameters may shadow it\n_')
         _w(str(_ga(_i75, 'name')))
         _w('Client = ')
         _w(str(_ga(_i75, 'name')))
-        _w('Client  # for method bodies, whose parameters may shadow it\n\n\nclass ')
+        _w('Client\n\n\nclass ')
         _w(str(_ga(_i75, 'name')))
         _w('Server:\n    """Server skeleton of ')
         _w(str(_ga(_i75, 'scoped')))

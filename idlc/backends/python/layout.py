@@ -405,7 +405,7 @@ def _wrap_parameter_annotations(leaves: list[Leaf]) -> None:
 def transform(line: Line) -> list[Line]:
     if not line.magic and not line.explode and line.short():
         return [line]
-    if line.is_def:
+    if line.is_def and not _magic_return_type(line):
         transforms = [_left_hand_split]
     elif line.inside:
         transforms = [_delimiter_split, _rhs]
@@ -418,6 +418,19 @@ def transform(line: Line) -> list[Line]:
         except CannotSplit:
             continue
     return [line]
+
+
+def _magic_return_type(line: Line) -> bool:
+    """black's should_split_funcdef_with_rhs: a magic trailing comma in the return type."""
+    leaves, inside = [], False
+    for leaf in line.leaves:
+        if leaf.value == ":" and leaf.kind == "op":
+            inside = False
+        if inside:
+            leaves.append(leaf)
+        if leaf.value == "->":
+            inside = True
+    return Line(leaves, line.depth, False).magic
 
 
 def _run(line: Line, fn: object, text: str, force: bool) -> list[Line]:
@@ -519,6 +532,7 @@ Split = tuple[list[Leaf], list[Leaf], list[Leaf], Leaf, Leaf]
 
 
 def _first_rhs(line: Line, omit: set[int]) -> Split:
+    """The last bracket pair that holds something (an empty one stays in the tail)."""
     leaves = line.leaves
     for j in range(len(leaves) - 1, -1, -1):
         leaf = leaves[j]
@@ -528,6 +542,8 @@ def _first_rhs(line: Line, omit: set[int]) -> Split:
             if opening not in leaves:
                 break
             i = leaves.index(opening)
+            if i == j - 1:
+                continue
             head, body, tail = leaves[: i + 1], leaves[i + 1 : j], leaves[j:]
             if not head:
                 break
@@ -808,9 +824,23 @@ def split(text: str, depth: int) -> list[str]:
         lines = [f"{indent}{head} import ("]
         lines += [f"{indent}    {name.strip()}," for name in names.split(",")]
         return [*lines, f"{indent})"]
-    leaves = statement(text)
-    line = Line(leaves, depth, False)
-    return [x.render() for x in transform(line)]
+    lines = [x.render() for x in transform(Line(statement(text), depth, False))]
+    for _ in range(3):  # black's fixed point: its own output again (magic commas it added)
+        again = [x.render() for x in transform(Line(statement(_join(lines)), depth, False))]
+        if again == lines:
+            break
+        lines = again
+    return lines
+
+
+def _join(lines: list[str]) -> str:
+    """Lines of one statement as one logical line, trailing commas kept."""
+    out = ""
+    for piece in (x.strip() for x in lines):
+        if out and not (out[-1] in "([{" or piece[0] in ")]}"):
+            out += " "
+        out += piece
+    return out
 
 
 def tidy(source: str) -> str:
@@ -909,6 +939,8 @@ def _docstring(block: list[str], indent: int) -> list[str]:
     for k, x in enumerate(rest):
         body = x[margin:].rstrip()
         trimmed.append(prefix + body if body or k == len(rest) - 1 else "")
+    if len(trimmed) > 1 and trimmed[-1] and len(trimmed[-1]) + 3 > WIDTH:
+        trimmed.append(prefix)  # black puts the closing quotes on a line of their own
     return (prefix + '"""' + "\n".join(trimmed) + text[end:]).split("\n")
 
 

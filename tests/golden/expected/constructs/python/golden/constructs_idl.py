@@ -148,6 +148,7 @@ class Level(_IntEnum):
 _Level_VALUES = _frozenset(_int(_q) for _q in Level)
 _Level_BY_VALUE: _dict[_int, Level] = {_int(_q): _q for _q in Level}
 
+
 _Level_T = Level
 
 
@@ -158,6 +159,7 @@ class Flags(_IntFlag):
 
 
 _Flags_MASK = 35
+
 
 _Flags_T = Flags
 
@@ -585,7 +587,8 @@ class StoreClient(_binding.Client):
         return _r[0]
 
 
-_StoreClient = StoreClient  # for method bodies, whose parameters may shadow it
+# for method bodies, whose parameters may shadow it
+_StoreClient = StoreClient
 
 
 class StoreServer:
@@ -914,7 +917,8 @@ class ArchiveClient(StoreClient):
         return None
 
 
-_ArchiveClient = ArchiveClient  # for method bodies, whose parameters may shadow it
+# for method bodies, whose parameters may shadow it
+_ArchiveClient = ArchiveClient
 
 
 class ArchiveServer:

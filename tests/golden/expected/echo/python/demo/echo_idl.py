@@ -126,7 +126,8 @@ class EchoClient(_binding.Client):
         _binding.call(self._pt, _data, _items)
 
 
-_EchoClient = EchoClient  # for method bodies, whose parameters may shadow it
+# for method bodies, whose parameters may shadow it
+_EchoClient = EchoClient
 
 
 class EchoServer:
