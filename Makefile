@@ -7,7 +7,7 @@ SOURCES := $(shell find idlc runtime -name '*.py' -o -name '*.lark' -o -name '*.
 # pytest-xdist workers; CI has 2 cores.
 JOBS   ?= auto
 
-.PHONY: all venv demo test check lint typecheck fuzz bench clean grammar docs golden
+.PHONY: all venv demo test check lint typecheck fuzz bench clean grammar templates docs golden
 
 all: test
 
@@ -56,11 +56,12 @@ typecheck: $(STAMP)
 check: lint typecheck
 
 # The long fuzzing campaign (CI runs the same tests with a small example budget), over
-# the corpus of ../shared unless IDLC_CORPUS says otherwise.
+# the corpus of ../shared unless IDLC_CORPUS says otherwise; black checks the code
+# generated from the whole corpus here (CI: a sample).
 fuzz: $(STAMP)
 	IDLC_CORPUS=$${IDLC_CORPUS:-../shared/corpus/omg-idl} \
 	IDLC_CONFORMANCE=$${IDLC_CONFORMANCE:-../shared/conformance} \
-	IDLC_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n $(JOBS) -q tests/test_nocrash.py tests/runtime/test_props.py tests/backend/test_roundtrip.py tests/backend/test_roundtrip_corpus.py
+	IDLC_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n $(JOBS) -q tests/test_nocrash.py tests/runtime/test_props.py tests/backend/test_roundtrip.py tests/backend/test_roundtrip_corpus.py tests/backend/test_black.py
 
 # The pyperf benchmarks of bench/README.md (bench/codegen.py, slower, runs on its own).
 bench: $(STAMP)
@@ -87,3 +88,8 @@ golden: $(STAMP)
 # Rebuild the LALR table after editing idlc/grammar/idl.lark.
 grammar: $(STAMP)
 	$(BIN)/python -m idlc.grammar.build
+
+# Recompile the Python backend's templates (templates/*.j2) into _templates.py after
+# editing one (docs/python-backend.md, "Templates").
+templates: $(STAMP)
+	$(BIN)/python -m idlc.backends.python.tmplc

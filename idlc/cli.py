@@ -97,7 +97,7 @@ def _main(argv: list[str]) -> int:
             elif cmd.mode == "generate":
                 from idlc.backends.python import generate
 
-                generate(spec, cmd.output, diags, black=not cmd.no_format, sources=sources)
+                generate(spec, cmd.output, diags, sources=sources)
         if cmd.no_warnings:
             diags.items = [d for d in diags.items if d.severity.value == "error"]
             diags.warning_count = 0
@@ -116,7 +116,7 @@ def _make_rule(outdir: str, deps: Sequence[str], spec: object, diags: object) ->
     assert isinstance(spec, ir.Specification) and isinstance(diags, Diagnostics)
     from idlc.backends.python.strategies import companion
 
-    modules = render(spec, diags, black=False)
+    modules = render(spec, diags)
     # the strategies companions too (docs/python-strategies.md)
     outputs = sorted([*modules, *(companion(r) for r in modules if not r.endswith("__init__.py"))])
     targets = " ".join(_escape(os.path.join(outdir, rel)) for rel in outputs) or outdir

@@ -37,8 +37,6 @@ preprocessor:
 output:
   -o DIR               directory for generated files (default: the current directory)
   -l, --language LANG  backend to generate code with: python (the default)
-  --no-format          skip formatting the generated code with black: the same code,
-                       laid out as rendered, written about ten times faster
 
 diagnostics:
   -Werror              turn warnings into errors
@@ -84,7 +82,6 @@ class CommandLine:
     enabled_warnings: set[str] = field(default_factory=set)
     no_warnings: bool = False
     max_errors: int = 50
-    no_format: bool = False
     help: bool = False
     version: bool = False
 
@@ -179,9 +176,6 @@ def _apply(cmd: CommandLine, name: str, value: str | None, arg: str) -> None:
         if not value.isdigit() or int(value) < 1:
             raise UsageError("--max-errors needs a positive number")
         cmd.max_errors = int(value)
-    elif name == "--no-format":
-        _no_value(name, value)
-        cmd.no_format = True
     elif name in ("-h", "--help"):
         cmd.help = True
     elif name == "--version":

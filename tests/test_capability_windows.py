@@ -123,7 +123,7 @@ def w(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     root = tmp_path_factory.mktemp("windows")
     src = root / "w.idl"
     src.write_text(idl())
-    with imported(src, root, "wpkg", "w.w_idl", black=False) as (module,):
+    with imported(src, root, "wpkg", "w.w_idl") as (module,):
         yield module
 
 
@@ -475,7 +475,7 @@ def test_skeleton_windows_come_from_the_requests(tmp_path: Path) -> None:
         + body.replace("nova::Sm3", "Sm3")
         + "\n};\n"
     )
-    with imported(src, tmp_path, "winspkg", "wins.wins_idl", black=False) as (mod,):
+    with imported(src, tmp_path, "winspkg", "wins.wins_idl") as (mod,):
         for i, (_, want) in enumerate(WINDOWS):
             s = getattr(mod, f"W{i}Server")
             assert (s.accept, s.kind, s.translate, s.xlt) == want, (i, WINDOWS[i][0])

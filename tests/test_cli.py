@@ -152,26 +152,6 @@ def test_generates_python_modules(good: Path, tmp_path: Path) -> None:
     assert text.startswith('"""') and "do not edit" in text.lower()
 
 
-def test_no_format_writes_the_same_code_unformatted(good: Path, tmp_path: Path) -> None:
-    import ast
-
-    import black
-
-    plain, formatted = tmp_path / "plain", tmp_path / "formatted"
-    assert main(["--no-format", "-o", str(plain), str(good)]) == 0
-    assert main(["-o", str(formatted), str(good)]) == 0
-    names = sorted(p.relative_to(plain) for p in plain.rglob("*.py"))
-    assert names == sorted(p.relative_to(formatted) for p in formatted.rglob("*.py"))
-    for rel in names:
-        a, b = (plain / rel).read_text(), (formatted / rel).read_text()
-        # The same program (the same syntax tree), and black's layout only without it.
-        assert ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
-        assert black.format_str(a, mode=black.Mode(line_length=100)) == b
-    assert any(
-        (plain / r).read_text() != (formatted / r).read_text() for r in names
-    ), "--no-format changed nothing: black must have run"
-
-
 def test_unsupported_construct_is_reported_at_its_use(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -197,7 +177,7 @@ def test_same_module_from_two_files_is_not_overwritten(
     (tmp_path / "b" / "y.idl").write_text('#include "../a/x.idl"\nstruct Y { A a; };\n')
     out = tmp_path / "out"
     files = [str(tmp_path / f) for f in ("a/x.idl", "b/y.idl", "b/x.idl", "a/x.idl")]
-    code, _out, err = run(["--no-format", "-o", str(out), *files], capsys)
+    code, _out, err = run(["-o", str(out), *files], capsys)
     assert code == 1
     for rel in ("x_idl.py", "m/x_idl.py"):
         assert f"error[E0902]: cannot write '{out / rel}': it is also generated from '" in err
@@ -217,7 +197,7 @@ def test_package_shadowing_a_module_of_another_file_is_not_written(
     (tmp_path / "y.idl").write_text("module x_idl { struct Q { long q; }; };\n")
     out = tmp_path / "out"
     files = [str(tmp_path / f"{n}.idl") for n in ((first, "y") if first == "x" else ("y", "x"))]
-    code, _out, err = run(["--no-format", "-o", str(out), *files], capsys)
+    code, _out, err = run(["-o", str(out), *files], capsys)
     assert code == 1 and err.count("error[E0902]") == 1
     if first == "x":
         assert f"cannot write '{out / 'x_idl' / 'y_idl.py'}': its package would shadow" in err

@@ -101,7 +101,7 @@ def test_docstrings_in_generated_code(tmp_path: Any) -> None:
     diags = Diagnostics()
     spec = compile_file(str(path), Options(), diags).spec
     assert spec is not None
-    files = render(spec, diags, black=False)
+    files = render(spec, diags)
     (module,) = [text for name, text in files.items() if name.endswith("q_idl.py")]
     namespace: dict[str, Any] = {}
     exec(compile(module, "q_idl.py", "exec"), namespace)

@@ -118,7 +118,7 @@ def _compile(path: Path, code: str) -> tuple[Diagnostics, Result]:
 
         with tempfile.TemporaryDirectory() as out:
             target = out if GENERATE[code] == "out" else str(path)
-            generate(result.spec, target, diags, black=False)
+            generate(result.spec, target, diags)
         result = Result(None, result.dependencies)
     return diags, result
 

@@ -48,7 +48,7 @@ PT = 0x300  # the client's copy of the server's portal
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     root = tmp_path_factory.mktemp("rejected")
     (root / "demo.idl").write_text(IDL)
-    with imported(root / "demo.idl", root, "rejpkg", "demo.demo_idl", black=False) as (mod,):
+    with imported(root / "demo.idl", root, "rejpkg", "demo.demo_idl") as (mod,):
         yield mod
 
 

@@ -67,7 +67,7 @@ def compile_and_generate(
     if result.spec is None or diags.has_errors:
         return [], diags
     out.mkdir(parents=True, exist_ok=True)
-    return generate(result.spec, str(out), diags, black=False), diags
+    return generate(result.spec, str(out), diags), diags
 
 
 @contextmanager
@@ -80,17 +80,13 @@ def on_path(root: Path) -> Iterator[None]:
 
 
 @contextmanager
-def imported(
-    idl: Path, root: Path, package: str, *modules: str, black: bool = True
-) -> Iterator[list[ModuleType]]:
+def imported(idl: Path, root: Path, package: str, *modules: str) -> Iterator[list[ModuleType]]:
     """Compile ``idl``, generate it into ``root/package`` and import
     ``package.<module>`` for each module (``"demo.echo_idl"``) while root is on the path."""
     diags = Diagnostics()
     result = compile_file(str(idl), Options(), diags)
     assert result.spec is not None and not diags.has_errors, [str(d) for d in diags.items]
-    assert generate(result.spec, str(root / package), diags, black=black), [
-        str(d) for d in diags.items
-    ]
+    assert generate(result.spec, str(root / package), diags), [str(d) for d in diags.items]
     with on_path(root):
         yield [importlib.import_module(f"{package}.{m}") for m in modules]
 

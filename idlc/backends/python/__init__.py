@@ -12,13 +12,13 @@ from idlc.diagnostics import Diagnostics, TooManyErrors
 __all__ = ["generate", "render"]
 
 
-def render(spec: ir.Specification, diags: Diagnostics, black: bool = True) -> dict[str, str]:
+def render(spec: ir.Specification, diags: Diagnostics) -> dict[str, str]:
     """Relative path -> generated source for every module and package ``__init__``;
     {} when the backend reported errors (the error limit included)."""
     from idlc.backends.python.generator import render as _render
 
     try:
-        return _render(spec, diags, black)
+        return _render(spec, diags)
     except TooManyErrors:
         return {}
 
@@ -27,7 +27,6 @@ def generate(
     spec: ir.Specification,
     outdir: str,
     diags: Diagnostics,
-    black: bool = True,
     sources: dict[str, str] | None = None,
 ) -> list[str]:
     """Write the modules under ``outdir``; returns the paths written ([] on errors).
@@ -37,14 +36,14 @@ def generate(
     both ``x_idl.py``), or one whose package would shadow such a module or the other way
     round (``x_idl/`` of ``module x_idl`` in ``y.idl``), is not written but reported
     (E0902)."""
-    files = render(spec, diags, black)
+    files = render(spec, diags)
     origin: dict[str, str] = {}  # module path -> its IDL file
     if files:  # hypothesis strategies beside each module (docs/python-strategies.md)
         from idlc.backends.python.names import Naming
         from idlc.backends.python.strategies import companion
         from idlc.backends.python.strategies import render as _strategies
 
-        files.update(_strategies(spec, black))
+        files.update(_strategies(spec))
         for unit in Naming(spec).units.values():
             source = os.path.realpath(unit.file)
             origin[unit.relpath] = origin[companion(unit.relpath)] = source

@@ -85,7 +85,7 @@ def shape(
     s.rq, s.rp = ctx.gen.struct(fmt), ctx.gen.struct(rdfmt)
     s.rp_out = ctx.gen.struct(rfmt)
     s.args = ", ".join(args)
-    s.send_if = " and ".join(ok)
+    s.send_if = M.all_of(ok)
     # plain names and numbers cannot raise: no need to evaluate them apart from the call
     s.plain = not ok and all(re.fullmatch(r"[A-Za-z_]\w*|-?\d+", a) for a in args)
     if s.words_in == 1 and args == [str(m.opcode)]:
@@ -96,7 +96,7 @@ def shape(
         s.result = {0: "None", 1: "_fr[1]"}.get(len(values), "_fr[1:]")
     else:
         s.unpack_reply = f"{', '.join(rfields)}{',' if len(rfields) == 1 else ''} = _fr"
-        s.reply_bad = " or ".join(f"({c})" for c in rbad)
+        s.reply_bad = M.any_of(rbad)
         s.result = _tuple(rexprs)
     # The stub's expressions run among the method's parameters, which may be named like
     # a class they build (``Point at(in long Point)``): ``refs`` names the module's
@@ -106,12 +106,12 @@ def shape(
     if fields:
         s.rq_in = ctx.gen.struct(f"<{w}x{dfmt[2:]}")
         s.unpack_request = (
-            f"{', '.join(fields)}{',' if len(fields) == 1 else ''} = "
+            f"{', '.join(fields) if len(fields) > 1 else f'({fields[0]},)'} = "
             f"{s.rq_in}.unpack_from(_u.buf, {M._HDR * w})"
         )
-    s.request_bad = " or ".join(f"({c})" for c in bad)
+    s.request_bad = M.any_of(bad)
     s.impl_args = ", ".join(exprs)
-    s.reply_if = " and ".join(rok)
+    s.reply_if = M.all_of(rok)
     plain = not rok and len(outs) > 1 and rargs[1:] == outs
     s.reply_args = "0, *_r" if plain else ", ".join(rargs)
     return s

@@ -1,7 +1,8 @@
 """The Python backend: IR -> one Python module per (IDL file, IDL module).
 
 Model classes here compute every name, type hint, default and function body; the jinja2
-template (templates/module.py.j2) only loops over them. Output is formatted by black.
+template (templates/module.py.j2, compiled to plain Python by tmplc.py) only loops over
+them. The code is written as black formats it (black is the tests' oracle, not a step).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import contextlib
 import math
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from idlc import errcodes, ir
 from idlc.backends.python import fastcall
@@ -30,9 +30,6 @@ from idlc.diagnostics import Diagnostics
 from idlc.layout import ARCHES, UnsizedType, layout_for
 from idlc.source import Span
 from idlc.wirecheck import capabilities
-
-if TYPE_CHECKING:
-    import jinja2
 
 BACKEND = "Python"
 _NO_FINITE_VALUE = "a type that contains itself through @external members (it has no finite value)"
@@ -593,10 +590,10 @@ class Generator:
             if c.is_default:
                 # selected by every value the other cases do not name (its own labels too)
                 others = [_literal(lab, refs) for o in d.cases if o is not c for lab in o.labels]
-                cond = f"self._d not in ({', '.join(others)},)" if others else "True"
+                cond = f"self._d not in {_tuple(others)}" if others else "True"
                 first = labels[0] if labels else self._free_label(d, refs)
             else:
-                cond = f"self._d in ({', '.join(labels)},)"
+                cond = f"self._d in {_tuple(labels)}"
                 first = labels[0]
             read = f"_cast({h!r}, self._v)" if cast else "self._v"
             cases.append((py[c.field.name], h, cond, first, read, _doc(c.field.doc)))
@@ -651,7 +648,7 @@ class Generator:
         arch: str,
     ) -> Function:
         enc = M.Encoder(ctx, refs, arch)
-        enc.depth = 2
+        enc.depth = 1
         enc.fields(fields, "_v")
         enc.flush()
         body = ["try:", *enc.lines, *_catch_encode()] if enc.lines else ["pass"]
@@ -689,7 +686,7 @@ class Generator:
         arch: str,
     ) -> Function:
         enc = M.Encoder(ctx, refs, arch)
-        enc.depth = 2
+        enc.depth = 1
         enc.const_word(ir_user_exception())
         enc.const_word(d.exception_id)
         enc.fields(fields, "_v")
@@ -711,7 +708,7 @@ class Generator:
     ) -> Function:
         enc = M.Encoder(ctx, refs, arch)
         _, cast = _union_value(d, Hints(ctx, refs))
-        enc.depth = 2
+        enc.depth = 1
         enc.emit("_k = _v._d")
         enc.value(d.discriminator, "_k", "_d")
         enc.flush()
@@ -721,8 +718,8 @@ class Generator:
             if c.is_default:
                 default = c
                 continue
-            labels = ", ".join(_literal(lab, refs) for lab in c.labels)
-            enc.emit(f"{'if' if first else 'elif'} _k in ({labels},):")
+            labels = _tuple([_literal(lab, refs) for lab in c.labels])
+            enc.emit(f"{'if' if first else 'elif'} _k in {labels}:")
             first = False
             self._union_member(enc, c.field, cast)
         enc.emit("else:" if not first else "if True:")
@@ -772,8 +769,8 @@ class Generator:
             if c.is_default:
                 default = c
                 continue
-            labels = ", ".join(_literal(lab, refs) for lab in c.labels)
-            dec.emit(f"{'if' if first else 'elif'} _k in ({labels},):")
+            labels = _tuple([_literal(lab, refs) for lab in c.labels])
+            dec.emit(f"{'if' if first else 'elif'} _k in {labels}:")
             first = False
             self._union_member_dec(dec, c.field)
         if default is not None:
@@ -1043,7 +1040,7 @@ class Generator:
         W = M.ARCH_WORD[arch]
         # request encoder
         enc = M.Encoder(ctx, refs, arch)
-        enc.depth = 2
+        enc.depth = 1
         enc.const_word(m.opcode)
         self._param_fields(enc, in_fields)
         enc.flush()
@@ -1091,7 +1088,7 @@ class Generator:
             )
             return
         enc = M.Encoder(ctx, refs, arch)
-        enc.depth = 2
+        enc.depth = 1
         enc.const_word(0)
         self._param_fields(enc, out_fields)
         enc.flush()
@@ -1168,6 +1165,11 @@ def _nullable_kind(f: ir.Field, hints: Hints) -> tuple[str, bool]:
     return (r.name if isinstance(r, ir.Declaration) else hints.hint(r)), f.optional
 
 
+def _tuple(items: list[str]) -> str:
+    """A tuple display as black writes it: ``(a,)``, ``(a, b)``."""
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
 def _private(cls: str) -> str:
     """How class bodies and methods name a client stub class: a class of this module by
     its private alias (``_IClient``, module.py.j2), which no IDL parameter or operation
@@ -1201,7 +1203,7 @@ def _leftover(w: int) -> str:
 # --- rendering ------------------------------------------------------------------------
 
 
-def render(spec: ir.Specification, diags: Diagnostics, black: bool = True) -> dict[str, str]:
+def render(spec: ir.Specification, diags: Diagnostics) -> dict[str, str]:
     """relative path -> source of every module (and package __init__); {} on errors."""
     gen = Generator(spec, diags)
     if not gen.check():
@@ -1211,33 +1213,15 @@ def render(spec: ir.Specification, diags: Diagnostics, black: bool = True) -> di
     except M.Unsupported as e:  # reported by check() unless the IR is inconsistent
         diags.report(errcodes.BACKEND_UNSUPPORTED, None, construct=e.construct, backend=BACKEND)
         return {}
-    env = _environment()
-    template = env.get_template("module.py.j2")
+    from idlc.backends.python._templates import module as template  # compiled: tmplc.py
+    from idlc.backends.python.layout import tidy
+
     out: dict[str, str] = {}
     for rel, mm in models.items():
-        text = template.render(m=mm)
-        if black:
-            import black as _black
-
-            text = _black.format_str(text, mode=_black.Mode(line_length=100))
-        out[rel] = text
+        out[rel] = tidy(template(mm))
         # packages
         parts = os.path.dirname(rel).split(os.sep) if os.path.dirname(rel) else []
         for i in range(len(parts) + 1):
             init = os.path.join(*parts[:i], "__init__.py") if i else "__init__.py"
             out.setdefault(init, '"""Generated by idlc: IDL modules as packages."""\n')
     return out
-
-
-def _environment() -> jinja2.Environment:
-    import jinja2
-
-    here = os.path.join(os.path.dirname(__file__), "templates")
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(here),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )

@@ -192,7 +192,7 @@ class Emitter:
         self.arch = arch
         self.w = ARCH_WORD[arch]
         self.lines: list[str] = []
-        self.depth = 1
+        self.depth = 0
         self.counter = 0
         self.sfx = "64" if self.w == 8 else "32"
 
@@ -242,7 +242,8 @@ def thunk(expr: str) -> str:
     bound = {n.arg for n in tree if isinstance(n, ast.arg)}
     bound |= {n.id for n in tree if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
     names = {n.id for n in tree if isinstance(n, ast.Name)} - bound
-    return f"lambda {', '.join(f'{n}={n}' for n in sorted(names))}: {expr}"
+    params = ", ".join(f"{n}={n}" for n in sorted(names))
+    return f"lambda {params}: {expr}" if params else f"lambda: {expr}"
 
 
 class Encoder(Emitter):
@@ -275,7 +276,8 @@ class Encoder(Emitter):
         self.depth -= 1
         self.emit("except (_struct.error, _TypeError, _OverflowError, _AttributeError):")
         checks = ", ".join(f"({p!r}, {thunk(v)}, {f!r})" for f, v, p, _ in run)
-        self.emit(f"    raise _c.run_error(({checks},)) from None")
+        one = "," if len(run) == 1 else ""  # a tuple of checks; no magic trailing comma
+        self.emit(f"    raise _c.run_error(({checks}{one})) from None")
 
     def const_word(self, value: int) -> None:
         self.run.append(("Q" if self.w == 8 else "I", str(value), "", []))
@@ -343,7 +345,7 @@ class Encoder(Emitter):
             raise Unsupported(_construct(r))
 
     def cap(self, want: int, x: str, path: str, translate: bool, mask: int) -> None:
-        self.emit(f"_c.put_cap(_items, {x}, {want}, {not translate}, {mask:#x}, {path!r})")
+        self.emit(f"_c.put_cap(_items, {x}, {want}, {not translate}, 0x{mask:X}, {path!r})")
 
     def call(self, prefix: str, name: str, x: str, path: str) -> None:
         self.flush()
@@ -636,12 +638,12 @@ class Decoder(Emitter):
             f"'message too short: {words} more words expected')"
         )
         names = [v for _, vs, _ in run for v in vs]
-        target = ", ".join(names) + ("," if len(names) == 1 else "")
+        target = ", ".join(names) if len(names) > 1 else f"({names[0]},)"
         self.emit(f"{target} = {name}.unpack_from(_b, _o)")
         lines = [line for _, _, checks in run for line in checks]
         if len(lines) > 1:
             # one test on the good path; the first failing check names the word
-            self.emit(f"if {' or '.join(f'({_cond(line)})' for line in lines)}:")
+            self.emit(f"if {any_of([_cond(line) for line in lines])}:")
             self.depth += 1
         for line in lines:
             self.emit(line)
@@ -805,7 +807,7 @@ class Decoder(Emitter):
             f"'{path}: length exceeds the words that remain')"
         )
         self.emit(
-            f"if _b[_o + ({nbytes}):{e}] != {self.pads()}[({nbytes}) & {self.w - 1}]: "
+            f"if _b[_o + ({nbytes}) : {e}] != {self.pads()}[({nbytes}) & {self.w - 1}]: "
             f"raise _c.DecodeError({self.word_at(at=e)} - 1, "
             f"'{path}: non-zero padding')"
         )
@@ -819,7 +821,7 @@ class Decoder(Emitter):
         s = self.tmp("s")
         self.emit("try:")
         codec = "utf-32-le" if t.wide else "utf-8"
-        self.emit(f"    {s} = _b[_o:_o + {nbytes}].decode({codec!r})")
+        self.emit(f"    {s} = _b[_o : _o + {nbytes}].decode({codec!r})")
         self.emit("except _UnicodeDecodeError as _err:")
         self.emit(
             f"    raise _c.DecodeError({self.word_at(at='_o + _err.start')}, "
@@ -839,9 +841,9 @@ class Decoder(Emitter):
         v = self.tmp("v")
         if kind in ("octet", "uint8"):
             self.calls = True  # the value must be bytes, not a slice of a bytearray
-            self.emit(f"{v} = _b[_o:_o + {nbytes}]")
+            self.emit(f"{v} = _b[_o : _o + {nbytes}]")
         elif kind == "char":
-            self.emit(f"{v} = _list(_b[_o:_o + {nbytes}].decode('latin-1'))")
+            self.emit(f"{v} = _list(_b[_o : _o + {nbytes}].decode('latin-1'))")
         else:
             ch = "I" if kind == "enum" else SCALARS[kind][0]
             raw = self.tmp("v")
@@ -1028,8 +1030,7 @@ def frame_encoder(
     tail = ["_u.typed = _f.upos = _f.tpos = 0"]
     items = "_items" if caps else "[]"
     call = f"_e_{name}_{enc.sfx}(_v, _buf, {items})"
-    if len(head) > 1:
-        call += "  # what the fast path did not take: MarshalError"
+    note = ["# what the fast path did not take: MarshalError"] if len(head) > 1 else []
     enc.fields(fields, "_v")
     if not enc.lines and not caps and enc.run:
         # one fixed run: the room first (CapacityError before MarshalError), then its bytes
@@ -1040,8 +1041,9 @@ def frame_encoder(
             "    _f.clear()",
             f"    _f.put_words(_bytes({size}))  # raises CapacityError",
             "_buf = _bytearray()",
+            *note,
             call,
-            f"_u.buf[{_HDR * w} : {_HDR * w + size}] = _buf",
+            f"_u.buf[{_HDR * w}:{_HDR * w + size}] = _buf",
             f"_u.untyped = {size // w}",
             *tail,
             "return _f",
@@ -1050,6 +1052,7 @@ def frame_encoder(
     if caps:
         body.append("_items: _list[_tuple[_int, _int]] = []")
     body += [
+        *note,
         call,
         "_k = _len(_buf)",
         f"if _k >> {shift} > _u.room:",
@@ -1100,7 +1103,7 @@ def frame_decoder(
         ]
     else:
         body += ["_b = _u.buf", f"_s = _o = {start}", f"_end = {end}"]
-        body += [line[4:] for line in dec.lines]
+        body += dec.lines
         body.append(f"if _o != _end: raise _c.DecodeError(_o - _s >> {shift}, 'words left over')")
         body.append(f"_zv = {name}({', '.join(exprs)})")
     if caps:
@@ -1122,6 +1125,38 @@ def struct_size(fmt: str) -> int:
 def _negate(cond: str) -> str:
     m = re.fullmatch(r"(\S+) is not True and \1 is not False", cond)
     return f"({m[1]} is True or {m[1]} is False)" if m else f"not ({cond})"
+
+
+_SLICE = re.compile(r"\[(-?[0-9]*) : (-?[0-9]*)\]")
+
+
+def _simple_slices(line: str) -> str:
+    """``x[1 : -1]`` as black writes a slice of plain numbers: ``x[1:-1]``."""
+    return _SLICE.sub(r"[\1:\2]", line)
+
+
+def all_of(conds: list[str]) -> str:
+    """``a and b``; a lone parenthesized condition without the parentheses black drops."""
+    if len(conds) == 1 and _parenthesized(conds[0]):
+        return conds[0][1:-1]
+    return " and ".join(conds)
+
+
+def _parenthesized(cond: str) -> bool:
+    """Whether the parentheses around ``cond`` are one pair that encloses it all."""
+    if not (cond.startswith("(") and cond.endswith(")")):
+        return False
+    level = 0
+    for i, ch in enumerate(cond):
+        level += (ch == "(") - (ch == ")")
+        if level == 0 and i < len(cond) - 1:
+            return False
+    return True
+
+
+def any_of(conds: list[str]) -> str:
+    """``(a) or (b)``; a lone condition without the parentheses black would drop."""
+    return conds[0] if len(conds) == 1 else " or ".join(f"({c})" for c in conds)
 
 
 def _cond(line: str) -> str:
@@ -1283,7 +1318,7 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
         "    return _f",
     ]
     if ok:
-        body = [f"if {' and '.join(ok)}:", *("    " + line for line in body)]
+        body = [f"if {all_of(ok)}:", *("    " + line for line in body)]
     return ["try:", *("    " + line for line in pre + body), _FAST_CATCH, "    pass"]
 
 
@@ -1419,7 +1454,7 @@ def fast_frame_decoder(
         return []  # nothing to unpack (an empty struct)
     if not variable:
         st = ctx.gen.struct("<" + "".join(fmt))
-        target = ", ".join(names) + ("," if len(names) == 1 else "")
+        target = ", ".join(names) if len(names) > 1 else f"({names[0]},)"
         return [
             "_zp = _f.upos",
             f"if _u.untyped - _zp == {static} and _f.tpos == _u.typed:",
@@ -1428,7 +1463,7 @@ def fast_frame_decoder(
         ]
     st = _table(ctx, fmt, dims, static, terms, tuple(v for _, v in pad))
     marker = re.compile("\x00([0-9]+)\x00")
-    value = [marker.sub(place, line) for line in value]
+    value = [_simple_slices(marker.sub(place, line)) for line in value]
     # an item read twice (a boolean: tested, then converted) is read once
     item = re.compile(r"_zr\[-?[0-9]+\]")
     seen = [m[0] for line in value for m in item.finditer(line)]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from idlc import ir
 from idlc.backends.python import marshal as M
-from idlc.backends.python.generator import Hints, _environment, _literal
+from idlc.backends.python.generator import Hints, _literal
 from idlc.backends.python.names import Naming, Unit, distinct, enumerator_names
 from idlc.layout import OBJECT_CAPABILITIES
 
@@ -117,7 +117,7 @@ class Builder:
 
     def field(self, f: ir.Field | ir.Param, mask: str) -> str:
         if f.rights is not None:
-            mask = f"{mask} & {f.rights:#x}"
+            mask = f"{mask} & 0x{f.rights:X}"
         optional = isinstance(f, ir.Field) and f.optional
         s = self.expr(f.type, mask, f.max_order)
         return f"st.none() | {s}" if optional else s
@@ -237,7 +237,9 @@ class Builder:
             fields = self.ctx.struct_fields(d) if isinstance(d, ir.Struct) else list(d.fields)
             args = ", ".join(f"{self.ctx.attr(f)}={self.field(f, 'mask')}" for f in fields)
             sm.functions.append(
-                StFunction(fn, cls, f"st.builds({cls}, {args})", f"Values of {d.name}.")
+                StFunction(
+                    fn, cls, f"st.builds({cls}{', ' if args else ''}{args})", f"Values of {d.name}."
+                )
             )
         elif isinstance(d, ir.Union_):
             sm.functions.append(
@@ -341,12 +343,12 @@ class Builder:
         mm.large = any(self.scalars(t) > HUGE for t in types)
         ins = [p for p in m.params if p.mode in ("in", "inout")]
         outs = [p for p in m.params if p.mode in ("out", "inout")]
-        mm.request = self._tuple([self.field(p, "0x1f") for p in ins])
+        mm.request = self._tuple([self.field(p, "0x1F") for p in ins])
         mm.request_hint = self._tuple_hint([self.hint(p.type) for p in ins])
-        out_exprs = [self.field(p, "0x1f") for p in outs]
+        out_exprs = [self.field(p, "0x1F") for p in outs]
         out_hints = [self.hint(p.type) for p in outs]
         if m.result is not None:
-            out_exprs.insert(0, self.expr(m.result, "0x1f"))
+            out_exprs.insert(0, self.expr(m.result, "0x1F"))
             out_hints.insert(0, self.hint(m.result))
         mm.reply = self._tuple(out_exprs)
         mm.reply_hint = self._tuple_hint(out_hints)
@@ -389,18 +391,15 @@ def module(spec: ir.Specification, naming: Naming, unit: Unit) -> StModule:
     return sm
 
 
-def render(spec: ir.Specification, black: bool = True) -> dict[str, str]:
+def render(spec: ir.Specification) -> dict[str, str]:
     """Relative path -> source of the strategies companion of every generated module."""
+    from idlc.backends.python._templates import strategies as template  # compiled: tmplc.py
+    from idlc.backends.python.layout import tidy
+
     naming = Naming(spec)
-    template = _environment().get_template("strategies.py.j2")
     out: dict[str, str] = {}
     for unit in naming.units.values():
-        text = template.render(m=module(spec, naming, unit))
-        if black:
-            import black as _black
-
-            text = _black.format_str(text, mode=_black.Mode(line_length=100))
-        out[companion(unit.relpath)] = text
+        out[companion(unit.relpath)] = tidy(template(module(spec, naming, unit)))
     return out
 
 

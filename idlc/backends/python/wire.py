@@ -21,7 +21,7 @@ _counter = itertools.count()
 class Loaded:
     """The generated modules of one specification, imported from a private package."""
 
-    def __init__(self, spec: ir.Specification, diags: Diagnostics, black: bool = False) -> None:
+    def __init__(self, spec: ir.Specification, diags: Diagnostics) -> None:
         from idlc.backends.python import generate
 
         self.spec = spec
@@ -30,7 +30,7 @@ class Loaded:
         self.package = f"_idlc_wire_{os.getpid()}_{next(_counter)}"
         root = os.path.join(self.tmp, self.package)
         os.makedirs(root)
-        self.ok = bool(generate(spec, root, diags, black=black))
+        self.ok = bool(generate(spec, root, diags))
         if self.tmp not in sys.path:
             sys.path.insert(0, self.tmp)
         self.modules: dict[str, Any] = {}

@@ -106,25 +106,33 @@ _G0 = _attrgetter("id")
 _T0 = [_struct.Struct("<Q" + "Q" * _q) for _q in _range(5)]
 _T1 = [_struct.Struct("<I" + "Q" * _q) for _q in _range(5)]
 
+
 VERSION: _int = 65538
+
 
 TAG: _str = "gold"
 
+
 HALF: _float = 0.5
+
 
 ON: _bool = True
 
+
 Name: _TypeAlias = "_str"
+
 
 _Name_T: _TypeAlias = Name
 
 
 Blob: _TypeAlias = "_bytes"
 
+
 _Blob_T: _TypeAlias = Blob
 
 
 Matrix: _TypeAlias = "_list[_list[_int]]"
+
 
 _Matrix_T: _TypeAlias = Matrix
 
@@ -140,6 +148,7 @@ class Level(_IntEnum):
 _Level_VALUES = _frozenset(_int(_q) for _q in Level)
 _Level_BY_VALUE: _dict[_int, Level] = {_int(_q): _q for _q in Level}
 
+
 _Level_T = Level
 
 
@@ -150,6 +159,7 @@ class Flags(_IntFlag):
 
 
 _Flags_MASK = 35
+
 
 _Flags_T = Flags
 
@@ -219,10 +229,7 @@ class Choice:
 
     @_property
     def text(self) -> _Name_T:
-        if self._d in (
-            _Level_T.MID,
-            _Level_T.HIGH,
-        ):
+        if self._d in (_Level_T.MID, _Level_T.HIGH):
             return _cast("_Name_T", self._v)
         raise _AttributeError(f"Choice.text is not selected by _d={self._d!r}")
 
@@ -301,10 +308,7 @@ class Busy(_Exception):
 
     def __init__(self, retry_ms: _int | None = None) -> None:
         self.retry_ms: _int = 0 if retry_ms is None else retry_ms
-        _Exception.__init__(
-            self,
-            self.retry_ms,
-        )
+        _Exception.__init__(self, self.retry_ms)
 
     def __eq__(self, _other: _object) -> _bool:
         if _type(_other) is not _type(self):
@@ -327,9 +331,7 @@ class Gone(_Exception):
     __match_args__ = ()
 
     def __init__(self) -> None:
-        _Exception.__init__(
-            self,
-        )
+        _Exception.__init__(self)
 
     def __eq__(self, _other: _object) -> _bool:
         if _type(_other) is not _type(self):
@@ -386,13 +388,9 @@ class StoreClient(_binding.Client):
 
     def get(self, id: _int) -> _Record_T:
         if self._w64:
-            _data, _items = _rq_Store_get_64(
-                id,
-            )
+            _data, _items = _rq_Store_get_64(id)
         else:
-            _data, _items = _rq_Store_get_32(
-                id,
-            )
+            _data, _items = _rq_Store_get_32(id)
         _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store_get_64 if self._w64 else _dp_Store_get_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -401,15 +399,9 @@ class StoreClient(_binding.Client):
 
     def put(self, r: _Record_T, f: _Flags_T) -> _tuple[_Flags_T, _int]:
         if self._w64:
-            _data, _items = _rq_Store_put_64(
-                r,
-                f,
-            )
+            _data, _items = _rq_Store_put_64(r, f)
         else:
-            _data, _items = _rq_Store_put_32(
-                r,
-                f,
-            )
+            _data, _items = _rq_Store_put_32(r, f)
         _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store_put_64 if self._w64 else _dp_Store_put_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -418,13 +410,9 @@ class StoreClient(_binding.Client):
 
     def pick(self, m: _Maybe_T) -> _Choice_T:
         if self._w64:
-            _data, _items = _rq_Store_pick_64(
-                m,
-            )
+            _data, _items = _rq_Store_pick_64(m)
         else:
-            _data, _items = _rq_Store_pick_32(
-                m,
-            )
+            _data, _items = _rq_Store_pick_32(m)
         _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store_pick_64 if self._w64 else _dp_Store_pick_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -433,26 +421,16 @@ class StoreClient(_binding.Client):
 
     def forget(self, id: _int) -> None:
         if self._w64:
-            _data, _items = _rq_Store_forget_64(
-                id,
-            )
+            _data, _items = _rq_Store_forget_64(id)
         else:
-            _data, _items = _rq_Store_forget_32(
-                id,
-            )
+            _data, _items = _rq_Store_forget_32(id)
         _binding.call(self._pt, _data, _items)
 
     def share(self, done: _Crd | None, back: _Crd | None) -> None:
         if self._w64:
-            _data, _items = _rq_Store_share_64(
-                done,
-                back,
-            )
+            _data, _items = _rq_Store_share_64(done, back)
         else:
-            _data, _items = _rq_Store_share_32(
-                done,
-                back,
-            )
+            _data, _items = _rq_Store_share_32(done, back)
         _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store_share_64 if self._w64 else _dp_Store_share_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -531,7 +509,7 @@ class StoreClient(_binding.Client):
             _fr = self._fixed(self._sel, 1, _S5, 2, 589868)
             if not _fr[0]:
                 _t1, _t2 = _fr
-                if not ((_t2 > 4294967295)):
+                if not (_t2 > 4294967295):
                     _fv64: _int = _t2
                     return _fv64
         else:
@@ -588,13 +566,9 @@ class StoreClient(_binding.Client):
             _rb, _ri = _binding.reply(self._pt, _fr)
         else:
             if self._w64:
-                _data, _items = _rq_Store__set_limit_64(
-                    value,
-                )
+                _data, _items = _rq_Store__set_limit_64(value)
             else:
-                _data, _items = _rq_Store__set_limit_32(
-                    value,
-                )
+                _data, _items = _rq_Store__set_limit_32(value)
             _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store__set_limit_64 if self._w64 else _dp_Store__set_limit_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -613,7 +587,8 @@ class StoreClient(_binding.Client):
         return _r[0]
 
 
-_StoreClient = StoreClient  # for method bodies, whose parameters may shadow it
+# for method bodies, whose parameters may shadow it
+_StoreClient = StoreClient
 
 
 class StoreServer:
@@ -917,9 +892,7 @@ class Archive(Store, _Protocol):
 _Archive_T = Archive
 
 
-class ArchiveClient(
-    StoreClient,
-):
+class ArchiveClient(StoreClient):
     """Client stub of golden::Archive: ``ArchiveClient(ctx.connect(name))`` connects by name;
     ``ArchiveClient(pt)`` wraps any portal (``runtime.api.Pt``). Interface references
     come back as client stubs; a stub passed as an argument sends its portal."""
@@ -937,13 +910,9 @@ class ArchiveClient(
 
     def attach(self, other: _StoreClient | _Crd | None) -> None:
         if self._w64:
-            _data, _items = _rq_Archive_attach_64(
-                _binding.cap(other),
-            )
+            _data, _items = _rq_Archive_attach_64(_binding.cap(other))
         else:
-            _data, _items = _rq_Archive_attach_32(
-                _binding.cap(other),
-            )
+            _data, _items = _rq_Archive_attach_32(_binding.cap(other))
         _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Archive_attach_64 if self._w64 else _dp_Archive_attach_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -951,7 +920,8 @@ class ArchiveClient(
         return None
 
 
-_ArchiveClient = ArchiveClient  # for method bodies, whose parameters may shadow it
+# for method bodies, whose parameters may shadow it
+_ArchiveClient = ArchiveClient
 
 
 class ArchiveServer:
@@ -1290,7 +1260,8 @@ def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
         _f.clear()
         _f.put_words(_bytes(8))  # raises CapacityError
     _buf = _bytearray()
-    _e_Base_64(_v, _buf, [])  # what the fast path did not take: MarshalError
+    # what the fast path did not take: MarshalError
+    _e_Base_64(_v, _buf, [])
     _u.buf[40:48] = _buf
     _u.untyped = 1
     _u.typed = _f.upos = _f.tpos = 0
@@ -1347,7 +1318,8 @@ def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
         _f.clear()
         _f.put_words(_bytes(8))  # raises CapacityError
     _buf = _bytearray()
-    _e_Base_32(_v, _buf, [])  # what the fast path did not take: MarshalError
+    # what the fast path did not take: MarshalError
+    _e_Base_32(_v, _buf, [])
     _u.buf[20:28] = _buf
     _u.untyped = 2
     _u.typed = _f.upos = _f.tpos = 0
@@ -1398,10 +1370,7 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
             _buf += _S1.pack(_v.level, _v.flags)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (
-                    ("level", lambda _v=_v: _v.level, "I4x"),
-                    ("flags", lambda _v=_v: _v.flags, "I4x"),
-                )
+                (("level", lambda _v=_v: _v.level, "I4x"), ("flags", lambda _v=_v: _v.flags, "I4x"))
             ) from None
         _n3 = _len(_v.data)
         if _n3 > 64:
@@ -1658,10 +1627,7 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
             _buf += _S8.pack(_v.level, _v.flags)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (
-                    ("level", lambda _v=_v: _v.level, "I"),
-                    ("flags", lambda _v=_v: _v.flags, "I"),
-                )
+                (("level", lambda _v=_v: _v.level, "I"), ("flags", lambda _v=_v: _v.flags, "I"))
             ) from None
         _n3 = _len(_v.data)
         if _n3 > 64:
@@ -1903,10 +1869,7 @@ def _e_Choice_64(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 _buf += _S13.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
                 raise _c.run_error((("number", lambda _x1=_x1: _x1, "i4x"),)) from None
-        elif _k in (
-            Level.MID,
-            Level.HIGH,
-        ):
+        elif _k in (Level.MID, Level.HIGH):
             _x2 = _cast("Name", _v._v)
             try:
                 _s3 = _x2.encode()
@@ -1943,10 +1906,7 @@ def _d_Choice_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Choice, _int]:
             raise _c.DecodeError((_o >> 3), "number: non-zero high bytes")
         _o += 8
         _x = _t2
-    elif _k in (
-        Level.MID,
-        Level.HIGH,
-    ):
+    elif _k in (Level.MID, Level.HIGH):
         if _o + 8 > _len(_b):
             raise _c.DecodeError((_o >> 3), "text: length word missing")
         _n4 = _W8.unpack_from(_b, _o)[0]
@@ -1984,10 +1944,7 @@ def _e_Choice_32(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 _buf += _S15.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
                 raise _c.run_error((("number", lambda _x1=_x1: _x1, "i"),)) from None
-        elif _k in (
-            Level.MID,
-            Level.HIGH,
-        ):
+        elif _k in (Level.MID, Level.HIGH):
             _x2 = _cast("Name", _v._v)
             try:
                 _s3 = _x2.encode()
@@ -2022,10 +1979,7 @@ def _d_Choice_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Choice, _int]:
         (_t2,) = _S15.unpack_from(_b, _o)
         _o += 4
         _x = _t2
-    elif _k in (
-        Level.MID,
-        Level.HIGH,
-    ):
+    elif _k in (Level.MID, Level.HIGH):
         if _o + 4 > _len(_b):
             raise _c.DecodeError((_o >> 2), "text: length word missing")
         _n3 = _W4.unpack_from(_b, _o)[0]
@@ -2195,12 +2149,7 @@ def _x_Gone_64(_v: Gone) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
         try:
             _buf += _S5.pack(32, 81)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error(
-                (
-                    ("", lambda: 32, "Q"),
-                    ("", lambda: 81, "Q"),
-                )
-            ) from None
+            raise _c.run_error((("", lambda: 32, "Q"), ("", lambda: 81, "Q"))) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
     return _buf, _items
@@ -2217,12 +2166,7 @@ def _x_Gone_32(_v: Gone) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
         try:
             _buf += _S8.pack(32, 81)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error(
-                (
-                    ("", lambda: 32, "I"),
-                    ("", lambda: 81, "I"),
-                )
-            ) from None
+            raise _c.run_error((("", lambda: 32, "I"), ("", lambda: 81, "I"))) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
     return _buf, _items
@@ -2240,10 +2184,7 @@ def _rq_Store_get_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
             _buf += _S5.pack(589824, p_id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (
-                    ("", lambda: 589824, "Q"),
-                    ("id", lambda p_id=p_id: p_id, "Q"),
-                )
+                (("", lambda: 589824, "Q"), ("id", lambda p_id=p_id: p_id, "Q"))
             ) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
@@ -2323,10 +2264,7 @@ def _rq_Store_get_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
             _buf += _S21.pack(589824, p_id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (
-                    ("", lambda: 589824, "I"),
-                    ("id", lambda p_id=p_id: p_id, "Q"),
-                )
+                (("", lambda: 589824, "I"), ("id", lambda p_id=p_id: p_id, "Q"))
             ) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
@@ -2737,10 +2675,7 @@ def _rq_Store_forget_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
             _buf += _S5.pack(589827, p_id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (
-                    ("", lambda: 589827, "Q"),
-                    ("id", lambda p_id=p_id: p_id, "Q"),
-                )
+                (("", lambda: 589827, "Q"), ("id", lambda p_id=p_id: p_id, "Q"))
             ) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
@@ -2780,10 +2715,7 @@ def _rq_Store_forget_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
             _buf += _S21.pack(589827, p_id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (
-                    ("", lambda: 589827, "I"),
-                    ("id", lambda p_id=p_id: p_id, "Q"),
-                )
+                (("", lambda: 589827, "I"), ("id", lambda p_id=p_id: p_id, "Q"))
             ) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
@@ -3364,10 +3296,7 @@ def _rp_Store__get_limit_64(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
             _buf += _S24.pack(0, p_return)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (
-                    ("", lambda: 0, "Q"),
-                    ("return", lambda p_return=p_return: p_return, "I4x"),
-                )
+                (("", lambda: 0, "Q"), ("return", lambda p_return=p_return: p_return, "I4x"))
             ) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
@@ -3442,10 +3371,7 @@ def _rp_Store__get_limit_32(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
             _buf += _S8.pack(0, p_return)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (
-                    ("", lambda: 0, "I"),
-                    ("return", lambda p_return=p_return: p_return, "I"),
-                )
+                (("", lambda: 0, "I"), ("return", lambda p_return=p_return: p_return, "I"))
             ) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
@@ -3491,10 +3417,7 @@ def _rq_Store__set_limit_64(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
             _buf += _S24.pack(589869, p_value)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (
-                    ("", lambda: 589869, "Q"),
-                    ("value", lambda p_value=p_value: p_value, "I4x"),
-                )
+                (("", lambda: 589869, "Q"), ("value", lambda p_value=p_value: p_value, "I4x"))
             ) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
@@ -3566,10 +3489,7 @@ def _rq_Store__set_limit_32(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
             _buf += _S8.pack(589869, p_value)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (
-                    ("", lambda: 589869, "I"),
-                    ("value", lambda p_value=p_value: p_value, "I"),
-                )
+                (("", lambda: 589869, "I"), ("value", lambda p_value=p_value: p_value, "I"))
             ) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
@@ -4063,10 +3983,7 @@ class StoreCodec:
         False,
         ("id",),
         ("return",),
-        {
-            "golden::Busy": _Busy_T,
-            "golden::Gone": _Gone_T,
-        },
+        {"golden::Busy": _Busy_T, "golden::Gone": _Gone_T},
         {"x86_64": _rq_Store_get_64, "x86_32": _rq_Store_get_32},
         {"x86_64": _dq_Store_get_64, "x86_32": _dq_Store_get_32},
         {"x86_64": _rp_Store_get_64, "x86_32": _rp_Store_get_32},
@@ -4082,25 +3999,14 @@ class StoreCodec:
         "put",
         0x90001,
         False,
-        (
-            "r",
-            "f",
-        ),
-        (
-            "f",
-            "count",
-        ),
-        {
-            "golden::Busy": _Busy_T,
-        },
+        ("r", "f"),
+        ("f", "count"),
+        {"golden::Busy": _Busy_T},
         {"x86_64": _rq_Store_put_64, "x86_32": _rq_Store_put_32},
         {"x86_64": _dq_Store_put_64, "x86_32": _dq_Store_put_32},
         {"x86_64": _rp_Store_put_64, "x86_32": _rp_Store_put_32},
         {"x86_64": _dp_Store_put_64, "x86_32": _dp_Store_put_32},
-        {
-            "x86_64:golden::Busy": _x_Busy_64,
-            "x86_32:golden::Busy": _x_Busy_32,
-        },
+        {"x86_64:golden::Busy": _x_Busy_64, "x86_32:golden::Busy": _x_Busy_32},
     )
     pick: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
         "pick",
@@ -4132,10 +4038,7 @@ class StoreCodec:
         "share",
         0x90028,
         False,
-        (
-            "done",
-            "back",
-        ),
+        ("done", "back"),
         (),
         {},
         {"x86_64": _rq_Store_share_64, "x86_32": _rq_Store_share_32},
@@ -4189,17 +4092,12 @@ class StoreCodec:
         False,
         (),
         ("return",),
-        {
-            "golden::Busy": _Busy_T,
-        },
+        {"golden::Busy": _Busy_T},
         {"x86_64": _rq_Store__get_limit_64, "x86_32": _rq_Store__get_limit_32},
         {"x86_64": _dq_Store__get_limit_64, "x86_32": _dq_Store__get_limit_32},
         {"x86_64": _rp_Store__get_limit_64, "x86_32": _rp_Store__get_limit_32},
         {"x86_64": _dp_Store__get_limit_64, "x86_32": _dp_Store__get_limit_32},
-        {
-            "x86_64:golden::Busy": _x_Busy_64,
-            "x86_32:golden::Busy": _x_Busy_32,
-        },
+        {"x86_64:golden::Busy": _x_Busy_64, "x86_32:golden::Busy": _x_Busy_32},
     )
     _set_limit: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
         "_set_limit",
@@ -4207,17 +4105,12 @@ class StoreCodec:
         False,
         ("value",),
         (),
-        {
-            "golden::Gone": _Gone_T,
-        },
+        {"golden::Gone": _Gone_T},
         {"x86_64": _rq_Store__set_limit_64, "x86_32": _rq_Store__set_limit_32},
         {"x86_64": _dq_Store__set_limit_64, "x86_32": _dq_Store__set_limit_32},
         {"x86_64": _rp_Store__set_limit_64, "x86_32": _rp_Store__set_limit_32},
         {"x86_64": _dp_Store__set_limit_64, "x86_32": _dp_Store__set_limit_32},
-        {
-            "x86_64:golden::Gone": _x_Gone_64,
-            "x86_32:golden::Gone": _x_Gone_32,
-        },
+        {"x86_64:golden::Gone": _x_Gone_64, "x86_32:golden::Gone": _x_Gone_32},
     )
     _get_owner: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
         "_get_owner",
@@ -4225,17 +4118,12 @@ class StoreCodec:
         False,
         (),
         ("return",),
-        {
-            "golden::Gone": _Gone_T,
-        },
+        {"golden::Gone": _Gone_T},
         {"x86_64": _rq_Store__get_owner_64, "x86_32": _rq_Store__get_owner_32},
         {"x86_64": _dq_Store__get_owner_64, "x86_32": _dq_Store__get_owner_32},
         {"x86_64": _rp_Store__get_owner_64, "x86_32": _rp_Store__get_owner_32},
         {"x86_64": _dp_Store__get_owner_64, "x86_32": _dp_Store__get_owner_32},
-        {
-            "x86_64:golden::Gone": _x_Gone_64,
-            "x86_32:golden::Gone": _x_Gone_32,
-        },
+        {"x86_64:golden::Gone": _x_Gone_64, "x86_32:golden::Gone": _x_Gone_32},
     )
     METHODS: _ClassVar[_dict[_str, _c.MethodCodec]] = {
         "get": get,
@@ -4263,10 +4151,7 @@ class ArchiveCodec:
         False,
         ("id",),
         ("return",),
-        {
-            "golden::Busy": _Busy_T,
-            "golden::Gone": _Gone_T,
-        },
+        {"golden::Busy": _Busy_T, "golden::Gone": _Gone_T},
         {"x86_64": _rq_Store_get_64, "x86_32": _rq_Store_get_32},
         {"x86_64": _dq_Store_get_64, "x86_32": _dq_Store_get_32},
         {"x86_64": _rp_Store_get_64, "x86_32": _rp_Store_get_32},
@@ -4282,25 +4167,14 @@ class ArchiveCodec:
         "put",
         0x90001,
         False,
-        (
-            "r",
-            "f",
-        ),
-        (
-            "f",
-            "count",
-        ),
-        {
-            "golden::Busy": _Busy_T,
-        },
+        ("r", "f"),
+        ("f", "count"),
+        {"golden::Busy": _Busy_T},
         {"x86_64": _rq_Store_put_64, "x86_32": _rq_Store_put_32},
         {"x86_64": _dq_Store_put_64, "x86_32": _dq_Store_put_32},
         {"x86_64": _rp_Store_put_64, "x86_32": _rp_Store_put_32},
         {"x86_64": _dp_Store_put_64, "x86_32": _dp_Store_put_32},
-        {
-            "x86_64:golden::Busy": _x_Busy_64,
-            "x86_32:golden::Busy": _x_Busy_32,
-        },
+        {"x86_64:golden::Busy": _x_Busy_64, "x86_32:golden::Busy": _x_Busy_32},
     )
     pick: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
         "pick",
@@ -4332,10 +4206,7 @@ class ArchiveCodec:
         "share",
         0x90028,
         False,
-        (
-            "done",
-            "back",
-        ),
+        ("done", "back"),
         (),
         {},
         {"x86_64": _rq_Store_share_64, "x86_32": _rq_Store_share_32},
@@ -4389,17 +4260,12 @@ class ArchiveCodec:
         False,
         (),
         ("return",),
-        {
-            "golden::Busy": _Busy_T,
-        },
+        {"golden::Busy": _Busy_T},
         {"x86_64": _rq_Store__get_limit_64, "x86_32": _rq_Store__get_limit_32},
         {"x86_64": _dq_Store__get_limit_64, "x86_32": _dq_Store__get_limit_32},
         {"x86_64": _rp_Store__get_limit_64, "x86_32": _rp_Store__get_limit_32},
         {"x86_64": _dp_Store__get_limit_64, "x86_32": _dp_Store__get_limit_32},
-        {
-            "x86_64:golden::Busy": _x_Busy_64,
-            "x86_32:golden::Busy": _x_Busy_32,
-        },
+        {"x86_64:golden::Busy": _x_Busy_64, "x86_32:golden::Busy": _x_Busy_32},
     )
     _set_limit: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
         "_set_limit",
@@ -4407,17 +4273,12 @@ class ArchiveCodec:
         False,
         ("value",),
         (),
-        {
-            "golden::Gone": _Gone_T,
-        },
+        {"golden::Gone": _Gone_T},
         {"x86_64": _rq_Store__set_limit_64, "x86_32": _rq_Store__set_limit_32},
         {"x86_64": _dq_Store__set_limit_64, "x86_32": _dq_Store__set_limit_32},
         {"x86_64": _rp_Store__set_limit_64, "x86_32": _rp_Store__set_limit_32},
         {"x86_64": _dp_Store__set_limit_64, "x86_32": _dp_Store__set_limit_32},
-        {
-            "x86_64:golden::Gone": _x_Gone_64,
-            "x86_32:golden::Gone": _x_Gone_32,
-        },
+        {"x86_64:golden::Gone": _x_Gone_64, "x86_32:golden::Gone": _x_Gone_32},
     )
     _get_owner: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
         "_get_owner",
@@ -4425,17 +4286,12 @@ class ArchiveCodec:
         False,
         (),
         ("return",),
-        {
-            "golden::Gone": _Gone_T,
-        },
+        {"golden::Gone": _Gone_T},
         {"x86_64": _rq_Store__get_owner_64, "x86_32": _rq_Store__get_owner_32},
         {"x86_64": _dq_Store__get_owner_64, "x86_32": _dq_Store__get_owner_32},
         {"x86_64": _rp_Store__get_owner_64, "x86_32": _rp_Store__get_owner_32},
         {"x86_64": _dp_Store__get_owner_64, "x86_32": _dp_Store__get_owner_32},
-        {
-            "x86_64:golden::Gone": _x_Gone_64,
-            "x86_32:golden::Gone": _x_Gone_32,
-        },
+        {"x86_64:golden::Gone": _x_Gone_64, "x86_32:golden::Gone": _x_Gone_32},
     )
     mirror: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
         "mirror",

@@ -297,9 +297,7 @@ def st_Gone(
     _key = ("st_Gone", arch, mask)
     _s = _CACHE.get(_key)
     if _s is None:
-        _s = _CACHE[_key] = st.builds(
-            _m_golden_constructs_idl.Gone,
-        )
+        _s = _CACHE[_key] = st.builds(_m_golden_constructs_idl.Gone)
     return _s
 
 

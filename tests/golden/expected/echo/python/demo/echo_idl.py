@@ -41,13 +41,7 @@ if _TYPE_CHECKING:
 
     from runtime.utcb import Utcb as _Utcb, UtcbFrame as _UtcbFrame
 
-__all__ = [
-    "Empty",
-    "Echo",
-    "EchoClient",
-    "EchoServer",
-    "EchoCodec",
-]
+__all__ = ["Empty", "Echo", "EchoClient", "EchoServer", "EchoCodec"]
 
 _W8 = _struct.Struct("<Q")
 _W4 = _struct.Struct("<I")
@@ -70,10 +64,7 @@ class Empty(_Exception):
 
     def __init__(self, why: _str | None = None) -> None:
         self.why: _str = "" if why is None else why
-        _Exception.__init__(
-            self,
-            self.why,
-        )
+        _Exception.__init__(self, self.why)
 
     def __eq__(self, _other: _object) -> _bool:
         if _type(_other) is not _type(self):
@@ -117,13 +108,9 @@ class EchoClient(_binding.Client):
     def ping(self, text: _str) -> _str:
         """Returns its argument."""
         if self._w64:
-            _data, _items = _rq_Echo_ping_64(
-                text,
-            )
+            _data, _items = _rq_Echo_ping_64(text)
         else:
-            _data, _items = _rq_Echo_ping_32(
-                text,
-            )
+            _data, _items = _rq_Echo_ping_32(text)
         _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Echo_ping_64 if self._w64 else _dp_Echo_ping_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -133,17 +120,14 @@ class EchoClient(_binding.Client):
     def log(self, line: _str) -> None:
         """Logs a line; the caller does not wait for an answer."""
         if self._w64:
-            _data, _items = _rq_Echo_log_64(
-                line,
-            )
+            _data, _items = _rq_Echo_log_64(line)
         else:
-            _data, _items = _rq_Echo_log_32(
-                line,
-            )
+            _data, _items = _rq_Echo_log_32(line)
         _binding.call(self._pt, _data, _items)
 
 
-_EchoClient = EchoClient  # for method bodies, whose parameters may shadow it
+# for method bodies, whose parameters may shadow it
+_EchoClient = EchoClient
 
 
 class EchoServer:
@@ -199,12 +183,7 @@ def _x_Empty_64(_v: Empty) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
         try:
             _buf += _S0.pack(32, 3732239500)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error(
-                (
-                    ("", lambda: 32, "Q"),
-                    ("", lambda: 3732239500, "Q"),
-                )
-            ) from None
+            raise _c.run_error((("", lambda: 32, "Q"), ("", lambda: 3732239500, "Q"))) from None
         try:
             _s1 = _v.why.encode()
         except (_AttributeError, _TypeError, _UnicodeError):
@@ -249,12 +228,7 @@ def _x_Empty_32(_v: Empty) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
         try:
             _buf += _S1.pack(32, 3732239500)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error(
-                (
-                    ("", lambda: 32, "I"),
-                    ("", lambda: 3732239500, "I"),
-                )
-            ) from None
+            raise _c.run_error((("", lambda: 32, "I"), ("", lambda: 3732239500, "I"))) from None
         try:
             _s1 = _v.why.encode()
         except (_AttributeError, _TypeError, _UnicodeError):
@@ -681,17 +655,12 @@ class EchoCodec:
         False,
         ("text",),
         ("return",),
-        {
-            "demo::Empty": _Empty_T,
-        },
+        {"demo::Empty": _Empty_T},
         {"x86_64": _rq_Echo_ping_64, "x86_32": _rq_Echo_ping_32},
         {"x86_64": _dq_Echo_ping_64, "x86_32": _dq_Echo_ping_32},
         {"x86_64": _rp_Echo_ping_64, "x86_32": _rp_Echo_ping_32},
         {"x86_64": _dp_Echo_ping_64, "x86_32": _dp_Echo_ping_32},
-        {
-            "x86_64:demo::Empty": _x_Empty_64,
-            "x86_32:demo::Empty": _x_Empty_32,
-        },
+        {"x86_64:demo::Empty": _x_Empty_64, "x86_32:demo::Empty": _x_Empty_32},
     )
     log: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
         "log",
@@ -706,12 +675,7 @@ class EchoCodec:
         {"x86_64": _dp_Echo_log_64, "x86_32": _dp_Echo_log_32},
         {},
     )
-    METHODS: _ClassVar[_dict[_str, _c.MethodCodec]] = {
-        "ping": ping,
-        "log": log,
-    }
+    METHODS: _ClassVar[_dict[_str, _c.MethodCodec]] = {"ping": ping, "log": log}
 
 
-INTERFACES: _dict[_str, _dict[_str, _c.MethodCodec]] = {
-    "demo::Echo": EchoCodec.METHODS,
-}
+INTERFACES: _dict[_str, _dict[_str, _c.MethodCodec]] = {"demo::Echo": EchoCodec.METHODS}

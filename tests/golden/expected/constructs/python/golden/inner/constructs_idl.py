@@ -42,9 +42,7 @@ if _TYPE_CHECKING:
     from runtime.utcb import Utcb as _Utcb, UtcbFrame as _UtcbFrame
 from ...golden import constructs_idl as _m_golden_constructs_idl
 
-__all__ = [
-    "Pair",
-]
+__all__ = ["Pair"]
 
 _W8 = _struct.Struct("<Q")
 _W4 = _struct.Struct("<I")
@@ -77,10 +75,7 @@ def _e_Pair_64(_v: Pair, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
             _buf += _S0.pack(_v.a, _v.b)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (
-                    ("a", lambda _v=_v: _v.a, "I4x"),
-                    ("b", lambda _v=_v: _v.b, "I4x"),
-                )
+                (("a", lambda _v=_v: _v.a, "I4x"), ("b", lambda _v=_v: _v.b, "I4x"))
             ) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
@@ -124,7 +119,8 @@ def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         _f.clear()
         _f.put_words(_bytes(16))  # raises CapacityError
     _buf = _bytearray()
-    _e_Pair_64(_v, _buf, [])  # what the fast path did not take: MarshalError
+    # what the fast path did not take: MarshalError
+    _e_Pair_64(_v, _buf, [])
     _u.buf[40:56] = _buf
     _u.untyped = 2
     _u.typed = _f.upos = _f.tpos = 0
@@ -166,10 +162,7 @@ def _e_Pair_32(_v: Pair, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
             _buf += _S2.pack(_v.a, _v.b)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
-                (
-                    ("a", lambda _v=_v: _v.a, "I"),
-                    ("b", lambda _v=_v: _v.b, "I"),
-                )
+                (("a", lambda _v=_v: _v.a, "I"), ("b", lambda _v=_v: _v.b, "I"))
             ) from None
     except (_AttributeError, _TypeError) as _err:
         raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
@@ -213,7 +206,8 @@ def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         _f.clear()
         _f.put_words(_bytes(8))  # raises CapacityError
     _buf = _bytearray()
-    _e_Pair_32(_v, _buf, [])  # what the fast path did not take: MarshalError
+    # what the fast path did not take: MarshalError
+    _e_Pair_32(_v, _buf, [])
     _u.buf[20:28] = _buf
     _u.untyped = 2
     _u.typed = _f.upos = _f.tpos = 0
