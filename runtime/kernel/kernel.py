@@ -798,11 +798,11 @@ class Kernel:
                 # A fixed-size request goes straight to the skeleton's handler for it, one
                 # Python call less than through its __call__ (which does the same); it
                 # needs no frame reset, as it reads the UTCB and any reply it cannot
-                # write itself starts with a clear(). False: not taken, the entry answers.
+                # write itself starts with a clear(). The handler checks the items word
+                # (its words, no items). False: not taken, the entry answers.
                 fast = pt.fast
                 if (
                     fast is None
-                    or su.typed
                     or (h := fast.get(su.words[5])) is None  # with no words: h says False
                     or not h(frame, su)
                 ):

@@ -7,7 +7,7 @@ run `python -m idlc.backends.python.tmplc`, or `make templates`, after changing 
 # mypy: ignore-errors
 from json import dumps as _dumps
 
-SOURCES_SHA256 = '1f37f7b77b942b0d0277728a5eb5ca9c26e0de6b7f7ddba1d264d39c7c64c2c4'
+SOURCES_SHA256 = 'b40ad6c43efde8bf0e5b2b92f5ee8a763d27bf32a1d7212ef72302dffd45b45a'
 
 
 def _ga(o, n):
@@ -631,7 +631,7 @@ def module(m: object) -> str:
                 _w('        }\n')
         _w('\n    def __call__(self, _f: _UtcbFrame) -> None:\n')
         if _ga(_i75, 'fast'):
-            _w('        # fixed-size methods straight from the UTCB; anything else (and every error) serve\n        _u = _f.utcb\n        if _u.untyped and not _u.typed and not _f.upos:\n            if _u.word == 8:\n                _h = self._fast64.get(_W8.unpack_from(_u.buf, 40)[0])\n            else:\n                _h = self._fast32.get(_W4.unpack_from(_u.buf, 20)[0])\n            if _h is not None and _h(_f, _u):\n                return\n')
+            _w('        # fixed-size methods straight from the UTCB; anything else (and every error) serve\n        _u = _f.utcb\n        if 0 < _u.items <= 0xFFFF and not _f.upos:  # words, no items\n            if _u.word == 8:\n                _h = self._fast64.get(_W8.unpack_from(_u.buf, 40)[0])\n            else:\n                _h = self._fast32.get(_W4.unpack_from(_u.buf, 20)[0])\n            if _h is not None and _h(_f, _u):\n                return\n')
         _w('        _binding.serve(_f, self._table)\n')
         if _ga(_i75, 'fast'):
             _w('\n    def fast_table(self, word: _int) -> _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]]:\n        """The fixed-size handlers by opcode for the kernel, which calls them itself\n        (docs/runtime.md, "Fixed-size calls"); ``word``: the word size in bytes."""\n        return self._fast64 if word == 8 else self._fast32\n')
@@ -649,9 +649,9 @@ def module(m: object) -> str:
                 _w(str(_ga(_mt140, 'wire')))
                 _w(' on x86_')
                 _w(str(_sfx144))
-                _w('; False: not taken, serve answers."""\n        if _u.untyped != ')
+                _w('; False: not taken, serve answers."""\n        if _u.items != ')
                 _w(str(_ga(_s145, 'words_in')))
-                _w(':\n            return False\n')
+                _w(':  # these words and no items\n            return False\n')
                 if _ga(_s145, 'unpack_request'):
                     _w('        ')
                     _w(str(_ga(_s145, 'unpack_request')))
@@ -660,7 +660,7 @@ def module(m: object) -> str:
                     _w('        if ')
                     _w(str(_ga(_s145, 'request_bad')))
                     _w(':\n            return False\n')
-                _w('        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle\n        try:\n            ')
+                _w('        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle\n        try:\n            ')
                 _w(str(('_r = ' if _ga(_mt140, 'outputs') else '')))
                 _w('self._impl.')
                 _w(str(_ga(_mt140, 'name')))
@@ -679,7 +679,7 @@ def module(m: object) -> str:
                     _w('(_e))\n            return True\n')
                 _w('        except _Exception as _e:\n            _binding.failed(_f, _e)\n            return True\n        if not _u.saved_u:  # no nested frame saved: the whole frame is free\n')
                 if (_ga(_s145, 'words_out') == 1):
-                    _w('            _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order\n            _u.untyped = 1\n            return True\n')
+                    _w('            _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order\n            _u.set_items(1, 0)\n            return True\n')
                 else:
                     _w('            try:\n')
                     if _ga(_s145, 'reply_if'):
@@ -691,9 +691,9 @@ def module(m: object) -> str:
                         _w(str(_ga(_s145, 'mr0')))
                         _w(', ')
                         _w(str(_ga(_s145, 'reply_args')))
-                        _w(')\n                    _u.untyped = ')
+                        _w(')\n                    _u.set_items(')
                         _w(str(_ga(_s145, 'words_out')))
-                        _w('\n                    return True\n')
+                        _w(', 0)\n                    return True\n')
                     else:
                         _w('                ')
                         _w(str(_ga(_s145, 'rp_out')))
@@ -701,9 +701,9 @@ def module(m: object) -> str:
                         _w(str(_ga(_s145, 'mr0')))
                         _w(', ')
                         _w(str(_ga(_s145, 'reply_args')))
-                        _w(')\n                _u.untyped = ')
+                        _w(')\n                _u.set_items(')
                         _w(str(_ga(_s145, 'words_out')))
-                        _w('\n                return True\n')
+                        _w(', 0)\n                return True\n')
                     _w('            except _Exception:\n                pass  # the general encoder below names what does not encode\n')
                 if (len(_ga(_mt140, 'outputs')) == 0):
                     _w('        _binding.answer(_f, ')

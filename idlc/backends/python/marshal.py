@@ -1027,7 +1027,7 @@ def frame_encoder(
     caps = _struct_items(ctx, fields, arch)
     sig = f"def _fe_{name}_{enc.sfx}(_v: {name}, _f: _UtcbFrame) -> _UtcbFrame:"
     head = ["_u = _f.utcb", *fast_frame_encoder(ctx, refs, arch, fields)]
-    tail = ["_u.typed = _f.upos = _f.tpos = 0"]
+    tail = ["_f.upos = _f.tpos = 0"]
     items = "_items" if caps else "[]"
     call = f"_e_{name}_{enc.sfx}(_v, _buf, {items})"
     note = ["# what the fast path did not take: MarshalError"] if len(head) > 1 else []
@@ -1044,7 +1044,7 @@ def frame_encoder(
             *note,
             call,
             f"_u.buf[{_HDR * w}:{_HDR * w + size}] = _buf",
-            f"_u.untyped = {size // w}",
+            f"_u.set_items({size // w}, 0)",
             *tail,
             "return _f",
         ]
@@ -1059,7 +1059,7 @@ def frame_encoder(
         "    _f.clear()",
         "    _f.put_words(_buf)  # raises CapacityError",
         f"_u.buf[{_HDR * w} : {_HDR * w} + _k] = _buf",
-        f"_u.untyped = _k >> {shift}",
+        f"_u.set_items(_k >> {shift}, 0)",
         *tail,
     ]
     if caps:
@@ -1313,8 +1313,8 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
         *pick,
         f"if {fits}:",
         f"    {st}.pack_into(_u.buf, {_HDR * w}, {', '.join(args)})",
-        f"    _u.untyped = {words}",
-        "    _u.typed = _f.upos = _f.tpos = 0",
+        f"    _u.set_items({words}, 0)",
+        "    _f.upos = _f.tpos = 0",
         "    return _f",
     ]
     if ok:

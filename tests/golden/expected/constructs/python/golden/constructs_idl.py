@@ -635,7 +635,7 @@ class StoreServer:
     def __call__(self, _f: _UtcbFrame) -> None:
         # fixed-size methods straight from the UTCB; anything else (and every error) serve
         _u = _f.utcb
-        if _u.untyped and not _u.typed and not _f.upos:
+        if 0 < _u.items <= 0xFFFF and not _f.upos:  # words, no items
             if _u.word == 8:
                 _h = self._fast64.get(_W8.unpack_from(_u.buf, 40)[0])
             else:
@@ -651,9 +651,9 @@ class StoreServer:
 
     def _x_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """pair on x86_64; False: not taken, serve answers."""
-        if _u.untyped != 1:
+        if _u.items != 1:  # these words and no items
             return False
-        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             _r = self._impl.pair()
         except _Exception as _e:
@@ -663,7 +663,7 @@ class StoreServer:
             try:
                 if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
                     _S22.pack_into(_u.buf, 40, 0, _r.a, _r.b)
-                    _u.untyped = 3
+                    _u.set_items(3, 0)
                     return True
             except _Exception:
                 pass  # the general encoder below names what does not encode
@@ -672,9 +672,9 @@ class StoreServer:
 
     def _x_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """pair on x86_32; False: not taken, serve answers."""
-        if _u.untyped != 1:
+        if _u.items != 1:  # these words and no items
             return False
-        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             _r = self._impl.pair()
         except _Exception as _e:
@@ -684,7 +684,7 @@ class StoreServer:
             try:
                 if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
                     _S20.pack_into(_u.buf, 20, 0, _r.a, _r.b)
-                    _u.untyped = 3
+                    _u.set_items(3, 0)
                     return True
             except _Exception:
                 pass  # the general encoder below names what does not encode
@@ -693,9 +693,9 @@ class StoreServer:
 
     def _x__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_get_limit on x86_64; False: not taken, serve answers."""
-        if _u.untyped != 1:
+        if _u.items != 1:  # these words and no items
             return False
-        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             _r = self._impl._get_limit()
         except _Busy_T as _e:
@@ -707,7 +707,7 @@ class StoreServer:
         if not _u.saved_u:  # no nested frame saved: the whole frame is free
             try:
                 _S24.pack_into(_u.buf, 40, 0, _r)
-                _u.untyped = 2
+                _u.set_items(2, 0)
                 return True
             except _Exception:
                 pass  # the general encoder below names what does not encode
@@ -716,9 +716,9 @@ class StoreServer:
 
     def _x__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_get_limit on x86_32; False: not taken, serve answers."""
-        if _u.untyped != 1:
+        if _u.items != 1:  # these words and no items
             return False
-        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             _r = self._impl._get_limit()
         except _Busy_T as _e:
@@ -730,7 +730,7 @@ class StoreServer:
         if not _u.saved_u:  # no nested frame saved: the whole frame is free
             try:
                 _S8.pack_into(_u.buf, 20, 0, _r)
-                _u.untyped = 2
+                _u.set_items(2, 0)
                 return True
             except _Exception:
                 pass  # the general encoder below names what does not encode
@@ -739,12 +739,12 @@ class StoreServer:
 
     def _x__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_set_limit on x86_64; False: not taken, serve answers."""
-        if _u.untyped != 2:
+        if _u.items != 2:  # these words and no items
             return False
         (_t2,) = _S25.unpack_from(_u.buf, 40)
         if _t2 > 4294967295:
             return False
-        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             self._impl._set_limit(_t2)
         except _Gone_T as _e:
@@ -755,17 +755,17 @@ class StoreServer:
             return True
         if not _u.saved_u:  # no nested frame saved: the whole frame is free
             _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order
-            _u.untyped = 1
+            _u.set_items(1, 0)
             return True
         _binding.answer(_f, _rp_Store__set_limit_64)
         return True
 
     def _x__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_set_limit on x86_32; False: not taken, serve answers."""
-        if _u.untyped != 2:
+        if _u.items != 2:  # these words and no items
             return False
         (_t2,) = _S26.unpack_from(_u.buf, 20)
-        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             self._impl._set_limit(_t2)
         except _Gone_T as _e:
@@ -776,7 +776,7 @@ class StoreServer:
             return True
         if not _u.saved_u:  # no nested frame saved: the whole frame is free
             _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order
-            _u.untyped = 1
+            _u.set_items(1, 0)
             return True
         _binding.answer(_f, _rp_Store__set_limit_32)
         return True
@@ -970,7 +970,7 @@ class ArchiveServer:
     def __call__(self, _f: _UtcbFrame) -> None:
         # fixed-size methods straight from the UTCB; anything else (and every error) serve
         _u = _f.utcb
-        if _u.untyped and not _u.typed and not _f.upos:
+        if 0 < _u.items <= 0xFFFF and not _f.upos:  # words, no items
             if _u.word == 8:
                 _h = self._fast64.get(_W8.unpack_from(_u.buf, 40)[0])
             else:
@@ -986,9 +986,9 @@ class ArchiveServer:
 
     def _x_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """pair on x86_64; False: not taken, serve answers."""
-        if _u.untyped != 1:
+        if _u.items != 1:  # these words and no items
             return False
-        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             _r = self._impl.pair()
         except _Exception as _e:
@@ -998,7 +998,7 @@ class ArchiveServer:
             try:
                 if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
                     _S22.pack_into(_u.buf, 40, 0, _r.a, _r.b)
-                    _u.untyped = 3
+                    _u.set_items(3, 0)
                     return True
             except _Exception:
                 pass  # the general encoder below names what does not encode
@@ -1007,9 +1007,9 @@ class ArchiveServer:
 
     def _x_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """pair on x86_32; False: not taken, serve answers."""
-        if _u.untyped != 1:
+        if _u.items != 1:  # these words and no items
             return False
-        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             _r = self._impl.pair()
         except _Exception as _e:
@@ -1019,7 +1019,7 @@ class ArchiveServer:
             try:
                 if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
                     _S20.pack_into(_u.buf, 20, 0, _r.a, _r.b)
-                    _u.untyped = 3
+                    _u.set_items(3, 0)
                     return True
             except _Exception:
                 pass  # the general encoder below names what does not encode
@@ -1028,9 +1028,9 @@ class ArchiveServer:
 
     def _x__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_get_limit on x86_64; False: not taken, serve answers."""
-        if _u.untyped != 1:
+        if _u.items != 1:  # these words and no items
             return False
-        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             _r = self._impl._get_limit()
         except _Busy_T as _e:
@@ -1042,7 +1042,7 @@ class ArchiveServer:
         if not _u.saved_u:  # no nested frame saved: the whole frame is free
             try:
                 _S24.pack_into(_u.buf, 40, 0, _r)
-                _u.untyped = 2
+                _u.set_items(2, 0)
                 return True
             except _Exception:
                 pass  # the general encoder below names what does not encode
@@ -1051,9 +1051,9 @@ class ArchiveServer:
 
     def _x__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_get_limit on x86_32; False: not taken, serve answers."""
-        if _u.untyped != 1:
+        if _u.items != 1:  # these words and no items
             return False
-        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             _r = self._impl._get_limit()
         except _Busy_T as _e:
@@ -1065,7 +1065,7 @@ class ArchiveServer:
         if not _u.saved_u:  # no nested frame saved: the whole frame is free
             try:
                 _S8.pack_into(_u.buf, 20, 0, _r)
-                _u.untyped = 2
+                _u.set_items(2, 0)
                 return True
             except _Exception:
                 pass  # the general encoder below names what does not encode
@@ -1074,12 +1074,12 @@ class ArchiveServer:
 
     def _x__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_set_limit on x86_64; False: not taken, serve answers."""
-        if _u.untyped != 2:
+        if _u.items != 2:  # these words and no items
             return False
         (_t2,) = _S25.unpack_from(_u.buf, 40)
         if _t2 > 4294967295:
             return False
-        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             self._impl._set_limit(_t2)
         except _Gone_T as _e:
@@ -1090,17 +1090,17 @@ class ArchiveServer:
             return True
         if not _u.saved_u:  # no nested frame saved: the whole frame is free
             _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order
-            _u.untyped = 1
+            _u.set_items(1, 0)
             return True
         _binding.answer(_f, _rp_Store__set_limit_64)
         return True
 
     def _x__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
         """_set_limit on x86_32; False: not taken, serve answers."""
-        if _u.untyped != 2:
+        if _u.items != 2:  # these words and no items
             return False
         (_t2,) = _S26.unpack_from(_u.buf, 20)
-        _u.untyped = 0  # consumed: calls the implementation makes find the UTCB idle
+        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             self._impl._set_limit(_t2)
         except _Gone_T as _e:
@@ -1111,7 +1111,7 @@ class ArchiveServer:
             return True
         if not _u.saved_u:  # no nested frame saved: the whole frame is free
             _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order
-            _u.untyped = 1
+            _u.set_items(1, 0)
             return True
         _binding.answer(_f, _rp_Store__set_limit_32)
         return True
@@ -1251,8 +1251,8 @@ def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     try:
         if _u.room >= 1:
             _S0.pack_into(_u.buf, 40, _v.id)
-            _u.untyped = 1
-            _u.typed = _f.upos = _f.tpos = 0
+            _u.set_items(1, 0)
+            _f.upos = _f.tpos = 0
             return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
@@ -1263,8 +1263,8 @@ def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     # what the fast path did not take: MarshalError
     _e_Base_64(_v, _buf, [])
     _u.buf[40:48] = _buf
-    _u.untyped = 1
-    _u.typed = _f.upos = _f.tpos = 0
+    _u.set_items(1, 0)
+    _f.upos = _f.tpos = 0
     return _f
 
 
@@ -1309,8 +1309,8 @@ def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     try:
         if _u.room >= 2:
             _S0.pack_into(_u.buf, 20, _v.id)
-            _u.untyped = 2
-            _u.typed = _f.upos = _f.tpos = 0
+            _u.set_items(2, 0)
+            _f.upos = _f.tpos = 0
             return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
@@ -1321,8 +1321,8 @@ def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     # what the fast path did not take: MarshalError
     _e_Base_32(_v, _buf, [])
     _u.buf[20:28] = _buf
-    _u.untyped = 2
-    _u.typed = _f.upos = _f.tpos = 0
+    _u.set_items(2, 0)
+    _f.upos = _f.tpos = 0
     return _f
 
 
@@ -1584,8 +1584,8 @@ def _fe_Record_64(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
         _f.clear()
         _f.put_words(_buf)  # raises CapacityError
     _u.buf[40 : 40 + _k] = _buf
-    _u.untyped = _k >> 3
-    _u.typed = _f.upos = _f.tpos = 0
+    _u.set_items(_k >> 3, 0)
+    _f.upos = _f.tpos = 0
     return _f
 
 
@@ -1837,8 +1837,8 @@ def _fe_Record_32(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
         _f.clear()
         _f.put_words(_buf)  # raises CapacityError
     _u.buf[20 : 20 + _k] = _buf
-    _u.untyped = _k >> 2
-    _u.typed = _f.upos = _f.tpos = 0
+    _u.set_items(_k >> 2, 0)
+    _f.upos = _f.tpos = 0
     return _f
 
 

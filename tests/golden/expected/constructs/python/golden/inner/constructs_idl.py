@@ -110,8 +110,8 @@ def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         ):
             if _u.room >= 2:
                 _S0.pack_into(_u.buf, 40, _v.a, _v.b)
-                _u.untyped = 2
-                _u.typed = _f.upos = _f.tpos = 0
+                _u.set_items(2, 0)
+                _f.upos = _f.tpos = 0
                 return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
@@ -122,8 +122,8 @@ def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
     # what the fast path did not take: MarshalError
     _e_Pair_64(_v, _buf, [])
     _u.buf[40:56] = _buf
-    _u.untyped = 2
-    _u.typed = _f.upos = _f.tpos = 0
+    _u.set_items(2, 0)
+    _f.upos = _f.tpos = 0
     return _f
 
 
@@ -197,8 +197,8 @@ def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         ):
             if _u.room >= 2:
                 _S2.pack_into(_u.buf, 20, _v.a, _v.b)
-                _u.untyped = 2
-                _u.typed = _f.upos = _f.tpos = 0
+                _u.set_items(2, 0)
+                _f.upos = _f.tpos = 0
                 return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
@@ -209,8 +209,8 @@ def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
     # what the fast path did not take: MarshalError
     _e_Pair_32(_v, _buf, [])
     _u.buf[20:28] = _buf
-    _u.untyped = 2
-    _u.typed = _f.upos = _f.tpos = 0
+    _u.set_items(2, 0)
+    _f.upos = _f.tpos = 0
     return _f
 
 
