@@ -196,9 +196,10 @@ def put_cap(
         raise MarshalError(
             path, f"expected a {CrdType(want).name} capability, got {CrdType(cap.type).name}"
         )
-    base, order, rights = cap.base, cap.order, cap.rights & mask
+    base, order, rights = cap.base, cap.order, cap.rights
     if not (0 <= order < 32 and 0 <= rights < 32 and base >= 0):
         raise MarshalError(path, f"invalid capability {cap!r}")
+    rights &= mask
     if want == CrdType.OBJ and order != 0:
         raise MarshalError(path, "an object capability has order 0 (one selector)")
     crd = base << 12 | order << 7 | rights << 2 | want
