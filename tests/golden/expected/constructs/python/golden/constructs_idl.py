@@ -1266,8 +1266,8 @@ def _e_Base_64(_v: Base, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Base_64, (_v,)) from None
 
 
 def _d_Base_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
@@ -1323,8 +1323,8 @@ def _e_Base_32(_v: Base, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Base_32, (_v,)) from None
 
 
 def _d_Base_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
@@ -1472,8 +1472,8 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                     ("big", lambda _v=_v: _v.big, "Q"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Record_64, (_v,)) from None
 
 
 def _d_Record_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
@@ -1731,8 +1731,8 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                     ("big", lambda _v=_v: _v.big, "Q"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Record_32, (_v,)) from None
 
 
 def _d_Record_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
@@ -1924,8 +1924,8 @@ def _e_Choice_64(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
             _buf += _P8[_n4 & 7]
         else:
             raise _c.MarshalError("_d", "the discriminator selects no member")
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Choice_64, (_v,)) from None
 
 
 def _d_Choice_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Choice, _int]:
@@ -2005,8 +2005,8 @@ def _e_Choice_32(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
             _buf += _P4[_n4 & 3]
         else:
             raise _c.MarshalError("_d", "the discriminator selects no member")
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Choice_32, (_v,)) from None
 
 
 def _d_Choice_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Choice, _int]:
@@ -2070,8 +2070,8 @@ def _e_Maybe_64(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) 
                 raise _c.MarshalError(
                     "_d", "the discriminator selects no member, but a value is set"
                 )
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Maybe_64, (_v,)) from None
 
 
 def _d_Maybe_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Maybe, _int]:
@@ -2112,8 +2112,8 @@ def _e_Maybe_32(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) 
                 raise _c.MarshalError(
                     "_d", "the discriminator selects no member, but a value is set"
                 )
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Maybe_32, (_v,)) from None
 
 
 def _d_Maybe_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Maybe, _int]:
@@ -2148,8 +2148,8 @@ def _x_Busy_64(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
                     ("retry_ms", lambda _v=_v: _v.retry_ms, "I4x"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _x_Busy_64, (_v,)) from None
     return _buf, _items
 
 
@@ -2177,8 +2177,8 @@ def _x_Busy_32(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
                     ("retry_ms", lambda _v=_v: _v.retry_ms, "I"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _x_Busy_32, (_v,)) from None
     return _buf, _items
 
 
@@ -2203,8 +2203,8 @@ def _x_Gone_64(_v: Gone) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
                     ("", lambda: 81, "Q"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _x_Gone_64, (_v,)) from None
     return _buf, _items
 
 
@@ -2225,8 +2225,8 @@ def _x_Gone_32(_v: Gone) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
                     ("", lambda: 81, "I"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _x_Gone_32, (_v,)) from None
     return _buf, _items
 
 
@@ -2247,8 +2247,8 @@ def _rq_Store_get_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
                     ("id", lambda p_id=p_id: p_id, "Q"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_get_64, (p_id,)) from None
     return _buf, _items
 
 
@@ -2278,8 +2278,8 @@ def _rp_Store_get_64(p_return: Record) -> _tuple[_bytearray, _list[_tuple[_int, 
             _e_Record_64(p_return, _buf, _items)
         except _c.MarshalError as _err:
             raise _err.within("return") from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_get_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -2330,8 +2330,8 @@ def _rq_Store_get_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
                     ("id", lambda p_id=p_id: p_id, "Q"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_get_32, (p_id,)) from None
     return _buf, _items
 
 
@@ -2361,8 +2361,8 @@ def _rp_Store_get_32(p_return: Record) -> _tuple[_bytearray, _list[_tuple[_int, 
             _e_Record_32(p_return, _buf, _items)
         except _c.MarshalError as _err:
             raise _err.within("return") from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_get_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -2418,8 +2418,15 @@ def _rq_Store_put_64(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
             _buf += _S3.pack(p_f)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("f", lambda p_f=p_f: p_f, "I4x"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(
+            _err,
+            _rq_Store_put_64,
+            (
+                p_r,
+                p_f,
+            ),
+        ) from None
     return _buf, _items
 
 
@@ -2460,8 +2467,15 @@ def _rp_Store_put_64(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tup
                     ("count", lambda p_count=p_count: p_count, "I4x"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(
+            _err,
+            _rp_Store_put_64,
+            (
+                p_f,
+                p_count,
+            ),
+        ) from None
     return _buf, _items
 
 
@@ -2519,8 +2533,15 @@ def _rq_Store_put_32(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
             _buf += _S10.pack(p_f)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("f", lambda p_f=p_f: p_f, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(
+            _err,
+            _rq_Store_put_32,
+            (
+                p_r,
+                p_f,
+            ),
+        ) from None
     return _buf, _items
 
 
@@ -2561,8 +2582,15 @@ def _rp_Store_put_32(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tup
                     ("count", lambda p_count=p_count: p_count, "I"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(
+            _err,
+            _rp_Store_put_32,
+            (
+                p_f,
+                p_count,
+            ),
+        ) from None
     return _buf, _items
 
 
@@ -2611,8 +2639,8 @@ def _rq_Store_pick_64(p_m: Maybe) -> _tuple[_bytearray, _list[_tuple[_int, _int]
             _e_Maybe_64(p_m, _buf, _items)
         except _c.MarshalError as _err:
             raise _err.within("m") from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_pick_64, (p_m,)) from None
     return _buf, _items
 
 
@@ -2643,8 +2671,8 @@ def _rp_Store_pick_64(p_return: Choice) -> _tuple[_bytearray, _list[_tuple[_int,
             _e_Choice_64(p_return, _buf, _items)
         except _c.MarshalError as _err:
             raise _err.within("return") from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_pick_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -2677,8 +2705,8 @@ def _rq_Store_pick_32(p_m: Maybe) -> _tuple[_bytearray, _list[_tuple[_int, _int]
             _e_Maybe_32(p_m, _buf, _items)
         except _c.MarshalError as _err:
             raise _err.within("m") from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_pick_32, (p_m,)) from None
     return _buf, _items
 
 
@@ -2709,8 +2737,8 @@ def _rp_Store_pick_32(p_return: Choice) -> _tuple[_bytearray, _list[_tuple[_int,
             _e_Choice_32(p_return, _buf, _items)
         except _c.MarshalError as _err:
             raise _err.within("return") from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_pick_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -2744,8 +2772,8 @@ def _rq_Store_forget_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
                     ("id", lambda p_id=p_id: p_id, "Q"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_forget_64, (p_id,)) from None
     return _buf, _items
 
 
@@ -2787,8 +2815,8 @@ def _rq_Store_forget_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
                     ("id", lambda p_id=p_id: p_id, "Q"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_forget_32, (p_id,)) from None
     return _buf, _items
 
 
@@ -2829,8 +2857,15 @@ def _rq_Store_share_64(
             _buf += _S0.pack(589864)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589864, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(
+            _err,
+            _rq_Store_share_64,
+            (
+                p_done,
+                p_back,
+            ),
+        ) from None
     return _buf, _items
 
 
@@ -2858,8 +2893,8 @@ def _rp_Store_share_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_share_64, ()) from None
     return _buf, _items
 
 
@@ -2891,8 +2926,15 @@ def _rq_Store_share_32(
             _buf += _S10.pack(589864)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589864, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(
+            _err,
+            _rq_Store_share_32,
+            (
+                p_done,
+                p_back,
+            ),
+        ) from None
     return _buf, _items
 
 
@@ -2920,8 +2962,8 @@ def _rp_Store_share_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_share_32, ()) from None
     return _buf, _items
 
 
@@ -2950,8 +2992,8 @@ def _rq_Store_map_64(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_i
             _buf += _S0.pack(589865)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589865, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_map_64, (p_pages,)) from None
     return _buf, _items
 
 
@@ -2978,8 +3020,8 @@ def _rp_Store_map_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_map_64, ()) from None
     return _buf, _items
 
 
@@ -3008,8 +3050,8 @@ def _rq_Store_map_32(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_i
             _buf += _S10.pack(589865)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589865, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_map_32, (p_pages,)) from None
     return _buf, _items
 
 
@@ -3036,8 +3078,8 @@ def _rp_Store_map_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_map_32, ()) from None
     return _buf, _items
 
 
@@ -3066,8 +3108,8 @@ def _rq_Store_ports_64(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_in
             _buf += _S0.pack(589866)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589866, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_ports_64, (p_io,)) from None
     return _buf, _items
 
 
@@ -3094,8 +3136,8 @@ def _rp_Store_ports_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_ports_64, ()) from None
     return _buf, _items
 
 
@@ -3124,8 +3166,8 @@ def _rq_Store_ports_32(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_in
             _buf += _S10.pack(589866)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589866, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_ports_32, (p_io,)) from None
     return _buf, _items
 
 
@@ -3152,8 +3194,8 @@ def _rp_Store_ports_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_ports_32, ()) from None
     return _buf, _items
 
 
@@ -3181,8 +3223,8 @@ def _rq_Store_pair_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(589867)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589867, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_pair_64, ()) from None
     return _buf, _items
 
 
@@ -3220,8 +3262,8 @@ def _rp_Store_pair_64(
                     ("return.b", lambda p_return=p_return: p_return.b, "I4x"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_pair_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -3260,8 +3302,8 @@ def _rq_Store_pair_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(589867)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589867, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_pair_32, ()) from None
     return _buf, _items
 
 
@@ -3299,8 +3341,8 @@ def _rp_Store_pair_32(
                     ("return.b", lambda p_return=p_return: p_return.b, "I"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_pair_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -3339,8 +3381,8 @@ def _rq_Store__get_limit_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(589868)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589868, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store__get_limit_64, ()) from None
     return _buf, _items
 
 
@@ -3371,8 +3413,8 @@ def _rp_Store__get_limit_64(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
                     ("return", lambda p_return=p_return: p_return, "I4x"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store__get_limit_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -3417,8 +3459,8 @@ def _rq_Store__get_limit_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(589868)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589868, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store__get_limit_32, ()) from None
     return _buf, _items
 
 
@@ -3449,8 +3491,8 @@ def _rp_Store__get_limit_32(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
                     ("return", lambda p_return=p_return: p_return, "I"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store__get_limit_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -3498,8 +3540,8 @@ def _rq_Store__set_limit_64(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
                     ("value", lambda p_value=p_value: p_value, "I4x"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store__set_limit_64, (p_value,)) from None
     return _buf, _items
 
 
@@ -3528,8 +3570,8 @@ def _rp_Store__set_limit_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store__set_limit_64, ()) from None
     return _buf, _items
 
 
@@ -3573,8 +3615,8 @@ def _rq_Store__set_limit_32(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
                     ("value", lambda p_value=p_value: p_value, "I"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store__set_limit_32, (p_value,)) from None
     return _buf, _items
 
 
@@ -3600,8 +3642,8 @@ def _rp_Store__set_limit_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store__set_limit_32, ()) from None
     return _buf, _items
 
 
@@ -3640,8 +3682,8 @@ def _rq_Store__get_owner_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(589870)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589870, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store__get_owner_64, ()) from None
     return _buf, _items
 
 
@@ -3679,8 +3721,8 @@ def _rp_Store__get_owner_64(p_return: Name) -> _tuple[_bytearray, _list[_tuple[_
         _buf += _W8.pack(_n2)
         _buf += _s1
         _buf += _P8[_n2 & 7]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store__get_owner_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -3735,8 +3777,8 @@ def _rq_Store__get_owner_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(589870)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589870, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store__get_owner_32, ()) from None
     return _buf, _items
 
 
@@ -3774,8 +3816,8 @@ def _rp_Store__get_owner_32(p_return: Name) -> _tuple[_bytearray, _list[_tuple[_
         _buf += _W4.pack(_n2)
         _buf += _s1
         _buf += _P4[_n2 & 3]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store__get_owner_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -3830,8 +3872,8 @@ def _rq_Archive_mirror_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(4130144256)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 4130144256, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Archive_mirror_64, ()) from None
     return _buf, _items
 
 
@@ -3858,8 +3900,8 @@ def _rp_Archive_mirror_64(p_return: _Crd | None) -> _tuple[_bytearray, _list[_tu
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Archive_mirror_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -3888,8 +3930,8 @@ def _rq_Archive_mirror_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(4130144256)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 4130144256, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Archive_mirror_32, ()) from None
     return _buf, _items
 
 
@@ -3916,8 +3958,8 @@ def _rp_Archive_mirror_32(p_return: _Crd | None) -> _tuple[_bytearray, _list[_tu
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Archive_mirror_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -3947,8 +3989,8 @@ def _rq_Archive_attach_64(p_other: _Crd | None) -> _tuple[_bytearray, _list[_tup
             _buf += _S0.pack(4130144257)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 4130144257, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Archive_attach_64, (p_other,)) from None
     return _buf, _items
 
 
@@ -3975,8 +4017,8 @@ def _rp_Archive_attach_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Archive_attach_64, ()) from None
     return _buf, _items
 
 
@@ -4005,8 +4047,8 @@ def _rq_Archive_attach_32(p_other: _Crd | None) -> _tuple[_bytearray, _list[_tup
             _buf += _S10.pack(4130144257)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 4130144257, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Archive_attach_32, (p_other,)) from None
     return _buf, _items
 
 
@@ -4033,8 +4075,8 @@ def _rp_Archive_attach_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Archive_attach_32, ()) from None
     return _buf, _items
 
 

@@ -214,8 +214,8 @@ def _x_Empty_64(_v: Empty) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
         _buf += _W8.pack(_n2)
         _buf += _s1
         _buf += _P8[_n2 & 7]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _x_Empty_64, (_v,)) from None
     return _buf, _items
 
 
@@ -264,8 +264,8 @@ def _x_Empty_32(_v: Empty) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
         _buf += _W4.pack(_n2)
         _buf += _s1
         _buf += _P4[_n2 & 3]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _x_Empty_32, (_v,)) from None
     return _buf, _items
 
 
@@ -309,8 +309,8 @@ def _rq_Echo_ping_64(p_text: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int
         _buf += _W8.pack(_n2)
         _buf += _s1
         _buf += _P8[_n2 & 7]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Echo_ping_64, (p_text,)) from None
     return _buf, _items
 
 
@@ -364,8 +364,8 @@ def _rp_Echo_ping_64(p_return: _str) -> _tuple[_bytearray, _list[_tuple[_int, _i
         _buf += _W8.pack(_n2)
         _buf += _s1
         _buf += _P8[_n2 & 7]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Echo_ping_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -432,8 +432,8 @@ def _rq_Echo_ping_32(p_text: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int
         _buf += _W4.pack(_n2)
         _buf += _s1
         _buf += _P4[_n2 & 3]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Echo_ping_32, (p_text,)) from None
     return _buf, _items
 
 
@@ -487,8 +487,8 @@ def _rp_Echo_ping_32(p_return: _str) -> _tuple[_bytearray, _list[_tuple[_int, _i
         _buf += _W4.pack(_n2)
         _buf += _s1
         _buf += _P4[_n2 & 3]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Echo_ping_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -555,8 +555,8 @@ def _rq_Echo_log_64(p_line: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int]
         _buf += _W8.pack(_n2)
         _buf += _s1
         _buf += _P8[_n2 & 7]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Echo_log_64, (p_line,)) from None
     return _buf, _items
 
 
@@ -621,8 +621,8 @@ def _rq_Echo_log_32(p_line: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int]
         _buf += _W4.pack(_n2)
         _buf += _s1
         _buf += _P4[_n2 & 3]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Echo_log_32, (p_line,)) from None
     return _buf, _items
 
 
