@@ -201,10 +201,23 @@ def _param_hints(fn: Callable[..., object]) -> list[tuple[str, object]]:
     return hints
 
 
-def _resolve(hint: object, globalns: dict[str, Any]) -> object:
-    if isinstance(hint, str):
-        return eval(hint, globalns)  # generated code's own annotations
-    return hint
+def _resolve(hint: object, globalns: dict[str, Any]) -> tuple[object, dict[str, Any]]:
+    """An annotation as an object, and the namespace its own strings are read in: a
+    string is evaluated in the generated module, again while it gives a string (a
+    typedef of a later type is a string TypeAlias); `_m_x.T` in module x's namespace."""
+    for _ in range(100):
+        if isinstance(hint, typing.ForwardRef):
+            hint = hint.__forward_arg__
+        if not isinstance(hint, str):
+            return hint, globalns
+        head, dot, name = hint.rpartition(".")
+        if dot and head.replace(".", "").replace("_", "").isalnum():
+            module = eval(head, globalns)  # generated code's own annotations
+            if isinstance(module, types.ModuleType):
+                globalns, hint = vars(module), name
+                continue
+        hint = eval(hint, globalns)
+    return Any, globalns
 
 
 def _join(outer: str, inner: str) -> str:
@@ -228,8 +241,8 @@ def _name(hint: object) -> str:
     return str(hint)
 
 
-def _class_hints(cls: type) -> dict[str, object]:
-    out: dict[str, object] = {}
+def _class_hints(cls: type) -> dict[str, tuple[object, dict[str, Any]]]:
+    out: dict[str, tuple[object, dict[str, Any]]] = {}
     for klass in reversed(cls.__mro__):
         globalns = vars(sys.modules[klass.__module__])
         for k, v in vars(klass).get("__annotations__", {}).items():
@@ -245,7 +258,7 @@ def _mismatch(value: object, hint: object, globalns: dict[str, Any], depth: int)
     its hint's type, or None."""
     if depth > 200:  # a value that contains itself: the encoder said what it says
         return None
-    hint = _resolve(hint, globalns)
+    hint, globalns = _resolve(hint, globalns)
     got = type(value).__name__
     if hint is Any or hint is object:
         return None
@@ -293,7 +306,8 @@ def _mismatch(value: object, hint: object, globalns: dict[str, Any], depth: int)
     if dataclasses.is_dataclass(hint):
         hints = _class_hints(hint)
         for f in dataclasses.fields(hint):
-            r = _mismatch(getattr(value, f.name), hints.get(f.name, Any), globalns, depth + 1)
+            t, ns = hints.get(f.name, (Any, globalns))
+            r = _mismatch(getattr(value, f.name), t, ns, depth + 1)
             if r is not None:
                 return (_join(f.name, r[0]), r[1], r[2])
         return None
@@ -305,10 +319,10 @@ def _mismatch(value: object, hint: object, globalns: dict[str, Any], depth: int)
         init = vars(sys.modules[hint.__module__])
         ann = hint.__init__.__annotations__
         for member in hint.__match_args__:
-            t = _resolve(ann.get(member, Any), init)
+            t, ns = _resolve(ann.get(member, Any), init)
             if typing.get_origin(t) is types.UnionType:
                 t = typing.Union[tuple(a for a in typing.get_args(t) if a is not type(None))]
-            r = _mismatch(getattr(value, member), t, init, depth + 1)
+            r = _mismatch(getattr(value, member), t, ns, depth + 1)
             if r is not None:
                 return (_join(member, r[0]), r[1], r[2])
     return None
