@@ -508,7 +508,7 @@ def make_msgpack(ctx: SimpleNamespace) -> dict[str, RoundTrip]:
 # or msgpack. The round trip starts and ends as idlc's does (the same dataclasses, built
 # from the plain values, every field read back); in between, the message is converted by
 # hand to the serializer's fastest form, positional tuples of the fields (no `default=`
-# hook, no `dataclasses.astuple`, no pickling of the dataclass objects, all slower),
+# hook, no `dataclasses.astuple`, no pickling of the dataclass objects: not measured),
 # encoded, decoded, and the dataclasses are built again from what comes back.
 
 
@@ -562,7 +562,7 @@ def make_msgpack_typed(ctx: SimpleNamespace) -> dict[str, RoundTrip]:
     except ImportError as exc:
         raise Unavailable("msgpack is not installed") from exc
     # unpackb's default use_list=True: Call's values come back as the list the dataclass
-    # holds, with no copy (use_list=False, then list(), measured slower)
+    # holds, with no copy (use_list=False would need a list() of the tuple)
     return tuple_round_trips(ctx.classes, msgpack.Packer(use_bin_type=True).pack, msgpack.unpackb)
 
 
