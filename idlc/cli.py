@@ -156,9 +156,6 @@ def _fmt(size: object) -> str:
 def _wire(argv: list[str]) -> int:
     """`idlc wire FILE.idl --arch A --interface I --method M --dir request|reply [--decode]`:
     JSON on stdin -> {"words", "items"} on stdout, or back with --decode."""
-    import json
-    from decimal import Decimal
-
     from idlc.options import UsageError, parse_wire
 
     try:
@@ -169,11 +166,9 @@ def _wire(argv: list[str]) -> int:
             f"--method NAME --dir request|reply [--decode]\nidlc: error: {err}\n"
         )
         return EXIT_USAGE
-    from idlc.backends.python.jsonvalue import JsonError, message_from_json
-    from idlc.backends.python.wire import Loaded
+    from idlc.backends.python.wire import Loaded, run
     from idlc.diagnostics import Diagnostics
     from idlc.driver import Options, compile_file
-    from runtime.codec import DecodeError, MarshalError, Message
 
     diags = Diagnostics()
     result = compile_file(w.file, Options(include_dirs=w.include_dirs), diags)
@@ -186,29 +181,14 @@ def _wire(argv: list[str]) -> int:
         diags.print_all(sys.stderr)
         return EXIT_ERRORS
     try:
-        data = json.loads(sys.stdin.read(), parse_float=Decimal)
-        if w.decode:
-            words, items = message_from_json(data)
-            msg = Message.from_words(w.arch, words, items)
-            value = loaded.decode(msg, w.interface, w.method, w.direction)
-            sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
-        else:
-            msg = loaded.encode(w.arch, w.interface, w.method, w.direction, data)
-            out = {
-                "words": [hex(x) for x in msg.words],
-                "items": [[hex(c), hex(f)] for c, f in msg.items],
-            }
-            sys.stdout.write(json.dumps(out) + "\n")
-    except MarshalError as e:
-        sys.stderr.write(f"idlc wire: cannot encode {e.path or 'the value'}: {e.reason}\n")
+        text = sys.stdin.read()
+    except UnicodeDecodeError as e:
+        sys.stderr.write(f"idlc wire: bad input: not UTF-8 ({e.reason} at byte {e.start})\n")
         return EXIT_ERRORS
-    except DecodeError as e:
-        sys.stderr.write(f"idlc wire: does not decode: {e}\n")
-        return EXIT_ERRORS
-    except (JsonError, ValueError, TypeError, KeyError) as e:
-        sys.stderr.write(f"idlc wire: bad input: {e}\n")
-        return EXIT_ERRORS
-    return EXIT_OK
+    code, out, complaint = run(loaded, w.arch, w.interface, w.method, w.direction, w.decode, text)
+    sys.stdout.write(out)
+    sys.stderr.write(complaint)
+    return code
 
 
 if __name__ == "__main__":

@@ -50,7 +50,8 @@ diagnostics:
 
 idlc wire encodes one message given as JSON on stdin (WIRE.md §5) and prints its words
 and items as JSON; with --decode it reads {"words": [...], "items": [...]} and prints the
-value. It exits 1 with one line naming the field path or word index when that fails.
+value. It exits 1 with one line naming the field path or word index when that fails
+(docs/python-backend.md lists the kinds of errors).
 
 examples:
   idlc --check demo.idl               check only; exit 0 if the file is valid

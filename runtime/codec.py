@@ -15,8 +15,12 @@ path (finding which field of a merged ``struct.Struct`` run was bad).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import struct
+import sys
+import types
+import typing
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -41,6 +45,7 @@ __all__ = [
     "decode_error_reply",
     "encode_error_reply",
     "put_cap",
+    "retyped",
     "run_error",
 ]
 
@@ -152,6 +157,209 @@ def run_error(checks: Sequence[tuple[str, Callable[..., object], str]]) -> Marsh
     return MarshalError("", "value cannot be encoded")
 
 
+# --- wrong Python types: found on the error path only ------------------------------------
+
+
+def retyped(
+    err: BaseException, fn: Callable[..., object], values: Sequence[object]
+) -> MarshalError:
+    """The error an encoder raises when ``err`` stopped it: the first value of the wrong
+    Python type, found by walking ``values`` (the encoder's leading arguments) against
+    ``fn``'s parameter annotations (``s.points[1]: expected Point, got tuple``); ``err``
+    itself (as a MarshalError) when every value has its type. Generated encoders call it
+    in their error path only, so the fast path pays nothing; the walk accepts what the
+    encoders accept (an int for a float or an enum, a tuple for a sequence)."""
+    if isinstance(err, MarshalError):
+        fallback = err
+    else:
+        fallback = MarshalError("", f"{type(err).__name__}: {err}")
+    try:
+        hints = _param_hints(fn)
+        for (name, hint), value in zip(hints, values, strict=False):
+            found = _mismatch(value, hint, fn.__globals__, 0)
+            if found is not None:
+                path, want, got = found
+                label = name[2:] if name.startswith("p_") else ""
+                return MarshalError(_join(label, path), f"expected {want}, got {got}")
+    except Exception:  # a hint this walk cannot read: the encoder's own error stands
+        return fallback
+    return fallback
+
+
+_HINTS: dict[object, list[tuple[str, object]]] = {}
+
+
+def _param_hints(fn: Callable[..., object]) -> list[tuple[str, object]]:
+    """(parameter name, annotation) in order; annotations stay unevaluated strings until
+    _resolve reads them (a TYPE_CHECKING-only name in a later one does not matter)."""
+    hints = _HINTS.get(fn)
+    if hints is None:
+        code = fn.__code__
+        names = code.co_varnames[: code.co_argcount]
+        ann = fn.__annotations__
+        hints = _HINTS[fn] = [(n, ann.get(n, Any)) for n in names]
+    return hints
+
+
+def _resolve(hint: object, globalns: dict[str, Any]) -> tuple[object, dict[str, Any]]:
+    """An annotation as an object, and the namespace its own strings are read in: a
+    string is evaluated in the generated module, again while it gives a string (a
+    typedef of a later type is a string TypeAlias); `_m_x.T` in module x's namespace."""
+    for _ in range(100):
+        if isinstance(hint, typing.ForwardRef):
+            hint = hint.__forward_arg__
+        if not isinstance(hint, str):
+            return hint, globalns
+        head, dot, name = hint.rpartition(".")
+        if dot and head.replace(".", "").replace("_", "").isalnum():
+            module = eval(head, globalns)  # generated code's own annotations
+            if isinstance(module, types.ModuleType):
+                globalns, hint = vars(module), name
+                continue
+        hint = eval(hint, globalns)
+    return Any, globalns
+
+
+def _join(outer: str, inner: str) -> str:
+    if not inner:
+        return outer
+    if not outer or inner.startswith("["):
+        return outer + inner
+    return f"{outer}.{inner}"
+
+
+def _name(hint: object) -> str:
+    if hint is type(None):
+        return "None"
+    if isinstance(hint, type):
+        return hint.__name__
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        return " | ".join(_name(a) for a in typing.get_args(hint))
+    if isinstance(origin, type):
+        return origin.__name__
+    return str(hint)
+
+
+def _class_hints(cls: type) -> dict[str, tuple[object, dict[str, Any]]]:
+    out: dict[str, tuple[object, dict[str, Any]]] = {}
+    for klass in reversed(cls.__mro__):
+        globalns = vars(sys.modules[klass.__module__])
+        for k, v in vars(klass).get("__annotations__", {}).items():
+            out[k] = _resolve(v, globalns)
+    return out
+
+
+_Found = tuple[str, str, str] | None
+
+
+def _mismatch(value: object, hint: object, globalns: dict[str, Any], depth: int) -> _Found:
+    """(path below value, expected type, actual type) of the first value that is not of
+    its hint's type, or None."""
+    if depth > 200:  # a value that contains itself: the encoder said what it says
+        return None
+    hint, globalns = _resolve(hint, globalns)
+    got = type(value).__name__
+    if hint is Any or hint is object:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        found: list[tuple[str, str, str]] = []
+        for option in options:
+            if option is type(None):
+                continue
+            r = _mismatch(value, option, globalns, depth + 1)
+            if r is None:
+                return None
+            found.append(r)
+        # the option the value is an instance of says where inside it is wrong
+        deeper = [r for r in found if r[0]]
+        return deeper[0] if len(deeper) == 1 else ("", _name(hint), got)
+    if origin in (list, tuple):
+        if not isinstance(value, list | tuple):
+            return ("", "list", got)
+        (element,) = typing.get_args(hint)[:1] or (Any,)
+        for i, e in enumerate(value):
+            r = _mismatch(e, element, globalns, depth + 1)
+            if r is not None:
+                return (_join(f"[{i}]", r[0]), r[1], r[2])
+        return None
+    if not isinstance(hint, type):
+        return None
+    if hint is float:
+        ok = isinstance(value, float | int)
+    elif hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is bytes:
+        ok = isinstance(value, bytes | bytearray | memoryview)
+    elif hint is int or issubclass(hint, int):  # int, bool, enums, bitmasks
+        ok = isinstance(value, int)
+    elif _is_client(hint):
+        return None  # an interface reference: a client stub, a Pt, a Crd or None
+    else:
+        ok = isinstance(value, hint)
+    if not ok:
+        return ("", hint.__name__, got)
+    if dataclasses.is_dataclass(hint):
+        hints = _class_hints(hint)
+        for f in dataclasses.fields(hint):
+            t, ns = hints.get(f.name, (Any, globalns))
+            r = _mismatch(getattr(value, f.name), t, ns, depth + 1)
+            if r is not None:
+                return (_join(f.name, r[0]), r[1], r[2])
+        return None
+    if getattr(hint, "__slots__", None) == ("_d", "_v"):  # a generated union
+        return _union_mismatch(value, hint, depth)
+    if issubclass(hint, BaseException) and hasattr(hint, "__match_args__"):
+        # a generated exception: its members are __init__'s keyword arguments (None there
+        # stands for the default, never an attribute's value)
+        init = vars(sys.modules[hint.__module__])
+        ann = hint.__init__.__annotations__
+        for member in hint.__match_args__:
+            t, ns = _resolve(ann.get(member, Any), init)
+            if typing.get_origin(t) is types.UnionType:
+                t = typing.Union[tuple(a for a in typing.get_args(t) if a is not type(None))]
+            r = _mismatch(getattr(value, member), t, ns, depth + 1)
+            if r is not None:
+                return (_join(member, r[0]), r[1], r[2])
+    return None
+
+
+def _is_client(hint: type) -> bool:
+    from .binding import Client
+
+    return issubclass(hint, Client)
+
+
+def _union_mismatch(value: Any, cls: type, depth: int) -> _Found:
+    """The discriminator against the ``discriminator`` property's type, the value against
+    the type of the member property the discriminator selects."""
+    globalns = vars(sys.modules[cls.__module__])
+    for name, prop in vars(cls).items():
+        if not isinstance(prop, property) or name == "value":
+            continue
+        ret = prop.fget.__annotations__.get("return", Any) if prop.fget else Any
+        if name == "discriminator":
+            r = _mismatch(value._d, ret, globalns, depth + 1)
+            if r is not None:
+                return (_join("_d", r[0]), r[1], r[2])
+            continue
+        try:
+            getattr(value, name)
+        except AttributeError:  # not the selected member
+            continue
+        except Exception:
+            return None
+        r = _mismatch(value._v, ret, globalns, depth + 1)
+        if r is not None:
+            return (_join(name, r[0]), r[1], r[2])
+        return None
+    return None
+
+
 _RANGES = {
     "b": "int8",
     "B": "uint8",
@@ -196,9 +404,10 @@ def put_cap(
         raise MarshalError(
             path, f"expected a {CrdType(want).name} capability, got {CrdType(cap.type).name}"
         )
-    base, order, rights = cap.base, cap.order, cap.rights & mask
+    base, order, rights = cap.base, cap.order, cap.rights
     if not (0 <= order < 32 and 0 <= rights < 32 and base >= 0):
         raise MarshalError(path, f"invalid capability {cap!r}")
+    rights &= mask
     if want == CrdType.OBJ and order != 0:
         raise MarshalError(path, "an object capability has order 0 (one selector)")
     crd = base << 12 | order << 7 | rights << 2 | want

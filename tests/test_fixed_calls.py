@@ -311,17 +311,20 @@ def test_values_that_do_not_encode(fx: Any) -> None:
             lambda: c.add(1, 2**31),
             lambda: c.next(7),
             lambda: c.next([]),  # unhashable: its check raises
-            lambda: c.move(object(), 1),  # no members x, y
+            lambda: c.move(object(), 1),  # not a Point: no members x, y
         )
         for call in calls:
             try:
                 call()
             except MarshalError as e:
                 got.append(e.path)
+                reasons.append(e.reason)
         got.append(str(c.add(1, 2)))
 
+    reasons: list[str] = []
     _run(m, body)
-    assert got == ["a", "b", "c", "c", "p.x", "3"]
+    assert got == ["a", "b", "c", "c", "p", "3"]
+    assert reasons[0] == "expected int, got str" and reasons[-1] == "expected Point, got object"
 
 
 # every status of the call's table but the non-blocking ones (a stub call blocks) and

@@ -403,3 +403,129 @@ def _remote(draw: st.DrawFn) -> BaseException:
     from runtime.status import RemoteError
 
     return RemoteError(draw(st.integers(1, 19)), draw(st.text(max_size=8)))
+
+
+# --- values of the wrong Python type (issue 13, item 4) ---------------------------------
+
+
+def _nodes(v: Any, path: str) -> Iterator[tuple[str, Any, Callable[[Any], Any]]]:
+    """(path, value, rebuild) of every part of ``v`` a wrong type can replace: ``v``
+    itself, struct members, list elements, a union's selected member; ``rebuild(x)`` is
+    ``v``'s whole value with that part replaced by ``x``. Capabilities and absent
+    optionals are left out (put_cap types those; an interface reference takes a client
+    stub, a Pt, a Crd or None)."""
+    from runtime.crd import Crd
+
+    if v is None or isinstance(v, Crd):
+        return
+    yield path, v, lambda x: x
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        for f in dataclasses.fields(v):
+            for p, x, rebuild in _nodes(getattr(v, f.name), _join(path, f.name)):
+                yield p, x, functools.partial(_set_field, v, f.name, rebuild)
+    elif isinstance(v, list):
+        for i, e in enumerate(v):
+            for p, x, rebuild in _nodes(e, f"{path}[{i}]"):
+                yield p, x, functools.partial(_set_item, v, i, rebuild)
+    elif getattr(type(v), "__slots__", None) == ("_d", "_v"):  # a generated union
+        branch = _branch(v)
+        if branch is not None:
+            for p, x, rebuild in _nodes(v._v, _join(path, branch)):
+                yield p, x, functools.partial(_set_union, v, rebuild)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _set_field(v: Any, name: str, rebuild: Callable[[Any], Any], x: Any) -> Any:
+    return dataclasses.replace(v, **{name: rebuild(x)})
+
+
+def _set_item(v: list[Any], i: int, rebuild: Callable[[Any], Any], x: Any) -> Any:
+    return [*v[:i], rebuild(x), *v[i + 1 :]]
+
+
+def _set_union(v: Any, rebuild: Callable[[Any], Any], x: Any) -> Any:
+    return type(v)(v._d, rebuild(x))
+
+
+def _branch(u: Any) -> str | None:
+    for name, prop in vars(type(u)).items():
+        if isinstance(prop, property) and name not in ("discriminator", "value"):
+            try:
+                getattr(u, name)
+            except AttributeError:
+                continue
+            return name
+    return None
+
+
+def wrong_type(v: Any) -> Any:
+    """A value no encoder takes where ``v`` is."""
+    if isinstance(v, str):
+        return 1.5
+    if isinstance(v, int | float):  # bool, enums, bitmasks included
+        return "x"
+    if isinstance(v, list | bytes):
+        return 7
+    if dataclasses.is_dataclass(v):
+        return tuple(getattr(v, f.name) for f in dataclasses.fields(v))
+    return ("a", "tuple")  # a union
+
+
+def check_wrong_types(stub: ModuleType, strat: ModuleType, examples: int = EXAMPLES) -> int:
+    """A value of the wrong Python type anywhere in a request or reply raises MarshalError
+    naming the part's path and both types (``s.points[1]: expected Point, got tuple``),
+    never an AttributeError or TypeError text from inside the codec."""
+    count = 0
+    for iface, wire, codec in methods_of(stub, strat):
+        for arch in ARCHES:
+            for direction in ("request", "reply"):
+                if direction == "reply" and codec.oneway:
+                    continue
+                names = codec.inputs if direction == "request" else codec.outputs
+                if not names:
+                    continue
+                table = strat.REQUESTS if direction == "request" else strat.REPLIES
+                encoder = codec.request if direction == "request" else codec.reply
+                run(
+                    _wrong_case(table[iface][wire](arch), names),
+                    functools.partial(_check_wrong, functools.partial(encoder, arch)),
+                    examples,
+                )
+        count += 1
+    return count
+
+
+@st.composite
+def _wrong_case(draw: st.DrawFn, values: st.SearchStrategy[Any], names: tuple[str, ...]) -> Any:
+    """(values, path, wrong value) with one part of one value replaced, or None."""
+    drawn = list(draw(values))
+    parts = [
+        (i, *node)
+        for i, (name, v) in enumerate(zip(names, drawn, strict=True))
+        for node in _nodes(v, name)
+    ]
+    if not parts:
+        return None
+    i, path, old, rebuild = draw(st.sampled_from(parts))
+    new = wrong_type(old)
+    drawn[i] = rebuild(new)
+    return drawn, path, new
+
+
+def _check_wrong(encode: Callable[..., Any], drawn: Any) -> None:
+    from runtime.codec import MarshalError
+
+    if drawn is None:
+        return
+    values, path, new = drawn
+    try:
+        encode(*values)
+    except MarshalError as e:
+        assert e.path == path, f"{e} (wrong {type(new).__name__} at {path})"
+        got = f", got {type(new).__name__}"
+        assert e.reason.startswith("expected ") and e.reason.endswith(got), e
+    else:
+        raise AssertionError(f"{type(new).__name__} at {path} was encoded")

@@ -11,7 +11,14 @@ from types import ModuleType
 
 import pytest
 
-from .roundtrip import check_arbitrary, check_methods, check_types, compile_and_generate, stub_pairs
+from .roundtrip import (
+    check_arbitrary,
+    check_methods,
+    check_types,
+    check_wrong_types,
+    compile_and_generate,
+    stub_pairs,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "samples").rglob("*.idl"))
@@ -59,3 +66,7 @@ def test_messages_round_trip(modules: dict[str, list[ModuleType]]) -> None:
 
 def test_arbitrary_words_decode_or_reject(modules: dict[str, list[ModuleType]]) -> None:
     assert sum(check_arbitrary(stub, strat) for stub, strat in _pairs(modules)) > 0
+
+
+def test_wrong_python_types_are_marshal_errors(modules: dict[str, list[ModuleType]]) -> None:
+    assert sum(check_wrong_types(stub, strat) for stub, strat in _pairs(modules)) > 0

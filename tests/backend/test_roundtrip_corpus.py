@@ -26,6 +26,7 @@ from .roundtrip import (
     check_arbitrary,
     check_methods,
     check_types,
+    check_wrong_types,
     compile_and_generate,
     methods_of,
     stub_pairs,
@@ -172,6 +173,7 @@ def test_corpus_round_trip(generated: Generated, shard: int) -> None:
             check_types(stub, strat, CORPUS_EXAMPLES)
             check_methods(stub, strat, CORPUS_EXAMPLES)
             check_arbitrary(stub, strat, CORPUS_EXAMPLES)
+            check_wrong_types(stub, strat, CORPUS_EXAMPLES)
         except Exception as e:
             e.add_note(f"corpus file {generated.packages[pkg]} ({stub.__name__})")
             raise

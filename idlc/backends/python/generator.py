@@ -651,10 +651,10 @@ class Generator:
         enc.depth = 1
         enc.fields(fields, "_v")
         enc.flush()
-        body = ["try:", *enc.lines, *_catch_encode()] if enc.lines else ["pass"]
+        fn = f"_e_{name}_{SFX[arch]}"
+        body = ["try:", *enc.lines, *_catch_encode(fn, ["_v"])] if enc.lines else ["pass"]
         return Function(
-            f"def _e_{name}_{SFX[arch]}(_v: {name}, _buf: _bytearray, "
-            f"_items: {_ITEMS}) -> None:",
+            f"def {fn}(_v: {name}, _buf: _bytearray, " f"_items: {_ITEMS}) -> None:",
             body,
         )
 
@@ -691,14 +691,15 @@ class Generator:
         enc.const_word(d.exception_id)
         enc.fields(fields, "_v")
         enc.flush()
+        fn = f"_x_{name}_{SFX[arch]}"
         return Function(
-            f"def _x_{name}_{SFX[arch]}(_v: {name}) -> {_MESSAGE}:",
+            f"def {fn}(_v: {name}) -> {_MESSAGE}:",
             [
                 "_buf = _bytearray()",
                 f"_items: {_ITEMS} = []",
                 "try:",
                 *enc.lines,
-                *_catch_encode(),
+                *_catch_encode(fn, ["_v"]),
                 "return _buf, _items",
             ],
         )
@@ -732,10 +733,10 @@ class Generator:
             )
         else:
             enc.emit("    raise _c.MarshalError('_d', 'the discriminator selects no member')")
+        fn = f"_e_{name}_{SFX[arch]}"
         return Function(
-            f"def _e_{name}_{SFX[arch]}(_v: {name}, _buf: _bytearray, "
-            f"_items: {_ITEMS}) -> None:",
-            ["try:", *enc.lines, *_catch_encode()],
+            f"def {fn}(_v: {name}, _buf: _bytearray, _items: {_ITEMS}) -> None:",
+            ["try:", *enc.lines, *_catch_encode(fn, ["_v"])],
         )
 
     def _union_member(self, enc: M.Encoder, f: ir.Field, cast: bool) -> None:
@@ -1052,7 +1053,7 @@ class Generator:
                 f"_items: {_ITEMS} = []",
                 "try:",
                 *enc.lines,
-                *_catch_encode(),
+                *_catch_encode(f"_rq_{stem}", [f"p_{f.name}" for f in in_fields]),
                 "return _buf, _items",
             ],
         )
@@ -1099,7 +1100,7 @@ class Generator:
                 f"_items: {_ITEMS} = []",
                 "try:",
                 *enc.lines,
-                *_catch_encode(),
+                *_catch_encode(f"_rp_{stem}", names),
                 "return _buf, _items",
             ],
         )
@@ -1189,10 +1190,14 @@ def ir_user_exception() -> int:
     return 32
 
 
-def _catch_encode() -> list[str]:
+def _catch_encode(fn: str, values: list[str]) -> list[str]:
+    """The error path of encoder ``fn`` of ``values``: runtime.codec.retyped walks them
+    against fn's annotations for a value of the wrong Python type (the path and both
+    types), else gives the error as it is (an AttributeError or TypeError as a
+    MarshalError). Only a failed encoding gets here."""
     return [
-        "except (_AttributeError, _TypeError) as _err:",
-        "    raise _c.MarshalError('', f'{_type(_err).__name__}: {_err}') from None",
+        "except (_c.MarshalError, _AttributeError, _TypeError) as _err:",
+        f"    raise _c.retyped(_err, {fn}, ({''.join(v + ', ' for v in values)})) from None",
     ]
 
 

@@ -35,6 +35,15 @@ def f32_round(x: Decimal | int | float, path: str) -> float:
     infinity are an error (WIRE.md §5)."""
     if isinstance(x, float):
         x = Decimal(repr(x))
+    if isinstance(x, Decimal):
+        if not x.is_finite():
+            raise JsonError(path, f"{x} is not a finite number")
+        # Fraction(x) would compute 10**|exponent|: 1e999999999 must not take forever.
+        # FLT_MAX is 3.4e38; half the smallest subnormal 7.0e-46 rounds to zero.
+        if x and x.adjusted() > 38:
+            raise JsonError(path, f"{x} rounds to infinity as a float")
+        if x and x.adjusted() < -46:
+            return -0.0 if x.is_signed() else 0.0
     q = Fraction(x)
     if q == 0:
         return -0.0 if isinstance(x, Decimal) and x.is_signed() else 0.0
@@ -57,8 +66,11 @@ def f32_shortest(v: float) -> float:
     bits = struct.pack("<f", v)
     for digits in range(1, 10):
         s = f"{v:.{digits}g}"
-        if struct.pack("<f", float(s)) == bits:
-            return float(s)
+        try:  # rounding up may leave binary32's range (3.403e+38 for FLT_MAX)
+            if struct.pack("<f", float(s)) == bits:
+                return float(s)
+        except OverflowError:
+            continue
     return v
 
 
@@ -84,7 +96,7 @@ class Converter:
         if isinstance(r, ir.String):
             if not isinstance(j, str):
                 raise JsonError(path, "expected a string")
-            return j
+            return self.check_text(j, path)
         if isinstance(r, ir.Sequence | ir.Array):
             if isinstance(r, ir.Array):
                 el, dims = self.ctx.array_shape(r)
@@ -140,6 +152,17 @@ class Converter:
             return self._cap_in(j, path)
         raise JsonError(path, "unsupported type")
 
+    @staticmethod
+    def check_text(j: str, path: str) -> str:
+        """A JSON string that is Unicode text: JSON's escapes can spell a lone surrogate
+        (`"\\ud800"`), which no string encodes."""
+        if not j.isascii():
+            try:
+                j.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise JsonError(path, f"lone surrogate {j[e.start]!a} is not text") from None
+        return j
+
     def _case(self, u: ir.Union_, d: Any) -> ir.UnionCase | None:
         default = None
         for c in u.cases:
@@ -189,13 +212,19 @@ class Converter:
             "mem": (CrdType.MEM, "page"),
             "io": (CrdType.PIO, "port"),
         }
-        if j["cap"] not in kinds:
-            raise JsonError(path, f"unknown capability kind {j['cap']!r}")
+        if not isinstance(j["cap"], str) or j["cap"] not in kinds:
+            raise JsonError(path, f"unknown capability kind {_show(j['cap'])}")
         typ, key = kinds[j["cap"]]
-        try:
-            return Crd(typ, int(j[key]), int(j.get("order", 0)), int(j.get("rights", 0x1F)))
-        except (KeyError, TypeError, ValueError):
-            raise JsonError(path, f"capability needs an integer {key!r}") from None
+        for k in j:
+            if k not in ("cap", key, "order", "rights"):
+                raise JsonError(_join(path, k), f"not a member of a {j['cap']} capability")
+        if key not in j:
+            raise JsonError(path, f"capability needs an integer {key!r}")
+        fields = [j[key], j.get("order", 0), j.get("rights", 0x1F)]
+        for name, v in zip((key, "order", "rights"), fields, strict=True):
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise JsonError(_join(path, name), "expected an integer")
+        return Crd(typ, *fields)
 
     def _prim_in(self, kind: str, j: Any, path: str) -> Any:
         if kind == "boolean":
@@ -208,19 +237,29 @@ class Converter:
             return j
         if kind in ("float", "double"):
             if isinstance(j, dict):
-                if set(j) == {"float"} and j["float"] in _NAN:
+                if set(j) == {"float"} and isinstance(j["float"], str) and j["float"] in _NAN:
                     return _NAN[j["float"]]
-                if set(j) == {"bits"} and isinstance(j["bits"], str):
-                    bits = int(j["bits"], 16)
+                if set(j) == {"bits"}:
+                    width = 32 if kind == "float" else 64
+                    bits = _hex(j["bits"], _join(path, "bits"))
+                    if bits >> width:
+                        raise JsonError(_join(path, "bits"), f"does not fit {width} bits")
                     if kind == "float":
                         return struct.unpack("<f", struct.pack("<I", bits))[0]
                     return struct.unpack("<d", struct.pack("<Q", bits))[0]
-                raise JsonError(path, "expected a number")
+                raise JsonError(
+                    path, 'expected a number, {"float": "nan"|"inf"|"-inf"} or {"bits": "0x..."}'
+                )
             if isinstance(j, bool) or not isinstance(j, int | float | Decimal):
                 raise JsonError(path, "expected a number")
             if kind == "float":
                 return f32_round(j, path)
-            v = float(j)
+            if isinstance(j, Decimal) and not j.is_finite():
+                raise JsonError(path, f"{j} is not a finite number")
+            try:
+                v = float(j)  # Decimal: correctly rounded; int: OverflowError beyond double
+            except OverflowError:
+                v = math.inf
             if math.isinf(v):
                 raise JsonError(path, f"{j} rounds to infinity")
             return v
@@ -336,7 +375,12 @@ def message_from_json(data: object) -> tuple[list[int], list[tuple[int, int]]]:
     return [_hex(x, f"words[{i}]") for i, x in enumerate(words)], out
 
 
+def _show(v: object) -> str:
+    """A JSON value as the input spelled it (Decimal numbers included), for messages."""
+    return str(v) if isinstance(v, Decimal) else json.dumps(v, default=str)
+
+
 def _hex(text: object, path: str) -> int:
     if not isinstance(text, str) or not _HEX.fullmatch(text):
-        raise JsonError(path, f'expected a hex string like "0x1f", got {json.dumps(text)}')
+        raise JsonError(path, f'expected a hex string like "0x1f", got {_show(text)}')
     return int(text, 16)

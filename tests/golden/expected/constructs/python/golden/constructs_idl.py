@@ -1234,8 +1234,8 @@ def _e_Base_64(_v: Base, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Base_64, (_v, )) from None
 
 
 def _d_Base_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
@@ -1292,8 +1292,8 @@ def _e_Base_32(_v: Base, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Base_32, (_v, )) from None
 
 
 def _d_Base_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
@@ -1439,8 +1439,8 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                     ("big", lambda _v=_v: _v.big, "Q"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Record_64, (_v, )) from None
 
 
 def _d_Record_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
@@ -1695,8 +1695,8 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                     ("big", lambda _v=_v: _v.big, "Q"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Record_32, (_v, )) from None
 
 
 def _d_Record_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
@@ -1885,8 +1885,8 @@ def _e_Choice_64(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
             _buf += _P8[_n4 & 7]
         else:
             raise _c.MarshalError("_d", "the discriminator selects no member")
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Choice_64, (_v, )) from None
 
 
 def _d_Choice_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Choice, _int]:
@@ -1960,8 +1960,8 @@ def _e_Choice_32(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
             _buf += _P4[_n4 & 3]
         else:
             raise _c.MarshalError("_d", "the discriminator selects no member")
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Choice_32, (_v, )) from None
 
 
 def _d_Choice_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Choice, _int]:
@@ -2022,8 +2022,8 @@ def _e_Maybe_64(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) 
                 raise _c.MarshalError(
                     "_d", "the discriminator selects no member, but a value is set"
                 )
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Maybe_64, (_v, )) from None
 
 
 def _d_Maybe_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Maybe, _int]:
@@ -2064,8 +2064,8 @@ def _e_Maybe_32(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) 
                 raise _c.MarshalError(
                     "_d", "the discriminator selects no member, but a value is set"
                 )
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _e_Maybe_32, (_v, )) from None
 
 
 def _d_Maybe_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Maybe, _int]:
@@ -2100,8 +2100,8 @@ def _x_Busy_64(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
                     ("retry_ms", lambda _v=_v: _v.retry_ms, "I4x"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _x_Busy_64, (_v, )) from None
     return _buf, _items
 
 
@@ -2129,8 +2129,8 @@ def _x_Busy_32(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
                     ("retry_ms", lambda _v=_v: _v.retry_ms, "I"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _x_Busy_32, (_v, )) from None
     return _buf, _items
 
 
@@ -2150,8 +2150,8 @@ def _x_Gone_64(_v: Gone) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S5.pack(32, 81)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 32, "Q"), ("", lambda: 81, "Q"))) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _x_Gone_64, (_v, )) from None
     return _buf, _items
 
 
@@ -2167,8 +2167,8 @@ def _x_Gone_32(_v: Gone) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S8.pack(32, 81)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 32, "I"), ("", lambda: 81, "I"))) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _x_Gone_32, (_v, )) from None
     return _buf, _items
 
 
@@ -2186,8 +2186,8 @@ def _rq_Store_get_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
             raise _c.run_error(
                 (("", lambda: 589824, "Q"), ("id", lambda p_id=p_id: p_id, "Q"))
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_get_64, (p_id, )) from None
     return _buf, _items
 
 
@@ -2217,8 +2217,8 @@ def _rp_Store_get_64(p_return: Record) -> _tuple[_bytearray, _list[_tuple[_int, 
             _e_Record_64(p_return, _buf, _items)
         except _c.MarshalError as _err:
             raise _err.within("return") from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_get_64, (p_return, )) from None
     return _buf, _items
 
 
@@ -2266,8 +2266,8 @@ def _rq_Store_get_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
             raise _c.run_error(
                 (("", lambda: 589824, "I"), ("id", lambda p_id=p_id: p_id, "Q"))
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_get_32, (p_id, )) from None
     return _buf, _items
 
 
@@ -2297,8 +2297,8 @@ def _rp_Store_get_32(p_return: Record) -> _tuple[_bytearray, _list[_tuple[_int, 
             _e_Record_32(p_return, _buf, _items)
         except _c.MarshalError as _err:
             raise _err.within("return") from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_get_32, (p_return, )) from None
     return _buf, _items
 
 
@@ -2354,8 +2354,8 @@ def _rq_Store_put_64(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
             _buf += _S3.pack(p_f)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("f", lambda p_f=p_f: p_f, "I4x"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_put_64, (p_r, p_f, )) from None
     return _buf, _items
 
 
@@ -2396,8 +2396,8 @@ def _rp_Store_put_64(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tup
                     ("count", lambda p_count=p_count: p_count, "I4x"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_put_64, (p_f, p_count, )) from None
     return _buf, _items
 
 
@@ -2455,8 +2455,8 @@ def _rq_Store_put_32(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
             _buf += _S10.pack(p_f)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("f", lambda p_f=p_f: p_f, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_put_32, (p_r, p_f, )) from None
     return _buf, _items
 
 
@@ -2497,8 +2497,8 @@ def _rp_Store_put_32(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tup
                     ("count", lambda p_count=p_count: p_count, "I"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_put_32, (p_f, p_count, )) from None
     return _buf, _items
 
 
@@ -2547,8 +2547,8 @@ def _rq_Store_pick_64(p_m: Maybe) -> _tuple[_bytearray, _list[_tuple[_int, _int]
             _e_Maybe_64(p_m, _buf, _items)
         except _c.MarshalError as _err:
             raise _err.within("m") from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_pick_64, (p_m, )) from None
     return _buf, _items
 
 
@@ -2579,8 +2579,8 @@ def _rp_Store_pick_64(p_return: Choice) -> _tuple[_bytearray, _list[_tuple[_int,
             _e_Choice_64(p_return, _buf, _items)
         except _c.MarshalError as _err:
             raise _err.within("return") from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_pick_64, (p_return, )) from None
     return _buf, _items
 
 
@@ -2613,8 +2613,8 @@ def _rq_Store_pick_32(p_m: Maybe) -> _tuple[_bytearray, _list[_tuple[_int, _int]
             _e_Maybe_32(p_m, _buf, _items)
         except _c.MarshalError as _err:
             raise _err.within("m") from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_pick_32, (p_m, )) from None
     return _buf, _items
 
 
@@ -2645,8 +2645,8 @@ def _rp_Store_pick_32(p_return: Choice) -> _tuple[_bytearray, _list[_tuple[_int,
             _e_Choice_32(p_return, _buf, _items)
         except _c.MarshalError as _err:
             raise _err.within("return") from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_pick_32, (p_return, )) from None
     return _buf, _items
 
 
@@ -2677,8 +2677,8 @@ def _rq_Store_forget_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
             raise _c.run_error(
                 (("", lambda: 589827, "Q"), ("id", lambda p_id=p_id: p_id, "Q"))
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_forget_64, (p_id, )) from None
     return _buf, _items
 
 
@@ -2717,8 +2717,8 @@ def _rq_Store_forget_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
             raise _c.run_error(
                 (("", lambda: 589827, "I"), ("id", lambda p_id=p_id: p_id, "Q"))
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_forget_32, (p_id, )) from None
     return _buf, _items
 
 
@@ -2759,8 +2759,8 @@ def _rq_Store_share_64(
             _buf += _S0.pack(589864)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589864, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_share_64, (p_done, p_back, )) from None
     return _buf, _items
 
 
@@ -2788,8 +2788,8 @@ def _rp_Store_share_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_share_64, ()) from None
     return _buf, _items
 
 
@@ -2821,8 +2821,8 @@ def _rq_Store_share_32(
             _buf += _S10.pack(589864)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589864, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_share_32, (p_done, p_back, )) from None
     return _buf, _items
 
 
@@ -2850,8 +2850,8 @@ def _rp_Store_share_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_share_32, ()) from None
     return _buf, _items
 
 
@@ -2879,8 +2879,8 @@ def _rq_Store_map_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(589865)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589865, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_map_64, ()) from None
     return _buf, _items
 
 
@@ -2907,8 +2907,8 @@ def _rp_Store_map_64(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_i
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_map_64, (p_pages, )) from None
     return _buf, _items
 
 
@@ -2937,8 +2937,8 @@ def _rq_Store_map_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(589865)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589865, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_map_32, ()) from None
     return _buf, _items
 
 
@@ -2965,8 +2965,8 @@ def _rp_Store_map_32(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_i
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_map_32, (p_pages, )) from None
     return _buf, _items
 
 
@@ -2995,8 +2995,8 @@ def _rq_Store_ports_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(589866)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589866, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_ports_64, ()) from None
     return _buf, _items
 
 
@@ -3023,8 +3023,8 @@ def _rp_Store_ports_64(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_in
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_ports_64, (p_io, )) from None
     return _buf, _items
 
 
@@ -3053,8 +3053,8 @@ def _rq_Store_ports_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(589866)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589866, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_ports_32, ()) from None
     return _buf, _items
 
 
@@ -3081,8 +3081,8 @@ def _rp_Store_ports_32(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_in
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_ports_32, (p_io, )) from None
     return _buf, _items
 
 
@@ -3111,8 +3111,8 @@ def _rq_Store_pair_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(589867)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589867, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_pair_64, ()) from None
     return _buf, _items
 
 
@@ -3150,8 +3150,8 @@ def _rp_Store_pair_64(
                     ("return.b", lambda p_return=p_return: p_return.b, "I4x"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_pair_64, (p_return, )) from None
     return _buf, _items
 
 
@@ -3190,8 +3190,8 @@ def _rq_Store_pair_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(589867)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589867, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store_pair_32, ()) from None
     return _buf, _items
 
 
@@ -3229,8 +3229,8 @@ def _rp_Store_pair_32(
                     ("return.b", lambda p_return=p_return: p_return.b, "I"),
                 )
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store_pair_32, (p_return, )) from None
     return _buf, _items
 
 
@@ -3269,8 +3269,8 @@ def _rq_Store__get_limit_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(589868)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589868, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store__get_limit_64, ()) from None
     return _buf, _items
 
 
@@ -3298,8 +3298,8 @@ def _rp_Store__get_limit_64(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
             raise _c.run_error(
                 (("", lambda: 0, "Q"), ("return", lambda p_return=p_return: p_return, "I4x"))
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store__get_limit_64, (p_return, )) from None
     return _buf, _items
 
 
@@ -3344,8 +3344,8 @@ def _rq_Store__get_limit_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(589868)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589868, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store__get_limit_32, ()) from None
     return _buf, _items
 
 
@@ -3373,8 +3373,8 @@ def _rp_Store__get_limit_32(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
             raise _c.run_error(
                 (("", lambda: 0, "I"), ("return", lambda p_return=p_return: p_return, "I"))
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store__get_limit_32, (p_return, )) from None
     return _buf, _items
 
 
@@ -3419,8 +3419,8 @@ def _rq_Store__set_limit_64(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
             raise _c.run_error(
                 (("", lambda: 589869, "Q"), ("value", lambda p_value=p_value: p_value, "I4x"))
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store__set_limit_64, (p_value, )) from None
     return _buf, _items
 
 
@@ -3449,8 +3449,8 @@ def _rp_Store__set_limit_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store__set_limit_64, ()) from None
     return _buf, _items
 
 
@@ -3491,8 +3491,8 @@ def _rq_Store__set_limit_32(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
             raise _c.run_error(
                 (("", lambda: 589869, "I"), ("value", lambda p_value=p_value: p_value, "I"))
             ) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store__set_limit_32, (p_value, )) from None
     return _buf, _items
 
 
@@ -3518,8 +3518,8 @@ def _rp_Store__set_limit_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store__set_limit_32, ()) from None
     return _buf, _items
 
 
@@ -3558,8 +3558,8 @@ def _rq_Store__get_owner_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(589870)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589870, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store__get_owner_64, ()) from None
     return _buf, _items
 
 
@@ -3597,8 +3597,8 @@ def _rp_Store__get_owner_64(p_return: Name) -> _tuple[_bytearray, _list[_tuple[_
         _buf += _W8.pack(_n2)
         _buf += _s1
         _buf += _P8[_n2 & 7]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store__get_owner_64, (p_return, )) from None
     return _buf, _items
 
 
@@ -3653,8 +3653,8 @@ def _rq_Store__get_owner_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(589870)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589870, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Store__get_owner_32, ()) from None
     return _buf, _items
 
 
@@ -3692,8 +3692,8 @@ def _rp_Store__get_owner_32(p_return: Name) -> _tuple[_bytearray, _list[_tuple[_
         _buf += _W4.pack(_n2)
         _buf += _s1
         _buf += _P4[_n2 & 3]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Store__get_owner_32, (p_return, )) from None
     return _buf, _items
 
 
@@ -3748,8 +3748,8 @@ def _rq_Archive_mirror_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(4130144256)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 4130144256, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Archive_mirror_64, ()) from None
     return _buf, _items
 
 
@@ -3776,8 +3776,8 @@ def _rp_Archive_mirror_64(p_return: _Crd | None) -> _tuple[_bytearray, _list[_tu
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Archive_mirror_64, (p_return, )) from None
     return _buf, _items
 
 
@@ -3806,8 +3806,8 @@ def _rq_Archive_mirror_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(4130144256)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 4130144256, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Archive_mirror_32, ()) from None
     return _buf, _items
 
 
@@ -3834,8 +3834,8 @@ def _rp_Archive_mirror_32(p_return: _Crd | None) -> _tuple[_bytearray, _list[_tu
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Archive_mirror_32, (p_return, )) from None
     return _buf, _items
 
 
@@ -3865,8 +3865,8 @@ def _rq_Archive_attach_64(p_other: _Crd | None) -> _tuple[_bytearray, _list[_tup
             _buf += _S0.pack(4130144257)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 4130144257, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Archive_attach_64, (p_other, )) from None
     return _buf, _items
 
 
@@ -3893,8 +3893,8 @@ def _rp_Archive_attach_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S0.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Archive_attach_64, ()) from None
     return _buf, _items
 
 
@@ -3923,8 +3923,8 @@ def _rq_Archive_attach_32(p_other: _Crd | None) -> _tuple[_bytearray, _list[_tup
             _buf += _S10.pack(4130144257)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 4130144257, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Archive_attach_32, (p_other, )) from None
     return _buf, _items
 
 
@@ -3951,8 +3951,8 @@ def _rp_Archive_attach_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
             _buf += _S10.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Archive_attach_32, ()) from None
     return _buf, _items
 
 

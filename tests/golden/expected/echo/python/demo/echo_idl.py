@@ -196,8 +196,8 @@ def _x_Empty_64(_v: Empty) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
         _buf += _W8.pack(_n2)
         _buf += _s1
         _buf += _P8[_n2 & 7]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _x_Empty_64, (_v, )) from None
     return _buf, _items
 
 
@@ -241,8 +241,8 @@ def _x_Empty_32(_v: Empty) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
         _buf += _W4.pack(_n2)
         _buf += _s1
         _buf += _P4[_n2 & 3]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _x_Empty_32, (_v, )) from None
     return _buf, _items
 
 
@@ -286,8 +286,8 @@ def _rq_Echo_ping_64(p_text: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int
         _buf += _W8.pack(_n2)
         _buf += _s1
         _buf += _P8[_n2 & 7]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Echo_ping_64, (p_text, )) from None
     return _buf, _items
 
 
@@ -341,8 +341,8 @@ def _rp_Echo_ping_64(p_return: _str) -> _tuple[_bytearray, _list[_tuple[_int, _i
         _buf += _W8.pack(_n2)
         _buf += _s1
         _buf += _P8[_n2 & 7]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Echo_ping_64, (p_return, )) from None
     return _buf, _items
 
 
@@ -409,8 +409,8 @@ def _rq_Echo_ping_32(p_text: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int
         _buf += _W4.pack(_n2)
         _buf += _s1
         _buf += _P4[_n2 & 3]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Echo_ping_32, (p_text, )) from None
     return _buf, _items
 
 
@@ -464,8 +464,8 @@ def _rp_Echo_ping_32(p_return: _str) -> _tuple[_bytearray, _list[_tuple[_int, _i
         _buf += _W4.pack(_n2)
         _buf += _s1
         _buf += _P4[_n2 & 3]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rp_Echo_ping_32, (p_return, )) from None
     return _buf, _items
 
 
@@ -532,8 +532,8 @@ def _rq_Echo_log_64(p_line: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int]
         _buf += _W8.pack(_n2)
         _buf += _s1
         _buf += _P8[_n2 & 7]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Echo_log_64, (p_line, )) from None
     return _buf, _items
 
 
@@ -598,8 +598,8 @@ def _rq_Echo_log_32(p_line: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int]
         _buf += _W4.pack(_n2)
         _buf += _s1
         _buf += _P4[_n2 & 3]
-    except (_AttributeError, _TypeError) as _err:
-        raise _c.MarshalError("", f"{_type(_err).__name__}: {_err}") from None
+    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
+        raise _c.retyped(_err, _rq_Echo_log_32, (p_line, )) from None
     return _buf, _items
 
 
