@@ -129,7 +129,8 @@ ADV = """module adv {
   };
   exception Oops { string why; float level; };
   interface I {
-    All put(in All a, in Tree t, in N n, in nova::Semaphore sm, inout float x, out int64 y)
+    All put(in All a, in Tree t, in N n, @translate in nova::Semaphore sm, inout float x,
+      out int64 y)
       raises (Oops);
     void map(@max_order(2) in nova::Memory m, @translate in nova::Portal p);
     nova::IoPorts ports(in sequence<uint64, 2> v, in Flags f);

@@ -18,11 +18,15 @@ if TYPE_CHECKING:
     from ..kernel.kernel import Kernel
     from ..kernel.pd import Pd
 
+# A page of memory: a physical frame number, or an EC's UTCB page itself.
+Frame = int | bytearray
+
 __all__ = [
     "PF_FETCH",
     "PF_PRESENT",
     "PF_USER",
     "PF_WRITE",
+    "Frame",
     "PageFault",
     "PhysMem",
     "check",
@@ -52,11 +56,14 @@ class PhysMem:
             pm = k.phys = cls(n)
         return pm
 
-    def read(self, frame: int, off: int, n: int) -> bytes:
-        page = self.store.get(frame)
+    def read(self, frame: Frame, off: int, n: int) -> bytes:
+        page = frame if isinstance(frame, bytearray) else self.store.get(frame)
         return bytes(n) if page is None else bytes(page[off : off + n])
 
-    def write(self, frame: int, off: int, data: bytes | bytearray | memoryview) -> None:
+    def write(self, frame: Frame, off: int, data: bytes | bytearray | memoryview) -> None:
+        if isinstance(frame, bytearray):  # a UTCB page: the EC's own buffer
+            frame[off : off + len(data)] = data
+            return
         page = self.store.get(frame)
         if page is None:
             page = self.store[frame] = bytearray(PAGE_SIZE)
@@ -70,20 +77,38 @@ class PageFault(Exception):
         self.cr2 = cr2
 
 
+def _utcb_page(pd: Pd, addr: int) -> bytearray | None:
+    """The UTCB page of `pd`'s live EC at `addr` (None: that EC is gone)."""
+    for ec in pd.ecs:
+        if ec.utcb_addr == addr and not ec.dead:
+            return ec.utcb.buf
+    return None
+
+
 _NEED = {"r": MemRights.R, "w": MemRights.W, "x": MemRights.X}
 _KIND_ERR = {"r": 0, "w": PF_WRITE, "x": PF_FETCH}
 
 
-def check(pd: Pd, addr: int, n: int, kind: str) -> list[tuple[int, int, int]]:
+def check(pd: Pd, addr: int, n: int, kind: str) -> list[tuple[Frame, int, int]]:
     """The (frame, offset, length) pieces of an access of `n` bytes at `addr`, or
-    PageFault for the first page that is unmapped or lacks the right (`kind` r/w/x)."""
+    PageFault for the first page that is unmapped or lacks the right (`kind` r/w/x).
+
+    An EC's UTCB is mapped at its address in its PD, read and write, not executable, as
+    the kernel maps it (NOVA-NRE.md §2): its frame is the UTCB page itself."""
     need = _NEED[kind] | MemRights.R  # a page without R is not present
     nodes = pd.mem.nodes
-    out: list[tuple[int, int, int]] = []
+    utcbs = pd.utcbs
+    out: list[tuple[Frame, int, int]] = []
     a, end = addr, addr + max(n, 1)
     while a < end:
         page, off = a >> 12, a & 0xFFF
         ln = min(PAGE_SIZE - off, end - a)
+        if utcbs and page << 12 in utcbs and (buf := _utcb_page(pd, page << 12)) is not None:
+            if kind == "x":
+                raise PageFault(PF_PRESENT | PF_USER | PF_FETCH, a)
+            out.append((buf, off, ln))
+            a += ln
+            continue
         node = nodes.get(page)
         if node is None or not node.rights & MemRights.R:
             raise PageFault(PF_USER | _KIND_ERR[kind], a)

@@ -24,7 +24,7 @@ from runtime.memory import (
 from runtime.platform.fault import Insn
 from runtime.utcb import UtcbFrame
 
-BASE = 0x10000  # client virtual page where the test's heap starts
+BASE = 0x20000  # client virtual page where the test's heap starts (UTCBs sit at 0x10000000)
 
 
 def death(m: Machine, name: str) -> str | None:
@@ -217,3 +217,32 @@ def test_ring_in_a_shared_dataspace() -> None:
 
     m.run()
     assert got == [i * i for i in range(n)]
+
+
+# An EC's UTCB is mapped at its address in its own PD (NOVA-NRE.md §2): read and write
+# through emulated instructions reach the page the kernel and the frames use; an
+# instruction fetch there faults; another EC's UTCB of the same PD is mapped too.
+@pytest.mark.parametrize("arch", [X86_64, X86_32], ids=lambda a: a.name)
+def test_the_utcb_is_mapped_at_its_address(arch: Arch) -> None:
+    m = Machine(arch=arch)
+    p = m.spawn("p")
+    seen: dict[str, object] = {}
+
+    @p
+    def main(ctx: Context) -> None:
+        ec = ctx.ec
+        ins = Insn(ctx)
+        w = arch.word
+        with ctx.frame() as f:
+            f.put_words([0x1234, 0x5678])
+            seen["items"] = ins.read_word(ec.utcb_addr + w)  # header word 1
+            seen["mr1"] = ins.read_word(ec.utcb_addr + 6 * w)
+            ins.write_word(ec.utcb_addr + 5 * w, 0xBEEF)  # mr[0], through the mapping
+            seen["mr0"] = f.get_word()
+        ins.fetch(ec.utcb_addr)  # #PF (no handler: the EC dies here)
+        seen["alive"] = True
+
+    result = m.run(check=False)
+    assert seen["items"] == 2 and seen["mr1"] == 0x5678 and seen["mr0"] == 0xBEEF
+    assert "alive" not in seen  # the fetch faulted (#PF, no handler): the EC died there
+    assert "PT not found" in [why for _, why in result.deaths]

@@ -1197,7 +1197,8 @@ def _catch_encode(fn: str, values: list[str]) -> list[str]:
     MarshalError). Only a failed encoding gets here."""
     return [
         "except (_c.MarshalError, _AttributeError, _TypeError) as _err:",
-        f"    raise _c.retyped(_err, {fn}, ({''.join(v + ', ' for v in values)})) from None",
+        f"    raise _c.retyped(_err, {fn}, ({', '.join(values)}{',' if len(values) == 1 else ''}))"
+        " from None",
     ]
 
 

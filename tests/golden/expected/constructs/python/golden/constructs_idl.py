@@ -1235,7 +1235,7 @@ def _e_Base_64(_v: Base, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _e_Base_64, (_v, )) from None
+        raise _c.retyped(_err, _e_Base_64, (_v,)) from None
 
 
 def _d_Base_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
@@ -1293,7 +1293,7 @@ def _e_Base_32(_v: Base, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _e_Base_32, (_v, )) from None
+        raise _c.retyped(_err, _e_Base_32, (_v,)) from None
 
 
 def _d_Base_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
@@ -1440,7 +1440,7 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 )
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _e_Record_64, (_v, )) from None
+        raise _c.retyped(_err, _e_Record_64, (_v,)) from None
 
 
 def _d_Record_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
@@ -1696,7 +1696,7 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 )
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _e_Record_32, (_v, )) from None
+        raise _c.retyped(_err, _e_Record_32, (_v,)) from None
 
 
 def _d_Record_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
@@ -1886,7 +1886,7 @@ def _e_Choice_64(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         else:
             raise _c.MarshalError("_d", "the discriminator selects no member")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _e_Choice_64, (_v, )) from None
+        raise _c.retyped(_err, _e_Choice_64, (_v,)) from None
 
 
 def _d_Choice_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Choice, _int]:
@@ -1961,7 +1961,7 @@ def _e_Choice_32(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         else:
             raise _c.MarshalError("_d", "the discriminator selects no member")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _e_Choice_32, (_v, )) from None
+        raise _c.retyped(_err, _e_Choice_32, (_v,)) from None
 
 
 def _d_Choice_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Choice, _int]:
@@ -2023,7 +2023,7 @@ def _e_Maybe_64(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) 
                     "_d", "the discriminator selects no member, but a value is set"
                 )
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _e_Maybe_64, (_v, )) from None
+        raise _c.retyped(_err, _e_Maybe_64, (_v,)) from None
 
 
 def _d_Maybe_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Maybe, _int]:
@@ -2065,7 +2065,7 @@ def _e_Maybe_32(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) 
                     "_d", "the discriminator selects no member, but a value is set"
                 )
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _e_Maybe_32, (_v, )) from None
+        raise _c.retyped(_err, _e_Maybe_32, (_v,)) from None
 
 
 def _d_Maybe_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Maybe, _int]:
@@ -2101,7 +2101,7 @@ def _x_Busy_64(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
                 )
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _x_Busy_64, (_v, )) from None
+        raise _c.retyped(_err, _x_Busy_64, (_v,)) from None
     return _buf, _items
 
 
@@ -2130,7 +2130,7 @@ def _x_Busy_32(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
                 )
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _x_Busy_32, (_v, )) from None
+        raise _c.retyped(_err, _x_Busy_32, (_v,)) from None
     return _buf, _items
 
 
@@ -2151,7 +2151,7 @@ def _x_Gone_64(_v: Gone) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 32, "Q"), ("", lambda: 81, "Q"))) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _x_Gone_64, (_v, )) from None
+        raise _c.retyped(_err, _x_Gone_64, (_v,)) from None
     return _buf, _items
 
 
@@ -2168,7 +2168,7 @@ def _x_Gone_32(_v: Gone) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 32, "I"), ("", lambda: 81, "I"))) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _x_Gone_32, (_v, )) from None
+        raise _c.retyped(_err, _x_Gone_32, (_v,)) from None
     return _buf, _items
 
 
@@ -2187,7 +2187,7 @@ def _rq_Store_get_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
                 (("", lambda: 589824, "Q"), ("id", lambda p_id=p_id: p_id, "Q"))
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_get_64, (p_id, )) from None
+        raise _c.retyped(_err, _rq_Store_get_64, (p_id,)) from None
     return _buf, _items
 
 
@@ -2218,7 +2218,7 @@ def _rp_Store_get_64(p_return: Record) -> _tuple[_bytearray, _list[_tuple[_int, 
         except _c.MarshalError as _err:
             raise _err.within("return") from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_get_64, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Store_get_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -2267,7 +2267,7 @@ def _rq_Store_get_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
                 (("", lambda: 589824, "I"), ("id", lambda p_id=p_id: p_id, "Q"))
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_get_32, (p_id, )) from None
+        raise _c.retyped(_err, _rq_Store_get_32, (p_id,)) from None
     return _buf, _items
 
 
@@ -2298,7 +2298,7 @@ def _rp_Store_get_32(p_return: Record) -> _tuple[_bytearray, _list[_tuple[_int, 
         except _c.MarshalError as _err:
             raise _err.within("return") from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_get_32, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Store_get_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -2355,7 +2355,7 @@ def _rq_Store_put_64(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("f", lambda p_f=p_f: p_f, "I4x"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_put_64, (p_r, p_f, )) from None
+        raise _c.retyped(_err, _rq_Store_put_64, (p_r, p_f)) from None
     return _buf, _items
 
 
@@ -2397,7 +2397,7 @@ def _rp_Store_put_64(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tup
                 )
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_put_64, (p_f, p_count, )) from None
+        raise _c.retyped(_err, _rp_Store_put_64, (p_f, p_count)) from None
     return _buf, _items
 
 
@@ -2456,7 +2456,7 @@ def _rq_Store_put_32(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("f", lambda p_f=p_f: p_f, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_put_32, (p_r, p_f, )) from None
+        raise _c.retyped(_err, _rq_Store_put_32, (p_r, p_f)) from None
     return _buf, _items
 
 
@@ -2498,7 +2498,7 @@ def _rp_Store_put_32(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tup
                 )
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_put_32, (p_f, p_count, )) from None
+        raise _c.retyped(_err, _rp_Store_put_32, (p_f, p_count)) from None
     return _buf, _items
 
 
@@ -2548,7 +2548,7 @@ def _rq_Store_pick_64(p_m: Maybe) -> _tuple[_bytearray, _list[_tuple[_int, _int]
         except _c.MarshalError as _err:
             raise _err.within("m") from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_pick_64, (p_m, )) from None
+        raise _c.retyped(_err, _rq_Store_pick_64, (p_m,)) from None
     return _buf, _items
 
 
@@ -2580,7 +2580,7 @@ def _rp_Store_pick_64(p_return: Choice) -> _tuple[_bytearray, _list[_tuple[_int,
         except _c.MarshalError as _err:
             raise _err.within("return") from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_pick_64, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Store_pick_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -2614,7 +2614,7 @@ def _rq_Store_pick_32(p_m: Maybe) -> _tuple[_bytearray, _list[_tuple[_int, _int]
         except _c.MarshalError as _err:
             raise _err.within("m") from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_pick_32, (p_m, )) from None
+        raise _c.retyped(_err, _rq_Store_pick_32, (p_m,)) from None
     return _buf, _items
 
 
@@ -2646,7 +2646,7 @@ def _rp_Store_pick_32(p_return: Choice) -> _tuple[_bytearray, _list[_tuple[_int,
         except _c.MarshalError as _err:
             raise _err.within("return") from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_pick_32, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Store_pick_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -2678,7 +2678,7 @@ def _rq_Store_forget_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
                 (("", lambda: 589827, "Q"), ("id", lambda p_id=p_id: p_id, "Q"))
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_forget_64, (p_id, )) from None
+        raise _c.retyped(_err, _rq_Store_forget_64, (p_id,)) from None
     return _buf, _items
 
 
@@ -2718,7 +2718,7 @@ def _rq_Store_forget_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
                 (("", lambda: 589827, "I"), ("id", lambda p_id=p_id: p_id, "Q"))
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_forget_32, (p_id, )) from None
+        raise _c.retyped(_err, _rq_Store_forget_32, (p_id,)) from None
     return _buf, _items
 
 
@@ -2760,7 +2760,7 @@ def _rq_Store_share_64(
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589864, "Q"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_share_64, (p_done, p_back, )) from None
+        raise _c.retyped(_err, _rq_Store_share_64, (p_done, p_back)) from None
     return _buf, _items
 
 
@@ -2822,7 +2822,7 @@ def _rq_Store_share_32(
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589864, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_share_32, (p_done, p_back, )) from None
+        raise _c.retyped(_err, _rq_Store_share_32, (p_done, p_back)) from None
     return _buf, _items
 
 
@@ -2908,7 +2908,7 @@ def _rp_Store_map_64(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_i
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_map_64, (p_pages, )) from None
+        raise _c.retyped(_err, _rp_Store_map_64, (p_pages,)) from None
     return _buf, _items
 
 
@@ -2966,7 +2966,7 @@ def _rp_Store_map_32(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_i
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_map_32, (p_pages, )) from None
+        raise _c.retyped(_err, _rp_Store_map_32, (p_pages,)) from None
     return _buf, _items
 
 
@@ -3024,7 +3024,7 @@ def _rp_Store_ports_64(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_in
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_ports_64, (p_io, )) from None
+        raise _c.retyped(_err, _rp_Store_ports_64, (p_io,)) from None
     return _buf, _items
 
 
@@ -3082,7 +3082,7 @@ def _rp_Store_ports_32(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_in
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_ports_32, (p_io, )) from None
+        raise _c.retyped(_err, _rp_Store_ports_32, (p_io,)) from None
     return _buf, _items
 
 
@@ -3151,7 +3151,7 @@ def _rp_Store_pair_64(
                 )
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_pair_64, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Store_pair_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -3230,7 +3230,7 @@ def _rp_Store_pair_32(
                 )
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_pair_32, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Store_pair_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -3299,7 +3299,7 @@ def _rp_Store__get_limit_64(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
                 (("", lambda: 0, "Q"), ("return", lambda p_return=p_return: p_return, "I4x"))
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store__get_limit_64, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Store__get_limit_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -3374,7 +3374,7 @@ def _rp_Store__get_limit_32(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
                 (("", lambda: 0, "I"), ("return", lambda p_return=p_return: p_return, "I"))
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store__get_limit_32, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Store__get_limit_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -3420,7 +3420,7 @@ def _rq_Store__set_limit_64(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
                 (("", lambda: 589869, "Q"), ("value", lambda p_value=p_value: p_value, "I4x"))
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store__set_limit_64, (p_value, )) from None
+        raise _c.retyped(_err, _rq_Store__set_limit_64, (p_value,)) from None
     return _buf, _items
 
 
@@ -3492,7 +3492,7 @@ def _rq_Store__set_limit_32(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
                 (("", lambda: 589869, "I"), ("value", lambda p_value=p_value: p_value, "I"))
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store__set_limit_32, (p_value, )) from None
+        raise _c.retyped(_err, _rq_Store__set_limit_32, (p_value,)) from None
     return _buf, _items
 
 
@@ -3598,7 +3598,7 @@ def _rp_Store__get_owner_64(p_return: Name) -> _tuple[_bytearray, _list[_tuple[_
         _buf += _s1
         _buf += _P8[_n2 & 7]
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store__get_owner_64, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Store__get_owner_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -3693,7 +3693,7 @@ def _rp_Store__get_owner_32(p_return: Name) -> _tuple[_bytearray, _list[_tuple[_
         _buf += _s1
         _buf += _P4[_n2 & 3]
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store__get_owner_32, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Store__get_owner_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -3777,7 +3777,7 @@ def _rp_Archive_mirror_64(p_return: _Crd | None) -> _tuple[_bytearray, _list[_tu
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "Q"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Archive_mirror_64, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Archive_mirror_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -3835,7 +3835,7 @@ def _rp_Archive_mirror_32(p_return: _Crd | None) -> _tuple[_bytearray, _list[_tu
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Archive_mirror_32, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Archive_mirror_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -3866,7 +3866,7 @@ def _rq_Archive_attach_64(p_other: _Crd | None) -> _tuple[_bytearray, _list[_tup
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 4130144257, "Q"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Archive_attach_64, (p_other, )) from None
+        raise _c.retyped(_err, _rq_Archive_attach_64, (p_other,)) from None
     return _buf, _items
 
 
@@ -3924,7 +3924,7 @@ def _rq_Archive_attach_32(p_other: _Crd | None) -> _tuple[_bytearray, _list[_tup
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 4130144257, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Archive_attach_32, (p_other, )) from None
+        raise _c.retyped(_err, _rq_Archive_attach_32, (p_other,)) from None
     return _buf, _items
 
 

@@ -197,7 +197,7 @@ def _x_Empty_64(_v: Empty) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
         _buf += _s1
         _buf += _P8[_n2 & 7]
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _x_Empty_64, (_v, )) from None
+        raise _c.retyped(_err, _x_Empty_64, (_v,)) from None
     return _buf, _items
 
 
@@ -242,7 +242,7 @@ def _x_Empty_32(_v: Empty) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
         _buf += _s1
         _buf += _P4[_n2 & 3]
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _x_Empty_32, (_v, )) from None
+        raise _c.retyped(_err, _x_Empty_32, (_v,)) from None
     return _buf, _items
 
 
@@ -287,7 +287,7 @@ def _rq_Echo_ping_64(p_text: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int
         _buf += _s1
         _buf += _P8[_n2 & 7]
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Echo_ping_64, (p_text, )) from None
+        raise _c.retyped(_err, _rq_Echo_ping_64, (p_text,)) from None
     return _buf, _items
 
 
@@ -342,7 +342,7 @@ def _rp_Echo_ping_64(p_return: _str) -> _tuple[_bytearray, _list[_tuple[_int, _i
         _buf += _s1
         _buf += _P8[_n2 & 7]
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Echo_ping_64, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Echo_ping_64, (p_return,)) from None
     return _buf, _items
 
 
@@ -410,7 +410,7 @@ def _rq_Echo_ping_32(p_text: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int
         _buf += _s1
         _buf += _P4[_n2 & 3]
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Echo_ping_32, (p_text, )) from None
+        raise _c.retyped(_err, _rq_Echo_ping_32, (p_text,)) from None
     return _buf, _items
 
 
@@ -465,7 +465,7 @@ def _rp_Echo_ping_32(p_return: _str) -> _tuple[_bytearray, _list[_tuple[_int, _i
         _buf += _s1
         _buf += _P4[_n2 & 3]
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Echo_ping_32, (p_return, )) from None
+        raise _c.retyped(_err, _rp_Echo_ping_32, (p_return,)) from None
     return _buf, _items
 
 
@@ -533,7 +533,7 @@ def _rq_Echo_log_64(p_line: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int]
         _buf += _s1
         _buf += _P8[_n2 & 7]
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Echo_log_64, (p_line, )) from None
+        raise _c.retyped(_err, _rq_Echo_log_64, (p_line,)) from None
     return _buf, _items
 
 
@@ -599,7 +599,7 @@ def _rq_Echo_log_32(p_line: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int]
         _buf += _s1
         _buf += _P4[_n2 & 3]
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Echo_log_32, (p_line, )) from None
+        raise _c.retyped(_err, _rq_Echo_log_32, (p_line,)) from None
     return _buf, _items
 
 

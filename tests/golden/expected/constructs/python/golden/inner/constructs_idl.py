@@ -78,7 +78,7 @@ def _e_Pair_64(_v: Pair, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
                 (("a", lambda _v=_v: _v.a, "I4x"), ("b", lambda _v=_v: _v.b, "I4x"))
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _e_Pair_64, (_v, )) from None
+        raise _c.retyped(_err, _e_Pair_64, (_v,)) from None
 
 
 def _d_Pair_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Pair, _int]:
@@ -165,7 +165,7 @@ def _e_Pair_32(_v: Pair, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
                 (("a", lambda _v=_v: _v.a, "I"), ("b", lambda _v=_v: _v.b, "I"))
             ) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _e_Pair_32, (_v, )) from None
+        raise _c.retyped(_err, _e_Pair_32, (_v,)) from None
 
 
 def _d_Pair_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Pair, _int]:
