@@ -34,6 +34,7 @@ from ..kernel.status import Status, SyscallError
 if TYPE_CHECKING:
     from ..kernel.ec import Ec
     from ..kernel.kernel import Kernel
+    from .memory import Frame
 
 __all__ = ["Fault", "Insn", "IoBus", "attach_io"]
 
@@ -234,7 +235,7 @@ class Insn:
         self.port_out(port, value, 4)
 
     # -- memory ----------------------------------------------------------------------------
-    def _mem(self, addr: int, n: int, kind: str) -> list[tuple[int, int, int]]:
+    def _mem(self, addr: int, n: int, kind: str) -> list[tuple[Frame, int, int]]:
         from .memory import PageFault, check
 
         try:
