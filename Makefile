@@ -28,6 +28,7 @@ NATIVE ?= 1
 STAMP  := $(VENV)/.installed-native$(NATIVE)
 
 $(STAMP): $(DEPS) pyproject.toml setup.py $(SOURCES)
+	rm -rf build/bdist.*  # what an interrupted wheel build left would stop the next one
 	IDLC_NATIVE=$(NATIVE) $(BIN)/pip install --quiet --no-deps --no-build-isolation --force-reinstall .
 	IDLC_NATIVE=$(NATIVE) $(BIN)/python setup.py --quiet build_ext --inplace
 	$(BIN)/python -I -m idlc.record
