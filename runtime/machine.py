@@ -183,6 +183,8 @@ class Process:
             hook(self)
         if self.pd.dead and self in m.processes:
             m.processes.remove(self)  # what root knew of it goes with it
+            if self._shadow is not None:
+                m.shadows.discard(self._shadow)
             self._shadow = None
         from .services import notify_client_died
 

@@ -11,7 +11,7 @@ __all__ = ["Kobject"]
 
 
 class Kobject:
-    __slots__ = ("graveyard", "name", "refs")  # no __weakref__, as when compiled (tools/native.py)
+    __slots__ = ("graveyard", "name", "refs")  # no __weakref__, as when compiled (setup.py)
 
     TYPE = "obj"
 

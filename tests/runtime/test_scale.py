@@ -92,6 +92,7 @@ def test_a_killed_process_leaves_no_object_code_or_capability() -> None:
     assert all(c.space is not pd.obj for n in left for c in n.children)
     assert sum(len(n.children) for n in left) < fanout
     assert p not in m.processes and p.sel_in_root not in m.root.pd.obj.nodes
+    assert all(s.pd is not pd for s in m.shadows)  # its boot shadow EC too
     assert pd.env is None
     invariants.check(m)
 
