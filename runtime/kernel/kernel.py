@@ -516,28 +516,38 @@ class Kernel:
             # A global EC that replies blocks for good (§4).
             self._block(ec, self.reply_sm)
             return
+        if not self._answer(ec, self.cpu):
+            self._dispatch_from_ec()
+
+    def _answer(self, ec: Ec, cpu: Cpu | None) -> bool:
+        """The second half of every call, for a local EC's reply (`reply` and the local EC
+        loop): the message goes to the caller, and when the caller is what runs next on
+        the donated SC (unless `ec` ran on a helper's SC) this switches straight back to
+        it. True: it did, and `ec` has since been resumed by a new call; False: the caller
+        is gone or waits for the scheduler, which the caller of this method enters."""
         caller = ec.rcap
         ec.rcap = None
         ec.pending = None
-        if caller is not None:
-            caller.partner = None
-            if not caller.dead:
-                self.transfer(ec, caller)
-                caller.result = SUCCESS
-                # Fast path: the caller is what runs next on the donated SC.
-                cpu = self.cpu
-                sc = None if cpu is None else cpu.current
-                if sc is not None and not sc.dead:
-                    end = sc.ec
-                    while end.partner is not None:
-                        end = end.partner
-                    g = caller.glet
-                    if end is caller and g is not None:
-                        self.current = caller
-                        self.n_switches += 1
-                        g.switch()
-                        return
-        self._dispatch_from_ec()
+        if caller is None:
+            return False
+        caller.partner = None
+        if caller.dead:
+            return False
+        self.transfer(ec, caller)
+        caller.result = SUCCESS
+        sc = None if cpu is None else cpu.current
+        if sc is None or sc.dead:
+            return False
+        end = sc.ec
+        while end.partner is not None:
+            end = end.partner
+        g = caller.glet
+        if end is not caller or g is None:
+            return False
+        self.current = caller
+        self.n_switches += 1
+        g.switch()
+        return True
 
     def transfer(self, src: Ec, dst: Ec) -> None:
         """Copy the message as NOVA's `Utcb::save` does (§2): the counts come from the
@@ -822,31 +832,11 @@ class Kernel:
                 now = cpu.clock = cpu.clock + SYSCALL_COST
                 if now >= cpu.switch_at and cpu.current is not None:
                     self._preempt()
-            # reply(ec) for a local EC, inlined: the second half of every call.
-            caller = ec.rcap
-            ec.rcap = None
-            ec.pending = None
-            if caller is not None:
-                caller.partner = None
-                if not caller.dead:
-                    self.transfer(ec, caller)
-                    caller.result = SUCCESS
-                    # The caller is what runs next on the donated SC (unless we ran on a
-                    # helper's SC): switch straight back. (`cpu` is still ours: a local
-                    # EC resumes on its own CPU.)
-                    sc = None if cpu is None else cpu.current
-                    if sc is not None and not sc.dead:
-                        end = sc.ec
-                        while end.partner is not None:
-                            end = end.partner
-                        if end is caller:
-                            self.current = caller
-                            self.n_ipc += 1  # the reply and its switch
-                            # it called us, so it has run, so it has its greenlet
-                            caller.glet.switch()  # type: ignore[union-attr]
-                            continue
+            # the reply: a system call of its own (`cpu` is still ours: a local EC resumes
+            # on its own CPU)
             self.n_syscalls += 1
-            self._dispatch_from_ec()
+            if not self._answer(ec, cpu):
+                self._dispatch_from_ec()
 
     # -- death and destruction -------------------------------------------------------------
     def die(self, ec: Ec, reason: str) -> None:
