@@ -309,10 +309,7 @@ class Kernel:
         if ec is None:
             return None
         u = ec.utcb
-        v = u.words
-        if u.layer or v[1] or v[2] or v[3]:
-            return None
-        return u.buf
+        return u.buf if u.idle() else None
 
     def call_fixed(self, sel: int, n: int, rp: Struct, m: int, op: int = -1) -> tuple[Any, ...]:
         """The call of a generated stub whose request and reply have one fixed size and
@@ -333,8 +330,7 @@ class Kernel:
             return (BAD_HYP,)
         u = ec.utcb
         if op >= 0:  # a request of the opcode alone: the user half writes it, if idle
-            v = u.words
-            if u.layer or v[1] or v[2] or v[3]:  # idle_utcb's test
+            if not u.idle():
                 return NOT_SENT
             u.wst.pack_into(u.buf, u.mr0, op)
         u.set_items(n, 0)

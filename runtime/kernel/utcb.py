@@ -123,6 +123,12 @@ class Utcb:
     def dele(self, value: int) -> None:
         self.set_word(3, value)
 
+    def idle(self) -> bool:
+        """No live frame, no message, both receive windows closed: a request written at
+        mr[0] of this page disturbs nothing (zero words read 0 in either byte order)."""
+        v = self.words
+        return not (self.layer or v[1] or v[2] or v[3])
+
     # -- the items word: untyped (bits 15..0) | typed (bits 31..16) (NOVA-NRE.md §2) -----
     @property
     def items(self) -> int:
