@@ -1,7 +1,10 @@
 """Constant expressions (OMG IDL 4.2 §7.4.1.4.4.4), evaluated in the constant's type.
 
-Integer expressions are computed exactly and must fit the target type, with every
-intermediate result within 64 bits (signed or unsigned); floating-point ones in double.
+Integer expressions are computed exactly and must fit the target type. Every sub-expression
+(literals, named constants and intermediate results) must fit the precision of the target
+type, signed or unsigned: 32 bits for `long`, `unsigned long` and the smaller types, 64 bits
+for `long long` and `unsigned long long` and where no type is given (bounds, annotation
+arguments). Floating-point expressions are computed in double.
 Operands do not mix categories: an integer literal is not a floating-point value.
 """
 
@@ -30,7 +33,7 @@ INT, FLOAT, FIXED, CHAR, WCHAR, STRING, WSTRING, BOOL, ENUM = (
     "enum",
 )
 
-_I64 = (-(2**63), 2**64 - 1)  # intermediate results may use either 64-bit view
+_WIDE = frozenset({"int64", "uint64"})  # integer kinds with 64-bit sub-expressions
 
 
 @record
@@ -78,6 +81,8 @@ class Evaluator:
         self.resolve = resolve
         # The integer type being evaluated into: `~` complements within its width.
         self._unsigned_bits: int | None = None
+        # The precision of sub-expressions (IDL 4.2 §7.4.1.4.4.4): 32 or 64 bits.
+        self._bits = 64
         # The diagnostic for a value of the wrong kind (a union label has its own).
         self._mismatch = E.CONST_TYPE_MISMATCH
 
@@ -98,10 +103,13 @@ class Evaluator:
         cat = category_of(target, lambda _: enum)
         rng = ir.INTEGER_RANGES.get(target.kind) if isinstance(target, ir.Primitive) else None
         self._unsigned_bits = rng[1].bit_length() if rng is not None and rng[0] == 0 else None
+        if rng is not None and isinstance(target, ir.Primitive):
+            self._bits = 64 if target.kind in _WIDE else 32
         try:
             v = self.eval(expr, cat)
         finally:
             self._unsigned_bits = None
+            self._bits = 64
         self._mismatch = mismatch
         try:
             return self.convert(v, target, target_name, expr, enum)
@@ -188,7 +196,10 @@ class Evaluator:
         if isinstance(expr, ast.Literal):
             return self._literal(expr, hint)
         if isinstance(expr, ast.NameExpr):
-            return self.resolve(expr.name)
+            v = self.resolve(expr.name)
+            if v.category == INT and isinstance(v.value, int) and not isinstance(v.value, bool):
+                self._int(v.value, expr.span)
+            return v
         if isinstance(expr, ast.Unary):
             return self._unary(expr, hint)
         return self._binary(expr, hint)
@@ -201,7 +212,7 @@ class Evaluator:
                 raise self.error(
                     E.CONST_OUT_OF_RANGE, lit.span, value=lit.value, type="any integer type"
                 )
-            return Value(INT, lit.value)
+            return self._int(lit.value, lit.span)
         if k == "float":
             assert isinstance(lit.value, str)
             value = float(lit.value)
@@ -221,11 +232,15 @@ class Evaluator:
                 return self._int(-v.value, e.span)
             if e.op == "+":
                 return v
-            # ~: complement within the unsigned target's width, else in two's complement.
+            # ~: complement within the unsigned target's width, else in two's complement
+            # of the precision (a value above the signed half is read as unsigned).
             bits = self._unsigned_bits
             if bits is not None and 0 <= v.value < 2**bits:
                 return self._int((2**bits - 1) ^ v.value, e.span)
-            return self._int(~v.value if v.value < 2**63 else (2**64 - 1) ^ v.value, e.span)
+            top = self._bits
+            return self._int(
+                ~v.value if v.value < 2 ** (top - 1) else (2**top - 1) ^ v.value, e.span
+            )
         if v.category == FLOAT and e.op in "+-":
             assert isinstance(v.value, float)
             return Value(FLOAT, -v.value if e.op == "-" else v.value)
@@ -261,7 +276,7 @@ class Evaluator:
             assert isinstance(x, int) and isinstance(y, int)
             if op in ("/", "%") and y == 0:
                 raise self.error(E.CONST_DIVISION_BY_ZERO, e.span)
-            if op in ("<<", ">>") and not 0 <= y < 64:
+            if op in ("<<", ">>") and not 0 <= y < self._bits:
                 raise self.error(
                     E.CONST_OUT_OF_RANGE, _span(e.right), value=y, type="a shift count"
                 )
@@ -269,7 +284,7 @@ class Evaluator:
                 "|": lambda: x | y,
                 "^": lambda: x ^ y,
                 "&": lambda: x & y,
-                "<<": lambda: (x << y) & (2**64 - 1) if x >= 0 else x << y,
+                "<<": lambda: x << y,
                 ">>": lambda: x >> y,
                 "+": lambda: x + y,
                 "-": lambda: x - y,
@@ -303,8 +318,12 @@ class Evaluator:
         raise self.error(E.CONST_BAD_OPERAND, e.span, op=op, what=f"{a.category} values")
 
     def _int(self, value: int, span: Span) -> Value:
-        if not _I64[0] <= value <= _I64[1]:
-            raise self.error(E.CONST_OUT_OF_RANGE, span, value=value, type="64-bit arithmetic")
+        """value as a sub-expression: within the precision, signed or unsigned."""
+        bits = self._bits
+        if not -(2 ** (bits - 1)) <= value <= 2**bits - 1:
+            raise self.error(
+                E.CONST_OUT_OF_RANGE, span, value=value, type=f"{bits}-bit arithmetic"
+            )
         return Value(INT, value)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from idlc import ast
+from idlc.angles import Lookahead, shr_is_operator
 from idlc import errcodes as E
 from idlc.diagnostics import Diagnostics
 from idlc.grammar import _tables as T
@@ -206,7 +207,7 @@ class Parser:
         state_stack = [T.START_STATE]
         value_stack: list[object] = []
         pos_stack: list[tuple[int, int]] = []
-        tokens = self._tokens()
+        tokens = Lookahead(self._tokens())
         pending: Tok | None = None
         errors = 0
         quiet = 0  # tokens to shift after a recovery before errors are reported again
@@ -219,8 +220,12 @@ class Parser:
             else:
                 raw = next(tokens)
                 tok = self._classify(raw, actions)
-                if tok.type == _SHR and _GT in actions:
-                    # `>>` closes two template argument lists when `>` fits here.
+                if (
+                    tok.type == _SHR
+                    and _GT in actions
+                    and not shr_is_operator(state_stack, tokens)
+                ):
+                    # `>>` closes two template argument lists here (idlc/angles.py).
                     tok = _typed(Tok("punct", ">", raw.line, raw.col), _GT)
                     pending = _typed(Tok("punct", ">", raw.line, raw.col + 1), _GT)
             ttype = tok.type
