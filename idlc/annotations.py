@@ -76,6 +76,29 @@ KNOWN: dict[str, Spec] = {
     "empty": _s(),
 }
 
+# The enumerators a built-in annotation's "word" parameter accepts (IDL 4.2 §8.3, their
+# declared enum types). A None value lets other expressions through (a string, or a mask
+# of several XCDR versions) as before.
+WORDS: dict[tuple[str, str], tuple[frozenset[str], bool]] = {
+    ("extensibility", "value"): (frozenset({"FINAL", "APPENDABLE", "MUTABLE"}), True),
+    ("autoid", "value"): (frozenset({"SEQUENTIAL", "HASH"}), True),
+    ("try_construct", "value"): (frozenset({"DISCARD", "USE_DEFAULT", "TRIM"}), True),
+    ("data_representation", "value"): (frozenset({"XML", "XCDR1", "XCDR2"}), False),
+    ("verbatim", "placement"): (
+        frozenset(
+            {
+                "BEGIN_FILE",
+                "BEFORE_DECLARATION",
+                "BEGIN_DECLARATION",
+                "END_DECLARATION",
+                "AFTER_DECLARATION",
+                "END_FILE",
+            }
+        ),
+        False,
+    ),
+}
+
 # Annotations that may be given more than once on one element.
 REPEATABLE = frozenset({"verbatim", "unit", "topic"})
 
@@ -159,9 +182,21 @@ class AnnotationChecker:
                 self.diags.report(E.ANNOTATION_BAD_ARGUMENT, arg.span, name=name, detail=detail)
                 return None
             if cat == "word":
+                allowed, only = WORDS.get((name, key), (None, False))
                 if isinstance(arg.value, ast.NameExpr):
+                    word = arg.value.name.parts[-1]
+                    if allowed is not None and word not in allowed:
+                        detail = f"'{arg.value.name}' is not one of " + ", ".join(sorted(allowed))
+                        self.diags.report(
+                            E.ANNOTATION_BAD_ARGUMENT, arg.span, name=name, detail=detail
+                        )
+                        return None
                     values.append((key, str(arg.value.name)))
                     continue
+                if only and allowed is not None:
+                    detail = "expects one of " + ", ".join(sorted(allowed))
+                    self.diags.report(E.ANNOTATION_BAD_ARGUMENT, arg.span, name=name, detail=detail)
+                    return None
                 cat = "any"
             try:
                 v = self.evaluator.eval(arg.value)

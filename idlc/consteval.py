@@ -159,6 +159,14 @@ class Evaluator:
                 return v.value
             if k == "wchar":
                 if v.category == CHAR:
+                    # IDL 4.2 §7.4.1.4.4.4 wants a wide literal; JacORB's own tests
+                    # write `const wchar C = '\xa';`, so this is W0011, not an error.
+                    self.diags.report(
+                        E.W_NONSTANDARD_LITERAL,
+                        span,
+                        what="a narrow character literal for a wchar value",
+                        notes=None,
+                    )
                     return v.value
                 self._need(v, WCHAR, target_name, span)
                 return v.value
@@ -166,8 +174,6 @@ class Evaluator:
                 self._need(v, BOOL, target_name, span)
                 return v.value
         if isinstance(target, ir.String):
-            if target.wide and v.category == STRING:
-                v = Value(WSTRING, v.value)
             self._need(v, WSTRING if target.wide else STRING, target_name, span)
             assert isinstance(v.value, str)
             n = len(v.value.encode("utf-8", "surrogatepass")) if not target.wide else len(v.value)
@@ -222,6 +228,12 @@ class Evaluator:
         if k == "fixed":
             return Value(FIXED, lit.value)
         cat = {"string": STRING, "wstring": WSTRING, "char": CHAR, "wchar": WCHAR}.get(k, BOOL)
+        if cat in (STRING, WSTRING) and isinstance(lit.value, str) and "\0" in lit.value:
+            # IDL 4.2 §7.2.6.3: a string holds no NUL. OpenDDS's own tests write "\0", so
+            # this is W0011, not an error.
+            self.diags.report(
+                E.W_NONSTANDARD_LITERAL, lit.span, what="a NUL character in a string", notes=None
+            )
         return Value(cat, lit.value)
 
     def _unary(self, e: ast.Unary, hint: str | None) -> Value:

@@ -106,16 +106,15 @@ NAME_CHANGED_MEANING = _e(
     "changed-meaning",
     "'{name}' is declared here after its use in this scope referred to '{old}'",
 )
-NAME_INCOMPLETE = _e(
-    "E0209",
-    "incomplete-type",
-    "'{name}' is forward-declared but not defined before this use",
-)
+NAME_INCOMPLETE = _e("E0209", "incomplete-type", "'{name}' is incomplete here: {reason}")
 NAME_INHERITED_CLASH = _e(
     "E0210", "inherited-clash", "'{name}' is inherited from both '{first}' and '{second}'"
 )
 NAME_REDEFINES_INHERITED = _e(
     "E0211", "redefines-inherited", "'{name}' redefines a member inherited from '{base}'"
+)
+NAME_NEVER_DEFINED = _e(
+    "E0212", "never-defined", "{kind} '{name}' is forward-declared but never defined"
 )
 
 # --- E03xx: constants and types -------------------------------------------------------
@@ -250,4 +249,9 @@ W_KEYWORD_CASE = _w(
     "W0007",
     "keyword-case-collision",
     "'{name}' collides with the keyword '{keyword}' (keywords are matched without case)",
+)
+W_NONSTANDARD_LITERAL = _w(
+    "W0011",
+    "nonstandard-literal",
+    "{what}: IDL 4.2 forbids this, and omniidl refuses it",
 )

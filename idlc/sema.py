@@ -110,6 +110,9 @@ class Entry:
     decl: Any = None  # the AST node
     opaque: bool = False  # inside a template module: names are not checked
     builtin: bool = False  # predefined; a declaration in the file replaces it
+    # Structs and unions: the forward-declared types whose definitions complete this one
+    # (it holds a sequence of them, IDL 4.2 §7.4.1.4.4.4); see Analyzer.waiting_for.
+    waits: frozenset[str] = frozenset()
 
 
 @record(frozen=False, eq=False)
@@ -223,20 +226,7 @@ class Analyzer:
                 other=other.name,
                 notes=[Note(other.span, f"'{other.name}' is declared here")],
             )
-        if (
-            scope.kind != "root"
-            and name == scope.name.rsplit("::", 1)[-1]
-            and scope.kind
-            in (
-                "module",
-                "struct",
-                "union",
-                "exception",
-                "interface",
-                "enum",
-            )
-        ):
-            self.diags.report(E.NAME_SAME_AS_SCOPE, span, name=name)
+        self.not_scope_name(name, span, scope)
         entry = Entry(name, kind, scoped, span, **kw)
         entry.defined = not kind.startswith("forward ")
         if entry.kind.startswith("forward "):
@@ -244,6 +234,16 @@ class Analyzer:
         scope.entries[name] = entry
         scope.lower.setdefault(name.lower(), entry)
         return entry
+
+    def not_scope_name(self, name: str, span: Span, scope: Scope | None = None) -> None:
+        """A declaration may not take the name of the scope that encloses it, in any case
+        (IDL 4.2 §7.5.2: `void timer()` in `interface Timer`), whatever the scope."""
+        scope = scope or self.scope
+        if scope.kind == "root":
+            return
+        own = scope.name.rsplit("::", 1)[-1]
+        if name.lower() == own.lower():
+            self.diags.report(E.NAME_SAME_AS_SCOPE, span, name=name, notes=None)
 
     def enter(self, entry: Entry, kind: str) -> Scope:
         if entry.scope is None:
@@ -270,7 +270,7 @@ class Analyzer:
                     return Entry(parts[-1], "opaque", str(name), name.span, opaque=True)
                 entry = self._find_in(s, parts[0], name)
                 if entry is not None and s is not self.scope:
-                    self.scope.used.setdefault(parts[0], (entry, name.span))
+                    self._introduce(parts[0], entry, name.span, s)
                 s = s.parent
         for part in parts[1:]:
             if entry is None:
@@ -281,6 +281,18 @@ class Analyzer:
         if entry is None and report:
             self.diags.report(E.NAME_UNDECLARED, name.span, name=str(name))
         return entry
+
+    def _introduce(self, name: str, entry: Entry, span: Span, found_in: Scope) -> None:
+        """A name found in an enclosing scope is introduced into the scope that uses it
+        and, when that scope is nested in a non-module scope, into each enclosing scope
+        out to the outermost non-module one (IDL 4.2 §7.5.3): after `struct S { struct T
+        { ArgType x; } m; }` in an interface, the interface may not declare ArgType."""
+        s: Scope | None = self.scope
+        first = True
+        while s is not None and s is not found_in and (first or s.kind not in ("module", "root")):
+            s.used.setdefault(name, (entry, span))
+            s = s.parent
+            first = False
 
     def _find_in(self, scope: Scope, name: str, ref: ast.Name) -> Entry | None:
         entry = scope.entries.get(name)
@@ -390,9 +402,21 @@ class Analyzer:
                     E.NAME_INCOMPLETE,
                     name.span,
                     name=str(name),
+                    reason="it is forward-declared and not defined yet",
                     notes=[Note(entry.span, "forward-declared here")],
                 )
             return ir.Ref(entry.scoped, base)
+        if kind in ("struct", "union") and entry.waits and not in_sequence:
+            missing = self.waiting_for(entry)
+            if missing:
+                fwd = self._entry_by_scoped(missing[0])
+                self.diags.report(
+                    E.NAME_INCOMPLETE,
+                    name.span,
+                    name=str(name),
+                    reason=f"it holds a sequence of '{missing[0]}', which is not defined yet",
+                    notes=[Note(fwd.span, "forward-declared here")] if fwd else None,
+                )
         if kind in ("struct", "union") and not entry.complete and not in_sequence:
             self.diags.report(
                 E.TYPE_RECURSIVE,
@@ -415,6 +439,47 @@ class Analyzer:
             notes=[Note(entry.span, "declared here")],
         )
         return ir.Opaque("unresolved")
+
+    def type_waits(self, t: ir.Type) -> frozenset[str]:
+        """The forward-declared structs and unions a member of type t makes its struct or
+        union wait for: through sequences, arrays, maps and typedefs, and what the structs
+        and unions it holds wait for (a struct with a member of incomplete sequence type
+        is incomplete until the sequence's element type is defined, IDL 4.2
+        §7.4.1.4.4.4)."""
+        while isinstance(t, (ir.Sequence, ir.Array)):
+            t = t.element
+        if isinstance(t, ir.Map):
+            return self.type_waits(t.key) | self.type_waits(t.value)
+        if not isinstance(t, ir.Ref) or t.kind not in ("typedef", "struct", "union"):
+            return frozenset()
+        entry = self._entry_by_scoped(t.name)
+        if entry is None:
+            return frozenset()
+        if t.kind == "typedef":
+            return self.type_waits(entry.type) if entry.type is not None else frozenset()
+        if entry.kind.startswith("forward "):
+            return frozenset({entry.scoped})
+        return entry.waits
+
+    def waiting_for(self, entry: Entry) -> list[str]:
+        """The forward-declared structs and unions, not defined yet, that entry waits for
+        (a definition's own waits count in its place)."""
+        out: list[str] = []
+        seen: set[str] = set()
+        stack = list(entry.waits)
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            e = self._entry_by_scoped(name)
+            if e is None:
+                continue
+            if e.kind.startswith("forward "):
+                out.append(name)
+            else:
+                stack.extend(e.waits)
+        return sorted(out)
 
     def array_type(self, t: ir.Type, sizes: tuple[ast.Expr, ...]) -> ir.Type:
         """t with the array sizes of a declarator (or an array parameter) applied."""
@@ -492,8 +557,18 @@ class Analyzer:
     def run(self, spec: ast.Specification) -> None:
         for d in spec.definitions:
             self.definition(d)
-        # A forward declaration that is never completed is accepted: CORBA and DDS files
-        # declare interfaces they only pass references to (omniORB, TAO, OpenDDS do).
+        # A struct or union forward-declared and never defined is an error (IDL 4.2
+        # §7.4.1.4.4.4); an interface is not: CORBA and DDS files declare interfaces they
+        # only pass references to (omniORB warns, TAO and OpenDDS accept them).
+        for e in self.forwards:
+            if e.kind in ("forward struct", "forward union"):
+                self.diags.report(
+                    E.NAME_NEVER_DEFINED,
+                    e.span,
+                    kind=e.kind.replace("forward ", ""),
+                    name=f"::{e.scoped}",
+                    notes=None,
+                )
 
     def definition(self, d: Any) -> None:
         method = getattr(self, "d_" + type(d).__name__, None)
@@ -566,29 +641,40 @@ class Analyzer:
         self, members: Iterable[ast.Member], owner: str, seen: dict[str, Span]
     ) -> list[ir.Field]:
         out: list[ir.Field] = []
+        lower = {n.lower(): n for n in seen}
         for m in members:
             t = self.resolve_type(m.type, in_sequence=_indirect(m.annotations))
             for d in m.declarators:
-                clash = next((n for n in seen if n.lower() == d.name.lower()), None)
-                if not self.first_use(
-                    seen, d.name, d.span, E.NAME_REDEFINITION, "previous definition is here"
-                ):
+                if not self.member_name(d.name, d.span, seen, lower):
                     continue
-                if clash is not None:
-                    self.diags.report(
-                        E.NAME_CASE_COLLISION,
-                        d.span,
-                        name=d.name,
-                        other=clash,
-                        notes=[Note(seen[clash], f"'{clash}' is declared here")],
-                    )
-                self.not_used_here(d.name, d.span)
                 ft = self.array_type(t, d.sizes)
                 annotations = self.annotations.check(
                     m.annotations + d.annotations, "member", self.unalias(ft)
                 )
                 out.append(self.make_field(d.name, ft, d.span, annotations, m.doc))
         return out
+
+    def member_name(
+        self, name: str, span: Span, seen: dict[str, Span], lower: dict[str, str]
+    ) -> bool:
+        """Record a struct, exception or union member's name (seen by spelling, lower by
+        lowered spelling); report it (False) when it is taken, in any case."""
+        clash = lower.get(name.lower())
+        if not self.first_use(seen, name, span, E.NAME_REDEFINITION, "previous definition is here"):
+            return False
+        if clash is not None:
+            self.diags.report(
+                E.NAME_CASE_COLLISION,
+                span,
+                name=name,
+                other=clash,
+                notes=[Note(seen[clash], f"'{clash}' is declared here")],
+            )
+        else:
+            lower[name.lower()] = name
+        self.not_scope_name(name, span)
+        self.not_used_here(name, span)
+        return True
 
     def make_field(
         self,
@@ -623,7 +709,15 @@ class Analyzer:
             saved, self.scope = self.scope, scope.parent or self.root
             base = self.lookup(s.base)
             self.scope = saved
-            if base is not None and not base.opaque:
+            if base is not None and base.kind == "struct" and not base.complete:
+                # `struct S : S`, or a base that encloses this struct: S would hold itself.
+                self.diags.report(
+                    E.TYPE_RECURSIVE,
+                    s.base.span,
+                    name=str(s.base),
+                    notes=[Note(base.span, "defined here")],
+                )
+            elif base is not None and not base.opaque:
                 target = self.unalias(ir.Ref(base.scoped, base.kind))
                 if not (isinstance(target, ir.Ref) and target.kind == "struct") or not base.defined:
                     self.diags.report(
@@ -636,6 +730,10 @@ class Analyzer:
                     base_name = target.name
                     self._inherit_fields(target.name, seen)
         fields = self.fields(s.members, entry.scoped, seen)
+        waits = [self.type_waits(f.type) for f in fields]
+        if base_name is not None:
+            waits.append(self.type_waits(ir.Ref(base_name, "struct")))
+        entry.waits = frozenset().union(*waits)
         entry.complete = True
         self.leave(scope)
         self.emit(
@@ -824,6 +922,7 @@ class Analyzer:
         labels_seen: dict[object, Span] = {}
         default_span: Span | None = None
         seen_names: dict[str, Span] = {}
+        seen_lower: dict[str, str] = {}
         for case in u.cases:
             values: list[ir.ConstValue] = []
             is_default = False
@@ -863,10 +962,7 @@ class Analyzer:
                 values.append(v)  # type: ignore[arg-type]
             t = self.resolve_type(case.type, in_sequence=_indirect(case.annotations))
             d = case.declarator
-            if self.first_use(
-                seen_names, d.name, d.span, E.NAME_REDEFINITION, "previous definition is here"
-            ):
-                self.not_used_here(d.name, d.span)
+            self.member_name(d.name, d.span, seen_names, seen_lower)
             ft = self.array_type(t, d.sizes)
             annotations = self.annotations.check(
                 case.annotations + d.annotations, "member", self.unalias(ft)
@@ -878,6 +974,7 @@ class Analyzer:
                     self.make_field(d.name, ft, d.span, annotations, case.doc),
                 )
             )
+        entry.waits = frozenset().union(*(self.type_waits(c.field.type) for c in cases))
         covered = _covers_all(target, len(labels_seen), self._enum_size(enum))
         if default_span is not None and covered:
             self.diags.report(E.W_DEFAULT_UNREACHABLE, default_span, type=self.type_name(disc))
@@ -975,13 +1072,14 @@ class Analyzer:
         )
 
     def _inherited_names(self, i: ast.Interface, bases: list[ir.Interface]) -> dict[str, str]:
-        """Operation and attribute names from the bases, with the interface declaring each;
-        one name from two different declaring interfaces is an error (IDL 4.2 §7.4.3.4)."""
+        """Operation and attribute names from the bases, lowered (names that differ only in
+        case collide), with the interface declaring each; one name from two different
+        declaring interfaces is an error (IDL 4.2 §7.4.3.4)."""
         out: dict[str, str] = {}
         for b in bases:
             for m in b.all_methods:
                 base_name = m.name[5:] if m.kind in ("getter", "setter") else m.name
-                first = out.setdefault(base_name, m.interface)
+                first = out.setdefault(base_name.lower(), m.interface)
                 if first != m.interface:
                     self.diags.report(
                         E.NAME_INHERITED_CLASH,
@@ -991,7 +1089,7 @@ class Analyzer:
                         second=m.interface,
                         notes=[Note(m.span, f"'{m.interface}::{base_name}' is declared here")],
                     )
-                    out[base_name] = first
+                    out[base_name.lower()] = first
         return out
 
     def member(
@@ -1005,10 +1103,9 @@ class Analyzer:
     ) -> int:
         kind = "operation" if isinstance(item, ast.Operation) else "attribute"
         self.declare(item.name, kind, item.span)
-        if item.name in inherited:
-            self.diags.report(
-                E.NAME_REDEFINES_INHERITED, item.span, name=item.name, base=inherited[item.name]
-            )
+        base = inherited.get(item.name.lower())
+        if base is not None:
+            self.diags.report(E.NAME_REDEFINES_INHERITED, item.span, name=item.name, base=base)
         annotations = self.annotations.check(item.annotations, kind)
         if isinstance(item, ast.Attribute):
             if any(a.name == "opcode" for a in annotations):
@@ -1069,6 +1166,7 @@ class Analyzer:
         for p in item.params:
             pt = self.array_type(self.resolve_type(p.type), p.sizes)
             if self.first_use(seen, p.name, p.span, E.PARAM_DUPLICATE, "first declared here"):
+                self.not_scope_name(p.name, p.span)
                 self.not_used_here(p.name, p.span)
             pa = self.annotations.check(p.annotations, "parameter", self.unalias(pt))
             f = self.make_field(p.name, pt, p.span, pa, None)

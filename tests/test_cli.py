@@ -171,7 +171,7 @@ def test_same_module_from_two_files_is_not_overwritten(
     """`a/x.idl` and `b/x.idl` in one run both make `x_idl.py` (and `m/x_idl.py`): the
     second is reported (E0902), the first stays; a file generated again from the same IDL
     file (included by another, or given twice) is no clash."""
-    for d, body in (("a", "struct A { long a; };"), ("b", "struct B { long b; };")):
+    for d, body in (("a", "struct A { long x; };"), ("b", "struct B { long x; };")):
         (tmp_path / d).mkdir()
         (tmp_path / d / "x.idl").write_text(f"{body}\nmodule m {{ {body} }};\n")
     (tmp_path / "b" / "y.idl").write_text('#include "../a/x.idl"\nstruct Y { A a; };\n')
@@ -193,8 +193,8 @@ def test_package_shadowing_a_module_of_another_file_is_not_written(
 ) -> None:
     """`module x_idl` of y.idl would make a package `x_idl/` beside x.idl's `x_idl.py`
     (which it shadows on import): whichever comes second is reported, not written."""
-    (tmp_path / "x.idl").write_text("struct T { long t; };\n")
-    (tmp_path / "y.idl").write_text("module x_idl { struct Q { long q; }; };\n")
+    (tmp_path / "x.idl").write_text("struct T { long v; };\n")
+    (tmp_path / "y.idl").write_text("module x_idl { struct Q { long v; }; };\n")
     out = tmp_path / "out"
     files = [str(tmp_path / f"{n}.idl") for n in ((first, "y") if first == "x" else ("y", "x"))]
     code, _out, err = run(["-o", str(out), *files], capsys)

@@ -45,7 +45,7 @@ def test_demo_runs_and_shows_each_step(tmp_path: Path) -> None:
         "  painter: console.ping('via the canvas') -> 'via the canvas'",
         "  [echo-server] log: canvas: painter was here",
         "  watcher (CPU 1): canvas changed (3)",
-        "  JobsServer.accept = 1: a delegate window of 2 selectors, from submit's request",
+        "  QueueServer.accept = 1: a delegate window of 2 selectors, from submit's request",
         "  jobs-server: down() on the client's semaphore -> BAD_CAP",
         "  client: submit('sum-1000', 1000) -> 2 queued before it",
         "  client callback: finished('sum-1000', 500500)",

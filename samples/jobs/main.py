@@ -1,7 +1,7 @@
 """A job server and a client on the emulated machine (samples/jobs/jobs.idl): the client
 hands the server a semaphore (up right only) and an interface reference to call back,
 both in a request. The generated skeleton arms its receive window from the requests of
-its methods (`JobsServer.accept`, WIRE.md §4), so `serve` needs no `accept=`.
+its methods (`QueueServer.accept`, WIRE.md §4), so `serve` needs no `accept=`.
 
 Run through `python -m samples.demo`, which generates `build.jobs.jobs_idl` with idlc first.
 """
@@ -18,7 +18,7 @@ from runtime.status import SyscallError
 
 
 class JobsImpl:
-    """Satisfies `jobs.Jobs`: queues each job for the worker thread."""
+    """Satisfies `jobs.Queue`: queues each job for the worker thread."""
 
     def __init__(self, m: Machine) -> None:
         self.m = m
@@ -56,14 +56,14 @@ def main(seed: int = 1) -> Machine:
     impl = JobsImpl(m)
     server = m.spawn("jobs-server")
     print(
-        f"  JobsServer.accept = {jobs.JobsServer.accept}: a delegate window of "
-        f"{1 << (jobs.JobsServer.accept or 0)} selectors, from submit's request"
+        f"  QueueServer.accept = {jobs.QueueServer.accept}: a delegate window of "
+        f"{1 << (jobs.QueueServer.accept or 0)} selectors, from submit's request"
     )
 
     @server
     def server_main(ctx: Context) -> None:
         impl.work = ctx.sm()
-        server.serve("jobs", jobs.JobsServer(impl))  # no accept=
+        server.serve("jobs", jobs.QueueServer(impl))  # no accept=
 
         def worker(wctx: Context) -> None:
             assert impl.work is not None
@@ -79,7 +79,7 @@ def main(seed: int = 1) -> Machine:
     def client(ctx: Context) -> None:
         done = ctx.sm()
         callback = ctx.local_thread().portal(jobs.DoneServer(DoneImpl()))
-        j = jobs.JobsClient(ctx.connect("jobs"))
+        j = jobs.QueueClient(ctx.connect("jobs"))
         for name, n in (("sum-10", 10), ("sum-100", 100), ("sum-1000", 1000)):
             before = j.submit(name, n, Crd.obj(done.sel), jobs.DoneClient(callback))
             print(f"  client: submit({name!r}, {n}) -> {before} queued before it")
