@@ -333,9 +333,7 @@ class Evaluator:
         """value as a sub-expression: within the precision, signed or unsigned."""
         bits = self._bits
         if not -(2 ** (bits - 1)) <= value <= 2**bits - 1:
-            raise self.error(
-                E.CONST_OUT_OF_RANGE, span, value=value, type=f"{bits}-bit arithmetic"
-            )
+            raise self.error(E.CONST_OUT_OF_RANGE, span, value=value, type=f"{bits}-bit arithmetic")
         return Value(INT, value)
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from idlc import ast
-from idlc.angles import Lookahead, shr_is_operator
 from idlc import errcodes as E
+from idlc.angles import Lookahead, shr_is_operator
 from idlc.diagnostics import Diagnostics
 from idlc.grammar import _tables as T
 from idlc.keywords import check_identifier
@@ -220,11 +220,7 @@ class Parser:
             else:
                 raw = next(tokens)
                 tok = self._classify(raw, actions)
-                if (
-                    tok.type == _SHR
-                    and _GT in actions
-                    and not shr_is_operator(state_stack, tokens)
-                ):
+                if tok.type == _SHR and _GT in actions and not shr_is_operator(state_stack, tokens):
                     # `>>` closes two template argument lists here (idlc/angles.py).
                     tok = _typed(Tok("punct", ">", raw.line, raw.col), _GT)
                     pending = _typed(Tok("punct", ">", raw.line, raw.col + 1), _GT)
