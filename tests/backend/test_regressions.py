@@ -72,15 +72,15 @@ module shadow {
   interface I {
     ::shadow::r e(in ::shadow::r r);
     ::shadow::r r(in ::shadow::r x) raises (::shadow::e);
-    ::shadow::K K(in ::shadow::K K, out ::shadow::F F);
-    ::shadow::F F(in ::shadow::F F, inout ::shadow::T T);
-    ::shadow::T T(in ::shadow::T T, in ::shadow::K K, in ::shadow::r r)
+    ::shadow::K K(in ::shadow::K T, out ::shadow::F F);
+    ::shadow::F F(in ::shadow::F K, inout ::shadow::T T);
+    ::shadow::T T(in ::shadow::T F, in ::shadow::K K, in ::shadow::r r)
       raises (::shadow::e, ::shadow::X2);
     attribute ::shadow::r rr;
-    string s(in ::shadow::s s, in string r, out ::shadow::K K);
+    string s(in ::shadow::s U, in string r, out ::shadow::K K);
     ::shadow::p_x op(in ::shadow::p_x x);
-    ::shadow::U U(in ::shadow::U U, in ::shadow::V V);
-    ::shadow::I IClient(in ::shadow::I IClient);
+    ::shadow::U U(in ::shadow::U V, in ::shadow::V s);
+    ::shadow::I IClient(in ::shadow::I IServer);
   };
 };
 module other { struct q { ::shadow::K K; ::shadow::K k2; ::shadow::F F; ::shadow::F f2; }; };
@@ -113,7 +113,7 @@ module rsv {
   };
   interface J : I {
     void METHODS_(in long self, in long cls);
-    U u(in U u, in W w) raises (X);
+    U u(in U un, in W w) raises (X);
   };
   interface K { typedef long T; };
   typedef short K_T;
@@ -146,7 +146,7 @@ CASES: dict[str, str] = {
     # frame functions (_fe_/_fd_) called other codecs without `items`/`it`
     "frame_nested_codecs": """
         union U switch (long) { case 1: long a; case 2: double b; };
-        struct S { string s; U u; };
+        struct S { string str; U u; };
         struct T { S s; long n; };
     """,
     # an array of structs defaulted to a list of lambdas
@@ -203,8 +203,8 @@ CASES: dict[str, str] = {
     # a float word holding a signalling NaN decoded (quieted: 0x7f800001 re-encoded as
     # 0x7fc00001), so decoders accepted words no encoder produces
     "float_snan": """
-        struct F { float f; };
-        struct G { long a; float g; sequence<float, 4> fs; double d; };
+        struct F { float v; };
+        struct G { long a; float gf; sequence<float, 4> fs; double d; };
         struct H { float arr[3]; sequence<float> fs; sequence<F> ff; F one; };
     """,
     # a member of an empty final struct in a frame fast path: its run has no values, so
@@ -294,7 +294,7 @@ CASES: dict[str, str] = {
             struct UnicodeDecodeError { long x; };
             struct INTERFACES { long x; };
             struct r { long x; };
-            struct x { long x; };
+            struct x { long y; };
             struct n { long x; };
             struct a { long x; };
             struct q { long x; };
@@ -375,7 +375,7 @@ CASES: dict[str, str] = {
             case Enum1: long e_enum1; case Enum2: long e_enum2;
             case Enum3: default: long e_def;
         };
-        union B switch (Enumeration) { case Enum1: long a; default: string b; };
+        union B switch (Enumeration) { case Enum1: long a; default: string s; };
         union Ch switch (char) { case 'a': long a; case 'b': default: string b; };
     """,
     # an exception's array default was a called lambda, which hid the hint from mypy:
@@ -442,8 +442,8 @@ CASES: dict[str, str] = {
           struct Inner { Top t; };
           interface P { Top get(in Inner i, in ::inc::Y y); };
         };
-        module paths_idl_strategies { struct S { long s; }; };
-        module class { struct C { long c; }; };
+        module paths_idl_strategies { struct S { long n; }; };
+        module class { struct C { long n; }; };
         module class_ { struct D { class::C c; }; };
         module a { module b { struct AB { long v; }; }; };
         module a_b { struct AB2 { ::a::b::AB ab; ::inc::Y y; Y0 y0; Z z; }; };
@@ -462,8 +462,8 @@ CASES: dict[str, str] = {
 INCLUDED = {
     "paths": """
         struct Y0 { long y; };
-        module inc { struct Y { Y0 y; }; };
-        module a_b { struct Z { long z; }; interface Q { Z q(in Z z); }; };
+        module inc { struct Y { Y0 y0; }; };
+        module a_b { struct Z { long v; }; interface Q { Z twice(in Z z); }; };
     """,
 }
 
@@ -636,7 +636,7 @@ def test_default_case_with_a_label_of_its_own(generated: Path) -> None:
     assert stub.A(E.Enum3, 7).e_def == 7
     with pytest.raises(AttributeError):
         print(stub.A(E.Enum3, 7).e_enum1)
-    assert stub.B.make_b("x").discriminator is E.Enum2  # the first value no label names
+    assert stub.B.make_s("x").discriminator is E.Enum2  # the first value no label names
     assert stub.Ch("b", "y").b == "y" and stub.Ch("z", "y").b == "y"
     for sfx in ("64", "32"):
         buf = bytearray()
@@ -673,7 +673,7 @@ def test_a_type_without_a_finite_value_is_refused(tmp_path: Path) -> None:
         "struct N; struct N { long v; @external N child; };\n"  # every N holds an N
         "struct M { N n; };\n"  # so does every M
         "struct F; struct F { long v; @optional @external F next; };\n"  # ends: absent
-        "union U; union U switch (long) { case 1: @external U u; case 2: long x; };\n"
+        "union U; union U switch (long) { case 1: @external U next; case 2: long x; };\n"
     )
     written, diags = compile_and_generate(src, tmp_path / "out")
     assert not written
@@ -820,18 +820,18 @@ def test_idl_names_shadow_no_types_end_to_end(generated: Path, arch: str, path: 
                 raise bad
             return sh.r(x.a * 2)
 
-        def K(self, K: Any) -> Any:
-            return (K.B if K == sh.K.A else sh.K.A), sh.F.f1 | sh.F.f2
+        def K(self, T: Any) -> Any:
+            return (K.B if T == sh.K.A else sh.K.A), sh.F.f1 | sh.F.f2
 
-        def F(self, F: Any, T: int) -> Any:
-            return F ^ sh.F.f1, T + 1
+        def F(self, K: Any, T: int) -> Any:
+            return K ^ sh.F.f1, T + 1
 
-        def T(self, T: int, K: Any, r: Any) -> Any:
-            if T == 1:
+        def T(self, F: int, K: Any, r: Any) -> Any:
+            if F == 1:
                 raise bad
-            if T == 2:
+            if F == 2:
                 raise sh.X2(i=sh.ID(5))
-            return T + int(K) + r.a
+            return F + int(K) + r.a
 
         def _get_rr(self) -> Any:
             return self.rr
@@ -839,17 +839,17 @@ def test_idl_names_shadow_no_types_end_to_end(generated: Path, arch: str, path: 
         def _set_rr(self, value: Any) -> None:
             self.rr = value
 
-        def s(self, s: Any, r: str) -> Any:
-            return f"{r}{s.r.a}{s.t2}", s.K
+        def s(self, U: Any, r: str) -> Any:
+            return f"{r}{U.r.a}{U.t2}", U.K
 
         def op(self, x: Any) -> Any:
             return sh.p_x(x.y + 1)
 
-        def U(self, U: Any, V: Any) -> Any:
-            return U if V.discriminator == 1 else sh.U.make_K(V.T)
+        def U(self, V: Any, s: Any) -> Any:
+            return V if s.discriminator == 1 else sh.U.make_K(s.T)
 
-        def IClient(self, IClient: Any) -> Any:
-            return IClient
+        def IClient(self, IServer: Any) -> Any:
+            return IServer
 
     fixed = ["e", "r", "K", "F", "T", "_get_rr", "_set_rr", "op"]
     m = Machine(cpus=1, arch=X86_64 if arch == "x86_64" else X86_32)
@@ -857,7 +857,7 @@ def test_idl_names_shadow_no_types_end_to_end(generated: Path, arch: str, path: 
     skeleton = sh.IServer(Impl())
     table = skeleton._fast64 if arch == "x86_64" else skeleton._fast32
     # every fixed-size method has its fixed shape, also where a parameter is named like
-    # the class its reply builds (e, r) or like the method (K, F, T)
+    # the class its reply builds (e, r) or like another method (K, F, T)
     assert len(table) == len(fixed)
     taken: list[bool] = []
     if path == "general":
@@ -888,25 +888,25 @@ def test_idl_names_shadow_no_types_end_to_end(generated: Path, arch: str, path: 
     def calls(i: Any) -> None:
         results.append(i.e(r=sh.r(4)))
         results.append(i.r(x=sh.r(5)))
-        results.append(i.K(K=K.A))
-        results.append(i.F(F=F.f2, T=6))
-        results.append(i.T(T=7, K=K.B, r=sh.r(10)))
+        results.append(i.K(T=K.A))
+        results.append(i.F(K=F.f2, T=6))
+        results.append(i.T(F=7, K=K.B, r=sh.r(10)))
         i._set_rr(value=sh.r(9))
         results.append(i._get_rr())
         results.append(i.op(x=sh.p_x(1)))
-        for call_raising in (lambda: i.r(x=sh.r(-1)), lambda: i.T(T=1, K=K.A, r=sh.r(0))):
+        for call_raising in (lambda: i.r(x=sh.r(-1)), lambda: i.T(F=1, K=K.A, r=sh.r(0))):
             try:
                 call_raising()
             except sh.e as x:
                 results.append(x)
         try:
-            i.T(T=2, K=K.A, r=sh.r(0))
+            i.T(F=2, K=K.A, r=sh.r(0))
         except sh.X2 as x:
             results.append(x)
-        results.append(i.s(s=sh.s(r=sh.r(3), K=K.B, t2=8), r="x"))
-        results.append(i.U(U=sh.U.make_r(sh.r(2)), V=sh.V.make_K(K.B)))
-        results.append(i.U(U=sh.U.make_r(sh.r(2)), V=sh.V(9, 11)))
-        results.append(type(i.IClient(IClient=i)))
+        results.append(i.s(U=sh.s(r=sh.r(3), K=K.B, t2=8), r="x"))
+        results.append(i.U(V=sh.U.make_r(sh.r(2)), s=sh.V.make_K(K.B)))
+        results.append(i.U(V=sh.U.make_r(sh.r(2)), s=sh.V(9, 11)))
+        results.append(type(i.IClient(IServer=i)))
 
     assert m.run().blocked == []
     assert results == [
@@ -1009,10 +1009,10 @@ def test_reserved_names_end_to_end(generated: Path, arch: str) -> None:
         def METHODS__(self, self_: int, cls_: int) -> None:
             seen.append((self_, cls_))
 
-        def u(self, u: Any, w: Any) -> Any:
+        def u(self, un: Any, w: Any) -> Any:
             if w.discriminator is E.value_:
                 raise bad
-            return sh.U.make_value_(u.make_a_ + w.name)
+            return sh.U.make_value_(un.make_a_ + w.name)
 
     m = Machine(cpus=1, arch=X86_64 if arch == "x86_64" else X86_32)
     server = m.spawn("server")
@@ -1028,10 +1028,10 @@ def test_reserved_names_end_to_end(generated: Path, arch: str) -> None:
         j._set_args(value=9)
         results.append(j._get_args())
         j.METHODS__(self_=6, cls_=7)
-        results.append(j.u(u=sh.U.make_make_a_(2), w=sh.W(E.is_integer_, 40)))
+        results.append(j.u(un=sh.U.make_make_a_(2), w=sh.W(E.is_integer_, 40)))
         for raising in (
             lambda: j.op(name=E.real_, s=sh.S2()),
-            lambda: j.u(u=sh.U(), w=sh.W.make_real(F.mro_)),
+            lambda: j.u(un=sh.U(), w=sh.W.make_real(F.mro_)),
         ):
             try:
                 raising()
@@ -1107,7 +1107,7 @@ def test_reserved_names_through_wire_json(
         (
             "u",
             "request",
-            {"u": {"_d": 2, "make_a": 5}, "w": {"_d": "value", "real": ["real"]}},
+            {"un": {"_d": 2, "make_a": 5}, "w": {"_d": "value", "real": ["real"]}},
             sh.JCodec.u,
             (sh.U.make_make_a_(5), sh.W.make_real(F.real_)),
         ),
@@ -1321,20 +1321,20 @@ def test_paths_end_to_end(generated: Path, arch: str) -> None:
 
     class PImpl:
         def get(self, i: Any, y: Any) -> Any:
-            return top.Top(a=i.t.a + y.y.y)
+            return top.Top(a=i.t.a + y.y0.y)
 
     class QImpl:
-        def q(self, z: Any) -> Any:
-            return ab.Z(z=z.z * 2)
+        def twice(self, z: Any) -> Any:
+            return ab.Z(v=z.v * 2)
 
     m = _serving(arch, {"p": P.PServer(PImpl()), "q": ab.QServer(QImpl())})
     results: list[object] = []
 
     @m.spawn("client", cpu=0)
     def client(ctx: Context) -> None:
-        y = inc.Y(y=stubs["paths_idl_"].Y0(y=2))
+        y = inc.Y(y0=stubs["paths_idl_"].Y0(y=2))
         results.append(P.PClient(ctx.connect("p")).get(i=P.Inner(t=top.Top(a=1)), y=y))
-        results.append(ab.QClient(ctx.connect("q")).q(z=ab.Z(z=21)))
+        results.append(ab.QClient(ctx.connect("q")).twice(z=ab.Z(v=21)))
 
     assert m.run().blocked == []
-    assert results == [top.Top(a=3), ab.Z(z=42)]
+    assert results == [top.Top(a=3), ab.Z(v=42)]
