@@ -226,7 +226,8 @@ class Analyzer:
                 other=other.name,
                 notes=[Note(other.span, f"'{other.name}' is declared here")],
             )
-        self.not_scope_name(name, span, scope)
+        if kind != "state member":  # fields() checked it already
+            self.not_scope_name(name, span, scope)
         entry = Entry(name, kind, scoped, span, **kw)
         entry.defined = not kind.startswith("forward ")
         if entry.kind.startswith("forward "):

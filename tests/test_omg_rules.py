@@ -89,6 +89,7 @@ SCOPING: list[Case] = [
     ("scope-name-parameter", "interface K { void op(in long OP); };\n", ("E0207", 1, 31)),
     ("scope-name-module", "module m { struct M { long x; }; };\n", ("E0207", 1, 19)),
     ("scope-name-bitmask", "bitmask Flags { FLAGS };\n", ("E0207", 1, 17)),
+    ("scope-name-valuetype", "valuetype V { public long v; };\n", ("E0207", 1, 27)),
     (
         "inherited-valid",
         "interface A { void read(); };\ninterface B : A { void write(); };\n",
