@@ -48,6 +48,7 @@ class Ec(Kobject):
         "regs",
         "result",
         "sp",
+        "stacked",
         "utcb",
         "utcb_addr",
         "xcpu",
@@ -93,6 +94,9 @@ class Ec(Kobject):
         self.recall = False
         self.entry: Any = None
         self.regs = Regs(rsp=sp)  # emulated user registers (exception IPC, §5)
+        # how many callers' C stacks its greenlet started below (Kernel.call): 0 when the
+        # nursery started it at run()'s depth
+        self.stacked = 0
 
     def chain_end(self) -> Ec:
         ec = self

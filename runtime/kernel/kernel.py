@@ -25,7 +25,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from struct import Struct
 from types import FunctionType, MethodType
-from typing import Any
+from typing import Any, Final
 
 from greenlet import GreenletExit, getcurrent, greenlet  # type: ignore[import-untyped]
 
@@ -56,6 +56,11 @@ __all__ = [
 log = logging.getLogger("runtime.kernel")
 
 SYSCALL_COST = 1  # virtual us per system call
+# An EC's greenlet starts below its first caller's stack up to this depth of such starts,
+# else at run()'s depth (`new_glet`): greenlet copies the part of the C stack two
+# greenlets share at every switch between them, and an EC inherits its creator's Python
+# recursion depth, so a few levels save the copy and a chain of 1,000 calls still runs.
+STACKED_LEVELS: Final = 4
 # Plain ints for the hot paths: an IntEnum member lookup costs ~60 ns, a global ~5 ns.
 SUCCESS, COM_TIM, COM_ABT = int(Status.SUCCESS), int(Status.COM_TIM), int(Status.COM_ABT)
 BAD_HYP, BAD_PAR, BAD_CPU = int(Status.BAD_HYP), int(Status.BAD_PAR), int(Status.BAD_CPU)
@@ -72,8 +77,10 @@ _STATUS_ONLY: tuple[Any, ...] = (0,)  # what ``rp.unpack_from`` gives for a 1-wo
 _CODE_BASE = 0x1000
 DEATH_LOG = 1000  # Kernel.deaths keeps the last this many deaths
 _OBJ = int(CrdType.OBJ)
-# A skeleton's fixed-size handlers: first request word -> handler(frame, utcb) -> taken
-FastTable = dict[int, Callable[[UtcbFrame, Utcb], bool]]
+# A skeleton's fixed-size handlers: first request word -> (its items word, handler(frame,
+# utcb) -> the reply's words at mr[0], 0 for the status alone, -1 for a reply written
+# through the frame, -2 for a request not taken); see `_local_loop`
+FastTable = dict[int, tuple[int, Callable[[UtcbFrame, Utcb], int]]]
 
 
 def _fast_table(fn: Callable[..., Any] | None, word: int) -> FastTable | None:
@@ -339,7 +346,7 @@ class Kernel:
         if st:
             u.set_items(0, 0)
             return (st,)
-        if u.items == m:  # m untyped words, no items
+        if u.delivered == m:  # m untyped words, no items (as the reply just delivered)
             if m == 1:  # the status alone: E_SUCCESS is zero in either byte order
                 if not u.words[5]:
                     u.set_items(0, 0)
@@ -466,7 +473,13 @@ class Kernel:
         self.n_ipc += 1  # this system call and its switch
         g = callee.glet
         if g is None:
-            g = callee.glet = self.new_glet(callee)
+            if ec.stacked < STACKED_LEVELS:
+                # started here, below the caller's stack: a switch between the two then
+                # copies (almost) no stack, as the caller's frames lie above the callee's
+                callee.stacked = ec.stacked + 1
+                g = callee.glet = greenlet(self._ec_main, parent=self.hub)
+            else:
+                g = callee.glet = self.new_glet(callee)
             g.switch(callee)
         else:
             g.switch()  # resumes its loop; no argument is cheaper
@@ -515,12 +528,13 @@ class Kernel:
         if not self._answer(ec, self.cpu):
             self._dispatch_from_ec()
 
-    def _answer(self, ec: Ec, cpu: Cpu | None) -> bool:
+    def _answer(self, ec: Ec, cpu: Cpu | None, items: int = -1) -> bool:
         """The second half of every call, for a local EC's reply (`reply` and the local EC
         loop): the message goes to the caller, and when the caller is what runs next on
         the donated SC (unless `ec` ran on a helper's SC) this switches straight back to
         it. True: it did, and `ec` has since been resumed by a new call; False: the caller
-        is gone or waits for the scheduler, which the caller of this method enters."""
+        is gone or waits for the scheduler, which the caller of this method enters.
+        ``items``: the reply's items word when the receive loop has just written it."""
         caller = ec.rcap
         ec.rcap = None
         ec.pending = None
@@ -529,7 +543,7 @@ class Kernel:
         caller.partner = None
         if caller.dead:
             return False
-        self.transfer(ec, caller)
+        self.transfer(ec, caller, items)
         caller.result = SUCCESS
         sc = None if cpu is None else cpu.current
         if sc is None or sc.dead:
@@ -545,15 +559,18 @@ class Kernel:
         g.switch()
         return True
 
-    def transfer(self, src: Ec, dst: Ec) -> None:
+    def transfer(self, src: Ec, dst: Ec, items: int = -1) -> None:
         """Copy the message as NOVA's `Utcb::save` does (§2): the counts come from the
         sender's items word, at most the page's capacity of untyped words (``msg_words``:
         507 on x86_64, 1019 on x86_32; the frame offsets of word 0 are 0 in copy mode) and
         half of that in typed items, run the typed transfer, and write the receiver's
         items word. NRE's frames are user-level: a copy may overwrite what a nested frame
-        of the receiver saved in its page, as on the real kernel."""
+        of the receiver saved in its page, as on the real kernel. ``items``: the sender's
+        items word when its writer (the receive loop, in this module) has just written
+        it; -1: read it from the page."""
         su, du = src.utcb, dst.utcb
-        items = su.items
+        if items < 0:
+            items = su.items
         u = items & 0xFFFF
         cap = su.msg_words
         if u > cap:
@@ -800,18 +817,33 @@ class Kernel:
         while True:
             pt = ec.pending
             assert pt is not None
+            items = -1  # the reply's items word if this loop wrote it, else -1: the page's
             try:
-                # A fixed-size request goes straight to the skeleton's handler for it, one
-                # Python call less than through its __call__ (which does the same); it
-                # needs no frame reset, as it reads the UTCB and any reply it cannot
-                # write itself starts with a clear(). The handler checks the items word
-                # (its words, no items). False: not taken, the entry answers.
+                # A fixed-size request (exactly its words, no items, no nested frame saved)
+                # goes straight to the skeleton's handler for it, as `binding.fixed` does
+                # in the skeleton: the items word as just delivered, consumed here so that
+                # calls the implementation makes find the UTCB idle; the handler's result
+                # says what it wrote, and this writes the items word of the reply.
                 fast = pt.fast
-                if (
-                    fast is None
-                    or (h := fast.get(su.words[5])) is None  # with no words: h says False
-                    or not h(frame, su)
-                ):
+                e = None
+                if fast is not None and not su.saved_u:
+                    got = su.delivered
+                    e = fast.get(su.words[5])
+                    if e is not None and e[0] == got:
+                        su.set_items(0, 0)
+                        r = e[1](frame, su)
+                        if r >= 0:
+                            if r == 0:  # the status alone: E_SUCCESS, 0 in either byte order
+                                su.words[5] = 0
+                                r = 1
+                            su.set_items(r, 0)
+                            items = r
+                        elif r == -2:  # not taken: the request as it came, for the entry
+                            su.set_items(got, 0)
+                            e = None
+                    else:
+                        e = None
+                if e is None:
                     handler = pt.entry
                     if handler is None:
                         self.die(ec, "no code at portal ip")
@@ -831,7 +863,7 @@ class Kernel:
             # the reply: a system call of its own (`cpu` is still ours: a local EC resumes
             # on its own CPU)
             self.n_syscalls += 1
-            if not self._answer(ec, cpu):
+            if not self._answer(ec, cpu, items):
                 self._dispatch_from_ec()
 
     # -- death and destruction -------------------------------------------------------------
