@@ -55,32 +55,37 @@ __all__ = [
 
 log = logging.getLogger("runtime.kernel")
 
-SYSCALL_COST = 1  # virtual us per system call
+# Final: mypyc keeps each in a C static, where any other module global is a dict lookup
+SYSCALL_COST: Final = 1  # virtual us per system call
 # An EC's greenlet starts below its first caller's stack up to this depth of such starts,
 # else at run()'s depth (`new_glet`): greenlet copies the part of the C stack two
 # greenlets share at every switch between them, and an EC inherits its creator's Python
 # recursion depth, so a few levels save the copy and a chain of 1,000 calls still runs.
 STACKED_LEVELS: Final = 4
 # Plain ints for the hot paths: an IntEnum member lookup costs ~60 ns, a global ~5 ns.
-SUCCESS, COM_TIM, COM_ABT = int(Status.SUCCESS), int(Status.COM_TIM), int(Status.COM_ABT)
-BAD_HYP, BAD_PAR, BAD_CPU = int(Status.BAD_HYP), int(Status.BAD_PAR), int(Status.BAD_CPU)
-BAD_CAP = int(Status.BAD_CAP)
-_NONBLOCKING = 1 << 4  # syscalls.NONBLOCKING (flag bit 0 of call)
-HELP_LIMIT = 100  # NOVA's ctr_loop bound before "Livelock"
-_NEVER = 1 << 62
+SUCCESS: Final = int(Status.SUCCESS)
+COM_TIM: Final = int(Status.COM_TIM)
+COM_ABT: Final = int(Status.COM_ABT)
+BAD_HYP: Final = int(Status.BAD_HYP)
+BAD_PAR: Final = int(Status.BAD_PAR)
+BAD_CPU: Final = int(Status.BAD_CPU)
+BAD_CAP: Final = int(Status.BAD_CAP)
+_NONBLOCKING: Final = 1 << 4  # syscalls.NONBLOCKING (flag bit 0 of call)
+HELP_LIMIT: Final = 100  # NOVA's ctr_loop bound before "Livelock"
+_NEVER: Final = 1 << 62
 # `call_fixed`'s result for a reply other than the stub's shape (a reply's status is 0)
-REPLY_LEFT: tuple[Any, ...] = (-2,)
+REPLY_LEFT: Final[tuple[Any, ...]] = (-2,)
 # call_fixed's answer when it sent nothing: the UTCB was not idle for a request the kernel
 # was to write itself (``op``); the stub's general path sends it (runtime.binding)
-NOT_SENT: tuple[Any, ...] = (-1,)
-_STATUS_ONLY: tuple[Any, ...] = (0,)  # what ``rp.unpack_from`` gives for a 1-word reply
-_CODE_BASE = 0x1000
-DEATH_LOG = 1000  # Kernel.deaths keeps the last this many deaths
-_OBJ = int(CrdType.OBJ)
+NOT_SENT: Final[tuple[Any, ...]] = (-1,)
+_STATUS_ONLY: Final[tuple[Any, ...]] = (0,)  # what ``rp.unpack_from`` gives for a 1-word reply
+_CODE_BASE: Final = 0x1000
+DEATH_LOG: Final = 1000  # Kernel.deaths keeps the last this many deaths
+_OBJ: Final = int(CrdType.OBJ)
 # A skeleton's fixed-size handlers: first request word -> (its items word, handler(frame,
 # utcb) -> the reply's words at mr[0], 0 for the status alone, -1 for a reply written
 # through the frame, -2 for a request not taken); see `_local_loop`
-FastTable = dict[int, tuple[int, Callable[[UtcbFrame, Utcb], int]]]
+FastTable = dict[Any, tuple[int, Callable[[UtcbFrame, Utcb], int]]]
 
 
 def _fast_table(fn: Callable[..., Any] | None, word: int) -> FastTable | None:
@@ -339,7 +344,7 @@ class Kernel:
         if op >= 0:  # a request of the opcode alone: the user half writes it, if idle
             if not u.idle():
                 return NOT_SENT
-            u.wst.pack_into(u.buf, u.mr0, op)
+            u.set_mr0(op)
         u.set_items(n, 0)
         st = self.ipc_call(sel << 8)
         # the user half again: the reply
@@ -471,18 +476,18 @@ class Kernel:
         ec.result = COM_ABT
         self.current = callee
         self.n_ipc += 1  # this system call and its switch
-        g = callee.glet
-        if g is None:
+        resume = callee.resume
+        if resume is None:
             if ec.stacked < STACKED_LEVELS:
                 # started here, below the caller's stack: a switch between the two then
                 # copies (almost) no stack, as the caller's frames lie above the callee's
                 callee.stacked = ec.stacked + 1
-                g = callee.glet = greenlet(self._ec_main, parent=self.hub)
+                callee.set_glet(greenlet(self._ec_main, parent=self.hub))
             else:
-                g = callee.glet = self.new_glet(callee)
-            g.switch(callee)
+                callee.set_glet(self.new_glet(callee))
+            callee.resume(callee)
         else:
-            g.switch()  # resumes its loop; no argument is cheaper
+            resume()  # resumes its loop; no argument is cheaper
         return ec.result
 
     def _call_busy(self, ec: Ec, callee: Ec, nonblocking: bool) -> int:
@@ -551,12 +556,12 @@ class Kernel:
         end = sc.ec
         while end.partner is not None:
             end = end.partner
-        g = caller.glet
-        if end is not caller or g is None:
+        resume = caller.resume
+        if end is not caller or resume is None:
             return False
         self.current = caller
         self.n_switches += 1
-        g.switch()
+        resume()
         return True
 
     def transfer(self, src: Ec, dst: Ec, items: int = -1) -> None:
@@ -576,7 +581,9 @@ class Kernel:
         if u > cap:
             u = cap
         if u == 1:  # one word (a null call or a status-only reply): no slice
-            du.words[5] = su.words[5]
+            sw: Any = su.words  # Any: the word passes as the object read, never unboxed
+            dw: Any = du.words
+            dw[5] = sw[5]
         elif u:
             sl = su.msg[u]
             du.buf[sl] = su.buf[sl]
@@ -759,7 +766,8 @@ class Kernel:
         self.current = ec
         g = ec.glet
         if g is None:
-            g = ec.glet = self.new_glet(ec)
+            g = self.new_glet(ec)
+            ec.set_glet(g)
         self.n_switches += 1
         g.switch(ec)
 
@@ -824,11 +832,12 @@ class Kernel:
                 # in the skeleton: the items word as just delivered, consumed here so that
                 # calls the implementation makes find the UTCB idle; the handler's result
                 # says what it wrote, and this writes the items word of the reply.
-                fast = pt.fast
+                fast: FastTable | None = pt.fast
                 e = None
                 if fast is not None and not su.saved_u:
                     got = su.delivered
-                    e = fast.get(su.words[5])
+                    sw: Any = su.words  # Any: the opcode is looked up as the object read
+                    e = fast.get(sw[5])
                     if e is not None and e[0] == got:
                         su.set_items(0, 0)
                         r = e[1](frame, su)
@@ -940,7 +949,7 @@ class Kernel:
             return
         del self.ecs[ec]
         g = ec.glet
-        ec.glet = None
+        ec.set_glet(None)
         if g is not None and not g.dead:
             self.zombies.append(g)
         if self.fpu_owner.get(ec.cpu) is ec:

@@ -107,6 +107,13 @@ class Utcb:
     def set_word(self, index: int, value: int) -> None:
         self.wst.pack_into(self.buf, index * self.word, value & self.mask)
 
+    def set_mr0(self, value: int) -> None:
+        """mr[0], the first message word (the opcode of a request, the status of a reply)."""
+        if _LE:
+            self.words[5] = value & self.mask
+        else:
+            self.set_word(5, value)
+
     def mr(self, i: int) -> int:
         return self.word_at(_HDR + i)
 
