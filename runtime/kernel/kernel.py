@@ -77,7 +77,8 @@ _NEVER: Final = 1 << 62
 REPLY_LEFT: Final[tuple[Any, ...]] = (-2,)
 # call_fixed's answer when it sent nothing: the UTCB was not idle for a request the kernel
 # was to write itself (``op``); the stub's general path sends it (runtime.binding)
-NOT_SENT: Final[tuple[Any, ...]] = (-1,)
+# (not Final: stubs test it by identity, and mypyc makes a Final tuple a constant of its own)
+NOT_SENT: tuple[Any, ...] = (-1,)
 _STATUS_ONLY: Final[tuple[Any, ...]] = (0,)  # what ``rp.unpack_from`` gives for a 1-word reply
 _CODE_BASE: Final = 0x1000
 DEATH_LOG: Final = 1000  # Kernel.deaths keeps the last this many deaths
