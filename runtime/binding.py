@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .api import Env, LocalThread
     from .api import Handler as PortalHandler
     from .kernel.kernel import Kernel
-    from .kernel.utcb import UtcbFrame
+    from .kernel.utcb import Utcb, UtcbFrame
 
 __all__ = [
     "NOT_SENT",
@@ -44,6 +44,7 @@ __all__ = [
     "call",
     "cap",
     "failed",
+    "fixed",
     "receiving",
     "reply",
     "serve",
@@ -301,6 +302,39 @@ def _revoke(k: Kernel, window: int, got: list[tuple[int, int]]) -> None:
 def _reject(u: Any) -> None:
     if u.dele:  # without a delegate window nothing delegated arrived
         _rejected.add(id(u))
+
+
+# A skeleton's fixed-size handlers by opcode: (request words, handler(frame, utcb) -> r),
+# r as the kernel's receive loop takes it (FastTable in runtime.kernel.kernel).
+Fixed = dict[int, tuple[int, Callable[["UtcbFrame", "Utcb"], int]]]
+
+
+def fixed(f: UtcbFrame, t64: Fixed, t32: Fixed) -> bool:
+    """Run the fixed-size handler the request in ``f`` selects, as the kernel's receive
+    loop does where it takes the skeleton's table itself (docs/runtime.md, "Fixed-size
+    calls"): exactly the handler's words, no items, no nested frame saved. The request is
+    consumed before the handler runs (calls the implementation makes find the UTCB idle);
+    its result r is the reply's word count at mr[0], 0 for the status E_SUCCESS alone, -1
+    for a reply it wrote through the frame, -2 for a request it did not take. False: not
+    taken, the request is as it came, for ``serve``."""
+    u = f.utcb
+    n = u.items
+    if not 0 < n <= 0xFFFF or f.upos or u.saved_u:
+        return False
+    e = (t64 if u.word == 8 else t32).get(u.word_at(5))
+    if e is None or e[0] != n:
+        return False
+    u.set_items(0, 0)
+    r = e[1](f, u)
+    if r == -2:
+        u.set_items(n, 0)
+        return False
+    if r >= 0:
+        if r == 0:
+            u.set_word(5, 0)  # E_SUCCESS
+            r = 1
+        u.set_items(r, 0)
+    return True
 
 
 def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:

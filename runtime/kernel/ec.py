@@ -47,7 +47,9 @@ class Ec(Kobject):
         "recall",
         "regs",
         "result",
+        "resume",
         "sp",
+        "stacked",
         "utcb",
         "utcb_addr",
         "xcpu",
@@ -78,6 +80,8 @@ class Ec(Kobject):
         self.sp = sp
         self.evt = evt
         self.glet: greenlet | None = None
+        # glet.switch, bound once: a call of it skips the method lookup of every switch
+        self.resume: Any = None
         self.partner: Ec | None = None
         # the caller to reply to: busy while set (every kernel test of it tests dead too,
         # as die() clears it)
@@ -93,6 +97,13 @@ class Ec(Kobject):
         self.recall = False
         self.entry: Any = None
         self.regs = Regs(rsp=sp)  # emulated user registers (exception IPC, §5)
+        # how many callers' C stacks its greenlet started below (Kernel.call): 0 when the
+        # nursery started it at run()'s depth
+        self.stacked = 0
+
+    def set_glet(self, g: greenlet | None) -> None:
+        self.glet = g
+        self.resume = None if g is None else g.switch
 
     def chain_end(self) -> Ec:
         ec = self

@@ -285,7 +285,8 @@ def deliver(k: Kernel, ec: Ec, vector: int) -> None:
     k.current = h
     g = h.glet
     if g is None:
-        g = h.glet = k.new_glet(h)
+        g = k.new_glet(h)
+        h.set_glet(g)
     k.n_switches += 1
     try:
         g.switch(h)

@@ -25,7 +25,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from struct import Struct
 from types import FunctionType, MethodType
-from typing import Any
+from typing import Any, Final
 
 from greenlet import GreenletExit, getcurrent, greenlet  # type: ignore[import-untyped]
 
@@ -55,25 +55,38 @@ __all__ = [
 
 log = logging.getLogger("runtime.kernel")
 
-SYSCALL_COST = 1  # virtual us per system call
+# Final: mypyc keeps each in a C static, where any other module global is a dict lookup
+SYSCALL_COST: Final = 1  # virtual us per system call
+# An EC's greenlet starts below its first caller's stack up to this depth of such starts,
+# else at run()'s depth (`new_glet`): greenlet copies the part of the C stack two
+# greenlets share at every switch between them, and an EC inherits its creator's Python
+# recursion depth, so a few levels save the copy and a chain of 1,000 calls still runs.
+STACKED_LEVELS: Final = 4
 # Plain ints for the hot paths: an IntEnum member lookup costs ~60 ns, a global ~5 ns.
-SUCCESS, COM_TIM, COM_ABT = int(Status.SUCCESS), int(Status.COM_TIM), int(Status.COM_ABT)
-BAD_HYP, BAD_PAR, BAD_CPU = int(Status.BAD_HYP), int(Status.BAD_PAR), int(Status.BAD_CPU)
-BAD_CAP = int(Status.BAD_CAP)
-_NONBLOCKING = 1 << 4  # syscalls.NONBLOCKING (flag bit 0 of call)
-HELP_LIMIT = 100  # NOVA's ctr_loop bound before "Livelock"
-_NEVER = 1 << 62
+SUCCESS: Final = int(Status.SUCCESS)
+COM_TIM: Final = int(Status.COM_TIM)
+COM_ABT: Final = int(Status.COM_ABT)
+BAD_HYP: Final = int(Status.BAD_HYP)
+BAD_PAR: Final = int(Status.BAD_PAR)
+BAD_CPU: Final = int(Status.BAD_CPU)
+BAD_CAP: Final = int(Status.BAD_CAP)
+_NONBLOCKING: Final = 1 << 4  # syscalls.NONBLOCKING (flag bit 0 of call)
+HELP_LIMIT: Final = 100  # NOVA's ctr_loop bound before "Livelock"
+_NEVER: Final = 1 << 62
 # `call_fixed`'s result for a reply other than the stub's shape (a reply's status is 0)
-REPLY_LEFT: tuple[Any, ...] = (-2,)
+REPLY_LEFT: Final[tuple[Any, ...]] = (-2,)
 # call_fixed's answer when it sent nothing: the UTCB was not idle for a request the kernel
 # was to write itself (``op``); the stub's general path sends it (runtime.binding)
+# (not Final: stubs test it by identity, and mypyc makes a Final tuple a constant of its own)
 NOT_SENT: tuple[Any, ...] = (-1,)
-_STATUS_ONLY: tuple[Any, ...] = (0,)  # what ``rp.unpack_from`` gives for a 1-word reply
-_CODE_BASE = 0x1000
-DEATH_LOG = 1000  # Kernel.deaths keeps the last this many deaths
-_OBJ = int(CrdType.OBJ)
-# A skeleton's fixed-size handlers: first request word -> handler(frame, utcb) -> taken
-FastTable = dict[int, Callable[[UtcbFrame, Utcb], bool]]
+_STATUS_ONLY: Final[tuple[Any, ...]] = (0,)  # what ``rp.unpack_from`` gives for a 1-word reply
+_CODE_BASE: Final = 0x1000
+DEATH_LOG: Final = 1000  # Kernel.deaths keeps the last this many deaths
+_OBJ: Final = int(CrdType.OBJ)
+# A skeleton's fixed-size handlers: first request word -> (its items word, handler(frame,
+# utcb) -> the reply's words at mr[0], 0 for the status alone, -1 for a reply written
+# through the frame, -2 for a request not taken); see `_local_loop`
+FastTable = dict[Any, tuple[int, Callable[[UtcbFrame, Utcb], int]]]
 
 
 def _fast_table(fn: Callable[..., Any] | None, word: int) -> FastTable | None:
@@ -332,14 +345,14 @@ class Kernel:
         if op >= 0:  # a request of the opcode alone: the user half writes it, if idle
             if not u.idle():
                 return NOT_SENT
-            u.wst.pack_into(u.buf, u.mr0, op)
+            u.set_mr0(op)
         u.set_items(n, 0)
         st = self.ipc_call(sel << 8)
         # the user half again: the reply
         if st:
             u.set_items(0, 0)
             return (st,)
-        if u.items == m:  # m untyped words, no items
+        if u.delivered == m:  # m untyped words, no items (as the reply just delivered)
             if m == 1:  # the status alone: E_SUCCESS is zero in either byte order
                 if not u.words[5]:
                     u.set_items(0, 0)
@@ -464,12 +477,18 @@ class Kernel:
         ec.result = COM_ABT
         self.current = callee
         self.n_ipc += 1  # this system call and its switch
-        g = callee.glet
-        if g is None:
-            g = callee.glet = self.new_glet(callee)
-            g.switch(callee)
+        resume = callee.resume
+        if resume is None:
+            if ec.stacked < STACKED_LEVELS:
+                # started here, below the caller's stack: a switch between the two then
+                # copies (almost) no stack, as the caller's frames lie above the callee's
+                callee.stacked = ec.stacked + 1
+                callee.set_glet(greenlet(self._ec_main, parent=self.hub))
+            else:
+                callee.set_glet(self.new_glet(callee))
+            callee.resume(callee)
         else:
-            g.switch()  # resumes its loop; no argument is cheaper
+            resume()  # resumes its loop; no argument is cheaper
         return ec.result
 
     def _call_busy(self, ec: Ec, callee: Ec, nonblocking: bool) -> int:
@@ -515,12 +534,13 @@ class Kernel:
         if not self._answer(ec, self.cpu):
             self._dispatch_from_ec()
 
-    def _answer(self, ec: Ec, cpu: Cpu | None) -> bool:
+    def _answer(self, ec: Ec, cpu: Cpu | None, items: int = -1) -> bool:
         """The second half of every call, for a local EC's reply (`reply` and the local EC
         loop): the message goes to the caller, and when the caller is what runs next on
         the donated SC (unless `ec` ran on a helper's SC) this switches straight back to
         it. True: it did, and `ec` has since been resumed by a new call; False: the caller
-        is gone or waits for the scheduler, which the caller of this method enters."""
+        is gone or waits for the scheduler, which the caller of this method enters.
+        ``items``: the reply's items word when the receive loop has just written it."""
         caller = ec.rcap
         ec.rcap = None
         ec.pending = None
@@ -529,7 +549,7 @@ class Kernel:
         caller.partner = None
         if caller.dead:
             return False
-        self.transfer(ec, caller)
+        self.transfer(ec, caller, items)
         caller.result = SUCCESS
         sc = None if cpu is None else cpu.current
         if sc is None or sc.dead:
@@ -537,29 +557,34 @@ class Kernel:
         end = sc.ec
         while end.partner is not None:
             end = end.partner
-        g = caller.glet
-        if end is not caller or g is None:
+        resume = caller.resume
+        if end is not caller or resume is None:
             return False
         self.current = caller
         self.n_switches += 1
-        g.switch()
+        resume()
         return True
 
-    def transfer(self, src: Ec, dst: Ec) -> None:
+    def transfer(self, src: Ec, dst: Ec, items: int = -1) -> None:
         """Copy the message as NOVA's `Utcb::save` does (§2): the counts come from the
         sender's items word, at most the page's capacity of untyped words (``msg_words``:
         507 on x86_64, 1019 on x86_32; the frame offsets of word 0 are 0 in copy mode) and
         half of that in typed items, run the typed transfer, and write the receiver's
         items word. NRE's frames are user-level: a copy may overwrite what a nested frame
-        of the receiver saved in its page, as on the real kernel."""
+        of the receiver saved in its page, as on the real kernel. ``items``: the sender's
+        items word when its writer (the receive loop, in this module) has just written
+        it; -1: read it from the page."""
         su, du = src.utcb, dst.utcb
-        items = su.items
+        if items < 0:
+            items = su.items
         u = items & 0xFFFF
         cap = su.msg_words
         if u > cap:
             u = cap
         if u == 1:  # one word (a null call or a status-only reply): no slice
-            du.words[5] = su.words[5]
+            sw: Any = su.words  # Any: the word passes as the object read, never unboxed
+            dw: Any = du.words
+            dw[5] = sw[5]
         elif u:
             sl = su.msg[u]
             du.buf[sl] = su.buf[sl]
@@ -742,7 +767,8 @@ class Kernel:
         self.current = ec
         g = ec.glet
         if g is None:
-            g = ec.glet = self.new_glet(ec)
+            g = self.new_glet(ec)
+            ec.set_glet(g)
         self.n_switches += 1
         g.switch(ec)
 
@@ -800,18 +826,34 @@ class Kernel:
         while True:
             pt = ec.pending
             assert pt is not None
+            items = -1  # the reply's items word if this loop wrote it, else -1: the page's
             try:
-                # A fixed-size request goes straight to the skeleton's handler for it, one
-                # Python call less than through its __call__ (which does the same); it
-                # needs no frame reset, as it reads the UTCB and any reply it cannot
-                # write itself starts with a clear(). The handler checks the items word
-                # (its words, no items). False: not taken, the entry answers.
-                fast = pt.fast
-                if (
-                    fast is None
-                    or (h := fast.get(su.words[5])) is None  # with no words: h says False
-                    or not h(frame, su)
-                ):
+                # A fixed-size request (exactly its words, no items, no nested frame saved)
+                # goes straight to the skeleton's handler for it, as `binding.fixed` does
+                # in the skeleton: the items word as just delivered, consumed here so that
+                # calls the implementation makes find the UTCB idle; the handler's result
+                # says what it wrote, and this writes the items word of the reply.
+                fast: FastTable | None = pt.fast
+                e = None
+                if fast is not None and not su.saved_u:
+                    got = su.delivered
+                    sw: Any = su.words  # Any: the opcode is looked up as the object read
+                    e = fast.get(sw[5])
+                    if e is not None and e[0] == got:
+                        su.set_items(0, 0)
+                        r = e[1](frame, su)
+                        if r >= 0:
+                            if r == 0:  # the status alone: E_SUCCESS, 0 in either byte order
+                                su.words[5] = 0
+                                r = 1
+                            su.set_items(r, 0)
+                            items = r
+                        elif r == -2:  # not taken: the request as it came, for the entry
+                            su.set_items(got, 0)
+                            e = None
+                    else:
+                        e = None
+                if e is None:
                     handler = pt.entry
                     if handler is None:
                         self.die(ec, "no code at portal ip")
@@ -831,7 +873,7 @@ class Kernel:
             # the reply: a system call of its own (`cpu` is still ours: a local EC resumes
             # on its own CPU)
             self.n_syscalls += 1
-            if not self._answer(ec, cpu):
+            if not self._answer(ec, cpu, items):
                 self._dispatch_from_ec()
 
     # -- death and destruction -------------------------------------------------------------
@@ -908,7 +950,7 @@ class Kernel:
             return
         del self.ecs[ec]
         g = ec.glet
-        ec.glet = None
+        ec.set_glet(None)
         if g is not None and not g.dead:
             self.zombies.append(g)
         if self.fpu_owner.get(ec.cpu) is ec:

@@ -55,6 +55,7 @@ class Utcb:
     __slots__ = (
         "arch",
         "buf",
+        "delivered",
         "layer",
         "mask",
         "mr0",
@@ -83,6 +84,10 @@ class Utcb:
         # two words at once: a typed item (Crd, aux), or the windows (xlt, del)
         self.pair = _PAIR_64 if arch.word == 8 else _PAIR_32
         self.mask = arch.word_mask
+        # the items word as `set_items` (the kernel's deliveries among them) last wrote it:
+        # what NRE's code would read from the page right after the kernel returns, as no
+        # code of this EC ran since (the receive loop and `call_fixed` read it there only)
+        self.delivered = 0
         self.saved_u = 0
         self.room = self.pos_slot  # pos_slot - saved_u: the live frame's untyped capacity
         self.saved_t = 0
@@ -101,6 +106,13 @@ class Utcb:
 
     def set_word(self, index: int, value: int) -> None:
         self.wst.pack_into(self.buf, index * self.word, value & self.mask)
+
+    def set_mr0(self, value: int) -> None:
+        """mr[0], the first message word (the opcode of a request, the status of a reply)."""
+        if _LE:
+            self.words[5] = value & self.mask
+        else:
+            self.set_word(5, value)
 
     def mr(self, i: int) -> int:
         return self.word_at(_HDR + i)
@@ -138,10 +150,11 @@ class Utcb:
         return self.word_at(1) & 0xFFFFFFFF
 
     def set_items(self, untyped: int, typed: int) -> None:
+        v = self.delivered = untyped | typed << 16
         if _LE:
-            self.words[1] = untyped | typed << 16
+            self.words[1] = v
         else:
-            self.set_word(1, untyped | typed << 16)
+            self.set_word(1, v)
 
     @property
     def untyped(self) -> int:

@@ -792,6 +792,12 @@ def test_idl_names_shadow_nothing_end_to_end(generated: Path) -> None:
     assert oneway == [(1, 2)]
 
 
+def _taken(log: list[bool], r: int) -> int:
+    """Log whether a fixed-size handler took its request (-2: not taken), return r."""
+    log.append(r != -2)
+    return r
+
+
 @pytest.mark.parametrize("path", ["fixed", "general"])
 @pytest.mark.parametrize("arch", ["x86_64", "x86_32"])
 def test_idl_names_shadow_no_types_end_to_end(generated: Path, arch: str, path: str) -> None:
@@ -863,8 +869,8 @@ def test_idl_names_shadow_no_types_end_to_end(generated: Path, arch: str, path: 
     if path == "general":
         table.clear()
     else:
-        for op, handler in list(table.items()):
-            table[op] = lambda f, u, h=handler: taken.append(h(f, u)) or taken[-1]
+        for op, (n, handler) in list(table.items()):
+            table[op] = (n, lambda f, u, h=handler: _taken(taken, h(f, u)))
     server.serve("i", skeleton, cpus=[0], accept=skeleton.accept)
     sent: list[bool] = []
     results: list[object] = []

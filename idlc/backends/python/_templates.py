@@ -7,7 +7,7 @@ run `python -m idlc.backends.python.tmplc`, or `make templates`, after changing 
 # mypy: ignore-errors
 from json import dumps as _dumps
 
-SOURCES_SHA256 = 'b40ad6c43efde8bf0e5b2b92f5ee8a763d27bf32a1d7212ef72302dffd45b45a'
+SOURCES_SHA256 = '9d3e9577295cf513f742eee1171d63c9f3805c23a94df6496db2b2ffea8621eb'
 
 
 def _ga(o, n):
@@ -617,24 +617,26 @@ def module(m: object) -> str:
             for _i130, _sfx132 in enumerate(_seq129):
                 _w('        self._fast')
                 _w(str(_sfx132))
-                _w(': _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]] = {\n')
+                _w(': _dict[_int, _tuple[_int, _Callable[[_UtcbFrame, _Utcb], _int]]] = {\n')
                 _seq133 = list(_ga(_i75, 'fast'))
                 _n135 = len(_seq133)
                 for _i134, _mt136 in enumerate(_seq133):
                     _w('            ')
                     _w(str(('0x%X' % (_ga(_mt136, 'opcode'), ))))
-                    _w(': self.')
+                    _w(': (')
+                    _w(str(_ga(_gi(_ga(_mt136, 'fast'), _sfx132), 'words_in')))
+                    _w(', self.')
                     _w(str(_ga(_mt136, 'fast_handler')))
                     _w('_')
                     _w(str(_sfx132))
-                    _w(',\n')
+                    _w('),\n')
                 _w('        }\n')
         _w('\n    def __call__(self, _f: _UtcbFrame) -> None:\n')
         if _ga(_i75, 'fast'):
-            _w('        # fixed-size methods straight from the UTCB; anything else (and every error) serve\n        _u = _f.utcb\n        if 0 < _u.items <= 0xFFFF and not _f.upos:  # words, no items\n            if _u.word == 8:\n                _h = self._fast64.get(_W8.unpack_from(_u.buf, 40)[0])\n            else:\n                _h = self._fast32.get(_W4.unpack_from(_u.buf, 20)[0])\n            if _h is not None and _h(_f, _u):\n                return\n')
+            _w('        # fixed-size methods straight from the UTCB; anything else (and every error) serve\n        if _binding.fixed(_f, self._fast64, self._fast32):\n            return\n')
         _w('        _binding.serve(_f, self._table)\n')
         if _ga(_i75, 'fast'):
-            _w('\n    def fast_table(self, word: _int) -> _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]]:\n        """The fixed-size handlers by opcode for the kernel, which calls them itself\n        (docs/runtime.md, "Fixed-size calls"); ``word``: the word size in bytes."""\n        return self._fast64 if word == 8 else self._fast32\n')
+            _w('\n    def fast_table(self, word: _int) -> _dict[_int, _tuple[_int, _Callable[[_UtcbFrame, _Utcb], _int]]]:\n        """The fixed-size handlers by opcode for the kernel, which calls them itself\n        (docs/runtime.md, "Fixed-size calls"); ``word``: the word size in bytes."""\n        return self._fast64 if word == 8 else self._fast32\n')
         _seq137 = list(_ga(_i75, 'fast'))
         _n139 = len(_seq137)
         for _i138, _mt140 in enumerate(_seq137):
@@ -645,13 +647,13 @@ def module(m: object) -> str:
                 _w(str(_ga(_mt140, 'fast_handler')))
                 _w('_')
                 _w(str(_sfx144))
-                _w('(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:\n        """')
+                _w('(self, _f: _UtcbFrame, _u: _Utcb) -> _int:\n        """')
                 _w(str(_ga(_mt140, 'wire')))
                 _w(' on x86_')
                 _w(str(_sfx144))
-                _w('; False: not taken, serve answers."""\n        if _u.items != ')
+                _w(": the request's ")
                 _w(str(_ga(_s145, 'words_in')))
-                _w(':  # these words and no items\n            return False\n')
+                _w(' words, taken (docs/runtime.md,\n        "Fixed-size calls"); returns the reply\'s words at mr[0], 0 for the status alone, -1\n        when it answered through the frame, -2 when it did not take the request."""\n')
                 if _ga(_s145, 'unpack_request'):
                     _w('        ')
                     _w(str(_ga(_s145, 'unpack_request')))
@@ -659,8 +661,8 @@ def module(m: object) -> str:
                 if _ga(_s145, 'request_bad'):
                     _w('        if ')
                     _w(str(_ga(_s145, 'request_bad')))
-                    _w(':\n            return False\n')
-                _w('        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle\n        try:\n            ')
+                    _w(':\n            return -2\n')
+                _w('        try:\n            ')
                 _w(str(('_r = ' if _ga(_mt140, 'outputs') else '')))
                 _w('self._impl.')
                 _w(str(_ga(_mt140, 'name')))
@@ -676,50 +678,50 @@ def module(m: object) -> str:
                     _w(str(_fn151))
                     _w('_')
                     _w(str(_sfx144))
-                    _w('(_e))\n            return True\n')
-                _w('        except _Exception as _e:\n            _binding.failed(_f, _e)\n            return True\n        if not _u.saved_u:  # no nested frame saved: the whole frame is free\n')
+                    _w('(_e))\n            return -1\n')
+                _w('        except _Exception as _e:\n            _binding.failed(_f, _e)\n            return -1\n')
                 if (_ga(_s145, 'words_out') == 1):
-                    _w('            _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order\n            _u.set_items(1, 0)\n            return True\n')
+                    _w('        return 0\n')
                 else:
-                    _w('            try:\n')
+                    _w('        try:\n')
                     if _ga(_s145, 'reply_if'):
-                        _w('                if ')
+                        _w('            if ')
                         _w(str(_ga(_s145, 'reply_if')))
-                        _w(':\n                    ')
+                        _w(':\n                ')
                         _w(str(_ga(_s145, 'rp_out')))
                         _w('.pack_into(_u.buf, ')
                         _w(str(_ga(_s145, 'mr0')))
                         _w(', ')
                         _w(str(_ga(_s145, 'reply_args')))
-                        _w(')\n                    _u.set_items(')
+                        _w(')\n                return ')
                         _w(str(_ga(_s145, 'words_out')))
-                        _w(', 0)\n                    return True\n')
+                        _w('\n')
                     else:
-                        _w('                ')
+                        _w('            ')
                         _w(str(_ga(_s145, 'rp_out')))
                         _w('.pack_into(_u.buf, ')
                         _w(str(_ga(_s145, 'mr0')))
                         _w(', ')
                         _w(str(_ga(_s145, 'reply_args')))
-                        _w(')\n                _u.set_items(')
+                        _w(')\n            return ')
                         _w(str(_ga(_s145, 'words_out')))
-                        _w(', 0)\n                return True\n')
-                    _w('            except _Exception:\n                pass  # the general encoder below names what does not encode\n')
-                if (len(_ga(_mt140, 'outputs')) == 0):
-                    _w('        _binding.answer(_f, ')
-                    _w(str(_ga(_ga(_mt140, 'fn'), 'rp')))
-                    _w('_')
-                    _w(str(_sfx144))
-                    _w(')\n')
-                else:
-                    _w('        _binding.answer(_f, lambda: ')
-                    _w(str(_ga(_ga(_mt140, 'fn'), 'rp')))
-                    _w('_')
-                    _w(str(_sfx144))
-                    _w('(')
-                    _w(str(_ga(_mt140, 'reply_args')))
-                    _w('))\n')
-                _w('        return True\n')
+                        _w('\n')
+                    _w('        except _Exception:\n            pass  # the general encoder below names what does not encode\n')
+                    if (len(_ga(_mt140, 'outputs')) == 0):
+                        _w('        _binding.answer(_f, ')
+                        _w(str(_ga(_ga(_mt140, 'fn'), 'rp')))
+                        _w('_')
+                        _w(str(_sfx144))
+                        _w(')\n')
+                    else:
+                        _w('        _binding.answer(_f, lambda: ')
+                        _w(str(_ga(_ga(_mt140, 'fn'), 'rp')))
+                        _w('_')
+                        _w(str(_sfx144))
+                        _w('(')
+                        _w(str(_ga(_mt140, 'reply_args')))
+                        _w('))\n')
+                    _w('        return -1\n')
         _seq152 = list(_ga(_i75, 'all'))
         _n154 = len(_seq152)
         for _i153, _mt155 in enumerate(_seq152):

@@ -621,165 +621,137 @@ class StoreServer:
             0x9002D: (self._h__set_limit, False),
             0x9002E: (self._h__get_owner, False),
         }
-        self._fast64: _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]] = {
-            0x9002B: self._x_pair_64,
-            0x9002C: self._x__get_limit_64,
-            0x9002D: self._x__set_limit_64,
+        self._fast64: _dict[_int, _tuple[_int, _Callable[[_UtcbFrame, _Utcb], _int]]] = {
+            0x9002B: (1, self._x_pair_64),
+            0x9002C: (1, self._x__get_limit_64),
+            0x9002D: (2, self._x__set_limit_64),
         }
-        self._fast32: _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]] = {
-            0x9002B: self._x_pair_32,
-            0x9002C: self._x__get_limit_32,
-            0x9002D: self._x__set_limit_32,
+        self._fast32: _dict[_int, _tuple[_int, _Callable[[_UtcbFrame, _Utcb], _int]]] = {
+            0x9002B: (1, self._x_pair_32),
+            0x9002C: (1, self._x__get_limit_32),
+            0x9002D: (2, self._x__set_limit_32),
         }
 
     def __call__(self, _f: _UtcbFrame) -> None:
         # fixed-size methods straight from the UTCB; anything else (and every error) serve
-        _u = _f.utcb
-        if 0 < _u.items <= 0xFFFF and not _f.upos:  # words, no items
-            if _u.word == 8:
-                _h = self._fast64.get(_W8.unpack_from(_u.buf, 40)[0])
-            else:
-                _h = self._fast32.get(_W4.unpack_from(_u.buf, 20)[0])
-            if _h is not None and _h(_f, _u):
-                return
+        if _binding.fixed(_f, self._fast64, self._fast32):
+            return
         _binding.serve(_f, self._table)
 
-    def fast_table(self, word: _int) -> _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]]:
+    def fast_table(
+        self, word: _int
+    ) -> _dict[_int, _tuple[_int, _Callable[[_UtcbFrame, _Utcb], _int]]]:
         """The fixed-size handlers by opcode for the kernel, which calls them itself
         (docs/runtime.md, "Fixed-size calls"); ``word``: the word size in bytes."""
         return self._fast64 if word == 8 else self._fast32
 
-    def _x_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
-        """pair on x86_64; False: not taken, serve answers."""
-        if _u.items != 1:  # these words and no items
-            return False
-        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
+    def _x_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
+        """pair on x86_64: the request's 1 words, taken (docs/runtime.md,
+        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
+        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl.pair()
         except _Exception as _e:
             _binding.failed(_f, _e)
-            return True
-        if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            try:
-                if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
-                    _S22.pack_into(_u.buf, 40, 0, _r.a, _r.b)
-                    _u.set_items(3, 0)
-                    return True
-            except _Exception:
-                pass  # the general encoder below names what does not encode
+            return -1
+        try:
+            if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
+                _S22.pack_into(_u.buf, 40, 0, _r.a, _r.b)
+                return 3
+        except _Exception:
+            pass  # the general encoder below names what does not encode
         _binding.answer(_f, lambda: _rp_Store_pair_64(_r))
-        return True
+        return -1
 
-    def _x_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
-        """pair on x86_32; False: not taken, serve answers."""
-        if _u.items != 1:  # these words and no items
-            return False
-        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
+    def _x_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
+        """pair on x86_32: the request's 1 words, taken (docs/runtime.md,
+        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
+        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl.pair()
         except _Exception as _e:
             _binding.failed(_f, _e)
-            return True
-        if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            try:
-                if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
-                    _S20.pack_into(_u.buf, 20, 0, _r.a, _r.b)
-                    _u.set_items(3, 0)
-                    return True
-            except _Exception:
-                pass  # the general encoder below names what does not encode
+            return -1
+        try:
+            if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
+                _S20.pack_into(_u.buf, 20, 0, _r.a, _r.b)
+                return 3
+        except _Exception:
+            pass  # the general encoder below names what does not encode
         _binding.answer(_f, lambda: _rp_Store_pair_32(_r))
-        return True
+        return -1
 
-    def _x__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
-        """_get_limit on x86_64; False: not taken, serve answers."""
-        if _u.items != 1:  # these words and no items
-            return False
-        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
+    def _x__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
+        """_get_limit on x86_64: the request's 1 words, taken (docs/runtime.md,
+        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
+        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl._get_limit()
         except _Busy_T as _e:
             _binding.answer(_f, lambda: _x_Busy_64(_e))
-            return True
+            return -1
         except _Exception as _e:
             _binding.failed(_f, _e)
-            return True
-        if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            try:
-                _S24.pack_into(_u.buf, 40, 0, _r)
-                _u.set_items(2, 0)
-                return True
-            except _Exception:
-                pass  # the general encoder below names what does not encode
+            return -1
+        try:
+            _S24.pack_into(_u.buf, 40, 0, _r)
+            return 2
+        except _Exception:
+            pass  # the general encoder below names what does not encode
         _binding.answer(_f, lambda: _rp_Store__get_limit_64(_r))
-        return True
+        return -1
 
-    def _x__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
-        """_get_limit on x86_32; False: not taken, serve answers."""
-        if _u.items != 1:  # these words and no items
-            return False
-        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
+    def _x__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
+        """_get_limit on x86_32: the request's 1 words, taken (docs/runtime.md,
+        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
+        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl._get_limit()
         except _Busy_T as _e:
             _binding.answer(_f, lambda: _x_Busy_32(_e))
-            return True
+            return -1
         except _Exception as _e:
             _binding.failed(_f, _e)
-            return True
-        if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            try:
-                _S8.pack_into(_u.buf, 20, 0, _r)
-                _u.set_items(2, 0)
-                return True
-            except _Exception:
-                pass  # the general encoder below names what does not encode
+            return -1
+        try:
+            _S8.pack_into(_u.buf, 20, 0, _r)
+            return 2
+        except _Exception:
+            pass  # the general encoder below names what does not encode
         _binding.answer(_f, lambda: _rp_Store__get_limit_32(_r))
-        return True
+        return -1
 
-    def _x__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
-        """_set_limit on x86_64; False: not taken, serve answers."""
-        if _u.items != 2:  # these words and no items
-            return False
+    def _x__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
+        """_set_limit on x86_64: the request's 2 words, taken (docs/runtime.md,
+        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
+        when it answered through the frame, -2 when it did not take the request."""
         (_t2,) = _S25.unpack_from(_u.buf, 40)
         if _t2 > 4294967295:
-            return False
-        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
+            return -2
         try:
             self._impl._set_limit(_t2)
         except _Gone_T as _e:
             _binding.answer(_f, lambda: _x_Gone_64(_e))
-            return True
+            return -1
         except _Exception as _e:
             _binding.failed(_f, _e)
-            return True
-        if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order
-            _u.set_items(1, 0)
-            return True
-        _binding.answer(_f, _rp_Store__set_limit_64)
-        return True
+            return -1
+        return 0
 
-    def _x__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
-        """_set_limit on x86_32; False: not taken, serve answers."""
-        if _u.items != 2:  # these words and no items
-            return False
+    def _x__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
+        """_set_limit on x86_32: the request's 2 words, taken (docs/runtime.md,
+        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
+        when it answered through the frame, -2 when it did not take the request."""
         (_t2,) = _S26.unpack_from(_u.buf, 20)
-        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             self._impl._set_limit(_t2)
         except _Gone_T as _e:
             _binding.answer(_f, lambda: _x_Gone_32(_e))
-            return True
+            return -1
         except _Exception as _e:
             _binding.failed(_f, _e)
-            return True
-        if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order
-            _u.set_items(1, 0)
-            return True
-        _binding.answer(_f, _rp_Store__set_limit_32)
-        return True
+            return -1
+        return 0
 
     def _h_get(
         self, _w: _int, _b: _bytes, _it: _c.Items
@@ -956,165 +928,137 @@ class ArchiveServer:
             0xF62D0000: (self._h_mirror, False),
             0xF62D0001: (self._h_attach, False),
         }
-        self._fast64: _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]] = {
-            0x9002B: self._x_pair_64,
-            0x9002C: self._x__get_limit_64,
-            0x9002D: self._x__set_limit_64,
+        self._fast64: _dict[_int, _tuple[_int, _Callable[[_UtcbFrame, _Utcb], _int]]] = {
+            0x9002B: (1, self._x_pair_64),
+            0x9002C: (1, self._x__get_limit_64),
+            0x9002D: (2, self._x__set_limit_64),
         }
-        self._fast32: _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]] = {
-            0x9002B: self._x_pair_32,
-            0x9002C: self._x__get_limit_32,
-            0x9002D: self._x__set_limit_32,
+        self._fast32: _dict[_int, _tuple[_int, _Callable[[_UtcbFrame, _Utcb], _int]]] = {
+            0x9002B: (1, self._x_pair_32),
+            0x9002C: (1, self._x__get_limit_32),
+            0x9002D: (2, self._x__set_limit_32),
         }
 
     def __call__(self, _f: _UtcbFrame) -> None:
         # fixed-size methods straight from the UTCB; anything else (and every error) serve
-        _u = _f.utcb
-        if 0 < _u.items <= 0xFFFF and not _f.upos:  # words, no items
-            if _u.word == 8:
-                _h = self._fast64.get(_W8.unpack_from(_u.buf, 40)[0])
-            else:
-                _h = self._fast32.get(_W4.unpack_from(_u.buf, 20)[0])
-            if _h is not None and _h(_f, _u):
-                return
+        if _binding.fixed(_f, self._fast64, self._fast32):
+            return
         _binding.serve(_f, self._table)
 
-    def fast_table(self, word: _int) -> _dict[_int, _Callable[[_UtcbFrame, _Utcb], _bool]]:
+    def fast_table(
+        self, word: _int
+    ) -> _dict[_int, _tuple[_int, _Callable[[_UtcbFrame, _Utcb], _int]]]:
         """The fixed-size handlers by opcode for the kernel, which calls them itself
         (docs/runtime.md, "Fixed-size calls"); ``word``: the word size in bytes."""
         return self._fast64 if word == 8 else self._fast32
 
-    def _x_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
-        """pair on x86_64; False: not taken, serve answers."""
-        if _u.items != 1:  # these words and no items
-            return False
-        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
+    def _x_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
+        """pair on x86_64: the request's 1 words, taken (docs/runtime.md,
+        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
+        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl.pair()
         except _Exception as _e:
             _binding.failed(_f, _e)
-            return True
-        if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            try:
-                if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
-                    _S22.pack_into(_u.buf, 40, 0, _r.a, _r.b)
-                    _u.set_items(3, 0)
-                    return True
-            except _Exception:
-                pass  # the general encoder below names what does not encode
+            return -1
+        try:
+            if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
+                _S22.pack_into(_u.buf, 40, 0, _r.a, _r.b)
+                return 3
+        except _Exception:
+            pass  # the general encoder below names what does not encode
         _binding.answer(_f, lambda: _rp_Store_pair_64(_r))
-        return True
+        return -1
 
-    def _x_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
-        """pair on x86_32; False: not taken, serve answers."""
-        if _u.items != 1:  # these words and no items
-            return False
-        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
+    def _x_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
+        """pair on x86_32: the request's 1 words, taken (docs/runtime.md,
+        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
+        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl.pair()
         except _Exception as _e:
             _binding.failed(_f, _e)
-            return True
-        if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            try:
-                if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
-                    _S20.pack_into(_u.buf, 20, 0, _r.a, _r.b)
-                    _u.set_items(3, 0)
-                    return True
-            except _Exception:
-                pass  # the general encoder below names what does not encode
+            return -1
+        try:
+            if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
+                _S20.pack_into(_u.buf, 20, 0, _r.a, _r.b)
+                return 3
+        except _Exception:
+            pass  # the general encoder below names what does not encode
         _binding.answer(_f, lambda: _rp_Store_pair_32(_r))
-        return True
+        return -1
 
-    def _x__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
-        """_get_limit on x86_64; False: not taken, serve answers."""
-        if _u.items != 1:  # these words and no items
-            return False
-        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
+    def _x__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
+        """_get_limit on x86_64: the request's 1 words, taken (docs/runtime.md,
+        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
+        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl._get_limit()
         except _Busy_T as _e:
             _binding.answer(_f, lambda: _x_Busy_64(_e))
-            return True
+            return -1
         except _Exception as _e:
             _binding.failed(_f, _e)
-            return True
-        if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            try:
-                _S24.pack_into(_u.buf, 40, 0, _r)
-                _u.set_items(2, 0)
-                return True
-            except _Exception:
-                pass  # the general encoder below names what does not encode
+            return -1
+        try:
+            _S24.pack_into(_u.buf, 40, 0, _r)
+            return 2
+        except _Exception:
+            pass  # the general encoder below names what does not encode
         _binding.answer(_f, lambda: _rp_Store__get_limit_64(_r))
-        return True
+        return -1
 
-    def _x__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
-        """_get_limit on x86_32; False: not taken, serve answers."""
-        if _u.items != 1:  # these words and no items
-            return False
-        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
+    def _x__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
+        """_get_limit on x86_32: the request's 1 words, taken (docs/runtime.md,
+        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
+        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl._get_limit()
         except _Busy_T as _e:
             _binding.answer(_f, lambda: _x_Busy_32(_e))
-            return True
+            return -1
         except _Exception as _e:
             _binding.failed(_f, _e)
-            return True
-        if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            try:
-                _S8.pack_into(_u.buf, 20, 0, _r)
-                _u.set_items(2, 0)
-                return True
-            except _Exception:
-                pass  # the general encoder below names what does not encode
+            return -1
+        try:
+            _S8.pack_into(_u.buf, 20, 0, _r)
+            return 2
+        except _Exception:
+            pass  # the general encoder below names what does not encode
         _binding.answer(_f, lambda: _rp_Store__get_limit_32(_r))
-        return True
+        return -1
 
-    def _x__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
-        """_set_limit on x86_64; False: not taken, serve answers."""
-        if _u.items != 2:  # these words and no items
-            return False
+    def _x__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
+        """_set_limit on x86_64: the request's 2 words, taken (docs/runtime.md,
+        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
+        when it answered through the frame, -2 when it did not take the request."""
         (_t2,) = _S25.unpack_from(_u.buf, 40)
         if _t2 > 4294967295:
-            return False
-        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
+            return -2
         try:
             self._impl._set_limit(_t2)
         except _Gone_T as _e:
             _binding.answer(_f, lambda: _x_Gone_64(_e))
-            return True
+            return -1
         except _Exception as _e:
             _binding.failed(_f, _e)
-            return True
-        if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order
-            _u.set_items(1, 0)
-            return True
-        _binding.answer(_f, _rp_Store__set_limit_64)
-        return True
+            return -1
+        return 0
 
-    def _x__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _bool:
-        """_set_limit on x86_32; False: not taken, serve answers."""
-        if _u.items != 2:  # these words and no items
-            return False
+    def _x__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
+        """_set_limit on x86_32: the request's 2 words, taken (docs/runtime.md,
+        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
+        when it answered through the frame, -2 when it did not take the request."""
         (_t2,) = _S26.unpack_from(_u.buf, 20)
-        _u.set_items(0, 0)  # consumed: calls the implementation makes find the UTCB idle
         try:
             self._impl._set_limit(_t2)
         except _Gone_T as _e:
             _binding.answer(_f, lambda: _x_Gone_32(_e))
-            return True
+            return -1
         except _Exception as _e:
             _binding.failed(_f, _e)
-            return True
-        if not _u.saved_u:  # no nested frame saved: the whole frame is free
-            _u.words[5] = 0  # the status word, E_SUCCESS: zero in either byte order
-            _u.set_items(1, 0)
-            return True
-        _binding.answer(_f, _rp_Store__set_limit_32)
-        return True
+            return -1
+        return 0
 
     def _h_get(
         self, _w: _int, _b: _bytes, _it: _c.Items
