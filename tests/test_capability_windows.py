@@ -223,12 +223,12 @@ class World:
         the sender's; translated, one of the receiver's that the sender holds a copy of."""
         if self.mode == "delegate":
             unit, token = self.make(sender)
-            space = sender.pd.space(self.kind.crd)
+            space = pd_of(sender).space(self.kind.crd)
             assert space is not None
             return Obj(unit, unit, None, token, held=space.nodes[unit].rights)
         own, token = self.make(receiver)
         sent = self.share(receiver, own, sender)
-        space = sender.pd.space(self.kind.crd)
+        space = pd_of(sender).space(self.kind.crd)
         assert space is not None
         held = space.nodes[sent].rights
         return Obj(sent, own, own, token, sender_rights=held, held=held)

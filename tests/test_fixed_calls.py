@@ -567,7 +567,7 @@ def test_an_opcode_only_request_is_written_by_the_kernel_only_when_idle(
     def body(ctx: Context) -> None:
         c = fx.CalcClient(ctx.connect("calc"))
         u = ctx.utcb.utcb
-        k = ctx.gate
+        k = backdoor(ctx)
         got.append(k.call_fixed(c._sel, 1, fx._S0, 1, OP_PING) == (0,))
         got.append(u.words[5] == 0 and u.untyped == 0)  # the status word, consumed
         calls = k.n_ipc

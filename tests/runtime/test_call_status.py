@@ -39,7 +39,9 @@ def _other_cpu(m: Machine, cli: Process) -> None:
 
 def _global_ec(m: Machine, cli: Process) -> None:
     t = cli.thread(lambda ctx: ctx.sm(0).down())
-    mdb.insert_root(pd_of(cli).obj, TARGET, PtObj(m.k.graveyard, ec_of(cli, t.ec_sel), 0, 0, TARGET), ALL)
+    mdb.insert_root(
+        pd_of(cli).obj, TARGET, PtObj(m.k.graveyard, ec_of(cli, t.ec_sel), 0, 0, TARGET), ALL
+    )
 
 
 def _busy(m: Machine, cli: Process, die: bool = False) -> None:
