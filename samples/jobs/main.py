@@ -27,15 +27,15 @@ class JobsImpl:
 
     def submit(self, job: str, n: int, done: Crd | None, notify: Crd | None) -> int:
         assert done is not None and notify is not None and self.work is not None
-        k = self.m.k
-        sm = Sm(k, done.base)  # both arrived in the server's own space
+        gate = self.m.gate
+        sm = Sm(gate, done.base)  # both arrived in the server's own space
         if not self.queue:
             try:
                 sm.down()
             except SyscallError as e:
                 print(f"  jobs-server: down() on the client's semaphore -> {e.status.name}")
         queued = len(self.queue)
-        self.queue.append((job, n, sm, jobs.DoneClient(Pt(k, notify.base))))
+        self.queue.append((job, n, sm, jobs.DoneClient(Pt(gate, notify.base))))
         print(
             f"  jobs-server: submit({job!r}, {n}) -> semaphore at {done.base:#x}, "
             f"callback at {notify.base:#x}"
