@@ -43,6 +43,7 @@ from runtime.api import Context, LocalThread, Syscalls  # noqa: E402
 from runtime.crd import Crd  # noqa: E402
 from runtime.kernel import mdb  # noqa: E402
 from runtime.kernel.crd import ALL  # noqa: E402
+from runtime.machine import pd_of  # noqa: E402
 from runtime.utcb import UtcbFrame  # noqa: E402
 
 
@@ -110,9 +111,9 @@ def revoke_ns_per_child(n: int, total: int) -> float:
     with a.acting():
         for _ in range(total // n):
             sel = a.env.alloc()
-            Syscalls(m.k).create_sm(sel, 0)
+            Syscalls(m.gate).create_sm(sel, 0)
             sels.append(sel)
-    src, dst = a.pd.obj, b.pd.obj
+    src, dst = pd_of(a).obj, pd_of(b).obj
     had = len(dst.nodes)
     t = 0x10000
     for sel in sels:
@@ -120,7 +121,7 @@ def revoke_ns_per_child(n: int, total: int) -> float:
             mdb.delegate(src, sel, dst, t, 0, ALL)
             t += 1
     assert all(len(src.nodes[sel].children) == n for sel in sels)
-    sys_ = Syscalls(m.k)
+    sys_ = Syscalls(m.gate)
     t0 = time.perf_counter()
     with a.acting():
         for sel in sels:

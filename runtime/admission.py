@@ -51,10 +51,10 @@ class Admission:
             with root.acting():
                 lt = LocalThread(root.env, cpu)
                 self.windows[cpu] = root.env.alloc()
-            lt.ec.utcb.dele = crd(CrdType.OBJ, self.windows[cpu])
+            lt.utcb.dele = crd(CrdType.OBJ, self.windows[cpu])
             self.threads[cpu] = lt
             serve = one_slot(root.env, self.windows, cpu, self._start)
-            self.ips[cpu] = m.k.register_code(guard(serve, m.k))
+            self.ips[cpu] = m.gate.register_code(guard(serve, m.gate), in_pd=False)
 
     def add_client(self, proc: Process) -> None:
         """Root makes `proc` its SC portal on every CPU (the portal id names the client)."""
@@ -62,7 +62,7 @@ class Admission:
         for cpu, lt in self.threads.items():
             with root.acting():
                 sel = root.env.alloc()
-                Syscalls(self.m.k).create_pt(sel, lt.sel, self.ips[cpu])
+                Syscalls(self.m.gate).create_pt(sel, lt.sel, self.ips[cpu])
             self.clients[sel] = proc
             root.grant(sel, proc, service_sel(cpu, SRV_SC))
 
@@ -80,7 +80,7 @@ class Admission:
             ec_in_root, sc_in_root = root.env.alloc(), root.env.alloc()
         proc.grant(ec_sel, root, ec_in_root)
         with root.acting():
-            Syscalls(self.m.k).create_sc(sc_in_root, ec_in_root, prio, quantum)
+            Syscalls(self.m.gate).create_sc(sc_in_root, ec_in_root, prio, quantum)
         root.grant(sc_in_root, proc, sc_sel)
         self.held.update({ec_in_root: proc, sc_in_root: proc})
         proc.max_prio = max(proc.max_prio, prio)
@@ -96,14 +96,16 @@ class Admission:
         if client is None or cmd != START:
             put_error(f, ErrorCode.E_ARGS_INVALID, "unknown command")
             return False
-        node = self.m.root.pd.obj.nodes.get(win)
+        from .machine import pd_of  # root's own view of its capabilities (the Machine's)
+
+        node = pd_of(self.m.root).obj.nodes.get(win)
         ec = None if node is None else node.obj
         if (
             crd_type(item) != CrdType.OBJ
             or not aux & 1
             or crd_base(item) != win
             or not isinstance(ec, Ec)
-            or ec.pd is not client.pd  # only an EC of the calling PD
+            or ec.pd is not pd_of(client)  # only an EC of the calling PD
         ):
             put_error(f, ErrorCode.E_ARGS_INVALID, "no global EC of the caller")
             return False
@@ -113,7 +115,7 @@ class Admission:
         prio, quantum = min(q & 0xFF, client.max_prio), q >> 12
         root = self.m.root
         sc = root.env.alloc()
-        Syscalls(self.m.k).create_sc(sc, win, prio, quantum)  # SyscallError: an error reply
+        Syscalls(self.m.gate).create_sc(sc, win, prio, quantum)  # SyscallError: an error reply
         self.held.update({win: client, sc: client})
         f.put_word(ErrorCode.E_SUCCESS)
         f.put_word(qpd(prio, quantum))

@@ -1,9 +1,11 @@
 """The thin Pythonic layer services use, like NRE's kobj wrappers (NOVA-NRE.md §8.2).
 
-Everything here is built on `Kernel.syscall`; failures raise `SyscallError`. All calls
-act as the EC that is running (`Kernel.current`), in that EC's own PD, exactly as a
-user program makes system calls. Selectors are handed out by `Env`, a per-PD bump
-allocator like NRE's `CapSelSpace` (dynamic selectors from 4096 upwards).
+Everything here is built on the system-call gate (`runtime.kernel.gate.Gate`), never on
+the kernel itself: the objects of this module hold a gate and selectors, no kernel
+object. Failures raise `SyscallError`. All calls act as the EC that is running, in that
+EC's own PD, exactly as a user program makes system calls. Selectors are handed out by
+`Env`, a per-PD bump allocator like NRE's `CapSelSpace` (dynamic selectors from 4096
+upwards).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from greenlet import GreenletExit, getcurrent  # type: ignore[import-untyped]
 from .kernel.arch import PAGE_SIZE
 from .kernel.crd import NULL_CRD, Crd, CrdType, PdRights, crd
 from .kernel.exc import HDR, NUM_EXC, Mtd, Vector, layout
+from .kernel.gate import Gate
 from .kernel.kernel import ReplyUnwind
 from .kernel.sc import DEFAULT_PRIO, DEFAULT_QUANTUM
 from .kernel.status import Status, SyscallError
@@ -23,8 +26,6 @@ from .kernel.syscalls import FLAG0, FLAG1, Sys, qpd, word0
 from .kernel.utcb import UtcbFrame
 
 if TYPE_CHECKING:
-    from .kernel.ec import Ec
-    from .kernel.kernel import Kernel
     from .kernel.pd import Pd
 
 __all__ = [
@@ -51,8 +52,8 @@ _UTCB_BASE = 0x10000000
 
 Handler = Callable[[UtcbFrame], None]
 
-# The kernels inside `Machine.run` (innermost last), for `contained`.
-RUNNING: list[Kernel] = []
+# The gates of the kernels inside `Machine.run` (innermost last), for `contained`.
+RUNNING: list[Gate] = []
 
 
 def contained(e: BaseException) -> bool:
@@ -65,17 +66,17 @@ def contained(e: BaseException) -> bool:
         return False
     if isinstance(e, GreenletExit):
         g = getcurrent()
-        return any(k.current is not None and k.current.glet is g for k in RUNNING)
+        return any(gate.executes(g) for gate in RUNNING)
     return True
 
 
 class Syscalls:
     """Typed wrappers of the 14 system calls for the running EC."""
 
-    __slots__ = ("k",)
+    __slots__ = ("gate",)
 
-    def __init__(self, k: Kernel) -> None:
-        self.k = k
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
 
     def _ok(self, r: tuple[int, int, int], what: str) -> tuple[int, int, int]:
         if r[0] != Status.SUCCESS:
@@ -83,15 +84,15 @@ class Syscalls:
         return r
 
     def call(self, pt: int, nonblocking: bool = False) -> None:
-        st = self.k.ipc_call(pt << 8 | (FLAG0 if nonblocking else 0))
+        st = self.gate.ipc_call(pt << 8 | (FLAG0 if nonblocking else 0))
         if st:
             raise SyscallError(st, "call")
 
     def reply(self) -> None:
-        self._ok(self.k.syscall(word0(Sys.REPLY)), "reply")
+        self._ok(self.gate.syscall(word0(Sys.REPLY)), "reply")
 
     def create_pd(self, sel: int, pd: int = SELF_PD, caps: Crd = NULL_CRD) -> None:
-        self._ok(self.k.syscall(word0(Sys.CREATE_PD, sel), pd, caps.value), "create_pd")
+        self._ok(self.gate.syscall(word0(Sys.CREATE_PD, sel), pd, caps.value), "create_pd")
 
     def create_ec(
         self,
@@ -104,7 +105,7 @@ class Syscalls:
         glb: bool = False,
     ) -> None:
         w = word0(Sys.CREATE_EC, sel, FLAG0 if glb else 0)
-        self._ok(self.k.syscall(w, pd, utcb | cpu, sp, evt), "create_ec")
+        self._ok(self.gate.syscall(w, pd, utcb | cpu, sp, evt), "create_ec")
 
     def create_sc(
         self,
@@ -114,61 +115,73 @@ class Syscalls:
         quantum: int = DEFAULT_QUANTUM,
         pd: int = SELF_PD,
     ) -> None:
-        self._ok(self.k.syscall(word0(Sys.CREATE_SC, sel), pd, ec, qpd(prio, quantum)), "create_sc")
+        self._ok(
+            self.gate.syscall(word0(Sys.CREATE_SC, sel), pd, ec, qpd(prio, quantum)), "create_sc"
+        )
 
     def create_pt(self, sel: int, ec: int, ip: int, mtd: int = 0, pd: int = SELF_PD) -> None:
-        self._ok(self.k.syscall(word0(Sys.CREATE_PT, sel), pd, ec, mtd, ip), "create_pt")
+        self._ok(self.gate.syscall(word0(Sys.CREATE_PT, sel), pd, ec, mtd, ip), "create_pt")
 
     def create_sm(self, sel: int, count: int = 0, pd: int = SELF_PD) -> None:
-        self._ok(self.k.syscall(word0(Sys.CREATE_SM, sel), pd, count), "create_sm")
+        self._ok(self.gate.syscall(word0(Sys.CREATE_SM, sel), pd, count), "create_sm")
 
     def revoke(self, caps: Crd, self_: bool = False) -> None:
-        self._ok(self.k.syscall(word0(Sys.REVOKE, 0, FLAG0 if self_ else 0), caps.value), "revoke")
+        self._ok(
+            self.gate.syscall(word0(Sys.REVOKE, 0, FLAG0 if self_ else 0), caps.value), "revoke"
+        )
 
     def lookup(self, caps: Crd) -> Crd:
-        return Crd.decode(self._ok(self.k.syscall(word0(Sys.LOOKUP), caps.value), "lookup")[1])
+        return Crd.decode(self._ok(self.gate.syscall(word0(Sys.LOOKUP), caps.value), "lookup")[1])
 
     def ec_ctrl(self, ec: int) -> None:
-        self._ok(self.k.syscall(word0(Sys.EC_CTRL, ec)), "ec_ctrl")
+        self._ok(self.gate.syscall(word0(Sys.EC_CTRL, ec)), "ec_ctrl")
 
     def sc_ctrl(self, sc: int) -> int:
-        r = self._ok(self.k.syscall(word0(Sys.SC_CTRL, sc)), "sc_ctrl")
+        r = self._ok(self.gate.syscall(word0(Sys.SC_CTRL, sc)), "sc_ctrl")
         return r[1] << 32 | r[2]
 
     def sm_up(self, sm: int) -> None:
-        self._ok(self.k.syscall(word0(Sys.SM_CTRL, sm)), "sm up")
+        self._ok(self.gate.syscall(word0(Sys.SM_CTRL, sm)), "sm up")
 
     def sm_down(self, sm: int, zero: bool = False) -> None:
         flags = FLAG0 | (FLAG1 if zero else 0)
-        self._ok(self.k.syscall(word0(Sys.SM_CTRL, sm, flags)), "sm down")
+        self._ok(self.gate.syscall(word0(Sys.SM_CTRL, sm, flags)), "sm down")
 
     def assign_pci(self, pd: int, cfg: int, hint: int = 0) -> None:
-        self._ok(self.k.syscall(word0(Sys.ASSIGN_PCI, pd), cfg, hint), "assign_pci")
+        self._ok(self.gate.syscall(word0(Sys.ASSIGN_PCI, pd), cfg, hint), "assign_pci")
 
     def assign_gsi(self, sm: int, cpu: int, cfg: int = 0) -> tuple[int, int]:
-        r = self._ok(self.k.syscall(word0(Sys.ASSIGN_GSI, sm), cfg, cpu), "assign_gsi")
+        r = self._ok(self.gate.syscall(word0(Sys.ASSIGN_GSI, sm), cfg, cpu), "assign_gsi")
         return r[1], r[2]
 
 
 class Env:
-    """User-level state of one PD: its selector and UTCB allocators."""
+    """User-level state of one PD: its selector, UTCB and receive-window allocators.
 
-    __slots__ = ("evts", "k", "name", "next_sel", "next_utcb", "pd")
+    The PD's ECs share it, like NRE's process-wide selector space; `Env.current(gate)`
+    finds the running EC's. It holds the gate, not the PD."""
 
-    def __init__(self, k: Kernel, pd: Pd, name: str) -> None:
-        self.k = k
-        self.pd = pd
+    __slots__ = ("evts", "gate", "name", "next_page", "next_sel", "next_utcb")
+
+    def __init__(self, gate: Gate, pd: Pd, name: str) -> None:
+        self.gate = gate
         self.name = name
-        self.next_sel = 64 * k.num_cpu  # above the per-CPU blocks (FIRST_DYNAMIC for 64)
+        self.next_sel = 64 * gate.num_cpu  # above the per-CPU blocks (FIRST_DYNAMIC for 64)
         self.next_utcb = _UTCB_BASE
+        self.next_page = 0  # the next free page of memory receive windows (binding.window)
         self.evts: dict[int, int] = {}  # event blocks of CPUs beyond NRE's 64 (startup_portal)
-        pd.env = self
+        pd.env = self  # the kernel keeps it for the PD's ECs (`current`)
 
     @staticmethod
     def of(pd: Pd) -> Env | None:
-        """The environment of a PD, if it has one (ECs of a PD share it, like NRE's
-        process-wide selector space)."""
+        """The environment of a PD, if it has one (for tools holding the PD)."""
         env: Env | None = pd.env
+        return env
+
+    @staticmethod
+    def current(gate: Gate) -> Env | None:
+        """The environment of the running EC's PD, if it has one."""
+        env: Env | None = gate.env()
         return env
 
     def alloc(self, count: int = 1) -> int:
@@ -189,24 +202,20 @@ class Env:
 class Pt:
     """A portal capability held by the running PD (NRE `Pt(sel)`)."""
 
-    __slots__ = ("k", "sel")
+    __slots__ = ("gate", "sel")
 
-    def __init__(self, k: Kernel, sel: int) -> None:
-        self.k = k
+    def __init__(self, gate: Gate, sel: int) -> None:
+        self.gate = gate
         self.sel = sel
 
     def frame(self) -> UtcbFrame:
         """A fresh frame on the calling EC's UTCB; close it (or `with`) after the call."""
-        ec = self.k.current
-        if ec is None:
-            raise SyscallError(Status.BAD_HYP, "no EC is running")
-        return UtcbFrame(ec.utcb)
+        return UtcbFrame(self.gate.utcb())
 
     def accept_delegates(self, frame: UtcbFrame, order: int = 0) -> int:
         """Arm `frame` to receive 2**order delegated objects in the reply, at fresh
         selectors of the calling PD; returns the first one."""
-        ec = self.k.current
-        env = None if ec is None else Env.of(ec.pd)
+        env = Env.current(self.gate)
         if env is None:
             raise SyscallError(Status.BAD_HYP, "no selector allocator for this PD")
         base = env.alloc(1 << order)
@@ -214,11 +223,11 @@ class Pt:
         return base
 
     def accept_translates(self, frame: UtcbFrame) -> None:
-        frame.translation_window(crd(CrdType.OBJ, 0, self.k.arch.sel_bits))
+        frame.translation_window(crd(CrdType.OBJ, 0, self.gate.arch.sel_bits))
 
     def call(self, frame: UtcbFrame | None = None, nonblocking: bool = False) -> None:
         """Send the current frame and receive the reply into it (cursors rewound)."""
-        st = self.k.ipc_call(self.sel << 8 | (FLAG0 if nonblocking else 0))
+        st = self.gate.ipc_call(self.sel << 8 | (FLAG0 if nonblocking else 0))
         if st:
             raise SyscallError(st, "call")
         if frame is not None:
@@ -232,32 +241,34 @@ class Pt:
 class Sm:
     """A semaphore capability (NRE `Sm`)."""
 
-    __slots__ = ("k", "sel")
+    __slots__ = ("gate", "sel")
 
-    def __init__(self, k: Kernel, sel: int) -> None:
-        self.k = k
+    def __init__(self, gate: Gate, sel: int) -> None:
+        self.gate = gate
         self.sel = sel
 
     def up(self) -> None:
-        Syscalls(self.k).sm_up(self.sel)
+        Syscalls(self.gate).sm_up(self.sel)
 
     def down(self) -> None:
-        Syscalls(self.k).sm_down(self.sel)
+        Syscalls(self.gate).sm_down(self.sel)
 
     def zero(self) -> None:
-        Syscalls(self.k).sm_down(self.sel, zero=True)
+        Syscalls(self.gate).sm_down(self.sel, zero=True)
 
 
 class LocalThread:
     """A local EC of the running PD on one CPU; portals bound to it run its handlers."""
 
-    __slots__ = ("cpu", "env", "sel")
+    __slots__ = ("cpu", "env", "sel", "utcb")
 
     def __init__(self, env: Env, cpu: int = 0) -> None:
         self.env = env
         self.cpu = cpu
         self.sel = env.alloc()
-        Syscalls(env.k).create_ec(self.sel, env.alloc_utcb(), cpu=cpu, evt=64 * cpu)
+        Syscalls(env.gate).create_ec(self.sel, env.alloc_utcb(), cpu=cpu, evt=64 * cpu)
+        # its UTCB page, mapped in this PD: the creator arms its receive windows there
+        self.utcb = env.gate.utcb_of(self.sel)
 
     def portal(
         self,
@@ -280,7 +291,7 @@ class LocalThread:
         """
         from .binding import receiving
 
-        k = self.env.k
+        gate = self.env.gate
         s = self.env.alloc() if sel is None else sel
         if accept is None:
             accept = getattr(handler, "accept", None)
@@ -290,22 +301,13 @@ class LocalThread:
             xlt = CrdType.OBJ
         translate = translate or bool(getattr(handler, "translate", False))
         code = receiving(handler, self, accept, kind, translate, xlt)
-        Syscalls(k).create_pt(s, self.sel, k.register_code(code, self.env.pd))
-        return Pt(k, s)
+        Syscalls(gate).create_pt(s, self.sel, gate.register_code(code))
+        return Pt(gate, s)
 
     def window(self, delegate: Crd = NULL_CRD, translate: Crd = NULL_CRD) -> None:
         """Arm this EC's receive windows (they persist across calls)."""
-        ec = self.ec
-        ec.utcb.dele = delegate.value
-        ec.utcb.xlt = translate.value
-
-    @property
-    def ec(self) -> Ec:
-        node = self.env.pd.obj.nodes[self.sel]
-        from .kernel.ec import Ec
-
-        assert isinstance(node.obj, Ec)
-        return node.obj
+        self.utcb.dele = delegate.value
+        self.utcb.xlt = translate.value
 
 
 def _start_at_sp(f: UtcbFrame) -> None:
@@ -330,10 +332,9 @@ def startup_portal(env: Env, cpu: int) -> int:
         if evt < 0:
             evt = env.evts[cpu] = env.alloc(NUM_EXC)
     sel = evt + Vector.STARTUP
-    if sel not in env.pd.obj.nodes:
-        k = env.k
+    if not env.gate.holds(sel):
         t = LocalThread(env, cpu)
-        Syscalls(k).create_pt(sel, t.sel, k.register_code(_start_at_sp, env.pd), Mtd.RSP)
+        Syscalls(env.gate).create_pt(sel, t.sel, env.gate.register_code(_start_at_sp), Mtd.RSP)
     return sel
 
 
@@ -341,7 +342,7 @@ class GlobalThread:
     """A global EC with its own SC running `fn(ctx)` (NRE `GlobalThread`), started
     through its PD's startup portal for the CPU (`startup_portal`, evt = 64*cpu)."""
 
-    __slots__ = ("ec", "ec_sel", "env", "sc_sel")
+    __slots__ = ("ec_sel", "env", "sc_sel")
 
     def __init__(
         self,
@@ -356,28 +357,20 @@ class GlobalThread:
         """`start(ec_sel, sc_sel, prio, quantum)` makes the SC instead (a parent's setup
         for its child before `run`); otherwise a PD whose own capability has CREATE_SC
         makes it, and any other asks its parent's SC service (runtime.admission)."""
-        k = env.k
+        gate = env.gate
         self.env = env
         self.ec_sel = env.alloc()
         self.sc_sel = env.alloc()
-        holder: list[Ec] = []
 
         def body() -> None:
-            fn(Context(env, holder[0]))
+            fn(Context(env))
 
-        sys = Syscalls(k)
+        sys = Syscalls(gate)
         evt = startup_portal(env, cpu) - Vector.STARTUP
-        sp = k.register_code(body, env.pd)
+        sp = gate.register_code(body)
         sys.create_ec(self.ec_sel, env.alloc_utcb(), cpu=cpu, sp=sp, evt=evt, glb=True)
-        node = env.pd.obj.nodes[self.ec_sel]
-        ec = node.obj
-        from .kernel.ec import Ec
-
-        assert isinstance(ec, Ec)
         if name:
-            ec.name = name
-        holder.append(ec)
-        self.ec = ec
+            gate.name_ec(self.ec_sel, name)
         if start is not None:  # the parent's setup before run (Process.thread)
             start(self.ec_sel, self.sc_sel, prio, quantum)
         elif sys.lookup(Crd.obj(SELF_PD)).rights & PdRights.CREATE_SC:
@@ -393,11 +386,7 @@ _START = 1
 def _start_by_parent(env: Env, ec_sel: int, cpu: int, prio: int, quantum: int, name: str) -> int:
     """NRE's `GlobalThread::start`: START, name, cpu, qpd + the EC to the parent's SC
     portal of the calling EC's CPU; the SC comes back (root may lower the priority)."""
-    k = env.k
-    ec = k.current
-    if ec is None:
-        raise SyscallError(Status.BAD_HYP, "no EC is running")
-    pt = Pt(k, 64 * ec.cpu + SRV_SC)
+    pt = Pt(env.gate, 64 * env.gate.cpu() + SRV_SC)
     with pt.frame() as f:
         base = pt.accept_delegates(f, 0)
         raw = name.encode()[:200]
@@ -414,30 +403,30 @@ def _start_by_parent(env: Env, ec_sel: int, cpu: int, prio: int, quantum: int, n
 
 
 class Context:
-    """What an EC body gets: its PD's environment and the calls it makes."""
+    """What an EC body gets: its PD's environment, the system-call gate (`gate`: the
+    calls it makes; no kernel object), its CPU and its UTCB page. Made by the EC itself
+    when it starts (`GlobalThread`)."""
 
-    __slots__ = ("ec", "env", "sys")
+    __slots__ = ("_utcb", "cpu", "env", "gate", "sys")
 
-    def __init__(self, env: Env, ec: Ec) -> None:
+    def __init__(self, env: Env) -> None:
         self.env = env
-        self.ec = ec
-        self.sys = Syscalls(env.k)
-
-    @property
-    def k(self) -> Kernel:
-        return self.env.k
-
-    @property
-    def cpu(self) -> int:
-        return self.ec.cpu
+        self.gate = env.gate
+        self.sys = Syscalls(env.gate)
+        self.cpu = self.gate.cpu()  # an EC stays on its CPU
+        self._utcb = self.gate.utcb()
 
     @property
     def utcb(self) -> UtcbFrame:
         """A view of this EC's live frame (NRE `UtcbFrameRef`)."""
-        return UtcbFrame(self.ec.utcb, push=False)
+        return UtcbFrame(self._utcb, push=False)
 
     def frame(self) -> UtcbFrame:
-        return UtcbFrame(self.ec.utcb)
+        return UtcbFrame(self._utcb)
+
+    def pt(self, sel: int) -> Pt:
+        """The portal capability at `sel` of this PD (NRE `Pt(sel)`)."""
+        return Pt(self.gate, sel)
 
     def accept_delegates(self, frame: UtcbFrame, order: int = 0) -> int:
         """Arm `frame`'s delegate window on 2**order fresh, aligned selectors (NRE
@@ -448,12 +437,16 @@ class Context:
 
     def accept_translates(self, frame: UtcbFrame) -> None:
         """Arm `frame`'s translate window on the whole object space (NRE default)."""
-        frame.translation_window(crd(CrdType.OBJ, 0, self.k.arch.sel_bits))
+        frame.translation_window(crd(CrdType.OBJ, 0, self.gate.arch.sel_bits))
 
-    def sm(self, count: int = 0) -> Sm:
-        sel = self.env.alloc()
-        self.sys.create_sm(sel, count)
-        return Sm(self.k, sel)
+    def sm(self, count: int = 0, sel: int | None = None) -> Sm:
+        """A new semaphore with `count` (NRE `Sm(count)`), or with `sel` the semaphore
+        capability this PD holds there."""
+        if sel is not None:
+            return Sm(self.gate, sel)
+        s = self.env.alloc()
+        self.sys.create_sm(s, count)
+        return Sm(self.gate, s)
 
     def local_thread(self, cpu: int | None = None) -> LocalThread:
         return LocalThread(self.env, self.cpu if cpu is None else cpu)
@@ -465,10 +458,10 @@ class Context:
 
     def work(self, us: int) -> None:
         """Spend `us` of virtual time: a preemption point."""
-        self.k.tick(us)
+        self.gate.tick(us)
 
     def yield_(self) -> None:
-        self.k.yield_()
+        self.gate.yield_()
 
     def connect(self, name: str) -> Pt:
         """The portal of service `name` for this EC's CPU, from the name registry."""

@@ -14,7 +14,8 @@ a request the server rejected delegated (``serve`` marks it), so nothing stays b
 Interface references: every generated client stub derives from ``Client`` (a portal and
 the calls through it). A stub passed where an interface is expected sends its portal
 (``cap``); an interface reference that comes back is turned into the generated stub of
-that interface on the caller's kernel (``stub``).
+that interface behind the caller's gate (``stub``). Everything here reaches the kernel
+through the portal's gate (``runtime.kernel.gate``), never as an object.
 """
 
 from __future__ import annotations
@@ -23,17 +24,16 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .api import Pt, contained
+from .api import Env, Pt, contained
 from .codec import DecodeError, Items, MarshalError, error_reply_bytes
 from .kernel.crd import ALL, Crd, CrdType, crd
 from .kernel.kernel import NOT_SENT, REPLY_LEFT, portal_entry
 from .kernel.status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
-from .kernel.syscalls import FLAG0, Sys, word0
 
 if TYPE_CHECKING:
-    from .api import Env, LocalThread
     from .api import Handler as PortalHandler
-    from .kernel.kernel import Kernel
+    from .api import LocalThread
+    from .kernel.gate import Gate
     from .kernel.utcb import Utcb, UtcbFrame
 
 __all__ = [
@@ -67,7 +67,7 @@ Handler = Callable[[int, bytes, Items], "tuple[bytearray, list[tuple[int, int]]]
 class Client:
     """Base of generated client stubs: the portal (``runtime.api.Pt``) calls go through.
 
-    ``EchoClient(ctx.connect("echo"))`` connects by name; ``EchoClient(Pt(k, sel))`` wraps
+    ``EchoClient(ctx.connect("echo"))`` connects by name; ``EchoClient(ctx.pt(sel))`` wraps
     any portal selector the calling PD holds. Its only attributes are underscored, so
     no IDL operation name collides with them.
     """
@@ -76,10 +76,10 @@ class Client:
 
     def __init__(self, pt: Pt) -> None:
         self._pt = pt
-        self._w64 = pt.k.arch.word == 8
-        # the fixed-size methods' two kernel entries, bound once
-        self._idle = pt.k.idle_utcb
-        self._fixed = pt.k.call_fixed
+        self._w64 = pt.gate.arch.word == 8
+        # the fixed-size methods' two gate entries, bound once
+        self._idle = pt.gate.idle_utcb
+        self._fixed = pt.gate.call_fixed
         self._sel = pt.sel
 
     def __repr__(self) -> str:
@@ -101,10 +101,10 @@ def cap(value: Client | Pt | Crd | None) -> Crd | None:
 
 def stub(cls: type[_C], via: Pt, value: Crd | None) -> _C | None:
     """A received interface reference as a client stub of ``cls`` (None stays None): the
-    selector it landed at in the calling PD, on the kernel of the portal it came ``via``."""
+    selector it landed at in the calling PD, behind the gate of the portal it came ``via``."""
     if value is None:
         return None
-    return cls(Pt(via.k, value.base))
+    return cls(Pt(via.gate, value.base))
 
 
 def call(
@@ -121,7 +121,7 @@ def call(
     fresh selectors, memory at fresh pages of the calling PD, I/O ports 1:1), and
     ``translate`` a translate window over the whole space of type ``xlt``."""
     if accept is None and not translate:
-        return pt.k.call_words(pt.sel, data, 0, items)  # no reply window: no frame object
+        return pt.gate.call_words(pt.sel, data, 0, items)  # no reply window: no frame object
     with pt.frame() as f:
         f.put_words(data)
         for crd, flags in items:
@@ -135,7 +135,7 @@ def call(
             if xlt == CrdType.OBJ:
                 pt.accept_translates(f)
             else:
-                f.translation_window(whole(pt.k, xlt))
+                f.translation_window(whole(pt.gate, xlt))
         pt.call(f)
         return f.get_words(f.left), list(f.items())
 
@@ -146,10 +146,10 @@ def reply(pt: Pt, r: tuple[Any, ...]) -> tuple[bytes, list[tuple[int, int]]]:
     (words, items) for the general decoder."""
     if r[0] != REPLY_LEFT[0]:
         raise SyscallError(r[0], "call")
-    return pt.k.take_reply()
+    return pt.gate.take_reply()
 
 
-# The first page of the PDs' memory receive windows (`Pd.next_page` bumps from there, like
+# The first page of the PDs' memory receive windows (`Env.next_page` bumps from there, like
 # Env.alloc's selectors), far above what boot maps identically, and inside the memory
 # space of either architecture (x86_32 has 0xC0000 pages).
 _MEM_BASE = 1 << 18
@@ -159,32 +159,34 @@ def window(pt: Pt, kind: int, order: int) -> int:
     """A fresh delegate window Crd of 2**order units of ``kind`` for the calling PD:
     selectors or pages never handed out before (aligned to the order), I/O ports 1:1 over
     the whole port space (the kernel maps port n to port n)."""
-    ec = pt.k.current
-    if ec is None or (kind == CrdType.OBJ and ec.pd.env is None):
-        raise SyscallError(Status.BAD_HYP, "no EC or selector allocator")
-    return _fresh(ec.pd, kind, order)
-
-
-def _fresh(pd: Any, kind: int, order: int) -> int:
-    """A delegate window of 2**order units of ``kind`` where ``pd`` holds nothing: fresh
-    selectors (``pd.env``), fresh pages (``pd.next_page``) or every port (1:1)."""
     if kind == CrdType.PIO:
+        return _fresh(None, kind, order)
+    env = Env.current(pt.gate)
+    if env is None:
+        raise SyscallError(Status.BAD_HYP, "no EC or selector allocator")
+    return _fresh(env, kind, order)
+
+
+def _fresh(env: Env | None, kind: int, order: int) -> int:
+    """A delegate window of 2**order units of ``kind`` where ``env``'s PD holds nothing:
+    fresh selectors, fresh pages (``env.next_page``) or every port (1:1)."""
+    if kind == CrdType.PIO or env is None:
         return crd(CrdType.PIO, 0, 16)
     size = 1 << order
     if kind == CrdType.OBJ:
-        return crd(CrdType.OBJ, pd.env.alloc(size), order)
-    base = (max(pd.next_page, _MEM_BASE) + size - 1) & ~(size - 1)
-    pd.next_page = base + size
+        return crd(CrdType.OBJ, env.alloc(size), order)
+    base = (max(env.next_page, _MEM_BASE) + size - 1) & ~(size - 1)
+    env.next_page = base + size
     return crd(CrdType.MEM, base, order)
 
 
-def whole(k: Kernel, kind: int) -> int:
+def whole(gate: Gate, kind: int) -> int:
     """A translate window over the whole space of ``kind``."""
     if kind == CrdType.PIO:
         return crd(CrdType.PIO, 0, 16)
     if kind == CrdType.OBJ:
-        return crd(CrdType.OBJ, 0, k.arch.sel_bits)
-    pages = k.arch.user_addr >> 12
+        return crd(CrdType.OBJ, 0, gate.arch.sel_bits)
+    pages = gate.arch.user_addr >> 12
     return crd(CrdType.MEM, 0, min(31, pages.bit_length() - 1))
 
 
@@ -217,10 +219,10 @@ def receiving(
       stays as it is, empty again (WIRE.md §4: nothing delegated stays behind).
     """
     env = thread.env
-    dele = 0 if accept is None else _fresh(env.pd, kind, accept)
-    ec = thread.ec
-    ec.utcb.dele = dele
-    ec.utcb.xlt = whole(env.k, xlt) if translate else 0
+    dele = 0 if accept is None else _fresh(env, kind, accept)
+    u = thread.utcb
+    u.dele = dele
+    u.xlt = whole(env.gate, xlt) if translate else 0
     if accept is None:
         return handler
     return _Receiving(handler, env, kind, accept)
@@ -262,41 +264,11 @@ class _Receiving:
             if key in _rejected:
                 _rejected.discard(key)
                 if got:
-                    _revoke(self.env.k, u.dele, got)
+                    # objects and memory inside the (fresh) window; I/O ports only where
+                    # the server's capability derives from the caller's (Gate)
+                    self.env.gate.revoke_received(u.dele, got)
             elif got:
-                u.dele = _fresh(self.env.pd, self.kind, self.accept)
-
-
-def _revoke(k: Kernel, window: int, got: list[tuple[int, int]]) -> None:
-    """Revoke, in the running (server) EC's PD, what the items ``got`` delegated to it:
-    objects and memory where they landed inside the delegate ``window`` (fresh when
-    armed, so nothing else is there); I/O ports, which land 1:1 wherever the port is,
-    only where the server's capability derives from the caller's: a client may name a
-    port the server already holds (the kernel skips it and still reports it), and that
-    one stays."""
-    ec = k.current
-    if ec is None:
-        return
-    caller = ec.rcap
-    w_base = (window >> 12) & ~((1 << ((window >> 7) & 0x1F)) - 1)
-    w_end = w_base + (1 << ((window >> 7) & 0x1F))
-    w_type = window & 3
-    for c, _b in got:
-        typ, order = c & 3, (c >> 7) & 0x1F
-        space = ec.pd.space(typ)
-        if space is None:
-            continue
-        base = (c >> 12) & ~((1 << order) - 1)
-        units = space.units_in(base, 1 << order)
-        for unit in units:
-            if typ == CrdType.PIO:
-                node = space.nodes.get(unit)
-                parent = None if node is None else node.parent
-                if caller is None or parent is None or parent.space.owner is not caller.pd:
-                    continue
-            elif typ != w_type or not w_base <= unit < w_end:
-                continue
-            k.syscall(word0(Sys.REVOKE, 0, FLAG0), crd(typ, unit, 0, ALL))
+                u.dele = _fresh(self.env, self.kind, self.accept)
 
 
 def _reject(u: Any) -> None:

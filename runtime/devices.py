@@ -82,18 +82,21 @@ class Platform(Board):
         self.allocated_gsis: dict[int, Process] = {}
         # Root owns the device ports and a copy of every GSI semaphore (what it would
         # fetch from the kernel with FROM_HV delegations, §6).
+        from .machine import pd_of  # root's own capabilities, as the Machine sees them
+
         root = m.root
+        root_pd = pd_of(root)
         for port in self.bus:
-            mdb.insert_root(root.pd.pio, port, port, PioRights.A)
+            mdb.insert_root(root_pd.pio, port, port, PioRights.A)
         with root.acting():
             self.gsi_base = root.env.alloc(128)
         for g in range(self.gsis):
-            mdb.delegate(k.kernel_pd.obj, k.num_cpu + g, root.pd.obj, self.gsi_base + g, 0, ALL)
+            mdb.delegate(k.kernel_pd.obj, k.num_cpu + g, root_pd.obj, self.gsi_base + g, 0, ALL)
         # One local EC per CPU and service; every PD gets portals of its own to them.
         self.clients: dict[int, Process] = {}  # portal id -> client
         self._eps: list[tuple[int, dict[int, LocalThread], int]] = []
         for offset, handler in ((SRV_IO, self._io_service), (SRV_GSI, self._gsi_service)):
-            ip = k.register_code(guard(handler, k))
+            ip = m.gate.register_code(guard(handler, m.gate), in_pd=False)
             with root.acting():
                 ecs = {c: LocalThread(root.env, c) for c in range(m.cpus)}
             self._eps.append((offset, ecs, ip))
@@ -106,7 +109,7 @@ class Platform(Board):
     def add_client(self, proc: Process) -> None:
         """Root makes `proc` its io and gsi portals on every CPU (NRE's SRV_IO, SRV_GSI)."""
         root = self.m.root
-        sys = Syscalls(self.k)
+        sys = Syscalls(self.m.gate)
         for offset, ecs, ip in self._eps:
             for cpu, lt in ecs.items():
                 with root.acting():
@@ -157,7 +160,7 @@ class Platform(Board):
                 f.put_word(ErrorCode.E_CAP)  # only the owner releases
                 return
             for p, o in _pieces(base, count):
-                Syscalls(self.k).revoke(Crd.pio(p, o), self_=False)
+                Syscalls(self.m.gate).revoke(Crd.pio(p, o), self_=False)
             for p in ports:
                 del self.allocated_ports[p]
             f.put_word(ErrorCode.E_SUCCESS)
@@ -183,7 +186,7 @@ class Platform(Board):
             if self.allocated_gsis.get(gsi) is not client:
                 f.put_word(ErrorCode.E_CAP)  # only the owner releases
                 return
-            Syscalls(self.k).revoke(Crd.obj(sel), self_=False)
+            Syscalls(self.m.gate).revoke(Crd.obj(sel), self_=False)
             del self.allocated_gsis[gsi]
             f.put_word(ErrorCode.E_SUCCESS)
         else:
@@ -204,7 +207,7 @@ def _pieces(base: int, count: int) -> list[tuple[int, int]]:
 
 
 def _call(ctx: Context, service: int, words: list[int], window: int = 0) -> UtcbFrame:
-    pt = Pt(ctx.k, service_sel(ctx.cpu, service))
+    pt = Pt(ctx.gate, service_sel(ctx.cpu, service))
     f = ctx.frame()
     try:
         if window:
@@ -245,7 +248,7 @@ class Gsi:
         sel = ctx.env.alloc()
         f = _call(ctx, SRV_GSI, [ALLOC, gsi], crd(CrdType.OBJ, sel, 0))
         f.close()
-        self.sm = Sm(ctx.k, sel)
+        self.sm = Sm(ctx.gate, sel)
         self.msi = ctx.sys.assign_gsi(sel, ctx.cpu if cpu is None else cpu)
 
     def down(self) -> None:
@@ -266,5 +269,5 @@ def _current_context() -> Context:
         if ec is not None and k.hub is not None:
             env = Env.of(ec.pd)
             if env is not None:
-                return Context(env, ec)
+                return Context(env)
     raise RuntimeError("Gsi(irq) without a context needs a running EC")

@@ -114,5 +114,5 @@ def event_portal(
 
     t = LocalThread(env, cpu)
     sel = evt + vector
-    Syscalls(env.k).create_pt(sel, t.sel, env.k.register_code(handler, env.pd), mtd)
+    Syscalls(env.gate).create_pt(sel, t.sel, env.gate.register_code(handler), mtd)
     return sel

@@ -6,11 +6,19 @@ capability to itself at 0x20 and the name registry's portal for CPU c at 64*c + 
 a *shadow EC* of that PD which is never scheduled: it only gives the system calls an
 issuer, so the objects land in that PD's own space exactly as if its first thread had
 made them. The PD's self capability is derived from root's at boot (NRE's SRV_INIT).
+
+The `Machine` is the host's (a test's, a tool's) handle and holds the kernel (`k`); it
+is never given to an EC. What user code holds, `Process` included, reaches the kernel
+only through the system-call gate (docs/runtime.md, "The gate"): a `Process` holds its
+`Env` and refers to its machine weakly (the machine owns its processes), so no chain of
+attribute accesses leads from it to the kernel. `pd_of(process)` is the tools' way to
+the PD object.
 """
 
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,6 +38,7 @@ from .kernel import mdb
 from .kernel.arch import X86_64, Arch
 from .kernel.crd import ALL, Crd, MemRights, PioRights
 from .kernel.ec import Ec
+from .kernel.gate import open_gate
 from .kernel.kernel import Kernel
 from .kernel.pd import Pd
 from .kernel.pt import Pt as PtObj
@@ -40,7 +49,16 @@ from .kernel.utcb import Utcb
 if TYPE_CHECKING:
     from .session import Service
 
-__all__ = ["ExecutionFault", "Machine", "Process", "RunResult", "explore"]
+__all__ = [
+    "ExecutionFault",
+    "Machine",
+    "Process",
+    "RunResult",
+    "ec_of",
+    "explore",
+    "machine_of",
+    "pd_of",
+]
 
 ROOT_EC, ROOT_SC = 0x21, 0x22
 
@@ -62,42 +80,41 @@ class RunResult:
 
 
 class Process:
-    """A PD as its parent (root) sees it, plus helpers that act inside it."""
+    """A PD as its parent (root) sees it, plus helpers that act inside it. It holds no
+    kernel object: its `Env` (with the gate) and selectors, and its machine weakly."""
 
     def __init__(
         self, machine: Machine, env: Env, sel_in_root: int, cpu: int = 0, prio: int = 1
     ) -> None:
-        self.machine = machine
+        self._machine = weakref.ref(machine)
         self.env = env
         self.sel_in_root = sel_in_root
         self.cpu = cpu  # defaults for the decorator form
         self.prio = prio
         # The highest priority root's SC service gives this PD's SCs (runtime.admission).
         self.max_prio = prio
-        self._shadow: Ec | None = None
 
     @property
     def name(self) -> str:
         return self.env.name
 
-    @property
-    def pd(self) -> Pd:
-        return self.env.pd
-
     @contextlib.contextmanager
     def acting(self) -> Iterator[None]:
         """Make system calls as this PD: through its running EC, or the boot shadow EC."""
-        k = self.machine.k
+        m = machine_of(self)
+        k = m.k
+        pd = pd_of(self)
         cur = k.current
-        if k.hub is not None and cur is not None and cur not in self.machine.shadows:
-            if cur.pd is not self.pd:
+        if k.hub is not None and cur is not None and cur not in m.shadows.values():
+            if cur.pd is not pd:
                 raise RuntimeError(f"{cur.name} cannot act for {self.name}")
             yield
             return
-        if self._shadow is None:
-            self._shadow = Ec(k.graveyard, self.pd, 0, False, Utcb(k.arch), 0, 0, 0, "shadow")
-            self.machine.shadows.add(self._shadow)
-        k.current = self._shadow
+        shadow = m.shadows.get(self)
+        if shadow is None:
+            shadow = Ec(k.graveyard, pd, 0, False, Utcb(k.arch), 0, 0, 0, "shadow")
+            m.shadows[self] = shadow
+        k.current = shadow
         try:
             yield
         finally:
@@ -111,10 +128,10 @@ class Process:
         quantum: int = DEFAULT_QUANTUM,
         name: str = "",
     ) -> GlobalThread:
-        m = self.machine
+        m = machine_of(self)
         with self.acting():
             start = None
-            if self is not m.root and m.k.current is self._shadow:
+            if self is not m.root and m.k.current is m.shadows.get(self):
                 # The parent's setup: root makes the SC (the child holds no CREATE_SC).
                 def start(ec: int, sc: int, prio: int, quantum: int) -> None:
                     m.admission.boot_start(self, ec, sc, prio, quantum)
@@ -157,9 +174,9 @@ class Process:
         """Bind `handler` on a local EC per CPU and register the portals under `name`."""
         from .services import cpu_order, register
 
-        cpus = list(range(self.machine.cpus)) if cpus is None else cpus
+        cpus = list(range(machine_of(self).cpus)) if cpus is None else cpus
         with self.acting():
-            block = self.env.alloc(1 << cpu_order(self.machine.k))  # portal c at block + c
+            block = self.env.alloc(1 << cpu_order(machine_of(self).gate))  # portal c at block + c
         pts = [self.portal(handler, c, accept, translate, sel=block + c) for c in cpus]
 
         def registrar(ctx: Context) -> None:
@@ -170,22 +187,20 @@ class Process:
 
     def grant(self, sel: int, to: Process, to_sel: int, rights: int = ALL) -> None:
         """Boot-time delegation of one object capability (a parent wiring its children)."""
-        mdb.delegate(self.pd.obj, sel, to.pd.obj, to_sel, 0, rights)
+        mdb.delegate(pd_of(self).obj, sel, pd_of(to).obj, to_sel, 0, rights)
 
     def kill(self) -> None:
         """Root revokes the PD: every capability derived from it and its ECs go. Call it
         between runs or from one of root's own ECs (only the parent may kill)."""
-        m = self.machine
+        m = machine_of(self)
         with m.root.acting():
-            Syscalls(m.k).revoke(Crd.obj(self.sel_in_root), self_=True)
+            Syscalls(m.gate).revoke(Crd.obj(self.sel_in_root), self_=True)
         m.k.collect()
         for hook in m.kill_hooks:  # root's services forget it (its portals, its names)
             hook(self)
-        if self.pd.dead and self in m.processes:
+        if pd_of(self).dead and self in m.processes:
             m.processes.remove(self)  # what root knew of it goes with it
-            if self._shadow is not None:
-                m.shadows.discard(self._shadow)
-            self._shadow = None
+            m.shadows.pop(self, None)
         from .services import notify_client_died
 
         notify_client_died(m)
@@ -213,6 +228,7 @@ class Machine:
         num_cpu + gsi in the kernel PD, CPU masks of num_cpu bits."""
         self.cpus = cpus
         self.k = k = Kernel(cpus, arch, seed, slice_max, trace, num_cpu=num_cpu)
+        self.gate = gate = open_gate(k)  # what the user objects it makes hold
         self.num_cpu = k.num_cpu
         root_pd = k.new_pd("root")
         k.root_pd = root_pd
@@ -224,7 +240,9 @@ class Machine:
                 mdb.insert_root(root_pd.mem, page, page, rwx, o)
         for port in io_ports:
             mdb.insert_root(root_pd.pio, port, port, PioRights.A)
-        env = Env(k, root_pd, "root")
+        env = Env(gate, root_pd, "root")
+        # each process's PD, for the host's tools (`pd_of`), as long as the process lives
+        self.pds: weakref.WeakKeyDictionary[Process, Pd] = weakref.WeakKeyDictionary()
         root_ec = k.new_ec(root_pd, 0, True, arch.user_addr - 2 * 4096, 0, 0, "root")
         mdb.insert_root(root_pd.obj, ROOT_EC, root_ec, ALL)
         k.root_ec = root_ec  # the kernel starts it itself (NOVA's root_invoke)
@@ -233,13 +251,15 @@ class Machine:
         root_ec.entry = lambda: None  # root's own thread has nothing to do here
         k.ready(root_sc)
         self.root = Process(self, env, SELF_PD)
+        self.pds[self.root] = root_pd
         self.processes: list[Process] = [self.root]
         self.daemons: set[Ec] = set()  # ECs expected to wait forever (service reapers)
         self.session_services: list[Service] = []
         # What root does for every child it spawns (its per-client portals: registry,
         # SC service, the platform's io and gsi), in order; `on_spawn` adds one.
         self.spawn_hooks: list[Callable[[Process], None]] = []
-        self.shadows: set[Ec] = set()  # the never-scheduled ECs of `Process.acting`
+        # the never-scheduled ECs of `Process.acting`, by process
+        self.shadows: dict[Process, Ec] = {}
         from .admission import Admission
         from .services import start_registry
 
@@ -270,14 +290,14 @@ class Machine:
         root gives one of its threads, `prio` to begin with)."""
         from .admission import CHILD_PD_RIGHTS
 
-        k = self.k
         with self.root.acting():
             sel = self.root.env.alloc()
-            Syscalls(k).create_pd(sel)
-        pd = self.root.pd.obj.nodes[sel].obj
+            Syscalls(self.gate).create_pd(sel)
+        pd = pd_of(self.root).obj.nodes[sel].obj
         assert isinstance(pd, Pd)
         pd.name = name
-        proc = Process(self, Env(k, pd, name), sel, cpu, prio)
+        proc = Process(self, Env(self.gate, pd, name), sel, cpu, prio)
+        self.pds[proc] = pd
         if max_prio is not None:
             proc.max_prio = max_prio
         self.root.grant(sel, proc, SELF_PD, CHILD_PD_RIGHTS if pd_rights is None else pd_rights)
@@ -295,11 +315,11 @@ class Machine:
         killed an EC is raised here (as ExecutionFault from the first one)."""
         n_faults = len(self.k.ec_faults)
         n_deaths = self.k.n_deaths
-        RUNNING.append(self.k)  # for `runtime.api.contained`
+        RUNNING.append(self.gate)  # for `runtime.api.contained`
         try:
             reason = self.k.run(until, max_steps)
         finally:
-            RUNNING.remove(self.k)
+            RUNNING.remove(self.gate)
         deaths = self.k.deaths  # the last DEATH_LOG of them
         fresh = min(self.k.n_deaths - n_deaths, len(deaths))
         res = RunResult(
@@ -331,7 +351,7 @@ class Machine:
         """Kernel counters, per-CPU clocks and calls per portal ("pd:selector")."""
         pts = {}
         for p in self.processes:
-            for node in p.pd.obj.nodes.values():
+            for node in pd_of(p).obj.nodes.values():
                 obj = node.obj
                 if isinstance(obj, PtObj) and node.parent is None:
                     pts[f"{p.name}:{node.unit:#x}"] = obj.calls
@@ -341,6 +361,31 @@ class Machine:
             "ipc_per_portal": pts,
             "deaths": self.k.n_deaths,
         }
+
+
+def machine_of(p: Process) -> Machine:
+    """The machine of `p` (a process refers to it weakly, so that nothing user code
+    holds leads to the kernel by attribute access), for the runtime's own root-side
+    code, tests and tools."""
+    m = p._machine()
+    if m is None:
+        raise RuntimeError(f"the machine of {p.name} is gone")
+    return m
+
+
+def pd_of(p: Process) -> Pd:
+    """The PD object of `p`, for tests and tools (the back door's way from a process to
+    its PD: root's capability to it)."""
+    return machine_of(p).pds[p]
+
+
+def ec_of(p: Process, sel: int) -> Ec:
+    """The EC object at `sel` in `p`'s PD, for tests and tools."""
+    node = pd_of(p).obj.nodes.get(sel)
+    ec = None if node is None else node.obj
+    if not isinstance(ec, Ec):
+        raise LookupError(f"no EC at {sel:#x} in {p.name}")
+    return ec
 
 
 def explore(

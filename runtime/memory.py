@@ -54,8 +54,10 @@ __all__ = [
 
 def grant_memory(src: Process, pages: range, dst: Process, at: int, rights: int = 7) -> None:
     """Boot-time memory delegation: `src`'s pages to `dst` from virtual page `at`."""
+    from .machine import pd_of  # the host's boot-time wiring, as the Machine sees the PDs
+
     for i, p in enumerate(pages):
-        mdb.delegate(src.pd.mem, p, dst.pd.mem, at + i, 0, rights)
+        mdb.delegate(pd_of(src).mem, p, pd_of(dst).mem, at + i, 0, rights)
 
 
 class Pager:
@@ -116,7 +118,7 @@ class Pager:
         if page is None:
             return
         with self.owner.acting():
-            Syscalls(self.owner.machine.k).revoke(Crd.mem(page), self_=False)
+            Syscalls(self.owner.env.gate).revoke(Crd.mem(page), self_=False)
         self.free.append(page)
 
 

@@ -33,7 +33,7 @@ from .kernel.syscalls import FLAG0, Sys, word0
 from .kernel.utcb import UtcbFrame
 
 if TYPE_CHECKING:
-    from .kernel.kernel import Kernel
+    from .kernel.gate import Gate
     from .machine import Machine, Process
 
 __all__ = [
@@ -63,9 +63,9 @@ BLOCK = 64  # selectors per CPU block (NRE's service_caps = 2 * cfg_exc); evt = 
 CONNECT_RETRIES = 1000
 
 
-def cpu_order(k: Kernel) -> int:
+def cpu_order(gate: Gate) -> int:
     """NRE's cpu_order: 2**order selectors hold one capability per CPU (6 for NUM_CPU 64)."""
-    return max(0, (k.num_cpu - 1).bit_length())
+    return max(0, (gate.num_cpu - 1).bit_length())
 
 
 def service_sel(cpu: int, offset: int = SRV_SERVICE) -> int:
@@ -174,7 +174,7 @@ def drop_portals(m: Machine, clients: dict[int, _P], proc: _P) -> None:
     """Root revokes the per-client portals it made for `proc` and forgets their ids."""
     mine = [sel for sel, p in clients.items() if p is proc]
     with m.root.acting():
-        sys = Syscalls(m.k)
+        sys = Syscalls(m.gate)
         for sel in mine:
             sys.revoke(Crd.obj(sel), self_=True)
             del clients[sel]
@@ -198,7 +198,7 @@ def one_slot(
             if kept:
                 win = windows[cpu] = env.alloc()
             else:
-                Syscalls(env.k).revoke(Crd.obj(win), self_=True)
+                Syscalls(env.gate).revoke(Crd.obj(win), self_=True)
             f.delegation_window(crd(CrdType.OBJ, win))
 
     return handler
@@ -226,7 +226,7 @@ class Registry:
 
     @property
     def order(self) -> int:
-        return cpu_order(self.machine.k)
+        return cpu_order(self.machine.gate)
 
     def handler(self, cpu: int) -> Handler:
         def handle(f: UtcbFrame) -> None:
@@ -242,14 +242,14 @@ class Registry:
         for cpu, lt in self.threads.items():
             with root.acting():
                 sel = root.env.alloc()
-                Syscalls(m.k).create_pt(sel, lt.sel, self.ips[cpu])
+                Syscalls(m.gate).create_pt(sel, lt.sel, self.ips[cpu])
             self.clients[sel] = proc
             root.grant(sel, proc, service_sel(cpu))
 
     def drop_client(self, proc: Process) -> None:
         """After root killed `proc`: its registry portals and the names it registered go."""
         drop_portals(self.machine, self.clients, proc)
-        sys = Syscalls(self.machine.k)
+        sys = Syscalls(self.machine.gate)
         for name, e in list(self.names.items()):
             if e.owner is proc:
                 del self.names[name]
@@ -284,25 +284,25 @@ class Registry:
         finally:
             # Every receive re-arms the window: what a REGISTER keeps stays where it
             # landed (the next window is fresh), anything else that landed is revoked.
-            sys = Syscalls(self.machine.k)
+            sys = Syscalls(self.machine.gate)
             clear_window(sys, win, self.order, keep)
             if keep:
                 win = self.windows[cpu] = self.machine.root.env.alloc(1 << self.order)
             f.delegation_window(crd(CrdType.OBJ, win, self.order))
 
     def _register(self, f: UtcbFrame, name: str, client: object, win: int) -> set[int]:
-        k = self.machine.k
-        mask = get_mask(f, k.num_cpu)
+        gate = self.machine.gate
+        mask = get_mask(f, gate.num_cpu)
         while f.items_left:  # where they landed is checked below, item by item or range
             f.get_item()
         f.finish_input()
-        if not mask or mask >> k.ncpus:
+        if not mask or mask >> gate.ncpus:
             put_error(f, ErrorCode.E_ARGS_INVALID, "bad cpu mask")
             return set()
         if name in self.names:
             put_error(f, ErrorCode.E_EXISTS, name)
             return set()
-        sys = Syscalls(k)
+        sys = Syscalls(gate)
         cpus = mask_cpus(mask)
         if any(sys.lookup(Crd.obj(win + c)).type != CrdType.OBJ for c in cpus):
             put_error(f, ErrorCode.E_ARGS_INVALID, "a portal is missing")
@@ -320,7 +320,7 @@ class Registry:
         for cpu in e.sels:
             mask |= 1 << cpu
         f.put_word(ErrorCode.E_SUCCESS)
-        put_mask(f, mask, self.machine.k.num_cpu)
+        put_mask(f, mask, self.machine.gate.num_cpu)
         f.delegate(crd(CrdType.OBJ, e.base, self.order))  # one item: portal c at window + c
 
     def _unregister(self, f: UtcbFrame, name: str, client: object) -> None:
@@ -332,7 +332,7 @@ class Registry:
             put_error(f, ErrorCode.E_CAP, f"{name}: not registered by this PD")
             return
         del self.names[name]
-        clear_window(Syscalls(self.machine.k), e.base, self.order)
+        clear_window(Syscalls(self.machine.gate), e.base, self.order)
         f.put_word(ErrorCode.E_SUCCESS)
 
 
@@ -341,19 +341,19 @@ def start_registry(m: Machine) -> Registry:
     SRV_SERVICE (children get theirs from `Registry.add_client` at spawn)."""
     reg = Registry(m)
     root = m.root
-    order = cpu_order(m.k)
+    order = cpu_order(m.gate)
     for cpu in range(m.cpus):
         with root.acting():
             lt = LocalThread(root.env, cpu)
-            reg.ips[cpu] = m.k.register_code(reg.handler(cpu))
+            reg.ips[cpu] = m.gate.register_code(reg.handler(cpu), in_pd=False)
             sel = service_sel(cpu)
-            Syscalls(m.k).create_pt(sel, lt.sel, reg.ips[cpu])
-        reg.portals[cpu] = Pt(m.k, sel)
+            Syscalls(m.gate).create_pt(sel, lt.sel, reg.ips[cpu])
+        reg.portals[cpu] = Pt(m.gate, sel)
         reg.clients[sel] = root
         reg.threads[cpu] = lt
         block = root.env.alloc(1 << order)
         reg.windows[cpu] = block
-        lt.ec.utcb.dele = crd(CrdType.OBJ, block, order)
+        lt.utcb.dele = crd(CrdType.OBJ, block, order)
     return reg
 
 
@@ -361,15 +361,15 @@ def register(ctx: Context, name: str, pts: dict[int, Pt]) -> None:
     """Register this PD's portals (cpu -> portal) under `name`: one range item when they
     sit at block + cpu of an aligned block (as `Process.serve` makes them), else one item
     per CPU with hotspot = cpu."""
-    reg = Pt(ctx.k, service_sel(ctx.cpu))
-    order = cpu_order(ctx.k)
+    reg = Pt(ctx.gate, service_sel(ctx.cpu))
+    order = cpu_order(ctx.gate)
     with ctx.frame() as f:
         f.put_word(REGISTER)
         put_string(f, name)
         mask = 0
         for cpu in pts:
             mask |= 1 << cpu
-        put_mask(f, mask, ctx.k.num_cpu)
+        put_mask(f, mask, ctx.gate.num_cpu)
         bases = {pt.sel - cpu for cpu, pt in pts.items()}
         base = next(iter(bases)) if len(bases) == 1 else -1
         if base >= 0 and not base & ((1 << order) - 1):
@@ -382,7 +382,7 @@ def register(ctx: Context, name: str, pts: dict[int, Pt]) -> None:
 
 
 def unregister(ctx: Context, name: str) -> None:
-    reg = Pt(ctx.k, service_sel(ctx.cpu))
+    reg = Pt(ctx.gate, service_sel(ctx.cpu))
     with ctx.frame() as f:
         f.put_word(UNREGISTER)
         put_string(f, name)
@@ -392,15 +392,15 @@ def unregister(ctx: Context, name: str) -> None:
 
 def lookup_service(ctx: Context, name: str) -> dict[int, Pt]:
     """One GET: the service's portals per CPU (raises RemoteError E_NOT_FOUND)."""
-    reg = Pt(ctx.k, service_sel(ctx.cpu))
+    reg = Pt(ctx.gate, service_sel(ctx.cpu))
     with ctx.frame() as f:
-        block = ctx.accept_delegates(f, cpu_order(ctx.k))
+        block = ctx.accept_delegates(f, cpu_order(ctx.gate))
         f.put_word(GET)
         put_string(f, name)
         reg.call(f)
         check_reply(f)
-        mask = get_mask(f, ctx.k.num_cpu)
-        return {cpu: Pt(ctx.k, block + cpu) for cpu in mask_cpus(mask)}
+        mask = get_mask(f, ctx.gate.num_cpu)
+        return {cpu: Pt(ctx.gate, block + cpu) for cpu in mask_cpus(mask)}
 
 
 def registry_get(ctx: Context, name: str) -> Pt:
@@ -426,10 +426,10 @@ def notify_client_died(m: Machine) -> None:
 
 
 # -- server-side guard (what a generated skeleton does around its dispatch) ----------------
-def guard(handler: Handler, k: Kernel | None = None) -> Handler:
+def guard(handler: Handler, gate: Gate | None = None) -> Handler:
     """Wrap a handler like NRE's handler template (§8.3): a request that does not decode
     (UtcbError) is answered with E_ARGS_INVALID (or the frame's own code, e.g.
-    E_CAPACITY), any other exception with E_FAILURE. With `k`, what arrived in the
+    E_CAPACITY), any other exception with E_FAILURE. With `gate`, what arrived in the
     delegation window is revoked on error, as NRE servers do. The server keeps serving."""
 
     def guarded(f: UtcbFrame) -> None:
@@ -439,18 +439,18 @@ def guard(handler: Handler, k: Kernel | None = None) -> Handler:
             code = e.code
             if code in (ErrorCode.E_UTCB_UNTYPED, ErrorCode.E_UTCB_TYPED):
                 code = ErrorCode.E_ARGS_INVALID
-            _drop_window(f, k)
+            _drop_window(f, gate)
             put_error(f, code, text(e))
         except BaseException as e:  # the server's own bug (any kind): report it, do not die
             if not contained(e):
                 raise
-            _drop_window(f, k)
+            _drop_window(f, gate)
             put_error(f, ErrorCode.E_FAILURE, f"{type(e).__name__}: {text(e)}")
 
     return guarded
 
 
-def _drop_window(f: UtcbFrame, k: Kernel | None) -> None:
+def _drop_window(f: UtcbFrame, gate: Gate | None) -> None:
     win = f.utcb.dele
-    if k is not None and crd_type(win) != CrdType.NULL:
-        k.syscall(word0(Sys.REVOKE, 0, FLAG0), win | 0x1F << 2)
+    if gate is not None and crd_type(win) != CrdType.NULL:
+        gate.syscall(word0(Sys.REVOKE, 0, FLAG0), win | 0x1F << 2)

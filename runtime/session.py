@@ -43,7 +43,7 @@ from .services import (
 )
 
 if TYPE_CHECKING:
-    from .kernel.kernel import Kernel
+    from .kernel.gate import Gate
     from .machine import Process
 
 __all__ = ["CLOSE", "OPEN", "ClientSession", "Service", "Session"]
@@ -71,8 +71,10 @@ class Service:
         factory: Callable[[Session], Handler],
         cpus: list[int] | None = None,
     ) -> None:
-        m = proc.machine
-        self.k: Kernel = m.k
+        from .machine import machine_of
+
+        m = machine_of(proc)
+        self.gate: Gate = m.gate
         self.env: Env = proc.env
         self.name = name
         self.factory = factory
@@ -82,20 +84,20 @@ class Service:
         self.next_id = 0
         self.session_ecs: dict[int, LocalThread] = {}
         pts: dict[int, Pt] = {}
-        self.order = cpu_order(self.k)
+        self.order = cpu_order(self.gate)
         self.windows: dict[int, int] = {}  # cpu -> the service EC's window (one selector)
         with proc.acting():
             block = self.env.alloc(1 << self.order)  # service portal c at block + c
             for cpu in self.cpus:
                 svc = LocalThread(self.env, cpu)
                 serve = one_slot(self.env, self.windows, cpu, self._command)
-                pts[cpu] = svc.portal(guard(serve, self.k), block + cpu)
-                svc.ec.utcb.xlt = crd(CrdType.OBJ, 0, self.k.arch.sel_bits)
+                pts[cpu] = svc.portal(guard(serve, self.gate), block + cpu)
+                svc.utcb.xlt = crd(CrdType.OBJ, 0, self.gate.arch.sel_bits)
                 self.windows[cpu] = self.env.alloc()
-                svc.ec.utcb.dele = crd(CrdType.OBJ, self.windows[cpu])
+                svc.utcb.dele = crd(CrdType.OBJ, self.windows[cpu])
                 self.session_ecs[cpu] = LocalThread(self.env, cpu)
             self.kill_sm = self.env.alloc()
-            Syscalls(self.k).create_sm(self.kill_sm, 0)
+            Syscalls(self.gate).create_sm(self.kill_sm, 0)
         # The parent (root) may only up it, as NRE's parent signals CLIENT_DIED.
         self.kill_sm_in_root = m.root.env.alloc()
         proc.grant(self.kill_sm, m.root, self.kill_sm_in_root, SmRights.UP)
@@ -105,7 +107,9 @@ class Service:
 
         proc.thread(registrar, self.cpus[0], name=f"{proc.name}:register")
         reaper = proc.thread(self._reaper, self.cpus[0], name=f"{proc.name}:reaper")
-        m.daemons.add(reaper.ec)
+        from .machine import ec_of
+
+        m.daemons.add(ec_of(proc, reaper.ec_sel))
         m.session_services.append(self)
         self.proc = proc
 
@@ -124,7 +128,7 @@ class Service:
             mask = 0
             for c in s.portals:
                 mask |= 1 << c
-            put_mask(f, mask, self.k.num_cpu)
+            put_mask(f, mask, self.gate.num_cpu)
             f.delegate(crd(CrdType.OBJ, s.block, self.order))  # portal c at window + c
             return True
         if cmd == CLOSE:
@@ -144,8 +148,8 @@ class Service:
         s = Session(self.next_id, token)
         self.next_id += 1
         handler = self.factory(s)
-        sys = Syscalls(self.k)
-        ip = self.k.register_code(handler)
+        sys = Syscalls(self.gate)
+        ip = self.gate.register_code(handler)
         s.block = self.env.alloc(1 << self.order)
         for cpu in self.cpus:
             sel = s.block + cpu
@@ -157,7 +161,7 @@ class Service:
 
     def destroy(self, s: Session) -> None:
         """Revoke the session's portals (the client's copies go too) and the token."""
-        sys = Syscalls(self.k)
+        sys = Syscalls(self.gate)
         for sel in s.portals.values():
             sys.revoke(Crd.obj(sel), self_=True)
             self.by_portal.pop(sel, None)
@@ -175,8 +179,10 @@ class Service:
 
     def client_died(self) -> None:
         """Called by the parent (root) after it revoked a client (NRE CLIENT_DIED)."""
-        with self.proc.machine.root.acting():
-            Syscalls(self.k).sm_up(self.kill_sm_in_root)
+        from .machine import machine_of
+
+        with machine_of(self.proc).root.acting():
+            Syscalls(self.gate).sm_up(self.kill_sm_in_root)
 
 
 class ClientSession:
@@ -187,13 +193,13 @@ class ClientSession:
         self.service = ctx.connect(name)
         self.portals: dict[int, Pt] = {}
         with ctx.frame() as f:
-            block = ctx.accept_delegates(f, cpu_order(ctx.k))
+            block = ctx.accept_delegates(f, cpu_order(ctx.gate))
             f.put_word(OPEN)
             f.delegate(crd(CrdType.OBJ, SELF_PD, 0, PdRights.CREATE_SM))
             self.service.call(f)
             check_reply(f)
-            for cpu in mask_cpus(get_mask(f, ctx.k.num_cpu)):
-                self.portals[cpu] = Pt(ctx.k, block + cpu)
+            for cpu in mask_cpus(get_mask(f, ctx.gate.num_cpu)):
+                self.portals[cpu] = Pt(ctx.gate, block + cpu)
         if ctx.cpu not in self.portals:
             raise RemoteError(ErrorCode.E_CPU, f"{name}: no session portal for CPU {ctx.cpu}")
 

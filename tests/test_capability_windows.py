@@ -24,7 +24,7 @@ from runtime.arch import X86_32, X86_64, Arch
 from runtime.binding import Client
 from runtime.crd import ALL, Crd, CrdType, MemRights, SmRights
 from runtime.kernel import mdb
-from runtime.machine import Process
+from runtime.machine import Process, pd_of
 from runtime.memory import PageFault, PhysMem, check
 from runtime.platform.fault import Insn
 from runtime.status import ErrorCode, SyscallError
@@ -158,7 +158,9 @@ class World:
         self.pongs = 100
 
     def space(self, p: Process, typ: int) -> Any:
-        return {CrdType.OBJ: p.pd.obj, CrdType.MEM: p.pd.mem, CrdType.PIO: p.pd.pio}[typ]
+        return {CrdType.OBJ: pd_of(p).obj, CrdType.MEM: pd_of(p).mem, CrdType.PIO: pd_of(p).pio}[
+            typ
+        ]
 
     def caps(self, p: Process) -> int:
         return sum(len(self.space(p, t)) for t in (CrdType.OBJ, CrdType.MEM, CrdType.PIO))
@@ -175,12 +177,12 @@ class World:
                 phys.write(first + i, 0, b"page%03d" % (first + i))
             at = self._pages(owner, n)
             for i in range(n):
-                mdb.delegate(self.m.root.pd.mem, first + i, owner.pd.mem, at + i, 0, ALL)
+                mdb.delegate(pd_of(self.m.root).mem, first + i, pd_of(owner).mem, at + i, 0, ALL)
             return at, first
         if kind.crd == CrdType.PIO:
             port = self.ports
             self.ports += 1
-            mdb.delegate(self.m.root.pd.pio, port, owner.pd.pio, port, 0, ALL)
+            mdb.delegate(pd_of(self.m.root).pio, port, pd_of(owner).pio, port, 0, ALL)
             return port, port
         if kind.name in ("portal", "interface"):
             self.pongs += 1
@@ -197,8 +199,8 @@ class World:
         return owner.thread(lambda ctx: None).sc_sel, None  # sc
 
     def _pages(self, p: Process, n: int) -> int:
-        base = (max(p.pd.next_page, 0x100) + n - 1) & ~(n - 1)
-        p.pd.next_page = base + n
+        base = (max(p.env.next_page, 0x100) + n - 1) & ~(n - 1)
+        p.env.next_page = base + n
         return base
 
     def share(self, owner: Process, unit: int, other: Process) -> int:
@@ -207,10 +209,10 @@ class World:
         if kind.crd == CrdType.MEM:
             n = 1 << kind.order
             at = self._pages(other, n)
-            mdb.delegate(owner.pd.mem, unit, other.pd.mem, at, kind.order, ALL)
+            mdb.delegate(pd_of(owner).mem, unit, pd_of(other).mem, at, kind.order, ALL)
             return at
         if kind.crd == CrdType.PIO:
-            mdb.delegate(owner.pd.pio, unit, other.pd.pio, unit, 0, ALL)
+            mdb.delegate(pd_of(owner).pio, unit, pd_of(other).pio, unit, 0, ALL)
             return unit
         sel = other.env.alloc()
         owner.grant(unit, other, sel)
@@ -221,12 +223,12 @@ class World:
         the sender's; translated, one of the receiver's that the sender holds a copy of."""
         if self.mode == "delegate":
             unit, token = self.make(sender)
-            space = sender.pd.space(self.kind.crd)
+            space = pd_of(sender).space(self.kind.crd)
             assert space is not None
             return Obj(unit, unit, None, token, held=space.nodes[unit].rights)
         own, token = self.make(receiver)
         sent = self.share(receiver, own, sender)
-        space = sender.pd.space(self.kind.crd)
+        space = pd_of(sender).space(self.kind.crd)
         assert space is not None
         held = space.nodes[sent].rights
         return Obj(sent, own, own, token, sender_rights=held, held=held)
@@ -373,7 +375,7 @@ def test_capability_positions(
 
     @world.cli
     def client(ctx: Context) -> None:
-        stub = getattr(w, f"I_{g}Client")(Pt(ctx.k, world.pt_sel))
+        stub = getattr(w, f"I_{g}Client")(Pt(ctx.gate, world.pt_sel))
         call = getattr(stub, f"{direction}_{container}")
         for null in (False, True):  # the object, then null in the same place
             impl.request = None if null else request
@@ -382,7 +384,7 @@ def test_capability_positions(
             if request is not None:
                 value: Any = Crd(kind.crd, request.sent, kind.order, ALL)
                 if kind.name == "interface" and container == "direct" and not null:
-                    value = w.CbClient(Pt(ctx.k, request.sent))  # a stub is sent as its portal
+                    value = w.CbClient(Pt(ctx.gate, request.sent))  # a stub is sent as its portal
                 args.append(wrap(w, g, container, None if null else value))
             got = call(*args)
             if reply is not None:
@@ -428,7 +430,7 @@ def test_more_items_than_the_window_is_rejected_and_revoked(
 
     @world.cli
     def client(ctx: Context) -> None:
-        pt = Pt(ctx.k, world.pt_sel)
+        pt = Pt(ctx.gate, world.pt_sel)
         msg = codec.request(arch, Crd(kind.crd, objs[0], kind.order, ALL))
         items = list(msg.items)
         for unit in objs[1:]:  # every further item delegated, hotspots running on

@@ -15,6 +15,7 @@ from runtime.api import Context, Pt
 from runtime.arch import X86_32, X86_64, Arch
 from runtime.codec import DecodeError, MarshalError
 from runtime.crd import CrdType, crd
+from runtime.kernel import backdoor
 from runtime.kernel.kernel import NOT_SENT
 from runtime.kernel.syscalls import NONBLOCKING
 from runtime.machine import Process
@@ -182,7 +183,7 @@ def test_nested_call_from_a_handler(fx: Any) -> None:
     @cli
     def body(ctx: Context) -> None:
         got.append(fx.CalcClient(ctx.connect("calc")).nested(20))
-        p = Pt(ctx.k, TARGET)
+        p = Pt(ctx.gate, TARGET)
         with p.frame() as f:
             f.put_words([21, 77])
             p.call(f)
@@ -290,10 +291,10 @@ def test_stub_checks_every_reply(
     @cli
     def body(ctx: Context) -> None:
         try:
-            got.append(fx.CalcClient(Pt(ctx.k, TARGET)).add(1, 2))
+            got.append(fx.CalcClient(Pt(ctx.gate, TARGET)).add(1, 2))
         except (DecodeError, RemoteError) as e:
             got.append(type(e))
-        got.append((ctx.ec.utcb.untyped, ctx.ec.utcb.typed))  # idle again
+        got.append((ctx.utcb.utcb.untyped, ctx.utcb.utcb.typed))  # idle again
 
     m.run(check=False)
     assert got == [error, (0, 0)]
@@ -343,10 +344,10 @@ def test_kernel_statuses_through_a_stub(
 
     def body(ctx: Context) -> None:
         try:
-            fx.CalcClient(Pt(ctx.k, TARGET)).add(1, 2)
+            fx.CalcClient(Pt(ctx.gate, TARGET)).add(1, 2)
         except SyscallError as e:
             seen.append(e.status)
-        seen.append(ctx.ec.utcb.untyped)
+        seen.append(ctx.utcb.utcb.untyped)
 
     cli.thread(body)
     m.run(check=False)
@@ -417,12 +418,12 @@ def test_armed_window_survives_and_takes_nothing(fx: Any) -> None:
 
     @cli
     def body(ctx: Context) -> None:
-        u = ctx.ec.utcb
+        u = ctx.utcb.utcb
         u.dele = window
         with pytest.raises(DecodeError, match="typed items left over"):
-            fx.CalcClient(Pt(ctx.k, TARGET)).add(1, 2)
+            fx.CalcClient(Pt(ctx.gate, TARGET)).add(1, 2)
         got.append(u.dele == window)
-        got.append(0x4000 in ctx.env.pd.obj.nodes)
+        got.append(0x4000 in backdoor(ctx).current.pd.obj.nodes)
 
     m.run(check=False)
     assert got == [True, False]
@@ -528,7 +529,7 @@ def test_idle_utcb_is_the_page_only_when_nothing_is_live(fx: Any) -> None:
     got: list[bool] = []
 
     def body(ctx: Context) -> None:
-        u = ctx.ec.utcb
+        u = ctx.utcb.utcb
         got.append(m.k.idle_utcb() is u.buf)
         with UtcbFrame(u):
             got.append(m.k.idle_utcb() is None)  # a live frame
@@ -566,8 +567,8 @@ def test_an_opcode_only_request_is_written_by_the_kernel_only_when_idle(
 
     def body(ctx: Context) -> None:
         c = fx.CalcClient(ctx.connect("calc"))
-        u = ctx.ec.utcb
-        k = ctx.k
+        u = ctx.utcb.utcb
+        k = backdoor(ctx)
         got.append(k.call_fixed(c._sel, 1, fx._S0, 1, OP_PING) == (0,))
         got.append(u.words[5] == 0 and u.untyped == 0)  # the status word, consumed
         calls = k.n_ipc

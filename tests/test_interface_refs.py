@@ -43,7 +43,7 @@ def test_stub_argument_and_stub_result(tmp_path: Path) -> None:
         sink: Any = None
 
         def ask(self, s: Any) -> str:  # a Crd in the hub's own space
-            return "hub asked " + refs.SinkClient(Pt(m.k, s.base)).name()
+            return "hub asked " + refs.SinkClient(Pt(m.gate, s.base)).name()
 
         def pick(self) -> Any:
             return self.sink
@@ -94,7 +94,7 @@ def test_clients_arm_memory_and_io_windows(tmp_path: Path) -> None:
 
     @m.spawn("client")
     def client(ctx: Context) -> None:
-        pt = Pt(ctx.k, 0)
+        pt = Pt(ctx.gate, 0)
         windows.extend(binding.window(pt, CrdType.MEM, 3) for _ in range(2))
         windows.append(binding.window(pt, CrdType.PIO, 16))
 

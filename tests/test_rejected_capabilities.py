@@ -21,7 +21,7 @@ from runtime.api import Context, Pt, Sm
 from runtime.arch import X86_32, X86_64, Arch
 from runtime.crd import Crd, PioRights
 from runtime.kernel import mdb
-from runtime.machine import Process
+from runtime.machine import Process, pd_of
 from runtime.platform.fault import Insn
 from runtime.status import ErrorCode
 from tests.backend.roundtrip import imported
@@ -53,7 +53,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
 
 
 def caps(p: Process) -> int:
-    return len(p.pd.obj) + len(p.pd.mem) + len(p.pd.pio)
+    return len(pd_of(p).obj) + len(pd_of(p).mem) + len(pd_of(p).pio)
 
 
 class SvcImpl:
@@ -96,7 +96,7 @@ def test_give_a_semaphore_served_without_accept(demo: ModuleType, arch: Arch) ->
     class Kv:
         def give(self, sm: Crd | None) -> bool:
             assert sm is not None
-            Sm(m.k, sm.base).down()
+            Sm(m.gate, sm.base).down()
             downs.append(sm.base)
             return True
 
@@ -159,7 +159,7 @@ def test_rejected_requests_leave_nothing_behind(
         sms = [ctx.sm(1).sel for _ in range(n_items)]
         items = [sm_item(sel, i) for i, sel in enumerate(sms)]
         for _ in range(100):  # the campaign's 100 repetitions
-            reply, _items = binding.call(Pt(ctx.k, PT), words(arch, *sent), items)
+            reply, _items = binding.call(Pt(ctx.gate, PT), words(arch, *sent), items)
             statuses.append(struct.unpack_from("<Q" if arch.word == 8 else "<I", reply)[0])
             counts.append(caps(srv))
 
@@ -178,7 +178,7 @@ def test_four_semaphores_arrive_as_four(demo: ModuleType, arch: Arch) -> None:
 
     @cli
     def client(ctx: Context) -> None:
-        s = demo.SvcClient(Pt(ctx.k, PT))
+        s = demo.SvcClient(Pt(ctx.gate, PT))
         sems = [ctx.sm(1).sel for _ in range(4)]
         s.many([Crd.obj(sel) for sel in sems])
         same = ctx.sm(4).sel
@@ -189,7 +189,9 @@ def test_four_semaphores_arrive_as_four(demo: ModuleType, arch: Arch) -> None:
     first, second = ([c.base for c in got] for _, got in impl.calls)
     assert len(set(first)) == 4 and len(set(second)) == 4
     assert not set(first) & set(second)
-    assert all(srv.pd.obj.nodes[sel].obj is srv.pd.obj.nodes[second[0]].obj for sel in second)
+    assert all(
+        pd_of(srv).obj.nodes[sel].obj is pd_of(srv).obj.nodes[second[0]].obj for sel in second
+    )
 
 
 @ARCHES
@@ -211,21 +213,21 @@ def test_rejected_ports_revoke_only_what_the_caller_delegated(demo: ModuleType, 
 
     pt = srv.portal(demo.PortsServer(Ports()))
     srv.grant(pt.sel, cli, PT)
-    root = m.root.pd.pio
-    mdb.delegate(root, 0x60, srv.pd.pio, 0x60, 0, PioRights.A)  # the server's own port
-    mdb.delegate(root, 0x61, cli.pd.pio, 0x61, 0, PioRights.A)
-    mdb.delegate(root, 0x62, cli.pd.pio, 0x62, 0, PioRights.A)
+    root = pd_of(m.root).pio
+    mdb.delegate(root, 0x60, pd_of(srv).pio, 0x60, 0, PioRights.A)  # the server's own port
+    mdb.delegate(root, 0x61, pd_of(cli).pio, 0x61, 0, PioRights.A)
+    mdb.delegate(root, 0x62, pd_of(cli).pio, 0x62, 0, PioRights.A)
     held: list[list[int]] = []
 
     @cli
     def client(ctx: Context) -> None:
-        p = Pt(ctx.k, PT)
+        p = Pt(ctx.gate, PT)
         for port in (0x60, 0x61):  # unknown opcode: rejected
             item = (Crd.pio(port).value, 1)
             binding.call(p, words(arch, 0x1234), [item])
-            held.append(sorted(srv.pd.pio.nodes))
+            held.append(sorted(pd_of(srv).pio.nodes))
         demo.PortsClient(p).take(Crd.pio(0x62))  # accepted: the server keeps it
-        held.append(sorted(srv.pd.pio.nodes))
+        held.append(sorted(pd_of(srv).pio.nodes))
 
     m.run()
     assert held == [[0x60], [0x60], [0x60, 0x62]]
@@ -259,12 +261,12 @@ def test_random_rejected_requests_leave_nothing_behind(
 ) -> None:
     m, srv, cli, impl = svc(demo, arch)
     impl.down = False
-    mdb.delegate(m.root.pd.pio, 0x60, cli.pd.pio, 0x60, 0, PioRights.A)
+    mdb.delegate(pd_of(m.root).pio, 0x60, pd_of(cli).pio, 0x60, 0, PioRights.A)
     out: list[tuple[int, int, int]] = []
 
     @cli
     def client(ctx: Context) -> None:
-        p = Pt(ctx.k, PT)
+        p = Pt(ctx.gate, PT)
         sm = ctx.sm(1).sel
         for op, rest, items, no_opcode in requests:
             data = b"" if no_opcode else words(arch, op, *(v & arch.word_mask for v in rest))

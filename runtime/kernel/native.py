@@ -23,7 +23,20 @@ from typing import Literal
 # The modules of runtime/kernel/ that are compiled: the kernel and the objects every
 # portal call reads and writes. They go together: compiled code reaches the attributes
 # of compiled objects directly (the kernel compiled alone is slower than interpreted).
-CORE = ("kernel", "ec", "pt", "utcb", "cpu", "sc", "sm", "pd", "kobject", "space", "mdb")
+CORE = (
+    "kernel",
+    "ec",
+    "pt",
+    "utcb",
+    "cpu",
+    "sc",
+    "sm",
+    "pd",
+    "kobject",
+    "space",
+    "mdb",
+    "gate",  # the system-call gate: compiled, its closures expose no kernel (gate.py)
+)
 GROUP = "runtime_native"  # runtime_native__mypyc.*.so, next to runtime/: the core's code
 RECORD = "_core.sha256"  # runtime/kernel/_core.sha256: what that code was compiled from
 KERNEL = Path(__file__).resolve().parent

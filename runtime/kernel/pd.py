@@ -18,7 +18,7 @@ _OBJ, _MEM, _PIO = int(CrdType.OBJ), int(CrdType.MEM), int(CrdType.PIO)
 
 
 class Pd(Kobject):
-    __slots__ = ("code", "dead", "ecs", "env", "mem", "next_page", "obj", "pio", "utcbs")
+    __slots__ = ("code", "dead", "ecs", "env", "mem", "obj", "pio", "utcbs")
 
     TYPE = "pd"
 
@@ -31,11 +31,10 @@ class Pd(Kobject):
         self.ecs: list[Ec] = []
         self.code: list[int] = []  # code addresses registered in this space (Kernel.register_code)
         self.dead = False
-        # What the user layers keep per PD (plain attributes, not weak registries, so
-        # the kernel objects need no weak references): its api.Env, and the next free
-        # page of its memory receive windows (runtime.binding.window).
+        # What the user layers keep per PD (a plain attribute, not a weak registry, so
+        # the kernel objects need no weak references): its api.Env, which the gate
+        # gives the PD's running EC (Gate.env).
         self.env: Any = None
-        self.next_page = 0
 
     def space(self, kind: int) -> Space | None:
         # Plain ints: comparing with an IntEnum member costs far more (typed transfer path).

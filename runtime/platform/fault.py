@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from ..kernel import exc
+from ..kernel import backdoor, exc
 from ..kernel.crd import PioRights
 from ..kernel.exc import Vector
 from ..kernel.regs import Regs
@@ -64,16 +64,6 @@ def attach_io(k: Kernel, bus: IoBus) -> None:
     k.io_bus = bus
 
 
-class Running(Protocol):
-    """What `Insn` is made from: the kernel and the running EC (a user layer `Context`)."""
-
-    @property
-    def k(self) -> Kernel: ...
-
-    @property
-    def ec(self) -> Ec: ...
-
-
 class _Skipped:
     pass
 
@@ -86,9 +76,14 @@ class Insn:
 
     __slots__ = ("ec", "k")
 
-    def __init__(self, ctx: Running) -> None:
-        self.k = ctx.k
-        self.ec = ctx.ec
+    def __init__(self, ctx: object) -> None:
+        """For the EC running now, from what its code holds (a `Context`): the emulated
+        CPU executes as that EC, so it reaches the kernel (the back door's way)."""
+        k = backdoor(ctx)
+        if k.current is None:
+            raise SyscallError(Status.BAD_HYP, "no EC is running")
+        self.k = k
+        self.ec = k.current
 
     @classmethod
     def of(cls, k: Kernel, ec: Ec) -> Insn:

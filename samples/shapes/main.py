@@ -92,7 +92,7 @@ def main(seed: int = 1) -> Machine:
         c = shapes.CanvasClient(ctx.connect("canvas"))
         cap = c.watch()
         assert cap is not None
-        changed = Sm(ctx.k, cap.base)
+        changed = Sm(ctx.gate, cap.base)
         print(f"  painter: watch() -> semaphore at selector {cap.base:#x}")
         try:
             changed.up()

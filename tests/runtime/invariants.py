@@ -7,12 +7,12 @@ from collections import Counter
 from runtime.kernel.kernel import Kernel
 from runtime.kernel.kobject import Kobject
 from runtime.kernel.mdb import Node
-from runtime.machine import Machine
+from runtime.machine import Machine, pd_of
 
 
 def all_spaces(m: Machine) -> list[object]:
     k = m.k
-    pds = [k.kernel_pd] + [p.pd for p in m.processes] + list(extra_pds(m))
+    pds = [k.kernel_pd] + [pd_of(p) for p in m.processes] + list(extra_pds(m))
     return [sp for pd in pds for sp in (pd.obj, pd.mem, pd.pio)]
 
 
@@ -20,9 +20,9 @@ def extra_pds(m: Machine) -> list[object]:
     """PDs made by random create_pd calls (reachable through some capability)."""
     from runtime.kernel.pd import Pd
 
-    seen = {id(p.pd) for p in m.processes} | {id(m.k.kernel_pd)}
+    seen = {id(pd_of(p)) for p in m.processes} | {id(m.k.kernel_pd)}
     out: list[Pd] = []
-    todo = [p.pd for p in m.processes]
+    todo = [pd_of(p) for p in m.processes]
     while todo:
         pd = todo.pop()
         for n in pd.obj.nodes.values():

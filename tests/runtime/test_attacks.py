@@ -17,7 +17,7 @@ from runtime.codec import Items
 from runtime.crd import ALL, Crd, CrdType, PdRights, crd
 from runtime.devices import KEYBOARD_IRQ, SRV_GSI, SRV_IO, Gsi, Platform, Ports
 from runtime.kernel.syscalls import Sys, qpd, word0
-from runtime.machine import Machine, Process
+from runtime.machine import Machine, Process, pd_of
 from runtime.platform.fault import Insn
 from runtime.services import (
     GET,
@@ -56,7 +56,7 @@ def _call_words(pt: Pt, words: list[int]) -> list[int]:
 def _window_units(m: Machine, cpu: int = 0) -> list[int]:
     """The units of root's registry EC window on `cpu` that hold a capability."""
     base = m.registry.windows[cpu]
-    nodes = m.root.pd.obj.nodes
+    nodes = pd_of(m.root).obj.nodes
     return [u for u in range(base, base + (1 << m.registry.order)) if u in nodes]
 
 
@@ -91,7 +91,7 @@ def test_registry_request_with_a_stray_delegation_leaves_nothing_behind(cmd: int
 
     @evil
     def attack(ctx: Context) -> None:
-        reg = Pt(ctx.k, service_sel(ctx.cpu))
+        reg = Pt(ctx.gate, service_sel(ctx.cpu))
         with ctx.frame() as f:
             _request(cmd)(f, 1)
             f.delegate(crd(CrdType.OBJ, evil_pt.sel), hotspot=0)
@@ -150,7 +150,7 @@ def test_registry_refuses_a_mask_without_portals_and_cpus_beyond_the_machine() -
 
     @m.spawn("p")
     def main(ctx: Context) -> None:
-        reg = Pt(ctx.k, service_sel(ctx.cpu))
+        reg = Pt(ctx.gate, service_sel(ctx.cpu))
         for mask in (0b11, 0b100, 0):
             with ctx.frame() as f:
                 f.put_word(REGISTER)
@@ -189,7 +189,7 @@ def test_io_and_gsi_only_the_owner_releases(what: str) -> None:
     @evil
     def attack(ctx: Context) -> None:
         ctx.yield_()
-        pt = Pt(ctx.k, service_sel(ctx.cpu, SRV_IO if what == "ports" else SRV_GSI))
+        pt = Pt(ctx.gate, service_sel(ctx.cpu, SRV_IO if what == "ports" else SRV_GSI))
         words = [1, 0x60, 1] if what == "ports" else [1, KEYBOARD_IRQ]
         seen.append(("release", _call_words(pt, words)[0]))
         seen.append(("alloc", _call_words(pt, [0, *words[1:]])[0]))
@@ -251,7 +251,7 @@ def test_session_request_with_a_stray_delegation_never_becomes_a_token(cmd: int)
     assert seen[0] != ErrorCode.E_SUCCESS or cmd == OPEN
     assert seen[-1] == ErrorCode.E_SUCCESS  # the victim's session survived
     alive = list(svc.sessions.values())
-    assert len(alive) == 1 and alive[0].token in svc.env.pd.obj.nodes
+    assert len(alive) == 1 and alive[0].token in pd_of(svc.proc).obj.nodes
 
 
 # -- children's PD capability ------------------------------------------------------------------
@@ -286,7 +286,7 @@ def test_children_get_no_create_sc_and_cannot_starve_others() -> None:
     m.run()
     assert seen[0] == CHILD_PD_RIGHTS and not seen[0] & PdRights.CREATE_SC
     assert seen[1] == Status.BAD_CAP
-    sc = hog.pd.obj.nodes[int(seen[2])].obj  # type: ignore[call-overload]
+    sc = pd_of(hog).obj.nodes[int(seen[2])].obj  # type: ignore[call-overload]
     assert sc.prio == 1  # type: ignore[attr-defined]
     assert ("victim done", True) in seen
 
@@ -298,13 +298,13 @@ def test_root_gives_a_child_sc_only_for_its_own_global_ec() -> None:
     with other.acting():
         from runtime.api import Syscalls
 
-        Syscalls(m.k).create_ec(0x300, 0x30000000, sp=0, glb=True)
+        Syscalls(m.gate).create_ec(0x300, 0x30000000, sp=0, glb=True)
     other.grant(0x300, evil, 0x300)  # evil holds another PD's global EC
     codes: list[int] = []
 
     @evil
     def main(ctx: Context) -> None:
-        pt = Pt(ctx.k, service_sel(ctx.cpu, 0x28))
+        pt = Pt(ctx.gate, service_sel(ctx.cpu, 0x28))
         with ctx.frame() as f:
             ctx.accept_delegates(f, 0)
             f.put_words([1, 0, 0, qpd(127, 1000)])
@@ -314,7 +314,7 @@ def test_root_gives_a_child_sc_only_for_its_own_global_ec() -> None:
 
     m.run()
     assert codes == [ErrorCode.E_ARGS_INVALID]
-    assert [s for s in m.k.scs if s.ec.pd is other.pd] == []
+    assert [s for s in m.k.scs if s.ec.pd is pd_of(other)] == []
 
 
 def test_kernel_tests_may_still_give_every_right() -> None:
@@ -544,7 +544,7 @@ def test_root_forgets_a_killed_child() -> None:
     registered and the ports it held go when root kills it: nothing grows per child."""
     m = Machine()
     plat = Platform(m)
-    root_nodes = len(m.root.pd.obj.nodes)
+    root_nodes = len(pd_of(m.root).obj.nodes)
     for i in range(3):
         p = m.spawn(f"srv{i}")
         p.serve("svc", _answer(i))
@@ -558,7 +558,7 @@ def test_root_forgets_a_killed_child() -> None:
         p.kill()
         m.run()
         assert "svc" not in m.registry.names and plat.allocated_ports == {}
-    assert len(m.root.pd.obj.nodes) == root_nodes
+    assert len(pd_of(m.root).obj.nodes) == root_nodes
 
 
 def test_register_portals_one_item_per_cpu_when_not_in_a_block() -> None:

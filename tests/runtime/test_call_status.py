@@ -11,7 +11,7 @@ from runtime.crd import ALL
 from runtime.kernel import mdb
 from runtime.kernel.pt import Pt as PtObj
 from runtime.kernel.syscalls import NONBLOCKING, Sys, word0
-from runtime.machine import Machine, Process
+from runtime.machine import Machine, Process, ec_of, pd_of
 from runtime.status import Status
 from runtime.utcb import UtcbFrame
 
@@ -29,7 +29,7 @@ def _no_cap(m: Machine, cli: Process) -> None:
 
 def _not_a_portal(m: Machine, cli: Process) -> None:
     with cli.acting():
-        Syscalls(m.k).create_sm(TARGET, 0)
+        Syscalls(m.gate).create_sm(TARGET, 0)
 
 
 def _other_cpu(m: Machine, cli: Process) -> None:
@@ -39,7 +39,9 @@ def _other_cpu(m: Machine, cli: Process) -> None:
 
 def _global_ec(m: Machine, cli: Process) -> None:
     t = cli.thread(lambda ctx: ctx.sm(0).down())
-    mdb.insert_root(cli.pd.obj, TARGET, PtObj(m.k.graveyard, t.ec, 0, 0, TARGET), ALL)
+    mdb.insert_root(
+        pd_of(cli).obj, TARGET, PtObj(m.k.graveyard, ec_of(cli, t.ec_sel), 0, 0, TARGET), ALL
+    )
 
 
 def _busy(m: Machine, cli: Process, die: bool = False) -> None:
@@ -55,11 +57,11 @@ def _busy(m: Machine, cli: Process, die: bool = False) -> None:
     pt = srv.portal(handler)
     with srv.acting():
         gate.append(srv.env.alloc())
-        Syscalls(m.k).create_sm(gate[0], 0)
+        Syscalls(m.gate).create_sm(gate[0], 0)
     srv.grant(pt.sel, cli, TARGET)
 
     def first(ctx: Context) -> None:
-        ctx.k.syscall(word0(Sys.CALL, TARGET))
+        ctx.gate.syscall(word0(Sys.CALL, TARGET))
 
     cli.thread(first, prio=9)  # runs first, leaves the handler busy (or dead)
 
@@ -99,7 +101,7 @@ def test_call_status(
     setup(m, cli)
 
     def body(ctx: Context) -> None:
-        seen.append(ctx.k.syscall(word0(Sys.CALL, TARGET, flags))[0])
+        seen.append(ctx.gate.syscall(word0(Sys.CALL, TARGET, flags))[0])
 
     cli.thread(body)
     m.run(check=False)

@@ -19,7 +19,7 @@ from runtime.crd import ALL, Crd, CrdType, SmRights, crd
 from runtime.kernel import mdb
 from runtime.kernel.sm import Sm
 from runtime.kernel.space import Space
-from runtime.machine import Process
+from runtime.machine import Process, pd_of
 from runtime.status import CapacityError, Status, SyscallError
 from runtime.utcb import Utcb, UtcbFrame
 
@@ -61,7 +61,7 @@ def server(
 
 def server_utcb(srv: Process) -> Utcb:
     """The UTCB of the server's one local EC (its receive windows)."""
-    (ec,) = [e for e in srv.pd.ecs if not e.glb]
+    (ec,) = [e for e in pd_of(srv).ecs if not e.glb]
     return ec.utcb
 
 
@@ -89,21 +89,21 @@ def test_rights_are_masked_and_the_window_is_rearmed(arch: Arch) -> None:
     def body(ctx: Context) -> None:
         sm = ctx.sm(0)
         weak = ctx.env.alloc()
-        mdb.delegate(cli.pd.obj, sm.sel, cli.pd.obj, weak, 0, SmRights.DOWN)
+        mdb.delegate(pd_of(cli).obj, sm.sel, pd_of(cli).obj, weak, 0, SmRights.DOWN)
         sels.extend((sm.sel, weak))
         for item in (obj(sm.sel, SmRights.UP), obj(weak, ALL)):
             windows.append(u.dele)
-            data, items = binding.call(Pt(ctx.k, PT_SEL), word(arch, OP), [(item, 1)])
+            data, items = binding.call(Pt(ctx.gate, PT_SEL), word(arch, OP), [(item, 1)])
             assert data == word(arch, 0) and items == []
 
     run(m, cli, body)
     w0, w1 = windows[0] >> 12, windows[1] >> 12
     assert w0 != w1  # re-armed after the first request
     assert got == [[(obj(w0, SmRights.UP), 1)], [(obj(w1, ALL), 1)]]
-    nodes = srv.pd.obj.nodes
+    nodes = pd_of(srv).obj.nodes
     assert nodes[w0].rights == SmRights.UP and nodes[w1].rights == SmRights.DOWN
     assert isinstance(nodes[w0].obj, Sm) and nodes[w0].obj is nodes[w1].obj
-    assert nodes[w1].parent is cli.pd.obj.nodes[sels[1]]
+    assert nodes[w1].parent is pd_of(cli).obj.nodes[sels[1]]
     assert m.k.counters["items"] == 2
 
 
@@ -111,34 +111,34 @@ def test_rights_are_masked_and_the_window_is_rearmed(arch: Arch) -> None:
 def test_an_occupied_slot_is_skipped_but_reported(arch: Arch) -> None:
     m, srv, cli, got = server(arch)
     u = server_utcb(srv)
-    taken = min(srv.pd.obj.nodes)
-    before = (srv.pd.obj.nodes[taken].obj, srv.pd.obj.nodes[taken].rights)
+    taken = min(pd_of(srv).obj.nodes)
+    before = (pd_of(srv).obj.nodes[taken].obj, pd_of(srv).obj.nodes[taken].rights)
     u.dele = obj(taken)
     children: list[int] = []
 
     def body(ctx: Context) -> None:
         sm = ctx.sm(0)
-        binding.call(Pt(ctx.k, PT_SEL), word(arch, OP), [(obj(sm.sel, SmRights.UP), 1)])
-        children.append(len(cli.pd.obj.nodes[sm.sel].children))
+        binding.call(Pt(ctx.gate, PT_SEL), word(arch, OP), [(obj(sm.sel, SmRights.UP), 1)])
+        children.append(len(pd_of(cli).obj.nodes[sm.sel].children))
 
     run(m, cli, body)
     assert got == [[(obj(taken, SmRights.UP), 1)]]
-    assert (srv.pd.obj.nodes[taken].obj, srv.pd.obj.nodes[taken].rights) == before
+    assert (pd_of(srv).obj.nodes[taken].obj, pd_of(srv).obj.nodes[taken].rights) == before
     assert children == [0]
 
 
 @ARCHES
 def test_a_closed_window_receives_nothing(arch: Arch) -> None:
     m, srv, cli, got = server(arch)
-    before = dict(srv.pd.obj.nodes)
+    before = dict(pd_of(srv).obj.nodes)
 
     def body(ctx: Context) -> None:
         sm = ctx.sm(0)
-        binding.call(Pt(ctx.k, PT_SEL), word(arch, OP), [(obj(sm.sel), 1 | 7 << 12)])
+        binding.call(Pt(ctx.gate, PT_SEL), word(arch, OP), [(obj(sm.sel), 1 | 7 << 12)])
 
     run(m, cli, body)
     assert got == [[(0, 1)]]  # Crd 0, the sender's flags without the hotspot
-    assert srv.pd.obj.nodes == before
+    assert pd_of(srv).obj.nodes == before
 
 
 @ARCHES
@@ -148,11 +148,11 @@ def test_a_source_the_sender_does_not_hold_is_skipped(arch: Arch) -> None:
     window = u.dele >> 12
 
     def body(ctx: Context) -> None:
-        binding.call(Pt(ctx.k, PT_SEL), word(arch, OP), [(obj(ctx.env.alloc()), 1)])
+        binding.call(Pt(ctx.gate, PT_SEL), word(arch, OP), [(obj(ctx.env.alloc()), 1)])
 
     run(m, cli, body)
     assert got == [[(obj(window), 1)]]
-    assert window not in srv.pd.obj.nodes
+    assert window not in pd_of(srv).obj.nodes
 
 
 def test_a_window_beyond_the_space_is_skipped() -> None:
@@ -164,11 +164,11 @@ def test_a_window_beyond_the_space_is_skipped() -> None:
 
     def body(ctx: Context) -> None:
         sm = ctx.sm(0)
-        binding.call(Pt(ctx.k, PT_SEL), word(X86_64, OP), [(obj(sm.sel), 1)])
+        binding.call(Pt(ctx.gate, PT_SEL), word(X86_64, OP), [(obj(sm.sel), 1)])
 
     run(m, cli, body)
     assert got == [[(obj(limit), 1)]]
-    assert limit not in srv.pd.obj.nodes
+    assert limit not in pd_of(srv).obj.nodes
 
 
 def test_del_crd_one_capability_cases() -> None:
@@ -198,8 +198,8 @@ def test_too_many_items_send_nothing(arch: Arch) -> None:
 
     def body(ctx: Context) -> None:
         sm = ctx.sm(0)
-        u = ctx.ec.utcb
-        pt = Pt(ctx.k, PT_SEL)
+        u = ctx.utcb.utcb
+        pt = Pt(ctx.gate, PT_SEL)
         with pytest.raises(CapacityError):
             binding.call(pt, word(arch, OP), [(obj(sm.sel), 1)] * (most + 1))
         seen.append((u.layer, u.untyped, u.typed, u.dele, u.xlt))
@@ -223,8 +223,8 @@ def test_items_from_a_live_frame_keep_it(arch: Arch) -> None:
             outer.put_word(0xAB)
             outer.delegate(obj(sm.sel), hotspot=3)
             outer.delegation_window(obj(0x900))
-            binding.call(Pt(ctx.k, PT_SEL), word(arch, OP), [(obj(sm.sel, SmRights.UP), 1)])
-            u = ctx.ec.utcb
+            binding.call(Pt(ctx.gate, PT_SEL), word(arch, OP), [(obj(sm.sel, SmRights.UP), 1)])
+            u = ctx.utcb.utcb
             seen.append((outer.words(), list(outer.items()), u.dele, u.layer))
             seen.append([(obj(sm.sel), 1 | 3 << 12)])
 
@@ -246,9 +246,9 @@ def test_reply_items_come_back_in_order(arch: Arch) -> None:
     out: list[object] = []
 
     def body(ctx: Context) -> None:
-        pt = Pt(ctx.k, PT_SEL)
+        pt = Pt(ctx.gate, PT_SEL)
         out.append(binding.call(pt, word(arch, OP), [(0, 0)]))
-        u = ctx.ec.utcb
+        u = ctx.utcb.utcb
         out.append((u.untyped, u.typed))
 
     run(m, cli, body)
@@ -264,9 +264,9 @@ def test_a_failed_call_with_items_delegates_nothing(arch: Arch) -> None:
     def body(ctx: Context) -> None:
         sm = ctx.sm(0)
         with pytest.raises(SyscallError) as e:
-            binding.call(Pt(ctx.k, PT_SEL + 1), word(arch, OP), [(obj(sm.sel), 1)])
-        u = ctx.ec.utcb
-        out.append((e.value.status, u.untyped, u.typed, cli.pd.obj.nodes[sm.sel].children))
+            binding.call(Pt(ctx.gate, PT_SEL + 1), word(arch, OP), [(obj(sm.sel), 1)])
+        u = ctx.utcb.utcb
+        out.append((e.value.status, u.untyped, u.typed, pd_of(cli).obj.nodes[sm.sel].children))
 
     run(m, cli, body)
     assert out == [(Status.BAD_CAP, 0, 0, {})] and got == []
@@ -280,11 +280,11 @@ def test_a_revoke_takes_the_delegated_capability_back(arch: Arch) -> None:
 
     def body(ctx: Context) -> None:
         sm = ctx.sm(0)
-        binding.call(Pt(ctx.k, PT_SEL), word(arch, OP), [(obj(sm.sel), 1)])
-        held.append(window in srv.pd.obj.nodes)
-        Syscalls(ctx.k).revoke(Crd(CrdType.OBJ, sm.sel), self_=False)
-        held.append(window in srv.pd.obj.nodes)
-        held.append(sm.sel in cli.pd.obj.nodes)
+        binding.call(Pt(ctx.gate, PT_SEL), word(arch, OP), [(obj(sm.sel), 1)])
+        held.append(window in pd_of(srv).obj.nodes)
+        Syscalls(ctx.gate).revoke(Crd(CrdType.OBJ, sm.sel), self_=False)
+        held.append(window in pd_of(srv).obj.nodes)
+        held.append(sm.sel in pd_of(cli).obj.nodes)
 
     run(m, cli, body)
     assert held == [True, False, True]
@@ -307,18 +307,18 @@ def test_serve_hands_the_handler_the_delivered_items(arch: Arch) -> None:
     cli = m.spawn("cli")
     for i, pt in enumerate(pts):
         srv.grant(pt.sel, cli, PT_SEL + i)
-    windows = [e.utcb.dele >> 12 for e in srv.pd.ecs if not e.glb]  # in portal order
+    windows = [e.utcb.dele >> 12 for e in pd_of(srv).ecs if not e.glb]  # in portal order
     out: list[bytes] = []
 
     def body(ctx: Context) -> None:
         a, b = ctx.sm(0), ctx.sm(0)
-        r1 = binding.call(Pt(ctx.k, PT_SEL), word(arch, OP), [(obj(a.sel, SmRights.UP), 1)])
+        r1 = binding.call(Pt(ctx.gate, PT_SEL), word(arch, OP), [(obj(a.sel, SmRights.UP), 1)])
         items = [(obj(a.sel), 1), (obj(b.sel), 1 | 1 << 12)]
-        r2 = binding.call(Pt(ctx.k, PT_SEL + 1), word(arch, OP), items)
+        r2 = binding.call(Pt(ctx.gate, PT_SEL + 1), word(arch, OP), items)
         out.extend((r1[0], r2[0]))
 
     run(m, cli, body)
     w0, w1 = windows
     assert seen == [[(obj(w0, SmRights.UP), 1)], [(obj(w1), 1), (obj(w1 + 1), 1)]]
     assert out == [b"\0\0\x01" + bytes(arch.word - 3)] * 2
-    assert isinstance(srv.pd.obj.nodes[w1 + 1].obj, Sm)
+    assert isinstance(pd_of(srv).obj.nodes[w1 + 1].obj, Sm)

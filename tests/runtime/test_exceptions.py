@@ -11,8 +11,9 @@ import pytest
 from runtime.api import Context, Pt
 from runtime.arch import X86_32, X86_64, Arch
 from runtime.exc import ExcState, Mtd, Vector, event_portal, layout, message_words
+from runtime.kernel import backdoor
 from runtime.kernel.regs import EFLAGS_IF, GPRS
-from runtime.machine import Machine, Process
+from runtime.machine import Machine, Process, pd_of
 from runtime.platform.fault import Insn
 from runtime.status import Status, SyscallError
 from runtime.utcb import UtcbFrame
@@ -71,12 +72,12 @@ def test_mtd_decides_exactly_which_words_are_written(arch: Arch, mtd: int) -> No
         ExcState(f).reply(Mtd.RIP_LEN)
 
     sel = on(p, Vector.UD, handler, mtd)
-    h_ec = p.pd.obj.nodes[sel].obj.ec  # type: ignore[attr-defined]
+    h_ec = pd_of(p).obj.nodes[sel].obj.ec  # type: ignore[attr-defined]
     h_ec.utcb.buf[:] = sentinel.to_bytes(4, "little") * 1024
 
     @p
     def main(ctx: Context) -> None:
-        r = ctx.ec.regs
+        r = backdoor(ctx).current.regs
         for i, n in enumerate(GPRS):
             setattr(r, n, 0x1000 + i)
         r.rip, r.rflags, r.err, r.cr2 = 0x4000, 0x202, 0x77, 0x12345678
@@ -135,11 +136,11 @@ def test_handler_that_advances_rip_makes_the_ec_continue() -> None:
 
     @p
     def main(ctx: Context) -> None:
-        ctx.ec.regs.rip = 0x2000
+        backdoor(ctx).current.regs.rip = 0x2000
         ins = Insn(ctx)
         ins.ud2()
         ins.ud2()
-        after.append(ctx.ec.regs.rip)
+        after.append(backdoor(ctx).current.regs.rip)
 
     m.run()
     assert vectors == [Vector.UD, Vector.UD]
@@ -195,7 +196,7 @@ def test_rflags_write_forces_if_and_clears_system_bits() -> None:
     @p
     def main(ctx: Context) -> None:
         Insn(ctx).ud2()
-        got.append(ctx.ec.regs.rflags)
+        got.append(backdoor(ctx).current.regs.rflags)
 
     m.run()
     assert got == [1 | EFLAGS_IF]
@@ -230,9 +231,9 @@ def test_breakpoint_is_a_trap_and_continues() -> None:
 
     @p
     def main(ctx: Context) -> None:
-        ctx.ec.regs.rip = 0x3000
+        backdoor(ctx).current.regs.rip = 0x3000
         Insn(ctx).int3()
-        rips.append(ctx.ec.regs.rip)
+        rips.append(backdoor(ctx).current.regs.rip)
 
     m.run()
     assert rips == [0x3001, 0x3001]
@@ -258,7 +259,7 @@ def test_missing_portal_kills_and_the_caller_learns_it() -> None:
     def main(ctx: Context) -> None:
         with ctx.frame() as f:
             try:
-                Pt(ctx.k, 0x500).call(f)
+                Pt(ctx.gate, 0x500).call(f)
             except SyscallError as e:
                 got.append(int(e.status))
 
@@ -316,7 +317,7 @@ def test_exception_handler_in_another_pd() -> None:
 
     @child
     def main(ctx: Context) -> None:
-        ctx.ec.regs.rax = 0x1234
+        backdoor(ctx).current.regs.rax = 0x1234
         vals.append(Insn(ctx).inb(0x60))  # no I/O capability: #GP(0), skipped
         Insn(ctx).privileged("hlt")
 
@@ -463,5 +464,5 @@ def test_exception_reply_delegates_only_memory() -> None:
 
     m.run()
     assert calls == [0, 0]
-    assert 0x80 not in p.pd.pio.nodes
+    assert 0x80 not in pd_of(p).pio.nodes
     assert death(m, "p") == "EXC"

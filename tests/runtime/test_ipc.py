@@ -6,6 +6,7 @@ import pytest
 
 from runtime.api import Context, Pt
 from runtime.arch import X86_32, X86_64, Arch
+from runtime.kernel import backdoor
 from runtime.machine import Machine
 from runtime.status import ErrorCode, Status, SyscallError, UtcbError
 from runtime.utcb import UtcbFrame
@@ -28,7 +29,7 @@ def test_call_reply_copies_words_and_reports_portal_id() -> None:
 
     @cli
     def main(ctx: Context) -> None:
-        p = Pt(ctx.k, 0x777)
+        p = Pt(ctx.gate, 0x777)
         with p.frame() as f:
             f.put_words([1, 2, 3])
             p.call(f)
@@ -50,7 +51,7 @@ def test_no_capability_no_call() -> None:
     @cli
     def main(ctx: Context) -> None:
         with pytest.raises(SyscallError) as e:
-            Pt(ctx.k, pt.sel).call()  # the selector means nothing in this PD
+            Pt(ctx.gate, pt.sel).call()  # the selector means nothing in this PD
         seen.append(e.value.status)
 
     m.run()
@@ -68,7 +69,7 @@ def test_cross_cpu_call_is_bad_cpu() -> None:
     @cli
     def main(ctx: Context) -> None:
         with pytest.raises(SyscallError) as e:
-            Pt(ctx.k, 0x500).call()
+            Pt(ctx.gate, 0x500).call()
         seen.append(e.value.status)
 
     m.run()
@@ -86,7 +87,7 @@ def _blocking_server(m: Machine) -> tuple[Pt, list[str]]:
         log.append(f"start {who}")
         from runtime.api import Syscalls
 
-        Syscalls(m.k).sm_down(gate[0])
+        Syscalls(m.gate).sm_down(gate[0])
         log.append(f"end {who}")
         f.finish_input()
         f.put_word(who * 10)
@@ -117,7 +118,7 @@ def test_nonblocking_call_to_busy_ec_is_com_tim_and_blocking_call_helps() -> Non
 
     def caller(name: str, who: int, nonblocking: bool) -> None:
         def body(ctx: Context) -> None:
-            p = Pt(ctx.k, 0x500)
+            p = Pt(ctx.gate, 0x500)
             with p.frame() as f:
                 f.put_word(who)
                 try:
@@ -153,7 +154,7 @@ def test_handler_death_aborts_caller_and_dead_callee_times_out() -> None:
     def main(ctx: Context) -> None:
         for _ in range(2):
             try:
-                Pt(ctx.k, 0x500).call()
+                Pt(ctx.gate, 0x500).call()
             except SyscallError as e:
                 seen.append(e.status)
 
@@ -169,7 +170,7 @@ def test_handler_calling_its_own_portal_is_a_livelock() -> None:
     sel: list[int] = []
 
     def handler(f: UtcbFrame) -> None:
-        Pt(m.k, sel[0]).call()  # our own EC is busy: helping ourselves never ends
+        Pt(m.gate, sel[0]).call()  # our own EC is busy: helping ourselves never ends
 
     pt = srv.portal(handler)
     sel.append(pt.sel)
@@ -178,7 +179,7 @@ def test_handler_calling_its_own_portal_is_a_livelock() -> None:
     @srv
     def main(ctx: Context) -> None:
         try:
-            Pt(ctx.k, pt.sel).call()
+            Pt(ctx.gate, pt.sel).call()
         except SyscallError as e:
             seen.append(e.status)
 
@@ -196,10 +197,10 @@ def test_mutual_recursion_between_two_servers_is_a_livelock() -> None:
     sels: dict[str, int] = {}
 
     def ha(f: UtcbFrame) -> None:
-        Pt(m.k, sels["b_in_a"]).call()
+        Pt(m.gate, sels["b_in_a"]).call()
 
     def hb(f: UtcbFrame) -> None:
-        Pt(m.k, sels["a_in_b"]).call()
+        Pt(m.gate, sels["a_in_b"]).call()
 
     pa, pb = a.portal(ha), b.portal(hb)
     a.grant(pa.sel, b, 0x600)
@@ -210,7 +211,7 @@ def test_mutual_recursion_between_two_servers_is_a_livelock() -> None:
     @a
     def main(ctx: Context) -> None:
         try:
-            Pt(ctx.k, pa.sel).call()
+            Pt(ctx.gate, pa.sel).call()
         except SyscallError as e:
             seen.append(e.status)
 
@@ -231,7 +232,7 @@ def test_nested_call_inside_handler_keeps_the_request() -> None:
 
     def handler(f: UtcbFrame) -> None:
         first = f.get_word()
-        p = Pt(m.k, 0x600)
+        p = Pt(m.gate, 0x600)
         with p.frame() as g:
             g.put_words([100, 200])
             p.call(g)
@@ -247,7 +248,7 @@ def test_nested_call_inside_handler_keeps_the_request() -> None:
 
     @cli
     def main(ctx: Context) -> None:
-        p = Pt(ctx.k, 0x500)
+        p = Pt(ctx.gate, 0x500)
         with p.frame() as f:
             f.put_words([1, 2, 3])
             p.call(f)
@@ -291,7 +292,7 @@ def test_replies_are_copied_up_to_the_page_whatever_the_frames(arch: Arch, n: in
 
     @cli
     def main(ctx: Context) -> None:
-        p = Pt(ctx.k, 0x500)
+        p = Pt(ctx.gate, 0x500)
         with ctx.frame() as outer:
             outer.put_words([1, 2, 3, 4])
             f = p.frame()
@@ -375,14 +376,18 @@ def test_recall_during_a_call_is_delivered_when_the_call_returns() -> None:
     box: dict[str, int] = {}
 
     def handler(f: UtcbFrame) -> None:
-        Syscalls(m.k).ec_ctrl(box["ec"])  # recall the caller while it waits in the call
+        Syscalls(m.gate).ec_ctrl(box["ec"])  # recall the caller while it waits in the call
         f.clear()
 
     pt = p.portal(handler)
 
     @p
     def client(ctx: Context) -> None:
-        box["ec"] = next(s for s, n in ctx.env.pd.obj.nodes.items() if n.obj is ctx.ec)
+        box["ec"] = next(
+            s
+            for s, n in backdoor(ctx).current.pd.obj.nodes.items()
+            if n.obj is backdoor(ctx).current
+        )
         with pt.frame() as f:
             pt.call(f)
         box["after"] = len(recalls)
@@ -420,12 +425,12 @@ def test_the_kernel_sends_what_the_items_word_says(arch: Arch, u: int, t: int) -
 
     @cli
     def main(ctx: Context) -> None:
-        pg = ctx.ec.utcb
+        pg = ctx.utcb.utcb
         for i in range(arch.msg_words):
             pg.set_word(5 + i, i + 1)
         extra = 1 << 40 if arch.word == 8 else 0  # not part of the items word
         pg.set_word(1, u | t << 16 | extra)
-        status.append(ctx.k.ipc_call(0x500 << 8))
+        status.append(ctx.gate.ipc_call(0x500 << 8))
         status.append(pg.word_at(1))
 
     m.run()

@@ -14,7 +14,7 @@ from runtime.kernel import mdb
 from runtime.kernel.pt import Pt as PtObj
 from runtime.kernel.sm import Sm
 from runtime.kernel.syscalls import Sys, word0
-from runtime.machine import Machine
+from runtime.machine import Machine, ec_of, pd_of
 from runtime.status import Status, SyscallError
 from runtime.utcb import UtcbFrame
 
@@ -26,13 +26,13 @@ def test_portal_to_a_global_ec_is_bad_cpu() -> None:
     p = m.spawn("p")
     t = p.thread(lambda ctx: None)
     # create_pt refuses global ECs, so build such a portal behind the kernel's back.
-    bogus = PtObj(m.k.graveyard, t.ec, 0, 0, 0x700)
-    mdb.insert_root(p.pd.obj, 0x700, bogus, ALL)
+    bogus = PtObj(m.k.graveyard, ec_of(p, t.ec_sel), 0, 0, 0x700)
+    mdb.insert_root(pd_of(p).obj, 0x700, bogus, ALL)
     seen: list[int] = []
 
     @p
     def main(ctx: Context) -> None:
-        seen.append(ctx.k.syscall(word0(Sys.CALL, 0x700))[0])
+        seen.append(ctx.gate.syscall(word0(Sys.CALL, 0x700))[0])
 
     m.run()
     assert seen == [Status.BAD_CPU]
@@ -58,7 +58,7 @@ def test_root_fetches_gsi_semaphore_from_the_kernel() -> None:
             with ctx.frame() as f:
                 f.delegation_window(crd(CrdType.OBJ, win))
                 f.put_word(9)
-                Pt(ctx.k, portal).call(f)
+                Pt(ctx.gate, portal).call(f)
                 got[name] = f.get_item()[0]
             got[name + "_sel"] = win
 
@@ -74,9 +74,9 @@ def test_root_fetches_gsi_semaphore_from_the_kernel() -> None:
     ept = evil.portal(evil_hv)
     evil.thread(fetch("evil", ept.sel))  # type: ignore[arg-type]
     m.run()
-    node = root.pd.obj.nodes[got["root_sel"]]
+    node = pd_of(root).obj.nodes[got["root_sel"]]
     assert isinstance(node.obj, Sm) and node.obj.gsi == 9
-    assert got["evil_sel"] not in evil.pd.obj.nodes  # its own selector 64+9 is empty
+    assert got["evil_sel"] not in pd_of(evil).obj.nodes  # its own selector 64+9 is empty
 
 
 def test_handler_that_replies_itself_starts_afresh_next_time() -> None:
@@ -98,7 +98,7 @@ def test_handler_that_replies_itself_starts_afresh_next_time() -> None:
     def main(ctx: Context) -> None:
         for _ in range(2):
             with ctx.frame() as f:
-                Pt(ctx.k, pt.sel).call(f)
+                Pt(ctx.gate, pt.sel).call(f)
                 got.append(f.get_word())
 
     m.run()
@@ -124,12 +124,12 @@ def test_killing_a_pd_removes_its_blocked_ecs_from_queues() -> None:
     victim.thread(waiter)
     victim.thread(waiter)
     r = m.run()
-    sm = owner.pd.obj.nodes[sem[0]].obj
+    sm = pd_of(owner).obj.nodes[sem[0]].obj
     assert isinstance(sm, Sm) and len(sm.queue) == 2 and len(r.blocked) == 2
     victim.kill()
     invariants.check(m)
-    assert len(sm.queue) == 0 and victim.pd.dead
-    assert 0x300 not in victim.pd.obj.nodes
+    assert len(sm.queue) == 0 and pd_of(victim).dead
+    assert 0x300 not in pd_of(victim).obj.nodes
     assert m.run().blocked == []
 
 
@@ -170,15 +170,15 @@ def test_invariant_checker_catches_corruption() -> None:
     m = Machine()
     p = m.spawn("p")
     with p.acting():
-        Syscalls(m.k).create_sm(0x100, 1)
-    mdb.delegate(p.pd.obj, 0x100, p.pd.obj, 0x101, 0, 1)
+        Syscalls(m.gate).create_sm(0x100, 1)
+    mdb.delegate(pd_of(p).obj, 0x100, pd_of(p).obj, 0x101, 0, 1)
     invariants.check(m)
-    p.pd.obj.nodes[0x101].rights = ALL  # a child with more rights than its parent
-    p.pd.obj.nodes[0x100].rights = 1
+    pd_of(p).obj.nodes[0x101].rights = ALL  # a child with more rights than its parent
+    pd_of(p).obj.nodes[0x100].rights = 1
     with pytest.raises(AssertionError):
         invariants.check(m)
-    p.pd.obj.nodes[0x100].rights = ALL
-    sm = p.pd.obj.nodes[0x100].obj
+    pd_of(p).obj.nodes[0x100].rights = ALL
+    sm = pd_of(p).obj.nodes[0x100].obj
     assert isinstance(sm, Sm)
     sm.queue.append(next(iter(m.k.ecs)))  # an EC queued without being blocked
     with pytest.raises(AssertionError):
@@ -189,7 +189,7 @@ def test_syscalls_layer_raises_on_status() -> None:
     m = Machine()
     p = m.spawn("p")
     with p.acting(), pytest.raises(SyscallError) as e:
-        Syscalls(m.k).sm_up(0x999)
+        Syscalls(m.gate).sm_up(0x999)
     assert e.value.status == Status.BAD_CAP
 
 
@@ -224,7 +224,7 @@ def test_kill_from_a_root_thread_during_the_run() -> None:
 
     m.root.thread(killer)
     r = m.run()
-    assert opened == [1] and svc.sessions == {} and cli.pd.dead
+    assert opened == [1] and svc.sessions == {} and pd_of(cli).dead
     assert r.blocked == []
 
 
@@ -234,6 +234,6 @@ def test_blocking_calls_outside_run_answer_bad_hyp() -> None:
     pt = srv.portal(lambda f: None)
     with srv.acting():
         assert m.k.syscall(word0(Sys.CALL, pt.sel))[0] == Status.BAD_HYP
-        Syscalls(m.k).create_sm(0x100, 0)
+        Syscalls(m.gate).create_sm(0x100, 0)
         assert m.k.syscall(word0(Sys.SM_CTRL, 0x100, 0x10))[0] == Status.BAD_HYP
     assert m.k.faults == []

@@ -9,7 +9,7 @@ from runtime.kernel import mdb
 from runtime.kernel.kobject import Kobject
 from runtime.kernel.pd import Pd
 from runtime.kernel.sm import Sm
-from runtime.machine import Machine
+from runtime.machine import Machine, pd_of
 from runtime.utcb import UtcbFrame
 
 
@@ -139,7 +139,7 @@ def test_delegation_through_ipc_uses_receivers_window() -> None:
     pt = srv.portal(handler)
     lt = srv.local_thread()
     del lt
-    ec = srv.pd.obj.nodes[pt.sel].obj.ec  # type: ignore[attr-defined]
+    ec = pd_of(srv).obj.nodes[pt.sel].obj.ec  # type: ignore[attr-defined]
     ec.utcb.dele = crd(CrdType.OBJ, 0x800, 2)
 
     cli = m.spawn("cli")
@@ -153,11 +153,11 @@ def test_delegation_through_ipc_uses_receivers_window() -> None:
             f.delegate(crd(CrdType.MEM, 0, 0), hotspot=0)  # wrong type for the window
             from runtime.api import Pt
 
-            Pt(ctx.k, 0x500).call(f)
+            Pt(ctx.gate, 0x500).call(f)
 
     m.run()
     assert got == [(crd(CrdType.OBJ, 0x801, 0, SmRights.UP), 1), (0, 1)]
-    node = srv.pd.obj.nodes[0x801]
+    node = pd_of(srv).obj.nodes[0x801]
     assert isinstance(node.obj, Sm) and node.obj.count == 3 and node.rights == SmRights.UP
 
 
@@ -182,21 +182,21 @@ def test_memory_and_ports_through_ipc_then_revoked() -> None:
 
         with ctx.frame() as f:
             f.delegation_window(crd(CrdType.MEM, 0x100, 4))  # 16 pages at 0x100
-            Pt(ctx.k, 0x500).call(f)
+            Pt(ctx.gate, 0x500).call(f)
         with ctx.frame() as f:
             f.delegation_window(crd(CrdType.PIO, 0, 16))
-            Pt(ctx.k, 0x500).call(f)
+            Pt(ctx.gate, 0x500).call(f)
 
     m.run()
-    assert sorted(child.pd.mem.nodes) == list(range(0x100, 0x108))
-    assert child.pd.mem.nodes[0x103].obj == 19 and child.pd.mem.nodes[0x103].rights == 3
+    assert sorted(pd_of(child).mem.nodes) == list(range(0x100, 0x108))
+    assert pd_of(child).mem.nodes[0x103].obj == 19 and pd_of(child).mem.nodes[0x103].rights == 3
     # The second call's memory item found no MEM window: only the ports arrived.
-    assert sorted(child.pd.pio.nodes) == [0x60, 0x61, 0x62, 0x63]
-    mdb.delegate(child.pd.mem, 0x100, grand.pd.mem, 0x10, 1, MemRights.R)
-    assert sorted(grand.pd.mem.nodes) == [0x10, 0x11]
+    assert sorted(pd_of(child).pio.nodes) == [0x60, 0x61, 0x62, 0x63]
+    mdb.delegate(pd_of(child).mem, 0x100, pd_of(grand).mem, 0x10, 1, MemRights.R)
+    assert sorted(pd_of(grand).mem.nodes) == [0x10, 0x11]
     with m.root.acting():
         from runtime.api import Syscalls
 
-        Syscalls(m.k).revoke(Crd.mem(16, 3), self_=False)
-    assert child.pd.mem.nodes == {} and grand.pd.mem.nodes == {}
-    assert len(m.root.pd.mem) == 64 and len(child.pd.pio) == 4
+        Syscalls(m.gate).revoke(Crd.mem(16, 3), self_=False)
+    assert pd_of(child).mem.nodes == {} and pd_of(grand).mem.nodes == {}
+    assert len(pd_of(m.root).mem) == 64 and len(pd_of(child).pio) == 4

@@ -9,7 +9,8 @@ from runtime.api import Context, Pt, Sm, Syscalls
 from runtime.arch import X86_32, X86_64, Arch
 from runtime.crd import MemRights
 from runtime.exc import ExcState, Mtd, Vector, event_portal
-from runtime.machine import Machine, Process
+from runtime.kernel import backdoor
+from runtime.machine import Machine, Process, pd_of
 from runtime.memory import (
     PF_FETCH,
     PF_PRESENT,
@@ -66,12 +67,12 @@ def test_pager_maps_1000_pages_once_each_and_revoke_faults_again(arch: Arch) -> 
     assert pager.faults == n
     assert all(err == PF_USER | PF_WRITE for err, _ in pager.log)
     assert [cr2 >> 12 for _, cr2 in pager.log] == [BASE + i for i in range(n)]
-    assert len(p.pd.mem.nodes) == n
+    assert len(pd_of(p).mem.nodes) == n
     assert len(PhysMem.of(m.k).store) == n  # each page went to a frame of its own
 
     # Revoke one page behind the client's back: its next access faults again.
     pager.unmap(p, BASE + 5)
-    assert BASE + 5 not in p.pd.mem.nodes
+    assert BASE + 5 not in pd_of(p).mem.nodes
     got: list[int] = []
 
     def again(ctx: Context) -> None:
@@ -150,21 +151,21 @@ def test_shared_dataspace_visible_only_through_a_delegation() -> None:
     seen: dict[str, bytes] = {}
     sm_sel = 0x700
     with owner.acting():
-        Syscalls(m.k).create_sm(sm_sel)
+        Syscalls(m.gate).create_sm(sm_sel)
     owner.grant(sm_sel, reader, sm_sel)
 
     @owner
     def produce(ctx: Context) -> None:
         Insn(ctx).write(ds.addr + 3 * 4096 + 100, b"hello, dataspace")
-        Sm(ctx.k, sm_sel).up()
+        Sm(ctx.gate, sm_sel).up()
 
     @reader
     def consume(ctx: Context) -> None:
         with ctx.frame() as f:
             Dataspace.window(f, 0x900, 8)
             f.put_word(0)
-            Pt(ctx.k, 0x600).call(f)
-        Sm(ctx.k, sm_sel).down()
+            Pt(ctx.gate, 0x600).call(f)
+        Sm(ctx.gate, sm_sel).down()
         seen["reader"] = Insn(ctx).read(0x900000 + 3 * 4096 + 100, 16)
 
     log: list[tuple[int, int]] = []
@@ -177,13 +178,13 @@ def test_shared_dataspace_visible_only_through_a_delegation() -> None:
     m.run()
     assert seen == {"reader": b"hello, dataspace"}
     assert log == [(PF_USER, 0x900000 + 3 * 4096 + 100)] and death(m, "other") == "EXC"
-    assert sorted(reader.pd.mem.nodes) == list(range(0x900, 0x908))
+    assert sorted(pd_of(reader).mem.nodes) == list(range(0x900, 0x908))
     # Revoking the owner's pages unmaps them in the reader too.
     with owner.acting():
         from runtime.crd import Crd
 
-        Syscalls(m.k).revoke(Crd.mem(0x400, 3), self_=False)
-    assert reader.pd.mem.nodes == {}
+        Syscalls(m.gate).revoke(Crd.mem(0x400, 3), self_=False)
+    assert pd_of(reader).mem.nodes == {}
 
 
 def test_ring_in_a_shared_dataspace() -> None:
@@ -192,14 +193,14 @@ def test_ring_in_a_shared_dataspace() -> None:
     grant_memory(m.root, range(4, 5), prod, 0x200)
     Dataspace(prod, 0x200, 1).share(cons, 0x300)
     with prod.acting():
-        Syscalls(m.k).create_sm(0x700)
+        Syscalls(m.gate).create_sm(0x700)
     prod.grant(0x700, cons, 0x700)
     got: list[int] = []
     n = 300
 
     @prod
     def producer(ctx: Context) -> None:
-        ring = Ring(0x200000, 16, Sm(ctx.k, 0x700))
+        ring = Ring(0x200000, 16, Sm(ctx.gate, 0x700))
         ins = Insn(ctx)
         i = 0
         while i < n:
@@ -210,7 +211,7 @@ def test_ring_in_a_shared_dataspace() -> None:
 
     @cons
     def consumer(ctx: Context) -> None:
-        ring = Ring(0x300000, 16, Sm(ctx.k, 0x700))
+        ring = Ring(0x300000, 16, Sm(ctx.gate, 0x700))
         ins = Insn(ctx)
         for _ in range(n):
             got.append(ring.get(ins))
@@ -230,7 +231,7 @@ def test_the_utcb_is_mapped_at_its_address(arch: Arch) -> None:
 
     @p
     def main(ctx: Context) -> None:
-        ec = ctx.ec
+        ec = backdoor(ctx).current
         ins = Insn(ctx)
         w = arch.word
         with ctx.frame() as f:

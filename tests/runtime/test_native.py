@@ -224,7 +224,7 @@ got = []
 
 @cli
 def main(ctx):
-    p = Pt(ctx.k, 0x777)
+    p = Pt(ctx.gate, 0x777)
     with p.frame() as f:
         f.put_words([1, 2, 3])
         p.call(f)

@@ -15,7 +15,7 @@ from runtime.kernel.kobject import Kobject
 from runtime.kernel.pd import Pd
 from runtime.kernel.sm import Sm
 from runtime.kernel.syscalls import FLAG0, Sys, qpd, word0
-from runtime.machine import Machine
+from runtime.machine import Machine, pd_of
 from runtime.platform.fault import Insn
 from runtime.status import Status
 from runtime.utcb import UtcbFrame
@@ -60,14 +60,14 @@ def test_translate_through_a_call_reports_the_sender_nodes_rights() -> None:
     srv.grant(pt.sel, cli, 0x5000)
     with srv.acting():
         sm_sel = srv.env.alloc()
-        Syscalls(m.k).create_sm(sm_sel)
+        Syscalls(m.gate).create_sm(sm_sel)
     srv.grant(sm_sel, cli, 0x6000, SmRights.UP)
 
     @cli
     def main(ctx: Context) -> None:
         with ctx.frame() as f:
             f.translate(crd(CrdType.OBJ, 0x6000, 0, SmRights.DOWN))  # asks for DOWN only
-            ctx.k.ipc_call(0x5000 << 8)
+            ctx.gate.ipc_call(0x5000 << 8)
 
     m.run()
     assert seen == [crd(CrdType.OBJ, sm_sel, 0, SmRights.UP)]
@@ -95,8 +95,8 @@ def test_lookup_reports_base_and_order(
     p = m.spawn("p")
     base = 0x40  # p's pages at 0x40.., from root's 0x10..
     res = mdb.del_crd(
-        m.root.pd.mem,
-        p.pd.mem,
+        pd_of(m.root).mem,
+        pd_of(p).mem,
         crd(CrdType.MEM, 0x10, order, ALL),
         0,
         crd(CrdType.MEM, base, order),
@@ -114,10 +114,16 @@ def test_lookup_reports_base_and_order(
 def test_lookup_of_a_range_delegated_on_keeps_the_smaller_order() -> None:
     m = Machine(mem_pages=64)
     a, b = m.spawn("a"), m.spawn("b")  # a gets two order-1 ranges from root's order-6
-    mdb.del_crd(m.root.pd.mem, a.pd.mem, crd(CrdType.MEM, 0, 1, ALL), 0, crd(CrdType.MEM, 0x40, 1))
-    mdb.del_crd(m.root.pd.mem, a.pd.mem, crd(CrdType.MEM, 2, 1, ALL), 0, crd(CrdType.MEM, 0x42, 1))
+    mdb.del_crd(
+        pd_of(m.root).mem, pd_of(a).mem, crd(CrdType.MEM, 0, 1, ALL), 0, crd(CrdType.MEM, 0x40, 1)
+    )
+    mdb.del_crd(
+        pd_of(m.root).mem, pd_of(a).mem, crd(CrdType.MEM, 2, 1, ALL), 0, crd(CrdType.MEM, 0x42, 1)
+    )
     # b gets a's two order-1 nodes as one order-2 range: NOVA's clamp keeps them order 1
-    mdb.del_crd(a.pd.mem, b.pd.mem, crd(CrdType.MEM, 0x40, 2, ALL), 0, crd(CrdType.MEM, 0x80, 2))
+    mdb.del_crd(
+        pd_of(a).mem, pd_of(b).mem, crd(CrdType.MEM, 0x40, 2, ALL), 0, crd(CrdType.MEM, 0x80, 2)
+    )
     _, out, _ = out_as(b, word0(Sys.LOOKUP), crd(CrdType.MEM, 0x83, 0, 0))
     assert out == crd(CrdType.MEM, 0x82, 1, 7)
 
@@ -166,7 +172,7 @@ def test_create_ec_checks_in_novas_order(
 def test_assign_gsi_checks_the_cpu_first(cpu: int, sm: int, expect: Status) -> None:
     m = Machine(cpus=2)
     p = m.spawn("p")
-    mdb.delegate(m.k.kernel_pd.obj, 64 + 3, p.pd.obj, 0x200, 0, ALL)
+    mdb.delegate(m.k.kernel_pd.obj, 64 + 3, pd_of(p).obj, 0x200, 0, ALL)
     assert sys_as(p, word0(Sys.CREATE_SM, 0x301), GOOD_PD, 0) == Status.SUCCESS
     assert sys_as(p, word0(Sys.ASSIGN_GSI, sm), 0, cpu) == expect
 
@@ -188,7 +194,7 @@ def test_global_ec_without_a_startup_portal_dies(portal: str, death: str) -> Non
     p = m.spawn("p", pd_rights=ALL)  # it creates its own SC (a kernel check)
     ran: list[int] = []
     k = m.k
-    ip = k.register_code(lambda: ran.append(1), p.pd)
+    ip = k.register_code(lambda: ran.append(1), pd_of(p))
 
     def start(f: UtcbFrame) -> None:
         st = ExcState(f)
@@ -217,7 +223,7 @@ def test_threads_of_the_user_layer_start_through_their_cpus_startup_portal() -> 
     r = m.run()
     assert sorted(ran) == [0, 2, 2] and m.k.counters["exceptions"] == 3
     assert {n for n, why in r.deaths if why != "exit"} == set()
-    pts = {u for u, n in p.pd.obj.nodes.items() if u % 64 == Vector.STARTUP}
+    pts = {u for u, n in pd_of(p).obj.nodes.items() if u % 64 == Vector.STARTUP}
     assert pts == {Vector.STARTUP, 2 * 64 + Vector.STARTUP}  # one per CPU used
     assert m.k.root_ec is not None and m.k.root_ec.death == "exit"  # root: no event
 
@@ -232,7 +238,7 @@ def test_a_cpu_beyond_64_gets_an_event_block_from_the_allocator() -> None:
     assert sorted(ran) == [63, 65, 65] and all(why == "exit" for _, why in r.deaths)
     evt = p.env.evts[65]
     assert evt >= 4096 and evt % 32 == 0 and list(p.env.evts) == [65]  # 63: NRE's block
-    assert {evt + Vector.STARTUP, 63 * 64 + Vector.STARTUP} <= set(p.pd.obj.nodes)
+    assert {evt + Vector.STARTUP, 63 * 64 + Vector.STARTUP} <= set(pd_of(p).obj.nodes)
 
 
 # -- #PF at or above USER_ADDR kills at once (NRE's kernel) ------------------------------------
@@ -286,12 +292,12 @@ def test_revoking_a_pd_capability_kills_its_ecs_and_empties_it() -> None:
 
     m.run()
     with m.root.acting():  # one name goes: the PD is still named, its EC still waits
-        Syscalls(m.k).revoke(Crd.obj(0x7000), self_=True)
-    assert not p.pd.dead and any(e.blocked_on is not None for e in p.pd.ecs)
+        Syscalls(m.gate).revoke(Crd.obj(0x7000), self_=True)
+    assert not pd_of(p).dead and any(e.blocked_on is not None for e in pd_of(p).ecs)
     with m.root.acting():  # the last: the PD goes with its ECs (NOVA: they would hold it)
-        Syscalls(m.k).revoke(Crd.obj(p.sel_in_root), self_=True)
+        Syscalls(m.gate).revoke(Crd.obj(p.sel_in_root), self_=True)
     m.run()
-    assert p.pd.dead and not p.pd.obj.nodes and waiting == [1] and m.k.blocked() == []
+    assert pd_of(p).dead and not pd_of(p).obj.nodes and waiting == [1] and m.k.blocked() == []
     invariants.check(m)
 
 

@@ -11,6 +11,7 @@ import pytest
 from runtime.api import Context
 from runtime.devices import COM1, COM1_IRQ, KEYBOARD_IRQ, PIT_IRQ, Gsi, Platform, Ports
 from runtime.exc import ExcState, Mtd, Vector, event_portal
+from runtime.kernel import backdoor
 from runtime.machine import Machine
 from runtime.platform.fault import Insn
 from runtime.platform.ps2 import break_code, make_code
@@ -248,7 +249,7 @@ def test_services_refuse_double_allocation_and_release() -> None:
         ctx.yield_()
         p.release()
         g.release()
-        codes.append(0x60 in ctx.ec.pd.pio.nodes)
+        codes.append(0x60 in backdoor(ctx).current.pd.pio.nodes)
 
     @m.spawn("b")
     def b(ctx: Context) -> None:

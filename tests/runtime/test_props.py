@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from runtime.api import FIRST_DYNAMIC, Context, Syscalls, startup_portal
 from runtime.crd import ALL, crd
 from runtime.exc import Vector, event_portal
+from runtime.kernel import backdoor
 from runtime.kernel.kernel import Kernel
 from runtime.kernel.syscalls import Sys, word0
-from runtime.machine import Machine
+from runtime.machine import Machine, pd_of
 from runtime.status import Status
 from runtime.utcb import UtcbFrame
 
@@ -50,7 +51,7 @@ def _program(ops: list[tuple[int, int, int, int, int]], m: Machine, creators: di
     def body(ctx: Context) -> None:
         for num, s, r2, r3, big in ops:
             sel = SELS[s]
-            u = ctx.ec.utcb
+            u = ctx.utcb.utcb
             if num == 14:  # arm random receive windows
                 u.dele = _arg(r2 | 1, big) if r2 & 1 else 0
                 u.xlt = _arg(r3 | 1, big) if r3 & 1 else 0
@@ -70,7 +71,7 @@ def _program(ops: list[tuple[int, int, int, int, int]], m: Machine, creators: di
                 continue
             w0 = sel << 8 | (r2 & 0xF0) | num
             if num == Sys.SM_CTRL and r2 & 0x10:
-                node = ctx.ec.pd.obj.nodes.get(sel)
+                node = backdoor(ctx).current.pd.obj.nodes.get(sel)
                 if node is None or getattr(node.obj, "count", 0) == 0:
                     w0 &= ~0x10  # only down when it would not block forever: make it up
             if num == Sys.REPLY:
@@ -80,7 +81,10 @@ def _program(ops: list[tuple[int, int, int, int, int]], m: Machine, creators: di
             st_, _, _ = k.syscall(w0, _arg(r2, big), _arg(r3 >> 1, big), a4, 0x1000)
             assert 0 <= st_ <= 8
             if st_ == Status.SUCCESS and Sys.CREATE_PD <= num <= Sys.CREATE_SM:
-                creators[id(ctx.ec.pd.obj.nodes[sel].obj)] = (ctx.ec.pd, sel)
+                creators[id(backdoor(ctx).current.pd.obj.nodes[sel].obj)] = (
+                    backdoor(ctx).current.pd,
+                    sel,
+                )
             invariants.check(m, creators)
 
     return body
@@ -177,7 +181,7 @@ def test_blocking_semaphores_calls_and_kills(
     sems = [0x300 + i for i in range(4)]
     with owner.acting():
         for s in sems:
-            Syscalls(m.k).create_sm(s, 1)
+            Syscalls(m.gate).create_sm(s, 1)
     procs = [m.spawn(f"p{i}", cpu=i % 2, pd_rights=ALL) for i in range(len(programs))]
 
     def handler(f: UtcbFrame) -> None:
@@ -201,19 +205,19 @@ def test_blocking_semaphores_calls_and_kills(
         def body(ctx: Context) -> None:
             for kind, which, n in ops:
                 if kind == 0:
-                    ctx.k.syscall(word0(Sys.SM_CTRL, sems[which], 0x10))  # down, may block
+                    ctx.gate.syscall(word0(Sys.SM_CTRL, sems[which], 0x10))  # down, may block
                 elif kind == 1:
-                    ctx.k.syscall(word0(Sys.SM_CTRL, sems[which]))  # up
+                    ctx.gate.syscall(word0(Sys.SM_CTRL, sems[which]))  # up
                 elif kind == 2:
                     with ctx.frame() as f:
                         f.put_word(n)
-                        ctx.k.syscall(word0(Sys.CALL, 0x400 + which))
+                        ctx.gate.syscall(word0(Sys.CALL, 0x400 + which))
                 elif kind == 3:
                     ctx.work(n)
                 elif kind == 4:
                     ctx.yield_()
                 else:
-                    ctx.k.syscall(word0(Sys.SM_CTRL, sems[which], 0x30))  # zero
+                    ctx.gate.syscall(word0(Sys.SM_CTRL, sems[which], 0x30))  # zero
                 invariants.check(m)
 
         return body
@@ -232,6 +236,6 @@ def test_blocking_semaphores_calls_and_kills(
     invariants.check(m)
     assert r.reason == "idle" and m.k.ec_faults == []
     if 0 <= victim < len(procs):
-        dead = procs[victim].pd
+        dead = pd_of(procs[victim])
         assert dead.dead and all(ec.dead for ec in dead.ecs)
         assert all(not sm.queue or all(e.pd is not dead for e in sm.queue) for sm in m.k.sms)

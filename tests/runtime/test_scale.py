@@ -13,7 +13,7 @@ from runtime.kernel.kernel import DEATH_LOG
 from runtime.kernel.pd import Pd
 from runtime.kernel.sc import Sc
 from runtime.kernel.sm import Sm
-from runtime.machine import Machine, Process
+from runtime.machine import Machine, Process, pd_of
 from runtime.status import Status, SyscallError
 from runtime.utcb import UtcbFrame
 
@@ -61,16 +61,16 @@ def test_a_killed_process_leaves_no_object_code_or_capability() -> None:
     srv.grant(srv_pt.sel, p, 0x5000)
     m.run()
     k = m.k
-    pd = p.pd
+    pd = pd_of(p)
     ecs, scs, sms = _objects_of(m, pd)
     assert len(ecs) == 5 and len(scs) == 2 and len(sms) == 1  # 2 startup ECs, one per CPU
     waiter_ec = next(e for e in ecs if e.blocked_on is not None)
     assert waiter_ec in k.waiting and [e.name for e in k.blocked()] == [waiter_ec.name]
     code = list(pd.code)
     assert len(code) == 5 and all(ip in k.code for ip in code)
-    pt_node = srv.pd.obj.nodes[srv_pt.sel]
+    pt_node = pd_of(srv).obj.nodes[srv_pt.sel]
     assert len(pt_node.children) == 1
-    registry = [n for n in m.root.pd.obj.nodes.values() if type(n.obj).__name__ == "Pt"]
+    registry = [n for n in pd_of(m.root).obj.nodes.values() if type(n.obj).__name__ == "Pt"]
     fanout = sum(len(n.children) for n in registry)
 
     p.kill()
@@ -87,12 +87,12 @@ def test_a_killed_process_leaves_no_object_code_or_capability() -> None:
     assert pt_node.children == {}  # the portal it was given: revoked
     # root's portals: the child's own (its registry and SC service portals, one per CPU)
     # are gone with it, and none of root's other portals has a child in p's space
-    left = [n for n in m.root.pd.obj.nodes.values() if type(n.obj).__name__ == "Pt"]
+    left = [n for n in pd_of(m.root).obj.nodes.values() if type(n.obj).__name__ == "Pt"]
     assert len(left) < len(registry)
     assert all(c.space is not pd.obj for n in left for c in n.children)
     assert sum(len(n.children) for n in left) < fanout
-    assert p not in m.processes and p.sel_in_root not in m.root.pd.obj.nodes
-    assert all(s.pd is not pd for s in m.shadows)  # its boot shadow EC too
+    assert p not in m.processes and p.sel_in_root not in pd_of(m.root).obj.nodes
+    assert all(s.pd is not pd for s in m.shadows.values())  # its boot shadow EC too
     assert pd.env is None
     invariants.check(m)
 
@@ -102,13 +102,13 @@ def test_capabilities_a_killed_process_delegated_are_revoked_everywhere() -> Non
     p, q = m.spawn("p"), m.spawn("q")
     with p.acting():
         sel = p.env.alloc()
-        Syscalls(m.k).create_sm(sel, 1)
+        Syscalls(m.gate).create_sm(sel, 1)
     p.grant(sel, q, 0x5000, SmRights.UP)
     q.grant(0x5000, m.root, 0x6000, SmRights.UP)  # and on, one level further
-    sm = p.pd.obj.nodes[sel].obj
+    sm = pd_of(p).obj.nodes[sel].obj
     assert isinstance(sm, Sm) and sm.refs == 3
     p.kill()
-    assert 0x5000 not in q.pd.obj.nodes and 0x6000 not in m.root.pd.obj.nodes
+    assert 0x5000 not in pd_of(q).obj.nodes and 0x6000 not in pd_of(m.root).obj.nodes
     assert sm.refs == 0 and sm not in m.k.sms
     invariants.check(m)
 
@@ -122,7 +122,7 @@ def test_churn_keeps_every_table_at_its_size() -> None:
 
     def sizes() -> tuple[int, ...]:
         k = m.k
-        root = m.root.pd
+        root = pd_of(m.root)
         return (
             len(k.ecs),
             len(k.scs),
@@ -174,7 +174,7 @@ def test_run_from_another_greenlet_reparents_the_live_ecs() -> None:
 
     greenlet(m.run).switch()  # the first run on a greenlet of its own, which ends
     with s.acting():
-        Syscalls(m.k).sm_up(sm_sel[0])
+        Syscalls(m.gate).sm_up(sm_sel[0])
     r = m.run()  # from the main greenlet: the waiter resumes here, not in the dead one
     assert done == [1] and r.blocked == []
 
@@ -183,12 +183,12 @@ def _fanout(m: Machine, n: int) -> tuple[int, list[tuple[Process, int]]]:
     a, b, c = m.spawn("a"), m.spawn("b"), m.spawn("c")
     with a.acting():
         sel = a.env.alloc()
-        Syscalls(m.k).create_sm(sel, 0)
+        Syscalls(m.gate).create_sm(sel, 0)
     targets = []
     for i in range(n):  # interleaved over two spaces, mixed rights
         dst = b if i % 2 else c
         rights = ALL if i % 3 else SmRights.UP
-        mdb.delegate(a.pd.obj, sel, dst.pd.obj, 0x10000 + i, 0, rights)
+        mdb.delegate(pd_of(a).obj, sel, pd_of(dst).obj, 0x10000 + i, 0, rights)
         targets.append((dst, 0x10000 + i))
     return sel, targets
 
@@ -198,23 +198,23 @@ def test_revoke_of_a_wide_fanout_strips_every_child_and_keeps_the_order() -> Non
     n = 5000
     sel, targets = _fanout(m, n)
     a = m.processes[1]
-    top = a.pd.obj.nodes[sel]
+    top = pd_of(a).obj.nodes[sel]
     sm = top.obj
     assert isinstance(sm, Sm) and sm.refs == n + 1
     # Strip UP: the UP-only children (every third) vanish, the rest keep DOWN, in order.
     with a.acting():
-        Syscalls(m.k).revoke(Crd.obj(sel, 0, SmRights.UP), self_=False)
+        Syscalls(m.gate).revoke(Crd.obj(sel, 0, SmRights.UP), self_=False)
     kept = [(d, u) for i, (d, u) in enumerate(targets) if i % 3]
-    assert [(c.space.owner, c.unit) for c in top.children] == [(d.pd, u) for d, u in kept]
+    assert [(c.space.owner, c.unit) for c in top.children] == [(pd_of(d), u) for d, u in kept]
     assert all(c.rights == ALL & ~SmRights.UP for c in top.children)
     assert top.rights == ALL and sm.refs == len(kept) + 1
     for i, (d, u) in enumerate(targets):
-        assert (u in d.pd.obj.nodes) == bool(i % 3)
+        assert (u in pd_of(d).obj.nodes) == bool(i % 3)
     # Then everything, the node itself included.
     with a.acting():
-        Syscalls(m.k).revoke(Crd.obj(sel), self_=True)
-    assert sel not in a.pd.obj.nodes and sm.refs == 0 and sm not in m.k.sms
-    assert all(u not in d.pd.obj.nodes for d, u in targets)
+        Syscalls(m.gate).revoke(Crd.obj(sel), self_=True)
+    assert sel not in pd_of(a).obj.nodes and sm.refs == 0 and sm not in m.k.sms
+    assert all(u not in pd_of(d).obj.nodes for d, u in targets)
     invariants.check(m)
 
 
@@ -222,19 +222,19 @@ def test_a_child_leaves_a_wide_fanout_and_the_siblings_keep_their_order() -> Non
     m = Machine()
     sel, targets = _fanout(m, 2000)
     a = m.processes[1]
-    top = a.pd.obj.nodes[sel]
+    top = pd_of(a).obj.nodes[sel]
     gone = targets[::7]
     for d, u in gone:  # revoke single children from the middle, by their holders
         with d.acting():
-            Syscalls(m.k).revoke(Crd.obj(u), self_=True)
+            Syscalls(m.gate).revoke(Crd.obj(u), self_=True)
     left = [t for t in targets if t not in gone]
-    assert [(c.space.owner, c.unit) for c in top.children] == [(d.pd, u) for d, u in left]
+    assert [(c.space.owner, c.unit) for c in top.children] == [(pd_of(d), u) for d, u in left]
     # A grandchild under a middle child goes with it, and only it.
     d, u = left[500]
-    mdb.delegate(d.pd.obj, u, m.root.pd.obj, 0x9000, 0, ALL)
+    mdb.delegate(pd_of(d).obj, u, pd_of(m.root).obj, 0x9000, 0, ALL)
     with a.acting():
-        Syscalls(m.k).revoke(Crd.obj(sel), self_=False)
-    assert top.children == {} and 0x9000 not in m.root.pd.obj.nodes
+        Syscalls(m.gate).revoke(Crd.obj(sel), self_=False)
+    assert top.children == {} and 0x9000 not in pd_of(m.root).obj.nodes
     invariants.check(m)
 
 
@@ -246,13 +246,13 @@ def test_a_frame_unwound_with_its_greenlet_leaves_the_utcb_alone() -> None:
     @p
     def main(ctx: Context) -> None:
         sm = ctx.sm()
-        with UtcbFrame(ctx.ec.utcb) as f:
+        with UtcbFrame(ctx.utcb.utcb) as f:
             f.put_word(7)
             entered.append(1)
             sm.down()
 
     m.run()
-    ec = next(e for e in m.k.ecs if e.pd is p.pd and e.glb)
+    ec = next(e for e in m.k.ecs if e.pd is pd_of(p) and e.glb)
     p.kill()
     m.run()
     assert entered == [1] and ec.glet is None and ec.utcb.layer == 0

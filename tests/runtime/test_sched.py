@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runtime.api import Context
-from runtime.machine import Machine, explore
+from runtime.machine import Machine, explore, pd_of
 
 
 def test_higher_priority_runs_first_and_preempts() -> None:
@@ -56,7 +56,7 @@ def test_preempted_sc_keeps_its_budget() -> None:
     m = Machine()
     p = m.spawn("p")
     t = p.thread(lambda ctx: ctx.work(30), quantum=100)
-    sc = p.pd.obj.nodes[t.sc_sel].obj
+    sc = pd_of(p).obj.nodes[t.sc_sel].obj
     m.run()
     # and the startup event: a kernel entry and the handler's reply, 1 us each
     assert sc.consumed == 30 + 2  # type: ignore[attr-defined]

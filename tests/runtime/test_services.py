@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from runtime.api import Context
 from runtime.arch import X86_32
 from runtime.crd import Crd, CrdType, crd
-from runtime.machine import ExecutionFault, Machine
+from runtime.machine import ExecutionFault, Machine, pd_of
 from runtime.services import (
     check_reply,
     get_string,
@@ -272,12 +272,12 @@ def test_client_death_tears_down_its_session() -> None:
     m.run()
     assert len(svc.sessions) == 1
     token = next(iter(svc.sessions.values())).token
-    assert token in svc.env.pd.obj.nodes
+    assert token in pd_of(svc.proc).obj.nodes
     cli.kill()
     m.run()
     assert svc.sessions == {}
-    assert token not in svc.env.pd.obj.nodes
-    assert cli.pd.dead and all(ec.dead for ec in cli.pd.ecs)
+    assert token not in pd_of(svc.proc).obj.nodes
+    assert pd_of(cli).dead and all(ec.dead for ec in pd_of(cli).ecs)
 
 
 def test_open_without_token_is_refused() -> None:

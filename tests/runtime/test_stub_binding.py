@@ -12,6 +12,7 @@ from runtime import Machine
 from runtime.api import Context, Pt, Sm
 from runtime.crd import CrdType, SmRights, crd, crd_base, crd_type
 from runtime.kernel.kernel import Kernel
+from runtime.machine import pd_of
 from runtime.services import get_string, put_error, put_string
 from runtime.status import ErrorCode, RemoteError, UtcbError
 from runtime.utcb import UtcbFrame
@@ -160,7 +161,7 @@ def test_capability_parameter_travels_through_the_window() -> None:
     server = m.spawn("echo-server")
     # One object per request (WIRE §4: the window covers the maximum item count).
     (pt,) = server.serve("echo", EchoServer(impl), cpus=[0], accept=0)
-    ec = server.pd.obj.nodes[pt.sel].obj.ec  # type: ignore[attr-defined]
+    ec = pd_of(server).obj.nodes[pt.sel].obj.ec  # type: ignore[attr-defined]
     first_window = crd_base(ec.utcb.dele)
     seen: list[int] = []
 
@@ -175,7 +176,7 @@ def test_capability_parameter_travels_through_the_window() -> None:
 
     r = m.run()
     assert seen == [1, 1, 1] and r.blocked == []
-    assert server.pd.obj.nodes[first_window].rights == SmRights.UP
+    assert pd_of(server).obj.nodes[first_window].rights == SmRights.UP
     assert crd_base(ec.utcb.dele) != first_window
 
 
@@ -190,7 +191,7 @@ def test_reply_with_capabilities_into_a_stub_armed_window() -> None:
             sel = srv.env.alloc()
             from runtime.api import Syscalls
 
-            Syscalls(m.k).create_sm(sel, count)
+            Syscalls(m.gate).create_sm(sel, count)
             f.delegate(crd(CrdType.OBJ, sel), hotspot=count - 1)
 
     srv = m.spawn("srv")
@@ -205,8 +206,8 @@ def test_reply_with_capabilities_into_a_stub_armed_window() -> None:
             pt.call(f)
             assert f.get_word() == ErrorCode.E_SUCCESS
             got.extend(crd_base(c) - base for c, _ in f.items())
-        Sm(ctx.k, base + 1).down()
-        Sm(ctx.k, base + 1).down()  # count 2: neither blocks
+        Sm(ctx.gate, base + 1).down()
+        Sm(ctx.gate, base + 1).down()  # count 2: neither blocks
         got.append(-1)
 
     r = m.run()

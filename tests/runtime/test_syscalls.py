@@ -14,10 +14,10 @@ from collections.abc import Callable
 import pytest
 
 from runtime.crd import ALL, CrdType, EcRights, PdRights, ScRights, SmRights, crd
-from runtime.kernel import mdb
+from runtime.kernel import backdoor, mdb
 from runtime.kernel.pt import Pt
 from runtime.kernel.syscalls import FLAG0, FLAG1, Sys, qpd, word0
-from runtime.machine import Machine, Process
+from runtime.machine import Machine, Process, pd_of
 from runtime.status import Status
 
 from .conftest import out_as, snapshot, sys_as
@@ -43,7 +43,7 @@ def _setup(m: Machine) -> Process:
         sys_as(p, word0(Sys.CREATE_SC, SC), PD, GEC, qpd(1, 1000)),
     ]
     assert ok == [Status.SUCCESS] * 5
-    space = p.pd.obj
+    space = pd_of(p).obj
     mdb.delegate(space, LEC, space, EC_NO, 0, ALL & ~EcRights.PT)
     mdb.delegate(space, GEC, space, GEC_NO, 0, ALL & ~(EcRights.SC | EcRights.CTRL))
     mdb.delegate(space, SM, space, SM_UP_ONLY, 0, SmRights.UP)
@@ -55,7 +55,7 @@ def _setup(m: Machine) -> Process:
 
 def _pd_without(p: Process, right: int) -> int:
     sel = 0x120 + right.bit_length()
-    mdb.delegate(p.pd.obj, PD, p.pd.obj, sel, 0, ALL & ~right)
+    mdb.delegate(pd_of(p).obj, PD, pd_of(p).obj, sel, 0, ALL & ~right)
     return sel
 
 
@@ -106,7 +106,7 @@ CASES: list[Case] = [
     ("create_ec utcb used", lambda p: (word0(Sys.CREATE_EC, FREE), PD, UTCB, 0, 0), Status.BAD_PAR),
     (
         "create_ec utcb kernel",
-        lambda p: (word0(Sys.CREATE_EC, FREE), PD, p.machine.k.arch.user_addr, 0, 0),
+        lambda p: (word0(Sys.CREATE_EC, FREE), PD, backdoor(p).arch.user_addr, 0, 0),
         Status.BAD_PAR,
     ),
     (
@@ -253,15 +253,15 @@ def test_created_objects_land_in_callers_space() -> None:
     m = Machine()
     p = _setup(m)
     assert sys_as(p, word0(Sys.CREATE_SM, FREE), PD, 3) == Status.SUCCESS
-    node = p.pd.obj.nodes[FREE]
+    node = pd_of(p).obj.nodes[FREE]
     assert node.rights == ALL and node.parent is None
-    assert FREE not in m.root.pd.obj.nodes
+    assert FREE not in pd_of(m.root).obj.nodes
 
 
 def test_portal_id_is_creation_selector() -> None:
     m = Machine()
     p = _setup(m)
-    pt = p.pd.obj.nodes[PT].obj
+    pt = pd_of(p).obj.nodes[PT].obj
     assert isinstance(pt, Pt) and pt.id == PT and pt.ip == 0x1234
 
 
@@ -271,11 +271,11 @@ def test_create_pd_delegates_caps_to_selector_zero() -> None:
     # Delegate the 4 selectors 0x100..0x103 (order 2): they land at 0..3 in the new PD.
     st = sys_as(p, word0(Sys.CREATE_PD, FREE), PD, crd(CrdType.OBJ, 0x100, 2, SmRights.UP))
     assert st == Status.SUCCESS
-    child = p.pd.obj.nodes[FREE].obj
+    child = pd_of(p).obj.nodes[FREE].obj
     nodes = child.obj.nodes  # type: ignore[attr-defined]
     assert sorted(nodes) == [0, 1, 2, 3]
     assert all(n.rights == SmRights.UP for n in nodes.values())
-    assert nodes[3].parent is p.pd.obj.nodes[SM]
+    assert nodes[3].parent is pd_of(p).obj.nodes[SM]
 
 
 def test_lookup_reports_type_base_rights() -> None:
@@ -309,7 +309,7 @@ def test_sm_zero_sets_count_to_zero() -> None:
     p = _setup(m)
     for _ in range(4):
         assert sys_as(p, word0(Sys.SM_CTRL, SM)) == Status.SUCCESS
-    sm = p.pd.obj.nodes[SM].obj
+    sm = pd_of(p).obj.nodes[SM].obj
     assert sm.count == 5  # type: ignore[attr-defined]
     assert sys_as(p, word0(Sys.SM_CTRL, SM, FLAG0 | FLAG1)) == Status.SUCCESS
     assert sm.count == 0  # type: ignore[attr-defined]
