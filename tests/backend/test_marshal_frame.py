@@ -101,3 +101,56 @@ def test_frame_encoder_errors_and_capacity(gen: Any) -> None:
         gen._fe_Nested_64(values(gen)["Nested"], inner)
     inner.close()
     assert outer.left == 240
+
+
+# The fast decoders test the frame's cursors against one read of the items word
+# (untyped - upos == words and tpos == typed): a message behind words already read, with
+# items read or not, must decode exactly as the step-by-step decoder says.
+CURSORS = [
+    # (words before the message, items in the frame, items read before decoding, decodes)
+    (0, 0, 0, True),
+    (1, 0, 0, True),
+    (3, 0, 0, True),
+    (0, 1, 1, True),
+    (2, 2, 2, True),
+    (0, 1, 0, False),  # an item left over
+    (1, 2, 1, False),
+]
+
+
+@pytest.mark.parametrize("arch", [X86_64, X86_32])
+@pytest.mark.parametrize("name", ["Small", "Call", "Nested"])
+@pytest.mark.parametrize(("before", "items", "read", "decodes"), CURSORS)
+def test_frame_decoder_at_any_cursor(
+    gen: Any, arch: Any, name: str, before: int, items: int, read: int, decodes: bool
+) -> None:
+    sfx = "64" if arch is X86_64 else "32"
+    v = values(gen)[name]
+    buf = bytearray()
+    getattr(gen, f"_e_{name}_{sfx}")(v, buf, [])
+    f = UtcbFrame(Utcb(arch))
+    for k in range(before):
+        f.put_word(k + 1)
+    f.put_words(bytes(buf))
+    for k in range(items):
+        f.put_item(k + 1, 0)
+    for _ in range(before):
+        f.get_word()
+    for _ in range(read):
+        f.get_item()
+    decode = getattr(gen, f"_fd_{name}_{sfx}")
+    if not decodes:
+        with pytest.raises(DecodeError, match="typed items left over"):
+            decode(f)
+        return
+    assert decode(f) == v
+    assert (f.left, f.items_left) == (0, 0)
+    # a word after the message is left over: rejected
+    f.rewind()
+    for _ in range(before):
+        f.get_word()
+    for _ in range(read):
+        f.get_item()
+    f.put_word(0)
+    with pytest.raises(DecodeError, match="left over"):
+        decode(f)

@@ -67,3 +67,16 @@ def test_generation_imports_neither_jinja2_nor_black(tmp_path: Path) -> None:
     )
     assert out.stdout.strip() == "[]"
     assert (tmp_path / "shapes" / "shapes_idl.py").is_file()
+
+
+def test_jinja2_and_black_are_the_tests_dependencies_not_the_packages() -> None:
+    """Generation imports neither (above), so the package does not require them."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {Requirement(d).name for d in project["dependencies"]}
+    test = {Requirement(d).name for d in project["optional-dependencies"]["test"]}
+    assert not names & {"jinja2", "black"}
+    assert {"jinja2", "black"} <= test

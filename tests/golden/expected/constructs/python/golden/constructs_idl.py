@@ -1196,7 +1196,7 @@ def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
         if _u.room >= 1:
             _S0.pack_into(_u.buf, 40, _v.id)
             _u.set_items(1, 0)
-            _f.upos = _f.tpos = 0
+            _f.rewind()
             return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
@@ -1208,17 +1208,17 @@ def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     _e_Base_64(_v, _buf, [])
     _u.buf[40:48] = _buf
     _u.set_items(1, 0)
-    _f.upos = _f.tpos = 0
+    _f.rewind()
     return _f
 
 
 def _fd_Base_64(_f: _UtcbFrame) -> Base:
     _u = _f.utcb
     _zp = _f.upos
-    if _u.untyped - _zp == 1 and _f.tpos == _u.typed:
+    if _u.items == _zp + 1 | _f.tpos << 16:
         (_zr0,) = _S0.unpack_from(_u.buf, _M8[_zp])
         _zv = Base(_zr0)
-        _f.upos = _u.untyped
+        _f.upos = _zp + 1
         return _zv
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
@@ -1254,7 +1254,7 @@ def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
         if _u.room >= 2:
             _S0.pack_into(_u.buf, 20, _v.id)
             _u.set_items(2, 0)
-            _f.upos = _f.tpos = 0
+            _f.rewind()
             return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
@@ -1266,17 +1266,17 @@ def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     _e_Base_32(_v, _buf, [])
     _u.buf[20:28] = _buf
     _u.set_items(2, 0)
-    _f.upos = _f.tpos = 0
+    _f.rewind()
     return _f
 
 
 def _fd_Base_32(_f: _UtcbFrame) -> Base:
     _u = _f.utcb
     _zp = _f.upos
-    if _u.untyped - _zp == 2 and _f.tpos == _u.typed:
+    if _u.items == _zp + 2 | _f.tpos << 16:
         (_zr0,) = _S0.unpack_from(_u.buf, _M4[_zp])
         _zv = Base(_zr0)
-        _f.upos = _u.untyped
+        _f.upos = _zp + 2
         return _zv
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
@@ -1529,7 +1529,7 @@ def _fe_Record_64(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
         _f.put_words(_buf)  # raises CapacityError
     _u.buf[40 : 40 + _k] = _buf
     _u.set_items(_k >> 3, 0)
-    _f.upos = _f.tpos = 0
+    _f.rewind()
     return _f
 
 
@@ -1782,7 +1782,7 @@ def _fe_Record_32(_v: Record, _f: _UtcbFrame) -> _UtcbFrame:
         _f.put_words(_buf)  # raises CapacityError
     _u.buf[20 : 20 + _k] = _buf
     _u.set_items(_k >> 2, 0)
-    _f.upos = _f.tpos = 0
+    _f.rewind()
     return _f
 
 

@@ -111,7 +111,7 @@ def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
             if _u.room >= 2:
                 _S0.pack_into(_u.buf, 40, _v.a, _v.b)
                 _u.set_items(2, 0)
-                _f.upos = _f.tpos = 0
+                _f.rewind()
                 return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
@@ -123,14 +123,14 @@ def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
     _e_Pair_64(_v, _buf, [])
     _u.buf[40:56] = _buf
     _u.set_items(2, 0)
-    _f.upos = _f.tpos = 0
+    _f.rewind()
     return _f
 
 
 def _fd_Pair_64(_f: _UtcbFrame) -> Pair:
     _u = _f.utcb
     _zp = _f.upos
-    if _u.untyped - _zp == 2 and _f.tpos == _u.typed:
+    if _u.items == _zp + 2 | _f.tpos << 16:
         _zr0, _zr1 = _S1.unpack_from(_u.buf, _M8[_zp])
         if not (
             (_zr0 not in _m_golden_constructs_idl._Level_BY_VALUE)
@@ -140,7 +140,7 @@ def _fd_Pair_64(_f: _UtcbFrame) -> Pair:
                 _m_golden_constructs_idl._Level_BY_VALUE[_zr0],
                 _m_golden_constructs_idl._Level_BY_VALUE[_zr1],
             )
-            _f.upos = _u.untyped
+            _f.upos = _zp + 2
             return _zv
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
@@ -198,7 +198,7 @@ def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
             if _u.room >= 2:
                 _S2.pack_into(_u.buf, 20, _v.a, _v.b)
                 _u.set_items(2, 0)
-                _f.upos = _f.tpos = 0
+                _f.rewind()
                 return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
@@ -210,14 +210,14 @@ def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
     _e_Pair_32(_v, _buf, [])
     _u.buf[20:28] = _buf
     _u.set_items(2, 0)
-    _f.upos = _f.tpos = 0
+    _f.rewind()
     return _f
 
 
 def _fd_Pair_32(_f: _UtcbFrame) -> Pair:
     _u = _f.utcb
     _zp = _f.upos
-    if _u.untyped - _zp == 2 and _f.tpos == _u.typed:
+    if _u.items == _zp + 2 | _f.tpos << 16:
         _zr0, _zr1 = _S2.unpack_from(_u.buf, _M4[_zp])
         if not (
             (_zr0 not in _m_golden_constructs_idl._Level_BY_VALUE)
@@ -227,7 +227,7 @@ def _fd_Pair_32(_f: _UtcbFrame) -> Pair:
                 _m_golden_constructs_idl._Level_BY_VALUE[_zr0],
                 _m_golden_constructs_idl._Level_BY_VALUE[_zr1],
             )
-            _f.upos = _u.untyped
+            _f.upos = _zp + 2
             return _zv
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
