@@ -36,6 +36,7 @@ from .kernel.pt import Pt as PtObj
 from .kernel.sc import DEFAULT_PRIO, DEFAULT_QUANTUM
 from .kernel.trace import Trace
 from .kernel.utcb import Utcb
+from .platform.timebase import Timebase
 
 if TYPE_CHECKING:
     from .session import Service
@@ -213,6 +214,7 @@ class Machine:
         num_cpu + gsi in the kernel PD, CPU masks of num_cpu bits."""
         self.cpus = cpus
         self.k = k = Kernel(cpus, arch, seed, slice_max, trace, num_cpu=num_cpu)
+        Timebase(k)  # device time and the CPUs' LAPIC timers, which end time slices
         self.num_cpu = k.num_cpu
         root_pd = k.new_pd("root")
         k.root_pd = root_pd

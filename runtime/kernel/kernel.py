@@ -14,6 +14,10 @@ Execution model (NOVA-NRE.md §4, §6):
 - Preemption points: every system call entry and explicit `work`/`yield_` calls. Each
   costs virtual time; with several CPUs a seeded random slice bounds how long one CPU
   runs before the others get their turn, so a seed fixes the whole interleaving.
+- Time slices end only by each CPU's LAPIC timer, which the platform registers as
+  `Kernel.timer` (`timer.Timer`): the scheduler programs it with the remaining budget of
+  the SC it dispatches; its interrupt (`timer_irq`, the kernel's own vector) sets the
+  CPU's reschedule hazard, as NOVA's `Sc::schedule` and `Lapic::timer_handler` do.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ __all__ = [
 log = logging.getLogger("runtime.kernel")
 
 SYSCALL_COST = 1  # virtual us per system call
+_NEVER = 1 << 62  # no interrupt will come
 # Plain ints for the hot paths: an IntEnum member lookup costs ~60 ns, a global ~5 ns.
 SUCCESS, COM_TIM, COM_ABT = int(Status.SUCCESS), int(Status.COM_TIM), int(Status.COM_ABT)
 BAD_HYP, BAD_PAR, BAD_CPU = int(Status.BAD_HYP), int(Status.BAD_PAR), int(Status.BAD_CPU)
@@ -166,7 +171,10 @@ class Kernel:
         self.reply_sm = Sm(self.graveyard, 0, "reply-block")
         self.reply_sm.acquire()  # the kernel's own reference: it is never destroyed
         self.sms[self.reply_sm] = None
-        self.platform: Any = None  # runtime.platform.Board: timed device events, IRQs
+        self.platform: Any = None  # runtime.platform.Board: the IOAPIC (GSI routing)
+        # runtime.platform.Timebase (`timer.Timer`): device time and the LAPIC timers.
+        # Without one, no time slice ends and time advances only by the ECs' work.
+        self.timer: Any = None
         # What the platform registers with the kernel (plain attributes, not weak
         # registries, so the kernel needs no weak references): the port I/O bus
         # (runtime.platform.fault), the physical memory (runtime.platform.memory); and
@@ -650,6 +658,7 @@ class Kernel:
         cpu.enqueue(sc)
         cur = cpu.current
         if cur is not None and sc.prio > cur.prio:
+            cpu.hazard = True  # NOVA's ready_enqueue: HZD_SCHED
             cpu.switch_at = 0  # preempt at the next preemption point
 
     def tick(self, cost: int) -> None:
@@ -688,20 +697,44 @@ class Kernel:
         self._to_hub()
 
     def _preempt(self) -> None:
+        """A preemption point found the CPU's clock at `switch_at`: take a due LAPIC timer
+        interrupt, reschedule on the hazard, and leave to the scheduler (which runs the
+        same SC on when there was none: the end of a multi-CPU slice, a device event)."""
         cpu = self.cpu
         assert cpu is not None
+        timer = self.timer
+        if timer is not None:
+            timer.poll(cpu.id)
         self._charge(cpu)
-        sc = cpu.current
-        if sc is not None:
-            if sc.left <= 0:
-                sc.left = sc.quantum
-                cpu.current = None
-                cpu.enqueue(sc)
-            elif cpu.top_prio() > sc.prio:
-                cpu.current = None
-                cpu.enqueue(sc, head=True)  # keeps its remaining budget
-        self.counters["preemptions"] += 1
+        if cpu.hazard:
+            self._reschedule(cpu)
         self._to_hub()
+
+    def timer_irq(self, cpu_id: int) -> None:
+        """The LAPIC timer's vector (the kernel's own; K `Lapic::timer_handler`): with
+        the count at 0 the current SC's budget is gone: reschedule."""
+        self.counters["timer_irqs"] += 1
+        if self.timer.get_timer(cpu_id) == 0:
+            self.cpus[cpu_id].hazard = True
+
+    def _reschedule(self, cpu: Cpu) -> None:
+        """NOVA `Sc::schedule` for the CPU's current SC: its budget is what the LAPIC
+        timer has left; with none left it is refilled and goes to the tail of its queue,
+        else to the head (it keeps the rest, §4)."""
+        cpu.hazard = False
+        sc = cpu.current
+        if sc is None:
+            return
+        cpu.current = None
+        timer = self.timer
+        left = timer.get_timer(cpu.id) if timer is not None else sc.left
+        if left <= 0:
+            sc.left = sc.quantum
+            cpu.enqueue(sc)
+        else:
+            sc.left = left
+            cpu.enqueue(sc, head=True)
+        self.counters["preemptions"] += 1
 
     def _to_hub(self) -> None:
         hub = self.hub
@@ -966,8 +999,9 @@ class Kernel:
                 if self.zombies:
                     self._reap()
                 cpu = self._pick_cpu()
-                if self.platform is not None:  # due device events; idle: time advances
-                    cpu = self.platform.schedule_point(cpu, until)
+                timer = self.timer
+                if timer is not None:  # due device events; idle: time advances
+                    cpu = timer.schedule_point(cpu, until)
                 if cpu is None:
                     return "idle"
                 if until is not None and cpu.clock >= until:
@@ -977,26 +1011,32 @@ class Kernel:
                 steps += 1
                 self.cpu = cpu
                 self._charge(cpu)
-                cur = cpu.current
-                if cur is not None and cur.left <= 0:
-                    cur.left = cur.quantum  # expired: round robin
-                    cpu.current = None
-                    cpu.enqueue(cur)
+                if cpu.current is not None:
+                    if timer is not None:
+                        timer.poll(cpu.id)  # a LAPIC interrupt due at this point
+                    if cpu.hazard:
+                        self._reschedule(cpu)
                 if cpu.current is None:
-                    cpu.current = cpu.dequeue()
+                    sc = cpu.current = cpu.dequeue()
                     self.counters["schedules"] += 1
+                    cpu.hazard = False
+                    if sc is not None:
+                        if sc.left <= 0:
+                            sc.left = sc.quantum  # NOVA refills an empty budget on enqueue
+                        if timer is not None:
+                            timer.set_timer(cpu.id, sc.left)  # the slice: its budget
                 cpu.ctr_loop = 0
                 sc = cpu.current
                 if sc is None:
                     continue
-                limit = sc.left
+                # the CPU leaves the SC at the next interrupt (its LAPIC timer's expiry
+                # at the latest), `until`, or the end of a seeded slice (several CPUs)
+                switch_at = timer.next_irq(cpu.id) if timer is not None else _NEVER
                 if self.ncpus > 1:
-                    limit = min(limit, self.rng.randint(1, self.slice_max))
-                cpu.switch_at = cpu.clock + limit
+                    switch_at = min(switch_at, cpu.clock + self.rng.randint(1, self.slice_max))
                 if until is not None:
-                    cpu.switch_at = min(cpu.switch_at, until)
-                if self.platform is not None:
-                    cpu.switch_at = min(cpu.switch_at, self.platform.next_event)
+                    switch_at = min(switch_at, until)
+                cpu.switch_at = switch_at
                 target = self._runnable_end(cpu)
                 if target is None:
                     continue

@@ -1,9 +1,11 @@
-"""Per-CPU LAPIC timer in virtual time: one-shot and periodic (NOVA-NRE.md §6).
+"""Each CPU's LAPIC timer, the kernel's alone (NOVA-NRE.md §4; K:src/lapic.cpp).
 
-The timer of CPU c is delivered like a GSI: its semaphore is the kernel's GSI semaphore
-`lapic_gsi(c)` (the first GSIs after the IOAPIC pins, this emulation's choice), fetched
-through the "gsi" service like any other. Counts are in virtual microseconds (the
-emulated bus clock runs at 1 MHz with divide-by-1).
+NOVA runs the timer one-shot: the scheduler writes the initial count (the dispatched
+SC's remaining budget), reads the current count back when it reschedules, and takes the
+interrupt on a vector of its own. This model counts the CPU's own clock in virtual us
+(a 1 MHz bus with divide-by-1) and raises no GSI: the timer reaches the kernel only
+through `Kernel.timer` (runtime.platform.timebase), so no user program can program it or
+wait for it. User timers are the PIT's IRQ 0 through a GSI semaphore.
 """
 
 from __future__ import annotations
@@ -11,52 +13,39 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from . import Board
+    from ..kernel.cpu import Cpu
+    from ..kernel.kernel import Kernel
 
-__all__ = ["LapicTimer"]
+__all__ = ["NEVER", "LapicTimer"]
+
+NEVER = 1 << 62  # a stopped timer's deadline
 
 
 class LapicTimer:
-    def __init__(self, platform: Board, cpu: int, gsi: int) -> None:
-        self.platform = platform
+    __slots__ = ("cpu", "deadline", "fired", "initial", "k", "programmed")
+
+    def __init__(self, k: Kernel, cpu: Cpu) -> None:
+        self.k = k
         self.cpu = cpu
-        self.gsi = gsi
-        self.initial = 0
-        self.periodic = False
-        self.deadline: int | None = None
-        self.fired = 0
-        self._gen = 0  # invalidates events of an earlier programming
+        self.initial = 0  # the initial count last written
+        self.deadline = NEVER  # the CPU's clock at which it fires; NEVER: stopped
+        self.programmed = 0  # initial-count writes
+        self.fired = 0  # interrupts delivered
 
-    def arm(self, count_us: int, periodic: bool = False) -> None:
-        """Write the initial count (0 stops the timer) and the mode."""
-        self._gen += 1
-        self.initial = count_us
-        self.periodic = periodic
-        if count_us <= 0:
-            self.deadline = None
-            return
-        self._schedule(self.platform.now() + count_us)
-
-    def stop(self) -> None:
-        self.arm(0)
+    def program(self, count: int) -> None:
+        """Write the initial count: fire after `count` us of the CPU's time (0 stops)."""
+        self.initial = count
+        self.programmed += 1
+        self.deadline = self.cpu.clock + count if count > 0 else NEVER
 
     def current(self) -> int:
-        """The current count register: microseconds left."""
-        if self.deadline is None:
-            return 0
-        return max(self.deadline - self.platform.now(), 0)
+        """The current-count register: us left, 0 when stopped or fired."""
+        d = self.deadline
+        return max(d - self.cpu.clock, 0) if d != NEVER else 0
 
-    def _schedule(self, t: int) -> None:
-        self.deadline = t
-        gen = self._gen
-        self.platform.at(t, lambda: self._expire(gen), cpu=self.cpu)
-
-    def _expire(self, gen: int) -> None:
-        if gen != self._gen or self.deadline is None:
-            return
-        self.fired += 1
-        self.platform.raise_gsi(self.gsi)
-        if self.periodic:
-            self._schedule(self.deadline + self.initial)
-        else:
-            self.deadline = None
+    def poll(self) -> None:
+        """At an instruction boundary of its CPU: deliver the interrupt if it is due."""
+        if self.deadline <= self.cpu.clock:
+            self.deadline = NEVER  # one-shot: the count stays at 0
+            self.fired += 1
+            self.k.timer_irq(self.cpu.id)
