@@ -1000,7 +1000,8 @@ class Kernel:
                     self._reap()
                 cpu = self._pick_cpu()
                 timer = self.timer
-                if timer is not None:  # due device events; idle: time advances
+                # due device events; every CPU idle: time advances to the next one
+                if timer is not None and (cpu is None or timer.next_event <= cpu.clock):
                     cpu = timer.schedule_point(cpu, until)
                 if cpu is None:
                     return "idle"
@@ -1011,11 +1012,8 @@ class Kernel:
                 steps += 1
                 self.cpu = cpu
                 self._charge(cpu)
-                if cpu.current is not None:
-                    if timer is not None:
-                        timer.poll(cpu.id)  # a LAPIC interrupt due at this point
-                    if cpu.hazard:
-                        self._reschedule(cpu)
+                if cpu.hazard:  # set while the CPU was paused: a device woke a higher prio
+                    self._reschedule(cpu)
                 if cpu.current is None:
                     sc = cpu.current = cpu.dequeue()
                     self.counters["schedules"] += 1

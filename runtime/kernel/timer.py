@@ -25,6 +25,8 @@ __all__ = ["Timer"]
 
 
 class Timer(Protocol):
+    next_event: int  # the time of the next device event (not the LAPIC timers')
+
     def set_timer(self, cpu: int, count: int) -> None:
         """Program CPU `cpu`'s LAPIC timer one-shot: it fires when that CPU's clock has
         advanced `count` us (NOVA `Lapic::set_timer`, the initial-count register)."""
@@ -41,6 +43,6 @@ class Timer(Protocol):
         expiry or the next device event."""
 
     def schedule_point(self, cpu: Cpu | None, until: int | None) -> Cpu | None:
-        """Before the scheduler runs `cpu` (None: every CPU is idle): fire the device
-        events that are due; with every CPU idle, advance time to the next one. Returns
-        the CPU to run, None when there is nothing left before `until`."""
+        """Before the scheduler runs `cpu` (None: every CPU is idle) when `next_event` is
+        due: fire the device events that are; with every CPU idle, advance time to the
+        next one. Returns the CPU to run, None when nothing is left before `until`."""
