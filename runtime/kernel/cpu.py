@@ -6,6 +6,7 @@ wakeup, honoured at the next preemption point)."""
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 from .sc import MAX_PRIO, Sc
 
@@ -17,8 +18,10 @@ class Cpu:
         "clock",
         "ctr_loop",
         "current",
+        "deadline",
         "hazard",
         "id",
+        "lapic",
         "queues",
         "ready_count",
         "since",
@@ -35,6 +38,8 @@ class Cpu:
         # (the LAPIC timer, a device) or, with several CPUs, the end of the slice
         self.switch_at = 0
         self.hazard = False  # reschedule at the next preemption point (NOVA HZD_SCHED)
+        self.lapic: Any = None  # its LAPIC timer (`timer.Lapic`), registered by the platform
+        self.deadline = 1 << 62  # when the current SC's budget ends: what `lapic` fires at
         self.since = 0  # clock when the current SC was last charged
         self.ctr_loop = 0
 

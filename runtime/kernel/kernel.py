@@ -14,10 +14,10 @@ Execution model (NOVA-NRE.md §4, §6):
 - Preemption points: every system call entry and explicit `work`/`yield_` calls. Each
   costs virtual time; with several CPUs a seeded random slice bounds how long one CPU
   runs before the others get their turn, so a seed fixes the whole interleaving.
-- Time slices end only by each CPU's LAPIC timer, which the platform registers as
-  `Kernel.timer` (`timer.Timer`): the scheduler programs it with the remaining budget of
-  the SC it dispatches; its interrupt (`timer_irq`, the kernel's own vector) sets the
-  CPU's reschedule hazard, as NOVA's `Sc::schedule` and `Lapic::timer_handler` do.
+- Time slices end only by each CPU's LAPIC timer (`Cpu.lapic`, which the platform
+  registers, `timer.Lapic`): the scheduler programs it for the end of the remaining
+  budget of the SC it dispatches; its interrupt (`timer_irq`, the kernel's own vector)
+  sets the CPU's reschedule hazard, as NOVA's `Sc::schedule` and `Lapic::timer_handler`.
 """
 
 from __future__ import annotations
@@ -60,7 +60,6 @@ __all__ = [
 log = logging.getLogger("runtime.kernel")
 
 SYSCALL_COST = 1  # virtual us per system call
-_NEVER = 1 << 62  # no interrupt will come
 # Plain ints for the hot paths: an IntEnum member lookup costs ~60 ns, a global ~5 ns.
 SUCCESS, COM_TIM, COM_ABT = int(Status.SUCCESS), int(Status.COM_TIM), int(Status.COM_ABT)
 BAD_HYP, BAD_PAR, BAD_CPU = int(Status.BAD_HYP), int(Status.BAD_PAR), int(Status.BAD_CPU)
@@ -172,8 +171,9 @@ class Kernel:
         self.reply_sm.acquire()  # the kernel's own reference: it is never destroyed
         self.sms[self.reply_sm] = None
         self.platform: Any = None  # runtime.platform.Board: the IOAPIC (GSI routing)
-        # runtime.platform.Timebase (`timer.Timer`): device time and the LAPIC timers.
-        # Without one, no time slice ends and time advances only by the ECs' work.
+        # runtime.platform.Timebase (`timer.Timer`): device time; it also gives each CPU
+        # its LAPIC timer (`Cpu.lapic`). Without them no device event comes and no time
+        # slice ends.
         self.timer: Any = None
         # What the platform registers with the kernel (plain attributes, not weak
         # registries, so the kernel needs no weak references): the port I/O bus
@@ -702,32 +702,32 @@ class Kernel:
         same SC on when there was none: the end of a multi-CPU slice, a device event)."""
         cpu = self.cpu
         assert cpu is not None
-        timer = self.timer
-        if timer is not None:
-            timer.poll(cpu.id)
+        lapic = cpu.lapic
+        if lapic is not None:
+            lapic.poll()
         self._charge(cpu)
         if cpu.hazard:
             self._reschedule(cpu)
         self._to_hub()
 
     def timer_irq(self, cpu_id: int) -> None:
-        """The LAPIC timer's vector (the kernel's own; K `Lapic::timer_handler`): with
-        the count at 0 the current SC's budget is gone: reschedule."""
+        """The LAPIC timer's vector (the kernel's own; NOVA `Lapic::timer_handler`): the
+        timer at 0 means the current SC's budget is gone: reschedule."""
         self.counters["timer_irqs"] += 1
-        if self.timer.get_timer(cpu_id) == 0:
-            self.cpus[cpu_id].hazard = True
+        cpu = self.cpus[cpu_id]
+        if cpu.lapic.current() == 0:
+            cpu.hazard = True
 
     def _reschedule(self, cpu: Cpu) -> None:
-        """NOVA `Sc::schedule` for the CPU's current SC: its budget is what the LAPIC
-        timer has left; with none left it is refilled and goes to the tail of its queue,
-        else to the head (it keeps the rest, §4)."""
+        """NOVA `Sc::schedule` for the CPU's current SC: its budget is what is left until
+        the deadline its LAPIC timer was programmed with; with none left it is refilled
+        and goes to the tail of its queue, else to the head (it keeps the rest, §4)."""
         cpu.hazard = False
         sc = cpu.current
         if sc is None:
             return
         cpu.current = None
-        timer = self.timer
-        left = timer.get_timer(cpu.id) if timer is not None else sc.left
+        left = cpu.deadline - cpu.clock if cpu.lapic is not None else sc.left
         if left <= 0:
             sc.left = sc.quantum
             cpu.enqueue(sc)
@@ -1000,9 +1000,13 @@ class Kernel:
                     self._reap()
                 cpu = self._pick_cpu()
                 timer = self.timer
-                # due device events; every CPU idle: time advances to the next one
-                if timer is not None and (cpu is None or timer.next_event <= cpu.clock):
-                    cpu = timer.schedule_point(cpu, until)
+                event = _NEVER  # the next device event
+                if timer is not None:
+                    event = timer.next_event
+                    # due device events; every CPU idle: time advances to the next one
+                    if cpu is None or event <= cpu.clock:
+                        cpu = timer.schedule_point(cpu, until)
+                        event = timer.next_event
                 if cpu is None:
                     return "idle"
                 if until is not None and cpu.clock >= until:
@@ -1021,15 +1025,18 @@ class Kernel:
                     if sc is not None:
                         if sc.left <= 0:
                             sc.left = sc.quantum  # NOVA refills an empty budget on enqueue
-                        if timer is not None:
-                            timer.set_timer(cpu.id, sc.left)  # the slice: its budget
+                        lapic = cpu.lapic
+                        if lapic is not None:  # the slice: its budget (NOVA's TSC deadline)
+                            lapic.deadline = cpu.deadline = cpu.clock + sc.left
                 cpu.ctr_loop = 0
                 sc = cpu.current
                 if sc is None:
                     continue
                 # the CPU leaves the SC at the next interrupt (its LAPIC timer's expiry
                 # at the latest), `until`, or the end of a seeded slice (several CPUs)
-                switch_at = timer.next_irq(cpu.id) if timer is not None else _NEVER
+                switch_at = cpu.deadline
+                if event < switch_at:
+                    switch_at = event
                 if self.ncpus > 1:
                     switch_at = min(switch_at, cpu.clock + self.rng.randint(1, self.slice_max))
                 if until is not None:

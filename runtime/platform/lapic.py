@@ -1,11 +1,11 @@
 """Each CPU's LAPIC timer, the kernel's alone (NOVA-NRE.md §4; K:src/lapic.cpp).
 
-NOVA runs the timer one-shot: the scheduler writes the initial count (the dispatched
-SC's remaining budget), reads the current count back when it reschedules, and takes the
-interrupt on a vector of its own. This model counts the CPU's own clock in virtual us
-(a 1 MHz bus with divide-by-1) and raises no GSI: the timer reaches the kernel only
-through `Kernel.timer` (runtime.platform.timebase), so no user program can program it or
-wait for it. User timers are the PIT's IRQ 0 through a GSI semaphore.
+The scheduler programs it with the end of the dispatched SC's remaining budget
+(TSC-deadline mode, in the CPU's own clock: virtual us) and the interrupt goes to a
+vector of the kernel's own (`Kernel.timer_irq`). It raises no GSI and has no port: the
+time base registers it with the kernel as `Cpu.lapic` (runtime/kernel/timer.py), so no
+user program can program it or wait for it. User timers are the PIT's IRQ 0 through a
+GSI semaphore.
 """
 
 from __future__ import annotations
@@ -22,24 +22,18 @@ NEVER = 1 << 62  # a stopped timer's deadline
 
 
 class LapicTimer:
-    __slots__ = ("cpu", "deadline", "fired", "initial", "k", "programmed")
+    __slots__ = ("cpu", "deadline", "fired", "k")
 
     def __init__(self, k: Kernel, cpu: Cpu) -> None:
         self.k = k
         self.cpu = cpu
-        self.initial = 0  # the initial count last written
-        self.deadline = NEVER  # the CPU's clock at which it fires; NEVER: stopped
-        self.programmed = 0  # initial-count writes
+        # the TSC-deadline register, the kernel writes it: fire when the CPU's clock
+        # reaches it; NEVER: stopped
+        self.deadline = NEVER
         self.fired = 0  # interrupts delivered
 
-    def program(self, count: int) -> None:
-        """Write the initial count: fire after `count` us of the CPU's time (0 stops)."""
-        self.initial = count
-        self.programmed += 1
-        self.deadline = self.cpu.clock + count if count > 0 else NEVER
-
     def current(self) -> int:
-        """The current-count register: us left, 0 when stopped or fired."""
+        """us left before it fires, 0 when stopped or fired."""
         d = self.deadline
         return max(d - self.cpu.clock, 0) if d != NEVER else 0
 

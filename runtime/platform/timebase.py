@@ -1,5 +1,6 @@
-"""The machine's time: device events in virtual us and each CPU's LAPIC timer,
-registered with the kernel as `Kernel.timer` (the interface of runtime.kernel.timer).
+"""The machine's time: device events in virtual us, registered with the kernel as
+`Kernel.timer`, and each CPU's LAPIC timer, registered as `Cpu.lapic` (the interfaces
+of runtime/kernel/timer.py).
 
 Every `Machine` has one (a `Board` uses the machine's). Device events (PIT and RTC
 interrupts, scripted input) sit on one queue; the scheduler fires the due ones at each
@@ -31,6 +32,8 @@ class Timebase:
         self.next_event = NEVER
         self._time: int | None = None
         self.lapic = [LapicTimer(k, cpu) for cpu in k.cpus]
+        for cpu, lapic in zip(k.cpus, self.lapic, strict=True):
+            cpu.lapic = lapic
         k.timer = self
 
     @staticmethod
@@ -67,18 +70,6 @@ class Timebase:
         self.next_event = ev[0][0] if ev else NEVER
 
     # -- Kernel.timer ----------------------------------------------------------------------
-    def set_timer(self, cpu: int, count: int) -> None:
-        self.lapic[cpu].program(count)
-
-    def get_timer(self, cpu: int) -> int:
-        return self.lapic[cpu].current()
-
-    def poll(self, cpu: int) -> None:
-        self.lapic[cpu].poll()
-
-    def next_irq(self, cpu: int) -> int:
-        return min(self.next_event, self.lapic[cpu].deadline)
-
     def schedule_point(self, cpu: Cpu | None, until: int | None) -> Cpu | None:
         k = self.k
         while True:

@@ -12,10 +12,13 @@ import pytest
 
 from runtime.api import Context
 from runtime.devices import PIT_IRQ, Gsi, Platform, Ports
+from runtime.kernel.cpu import Cpu
+from runtime.kernel.kernel import Kernel
 from runtime.kernel.sc import Sc
 from runtime.kernel.status import ErrorCode, RemoteError
 from runtime.machine import Machine
 from runtime.platform.fault import Insn
+from runtime.platform.lapic import LapicTimer
 from runtime.platform.timebase import Timebase
 
 STEP = 3  # us of work between two preemption points
@@ -23,9 +26,9 @@ STEP = 3  # us of work between two preemption points
 
 @dataclass
 class Spy:
-    """What went through `Kernel.timer` (the interface the platform registers)."""
+    """What went through the CPUs' LAPIC timers (the interface the platform registers)."""
 
-    # (cpu, clock, count, sc, sc's budget in the kernel) for every set_timer
+    # (cpu, clock, count, sc, sc's budget in the kernel) for every programming
     sets: list[tuple[int, int, int, Sc, int]] = field(default_factory=list)
     # (cpu, clock, deadline) for every LAPIC interrupt delivered
     fires: list[tuple[int, int, int]] = field(default_factory=list)
@@ -33,30 +36,41 @@ class Spy:
     order: list[tuple[int, int, bool]] = field(default_factory=list)
 
 
+class SpyLapic:
+    """Stands in for one CPU's LapicTimer as `Cpu.lapic`, recording what the kernel does."""
+
+    def __init__(self, spy: Spy, k: Kernel, cpu: Cpu, real: LapicTimer) -> None:
+        self.spy, self.k, self.cpu, self.real = spy, k, cpu, real
+
+    @property
+    def deadline(self) -> int:
+        return self.real.deadline
+
+    @deadline.setter
+    def deadline(self, deadline: int) -> None:
+        sc, clock = self.cpu.current, self.cpu.clock
+        assert sc is not None
+        self.spy.sets.append((self.cpu.id, clock, deadline - clock, sc, sc.left))
+        self.spy.order.append((self.cpu.id, deadline, False))
+        self.real.deadline = deadline
+
+    def current(self) -> int:
+        return self.real.current()
+
+    def poll(self) -> None:
+        fired, deadline = self.real.fired, self.real.deadline
+        self.real.poll()
+        if self.real.fired != fired:
+            self.spy.fires.append((self.cpu.id, self.cpu.clock, deadline))
+            self.spy.order.append((self.cpu.id, deadline, True))
+
+
 def spy_on(m: Machine) -> Spy:
     tb = m.k.timer
     assert isinstance(tb, Timebase)
     spy = Spy()
-    set_timer, poll = tb.set_timer, tb.poll
-
-    def spy_set(cpu: int, count: int) -> None:
-        sc = m.k.cpus[cpu].current
-        assert sc is not None
-        clock = m.k.cpus[cpu].clock
-        spy.sets.append((cpu, clock, count, sc, sc.left))
-        spy.order.append((cpu, clock + count, False))
-        set_timer(cpu, count)
-
-    def spy_poll(cpu: int) -> None:
-        lapic = tb.lapic[cpu]
-        fired, deadline = lapic.fired, lapic.deadline
-        poll(cpu)
-        if lapic.fired != fired:
-            spy.fires.append((cpu, m.k.cpus[cpu].clock, deadline))
-            spy.order.append((cpu, deadline, True))
-
-    tb.set_timer = spy_set  # type: ignore[method-assign]
-    tb.poll = spy_poll  # type: ignore[method-assign]
+    for cpu, real in zip(m.k.cpus, tb.lapic, strict=True):
+        cpu.lapic = SpyLapic(spy, m.k, cpu, real)
     return spy
 
 
@@ -211,4 +225,4 @@ def test_the_lapic_timer_is_no_gsi() -> None:
     m.run()
     assert plat.gsis == 24
     assert got == [ErrorCode.E_ARGS_INVALID] * 2
-    assert plat.lapic[0].programmed > 0  # the kernel programs it, at every dispatch
+    assert plat.lapic[0].deadline > 0  # the kernel programs it, at every dispatch
