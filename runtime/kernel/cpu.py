@@ -9,6 +9,7 @@ from collections import deque
 from typing import Any
 
 from .sc import MAX_PRIO, Sc
+from .timer import NEVER
 
 __all__ = ["Cpu"]
 
@@ -39,7 +40,9 @@ class Cpu:
         self.switch_at = 0
         self.hazard = False  # reschedule at the next preemption point (NOVA HZD_SCHED)
         self.lapic: Any = None  # its LAPIC timer (`timer.Lapic`), registered by the platform
-        self.deadline = 1 << 62  # when the current SC's budget ends: what `lapic` fires at
+        # the LAPIC timer's TSC-deadline register (`clock` is the TSC): the scheduler
+        # writes the end of the current SC's budget, the timer fires when `clock` reaches it
+        self.deadline = NEVER
         self.since = 0  # clock when the current SC was last charged
         self.ctr_loop = 0
 

@@ -16,8 +16,9 @@ Execution model (NOVA-NRE.md §4, §6):
   runs before the others get their turn, so a seed fixes the whole interleaving.
 - Time slices end only by each CPU's LAPIC timer (`Cpu.lapic`, which the platform
   registers, `timer.Lapic`): the scheduler programs it for the end of the remaining
-  budget of the SC it dispatches; its interrupt (`timer_irq`, the kernel's own vector)
-  sets the CPU's reschedule hazard, as NOVA's `Sc::schedule` and `Lapic::timer_handler`.
+  budget of the SC it dispatches (`Cpu.deadline`, its TSC-deadline register); its
+  interrupt (`timer_irq`, the kernel's own vector) sets the CPU's reschedule hazard, as
+  NOVA's `Sc::schedule` and `Lapic::timer_handler` do.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from .sc import Sc
 from .sm import Sm
 from .space import Space
 from .status import CapacityError, Status, SyscallError
+from .timer import NEVER
 from .trace import Trace
 from .utcb import Utcb, UtcbFrame
 
@@ -66,7 +68,6 @@ BAD_HYP, BAD_PAR, BAD_CPU = int(Status.BAD_HYP), int(Status.BAD_PAR), int(Status
 BAD_CAP = int(Status.BAD_CAP)
 _NONBLOCKING = 1 << 4  # syscalls.NONBLOCKING (flag bit 0 of call)
 HELP_LIMIT = 100  # NOVA's ctr_loop bound before "Livelock"
-_NEVER = 1 << 62
 # `call_fixed`'s result for a reply other than the stub's shape (a reply's status is 0)
 REPLY_LEFT: tuple[Any, ...] = (-2,)
 # call_fixed's answer when it sent nothing: the UTCB was not idle for a request the kernel
@@ -171,10 +172,11 @@ class Kernel:
         self.reply_sm.acquire()  # the kernel's own reference: it is never destroyed
         self.sms[self.reply_sm] = None
         self.platform: Any = None  # runtime.platform.Board: the IOAPIC (GSI routing)
-        # runtime.platform.Timebase (`timer.Timer`): device time; it also gives each CPU
-        # its LAPIC timer (`Cpu.lapic`). Without them no device event comes and no time
-        # slice ends.
+        # runtime.platform.Timebase (`timer.Timer`): device time, which keeps `next_event`
+        # (the time of the next device event) up to date; it also gives each CPU its LAPIC
+        # timer (`Cpu.lapic`). Without them no device event comes and no slice ends.
         self.timer: Any = None
+        self.next_event = NEVER
         # What the platform registers with the kernel (plain attributes, not weak
         # registries, so the kernel needs no weak references): the port I/O bus
         # (runtime.platform.fault), the physical memory (runtime.platform.memory); and
@@ -717,17 +719,20 @@ class Kernel:
         cpu = self.cpus[cpu_id]
         if cpu.lapic.current() == 0:
             cpu.hazard = True
+        if self.tracing and cpu.current is not None:
+            self._trace(cpu.current.ec, "timer", 0)
 
     def _reschedule(self, cpu: Cpu) -> None:
-        """NOVA `Sc::schedule` for the CPU's current SC: its budget is what is left until
-        the deadline its LAPIC timer was programmed with; with none left it is refilled
+        """NOVA `Sc::schedule` for the CPU's current SC: its budget is what
+        its LAPIC timer has left until the deadline; with none left it is refilled
         and goes to the tail of its queue, else to the head (it keeps the rest, §4)."""
         cpu.hazard = False
         sc = cpu.current
         if sc is None:
             return
         cpu.current = None
-        left = cpu.deadline - cpu.clock if cpu.lapic is not None else sc.left
+        lapic = cpu.lapic
+        left = lapic.current() if lapic is not None else sc.left
         if left <= 0:
             sc.left = sc.quantum
             cpu.enqueue(sc)
@@ -1000,13 +1005,9 @@ class Kernel:
                     self._reap()
                 cpu = self._pick_cpu()
                 timer = self.timer
-                event = _NEVER  # the next device event
-                if timer is not None:
-                    event = timer.next_event
-                    # due device events; every CPU idle: time advances to the next one
-                    if cpu is None or event <= cpu.clock:
-                        cpu = timer.schedule_point(cpu, until)
-                        event = timer.next_event
+                # due device events; every CPU idle: time advances to the next one
+                if timer is not None and (cpu is None or self.next_event <= cpu.clock):
+                    cpu = timer.schedule_point(cpu, until)
                 if cpu is None:
                     return "idle"
                 if until is not None and cpu.clock >= until:
@@ -1025,9 +1026,10 @@ class Kernel:
                     if sc is not None:
                         if sc.left <= 0:
                             sc.left = sc.quantum  # NOVA refills an empty budget on enqueue
-                        lapic = cpu.lapic
-                        if lapic is not None:  # the slice: its budget (NOVA's TSC deadline)
-                            lapic.deadline = cpu.deadline = cpu.clock + sc.left
+                        if cpu.lapic is not None:  # the slice: its budget (a TSC deadline)
+                            cpu.deadline = cpu.clock + sc.left
+                            if self.tracing:
+                                self._trace(sc.ec, "lapic", sc.left)
                 cpu.ctr_loop = 0
                 sc = cpu.current
                 if sc is None:
@@ -1035,8 +1037,8 @@ class Kernel:
                 # the CPU leaves the SC at the next interrupt (its LAPIC timer's expiry
                 # at the latest), `until`, or the end of a seeded slice (several CPUs)
                 switch_at = cpu.deadline
-                if event < switch_at:
-                    switch_at = event
+                if self.next_event < switch_at:
+                    switch_at = self.next_event
                 if self.ncpus > 1:
                     switch_at = min(switch_at, cpu.clock + self.rng.randint(1, self.slice_max))
                 if until is not None:

@@ -4,13 +4,12 @@ time slice (NOVA-NRE.md §4: an SC's budget is its quantum in us; a preempted SC
 what is left of it).
 
 NOVA's scheduler (K:src/sc.cpp `Sc::schedule`, K:src/lapic.cpp) programs the CPU's LAPIC
-timer with the remaining budget of the SC it dispatches and, when it reschedules, takes
-what is left of it as that SC's budget (K counts down the one-shot timer's register;
-later NOVA keeps the absolute deadline and programs TSC-deadline mode, which this
-interface follows). The timer's interrupt is a vector of the kernel's own, not a GSI:
-its handler asks for a reschedule (HZD_SCHED) once the timer reached 0. No PD can map
-the LAPIC or get a capability for it; user timers are the PIT (and HPET) behind GSI
-semaphores (§6).
+timer with the remaining budget of the SC it dispatches and, when it reschedules, reads
+what the timer has left as that SC's budget (K writes a one-shot count; later NOVA an
+absolute TSC deadline, as this interface does). The timer's interrupt is a vector of the
+kernel's own, not a GSI: its handler asks for a reschedule (HZD_SCHED) once the timer
+reached 0. No PD can map the LAPIC or get a capability for it; user timers are the PIT
+behind a GSI semaphore (§6; this board has no HPET).
 
 Only the scheduler (`Kernel.run`, `Kernel._preempt`) uses these, never the IPC path: an
 EC runs until a preemption point finds its CPU's clock at `cpu.switch_at`, which the
@@ -20,20 +19,22 @@ interleave CPUs).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 if TYPE_CHECKING:
     from .cpu import Cpu
 
-__all__ = ["Lapic", "Timer"]
+__all__ = ["NEVER", "Lapic", "Timer"]
+
+# A time never reached (a stopped timer's deadline, no device event): the largest int
+# compiled code holds unboxed, so comparing with it stays cheap.
+NEVER: Final = (1 << 62) - 1
 
 
 class Lapic(Protocol):
-    """One CPU's LAPIC timer, counting that CPU's clock in virtual us."""
-
-    # TSC-deadline mode's register: the timer fires when the CPU's clock reaches it (a
-    # plain attribute, written as the register is, at every dispatch)
-    deadline: int
+    """One CPU's LAPIC timer in TSC-deadline mode: it fires when the CPU's clock (its TSC,
+    `Cpu.clock`) reaches the deadline register (`Cpu.deadline`), which the scheduler
+    writes at every dispatch and the timer clears when it fires."""
 
     def current(self) -> int:
         """us left before it fires; 0 once it fired (or when it is stopped)."""
@@ -44,11 +45,11 @@ class Lapic(Protocol):
 
 
 class Timer(Protocol):
-    """The machine's time base: device events (the PIT's, the RTC's, scripted input)."""
-
-    next_event: int  # the time of the next device event
+    """The machine's time base: device events (the PIT's, the RTC's, scripted input).
+    It keeps `Kernel.next_event`, the time of the next one, up to date."""
 
     def schedule_point(self, cpu: Cpu | None, until: int | None) -> Cpu | None:
-        """Before the scheduler runs `cpu` (None: every CPU is idle) when `next_event` is
-        due: fire the device events that are; with every CPU idle, advance time to the
-        next one. Returns the CPU to run, None when nothing is left before `until`."""
+        """Before the scheduler runs `cpu` (None: every CPU is idle) when
+        `Kernel.next_event` is due: fire the device events that are; with every CPU
+        idle, advance time to the next one. Returns the CPU to run, None when nothing
+        is left before `until`."""

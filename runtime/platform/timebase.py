@@ -15,7 +15,8 @@ import heapq
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .lapic import NEVER, LapicTimer
+from ..kernel.timer import NEVER
+from .lapic import LapicTimer
 
 if TYPE_CHECKING:
     from ..kernel.cpu import Cpu
@@ -29,12 +30,10 @@ class Timebase:
         self.k = k
         self.events: list[tuple[int, int, Callable[[], None]]] = []
         self._seq = 0
-        self.next_event = NEVER
         self._time: int | None = None
-        self.lapic = [LapicTimer(k, cpu) for cpu in k.cpus]
-        for cpu, lapic in zip(k.cpus, self.lapic, strict=True):
-            cpu.lapic = lapic
+        self.lapic = [LapicTimer(k, cpu) for cpu in k.cpus]  # each registers as Cpu.lapic
         k.timer = self
+        k.next_event = NEVER
 
     @staticmethod
     def of(k: Kernel) -> Timebase:
@@ -54,7 +53,7 @@ class Timebase:
         """Run `fn` at virtual time `t` (in the scheduler, never inside an EC)."""
         self._seq += 1
         heapq.heappush(self.events, (t, self._seq, fn))
-        self.next_event = self.events[0][0]
+        self.k.next_event = self.events[0][0]
 
     def _fire_until(self, t: int) -> None:
         ev = self.events
@@ -67,14 +66,14 @@ class Timebase:
                 self.k.kernel_fault(f"device event: {type(e).__name__}: {e}")
             finally:
                 self._time = None
-        self.next_event = ev[0][0] if ev else NEVER
+        self.k.next_event = ev[0][0] if ev else NEVER
 
-    # -- Kernel.timer ----------------------------------------------------------------------
+    # -- Kernel.timer: the scheduler's side ------------------------------------------------
     def schedule_point(self, cpu: Cpu | None, until: int | None) -> Cpu | None:
         k = self.k
         while True:
             if cpu is not None:
-                if self.next_event > cpu.clock:
+                if k.next_event > cpu.clock:
                     return cpu
                 self._fire_until(cpu.clock)
                 cpu = k._pick_cpu()
