@@ -45,6 +45,7 @@ from .kernel.pt import Pt as PtObj
 from .kernel.sc import DEFAULT_PRIO, DEFAULT_QUANTUM
 from .kernel.trace import Trace
 from .kernel.utcb import Utcb
+from .platform.timebase import Timebase
 
 if TYPE_CHECKING:
     from .session import Service
@@ -229,6 +230,7 @@ class Machine:
         self.cpus = cpus
         self.k = k = Kernel(cpus, arch, seed, slice_max, trace, num_cpu=num_cpu)
         self.gate = gate = open_gate(k)  # what the user objects it makes hold
+        Timebase(k)  # device time and the CPUs' LAPIC timers, which end time slices
         self.num_cpu = k.num_cpu
         root_pd = k.new_pd("root")
         k.root_pd = root_pd

@@ -1,11 +1,15 @@
 """One emulated CPU: a run queue per priority, a virtual clock and NOVA's per-CPU
-counters (`ctr_loop` for helping, reset whenever the scheduler picks an SC)."""
+counters (`ctr_loop` for helping, reset whenever the scheduler picks an SC) and
+reschedule hazard (HZD_SCHED: set by the LAPIC timer's interrupt or a higher-priority
+wakeup, honoured at the next preemption point)."""
 
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 from .sc import MAX_PRIO, Sc
+from .timer import NEVER
 
 __all__ = ["Cpu"]
 
@@ -15,7 +19,10 @@ class Cpu:
         "clock",
         "ctr_loop",
         "current",
+        "deadline",
+        "hazard",
         "id",
+        "lapic",
         "queues",
         "ready_count",
         "since",
@@ -28,7 +35,14 @@ class Cpu:
         self.current: Sc | None = None
         self.queues: list[deque[Sc]] = [deque() for _ in range(MAX_PRIO + 1)]
         self.ready_count = 0
-        self.switch_at = 0  # next clock value at which a preemption point leaves the EC
+        # next clock value at which a preemption point leaves the EC: the next interrupt
+        # (the LAPIC timer, a device) or, with several CPUs, the end of the slice
+        self.switch_at = 0
+        self.hazard = False  # reschedule at the next preemption point (NOVA HZD_SCHED)
+        self.lapic: Any = None  # its LAPIC timer (`timer.Lapic`), registered by the platform
+        # the LAPIC timer's TSC-deadline register (`clock` is the TSC): the scheduler
+        # writes the end of the current SC's budget, the timer fires when `clock` reaches it
+        self.deadline = NEVER
         self.since = 0  # clock when the current SC was last charged
         self.ctr_loop = 0
 

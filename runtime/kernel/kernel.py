@@ -14,6 +14,11 @@ Execution model (NOVA-NRE.md §4, §6):
 - Preemption points: every system call entry and explicit `work`/`yield_` calls. Each
   costs virtual time; with several CPUs a seeded random slice bounds how long one CPU
   runs before the others get their turn, so a seed fixes the whole interleaving.
+- Time slices end only by each CPU's LAPIC timer (`Cpu.lapic`, which the platform
+  registers, `timer.Lapic`): the scheduler programs it for the end of the remaining
+  budget of the SC it dispatches (`Cpu.deadline`, its TSC-deadline register); its
+  interrupt (`timer_irq`, the kernel's own vector) sets the CPU's reschedule hazard, as
+  NOVA's `Sc::schedule` and `Lapic::timer_handler` do.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from .sc import Sc
 from .sm import Sm
 from .space import Space
 from .status import CapacityError, Status, SyscallError
+from .timer import NEVER
 from .trace import Trace
 from .utcb import Utcb, UtcbFrame
 
@@ -72,7 +78,6 @@ BAD_CPU: Final = int(Status.BAD_CPU)
 BAD_CAP: Final = int(Status.BAD_CAP)
 _NONBLOCKING: Final = 1 << 4  # syscalls.NONBLOCKING (flag bit 0 of call)
 HELP_LIMIT: Final = 100  # NOVA's ctr_loop bound before "Livelock"
-_NEVER: Final = 1 << 62
 # `call_fixed`'s result for a reply other than the stub's shape (a reply's status is 0)
 REPLY_LEFT: Final[tuple[Any, ...]] = (-2,)
 # call_fixed's answer when it sent nothing: the UTCB was not idle for a request the kernel
@@ -179,7 +184,12 @@ class Kernel:
         self.reply_sm = Sm(self.graveyard, 0, "reply-block")
         self.reply_sm.acquire()  # the kernel's own reference: it is never destroyed
         self.sms[self.reply_sm] = None
-        self.platform: Any = None  # runtime.platform.Board: timed device events, IRQs
+        self.platform: Any = None  # runtime.platform.Board: the IOAPIC (GSI routing)
+        # runtime.platform.Timebase (`timer.Timer`): device time, which keeps `next_event`
+        # (the time of the next device event) up to date; it also gives each CPU its LAPIC
+        # timer (`Cpu.lapic`). Without them no device event comes and no slice ends.
+        self.timer: Any = None
+        self.next_event = NEVER
         # What the platform registers with the kernel (plain attributes, not weak
         # registries, so the kernel needs no weak references): the port I/O bus
         # (runtime.platform.fault), the physical memory (runtime.platform.memory); and
@@ -675,6 +685,7 @@ class Kernel:
         cpu.enqueue(sc)
         cur = cpu.current
         if cur is not None and sc.prio > cur.prio:
+            cpu.hazard = True  # NOVA's ready_enqueue: HZD_SCHED
             cpu.switch_at = 0  # preempt at the next preemption point
 
     def tick(self, cost: int) -> None:
@@ -713,20 +724,47 @@ class Kernel:
         self._to_hub()
 
     def _preempt(self) -> None:
+        """A preemption point found the CPU's clock at `switch_at`: take a due LAPIC timer
+        interrupt, reschedule on the hazard, and leave to the scheduler (which runs the
+        same SC on when there was none: the end of a multi-CPU slice, a device event)."""
         cpu = self.cpu
         assert cpu is not None
+        lapic = cpu.lapic
+        if lapic is not None:
+            lapic.poll()
         self._charge(cpu)
-        sc = cpu.current
-        if sc is not None:
-            if sc.left <= 0:
-                sc.left = sc.quantum
-                cpu.current = None
-                cpu.enqueue(sc)
-            elif cpu.top_prio() > sc.prio:
-                cpu.current = None
-                cpu.enqueue(sc, head=True)  # keeps its remaining budget
-        self.counters["preemptions"] += 1
+        if cpu.hazard:
+            self._reschedule(cpu)
         self._to_hub()
+
+    def timer_irq(self, cpu_id: int) -> None:
+        """The LAPIC timer's vector (the kernel's own; NOVA `Lapic::timer_handler`): the
+        timer at 0 means the current SC's budget is gone: reschedule."""
+        self.counters["timer_irqs"] += 1
+        cpu = self.cpus[cpu_id]
+        if cpu.lapic.current() == 0:
+            cpu.hazard = True
+        if self.tracing and cpu.current is not None:
+            self._trace(cpu.current.ec, "timer", 0)
+
+    def _reschedule(self, cpu: Cpu) -> None:
+        """NOVA `Sc::schedule` for the CPU's current SC: its budget is what
+        its LAPIC timer has left until the deadline; with none left it is refilled
+        and goes to the tail of its queue, else to the head (it keeps the rest, §4)."""
+        cpu.hazard = False
+        sc = cpu.current
+        if sc is None:
+            return
+        cpu.current = None
+        lapic = cpu.lapic
+        left = lapic.current() if lapic is not None else sc.left
+        if left <= 0:
+            sc.left = sc.quantum
+            cpu.enqueue(sc)
+        else:
+            sc.left = left
+            cpu.enqueue(sc, head=True)
+        self.counters["preemptions"] += 1
 
     def _to_hub(self) -> None:
         hub = self.hub
@@ -1008,8 +1046,10 @@ class Kernel:
                 if self.zombies:
                     self._reap()
                 cpu = self._pick_cpu()
-                if self.platform is not None:  # due device events; idle: time advances
-                    cpu = self.platform.schedule_point(cpu, until)
+                timer = self.timer
+                # due device events; every CPU idle: time advances to the next one
+                if timer is not None and (cpu is None or self.next_event <= cpu.clock):
+                    cpu = timer.schedule_point(cpu, until)
                 if cpu is None:
                     return "idle"
                 if until is not None and cpu.clock >= until:
@@ -1019,26 +1059,33 @@ class Kernel:
                 steps += 1
                 self.cpu = cpu
                 self._charge(cpu)
-                cur = cpu.current
-                if cur is not None and cur.left <= 0:
-                    cur.left = cur.quantum  # expired: round robin
-                    cpu.current = None
-                    cpu.enqueue(cur)
+                if cpu.hazard:  # set while the CPU was paused: a device woke a higher prio
+                    self._reschedule(cpu)
                 if cpu.current is None:
-                    cpu.current = cpu.dequeue()
+                    sc = cpu.current = cpu.dequeue()
                     self.counters["schedules"] += 1
+                    cpu.hazard = False
+                    if sc is not None:
+                        if sc.left <= 0:
+                            sc.left = sc.quantum  # NOVA refills an empty budget on enqueue
+                        if cpu.lapic is not None:  # the slice: its budget (a TSC deadline)
+                            cpu.deadline = cpu.clock + sc.left
+                            if self.tracing:
+                                self._trace(sc.ec, "lapic", sc.left)
                 cpu.ctr_loop = 0
                 sc = cpu.current
                 if sc is None:
                     continue
-                limit = sc.left
+                # the CPU leaves the SC at the next interrupt (its LAPIC timer's expiry
+                # at the latest), `until`, or the end of a seeded slice (several CPUs)
+                switch_at = cpu.deadline
+                if self.next_event < switch_at:
+                    switch_at = self.next_event
                 if self.ncpus > 1:
-                    limit = min(limit, self.rng.randint(1, self.slice_max))
-                cpu.switch_at = cpu.clock + limit
+                    switch_at = min(switch_at, cpu.clock + self.rng.randint(1, self.slice_max))
                 if until is not None:
-                    cpu.switch_at = min(cpu.switch_at, until)
-                if self.platform is not None:
-                    cpu.switch_at = min(cpu.switch_at, self.platform.next_event)
+                    switch_at = min(switch_at, until)
+                cpu.switch_at = switch_at
                 target = self._runnable_end(cpu)
                 if target is None:
                     continue

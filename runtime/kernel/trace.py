@@ -1,8 +1,9 @@
 """The run trace: (clock, cpu, ec, event, value) tuples, exportable to Chrome/Perfetto.
 
 Recorded only with `Machine(trace=True)`: a "run" when the scheduler dispatches an SC,
-"sysN" with the status of every system call, "block" and "die". Two runs with the same
-seed produce equal traces.
+"lapic" when it programs the CPU's LAPIC timer for an SC (the value: its budget in us),
+"timer" for the timer's interrupt, "sysN" with the status of every system call, "block"
+and "die". Two runs with the same seed produce equal traces.
 """
 
 from __future__ import annotations

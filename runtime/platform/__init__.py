@@ -1,23 +1,26 @@
-"""The emulated x86 board: IOAPIC, LAPIC timers, PIT, PS/2 keyboard, 16550 UART, RTC
-(NOVA-NRE.md §6, §8.2), the hardware under the kernel.
+"""The emulated x86 board: IOAPIC, PIT, PS/2 keyboard, 16550 UART, RTC (NOVA-NRE.md §6,
+§8.2), the hardware under the kernel; the CPUs' LAPIC timers are the kernel's alone
+(`timebase`, `lapic`).
 
-`Board(kernel, cpus)` registers itself with the kernel (`Kernel.platform`: timed device
-events and interrupts; `Kernel.io_bus`: port I/O); the user layer's `runtime.devices`
-puts root's "io" and "gsi" services and NRE's `Ports`/`Gsi` on top of it.
+`Board(kernel, cpus)` registers itself with the kernel (`Kernel.platform`: GSI routing;
+`Kernel.io_bus`: port I/O) and uses the kernel's time base (`Kernel.timer`,
+runtime.platform.timebase); the user layer's `runtime.devices` puts root's "io" and
+"gsi" services and NRE's `Ports`/`Gsi` on top of it.
 
 - Devices sit on an I/O port bus reached with `Insn.inb/outb...` (runtime.platform.fault);
   the access is checked against the EC's PD's I/O space first: no capability, #GP.
-- Time: device events (timer expiries, scripted input) sit on one queue in virtual
-  microseconds. The scheduler fires those due at each decision and bounds every time
-  slice by the next one; when every CPU is idle, time jumps to the next event.
+- Time: device events (PIT and RTC interrupts, scripted input) sit on the time base's
+  queue in virtual microseconds. The scheduler fires those due at each decision and
+  bounds every time slice by the next one; when every CPU is idle, time jumps to the
+  next event.
 - GSIs 0..pins-1 are IOAPIC pins (`level={gsi: True}` overrides the trigger mode, like
-  ACPI's interrupt source overrides); the LAPIC timer of CPU c is GSI pins + c. GSI g's
-  semaphore is the kernel PD's capability num_cpu + g (NUM_CPU, 64 as NOVA fixes it; §6).
+  ACPI's interrupt source overrides). GSI g's semaphore is the kernel PD's capability
+  num_cpu + g (NUM_CPU, 64 as NOVA fixes it; §6). User timers are the PIT (IRQ 0) and
+  the RTC (IRQ 8) through their GSI semaphores, as NRE's timer service uses them.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol
 
@@ -28,12 +31,12 @@ from .lapic import LapicTimer
 from .pit import PIT_IRQ, Pit
 from .ps2 import KEYBOARD_IRQ, Ps2
 from .rtc import DEFAULT_EPOCH, Rtc
+from .timebase import NEVER, Timebase
 from .uart import COM1, COM1_IRQ, Uart
 
 if TYPE_CHECKING:
     import datetime as dt
 
-    from ..kernel.cpu import Cpu
     from ..kernel.kernel import Kernel
 
 __all__ = [
@@ -46,11 +49,11 @@ __all__ = [
     "RTC_IRQ",
     "Board",
     "Device",
+    "Timebase",
 ]
 
 RTC_IRQ = 8
-NEVER = 1 << 62
-MAX_GSIS = 128  # IOAPIC pins + one LAPIC timer per CPU
+MAX_GSIS = 128  # NOVA's NUM_GSI: the kernel PD's GSI semaphores
 
 
 class Device(Protocol):
@@ -70,16 +73,12 @@ class Board:
         uart_sink: Callable[[str], object] | None = None,
         epoch: dt.datetime = DEFAULT_EPOCH,
     ) -> None:
-        if pins + cpus > MAX_GSIS:
-            raise ValueError("at most 128 GSIs (IOAPIC pins + one LAPIC timer per CPU)")
+        if pins > MAX_GSIS:
+            raise ValueError("at most 128 GSIs (IOAPIC pins)")
         self.k = k
         self.cpus = cpus
-        self.events: list[tuple[int, int, Callable[[], None]]] = []
-        self._seq = 0
-        self.next_event = NEVER
-        self._time: int | None = None
+        self.time = Timebase.of(k)
         self.ioapic = IoApic(pins, self._deliver, level or {})
-        self.lapic = [LapicTimer(self, c, pins + c) for c in range(cpus)]
         self.pit = Pit(self)
         self.kbd = Ps2(self, kbd_fifo)
         self.uart = Uart(self, sink=uart_sink)
@@ -94,61 +93,27 @@ class Board:
 
     @property
     def gsis(self) -> int:
-        """How many GSIs there are: the IOAPIC's pins and one LAPIC timer per CPU."""
-        return len(self.ioapic.pins) + self.cpus
+        """How many GSIs there are: the IOAPIC's pins."""
+        return len(self.ioapic.pins)
+
+    @property
+    def lapic(self) -> list[LapicTimer]:
+        """The CPUs' LAPIC timers, for inspection: only the kernel programs them."""
+        return self.time.lapic
 
     @staticmethod
     def of(k: Kernel) -> Board | None:
         p: Board | None = k.platform
         return p
 
-    # -- time ------------------------------------------------------------------------------
+    # -- time (the kernel's time base) -----------------------------------------------------
     def now(self) -> int:
         """Virtual microseconds: an event's time while it fires, else the running CPU's."""
-        if self._time is not None:
-            return self._time
-        cpu = self.k.cpu
-        return cpu.clock if cpu is not None else max(c.clock for c in self.k.cpus)
+        return self.time.now()
 
-    def at(self, t: int, fn: Callable[[], None], cpu: int | None = None) -> None:
+    def at(self, t: int, fn: Callable[[], None]) -> None:
         """Run `fn` at virtual time `t` (in the scheduler, never inside an EC)."""
-        self._seq += 1
-        heapq.heappush(self.events, (t, self._seq, fn))
-        self.next_event = self.events[0][0]
-
-    def _fire_until(self, t: int) -> None:
-        ev = self.events
-        while ev and ev[0][0] <= t:
-            et, _, fn = heapq.heappop(ev)
-            self._time = et
-            try:
-                fn()
-            except Exception as e:  # a device model bug must not escape the kernel
-                self.k.kernel_fault(f"device event: {type(e).__name__}: {e}")
-            finally:
-                self._time = None
-        self.next_event = ev[0][0] if ev else NEVER
-
-    def schedule_point(self, cpu: Cpu | None, until: int | None) -> Cpu | None:
-        """Called by the scheduler before it runs `cpu` (None: every CPU is idle)."""
-        k = self.k
-        while True:
-            if cpu is not None:
-                if self.next_event > cpu.clock:
-                    return cpu
-                self._fire_until(cpu.clock)
-                cpu = k._pick_cpu()
-                continue
-            if not self.events:
-                return None
-            t = self.events[0][0]
-            if until is not None and t >= until:
-                return None
-            for c in k.cpus:
-                c.clock = max(c.clock, t)
-                c.since = max(c.since, t)
-            self._fire_until(t)
-            cpu = k._pick_cpu()
+        self.time.at(t, fn)
 
     # -- interrupts ------------------------------------------------------------------------
     def _sm(self, gsi: int) -> SmObj:
@@ -160,13 +125,6 @@ class Board:
         self.irqs += 1
         self.k.counters["irqs"] += 1
         self.k.sm_up(self._sm(gsi))
-
-    def raise_gsi(self, gsi: int) -> None:
-        """A non-IOAPIC source (a LAPIC timer): up the GSI semaphore."""
-        if gsi < len(self.ioapic.pins):
-            self.ioapic.pulse(gsi)
-        else:
-            self._deliver(gsi)
 
     def gsi_down(self, gsi: int) -> None:
         if gsi < len(self.ioapic.pins):

@@ -1,62 +1,49 @@
-"""Per-CPU LAPIC timer in virtual time: one-shot and periodic (NOVA-NRE.md §6).
+"""Each CPU's LAPIC timer, the kernel's alone (NOVA-NRE.md §4; K:src/lapic.cpp).
 
-The timer of CPU c is delivered like a GSI: its semaphore is the kernel's GSI semaphore
-`lapic_gsi(c)` (the first GSIs after the IOAPIC pins, this emulation's choice), fetched
-through the "gsi" service like any other. Counts are in virtual microseconds (the
-emulated bus clock runs at 1 MHz with divide-by-1).
+The scheduler programs it with the end of the dispatched SC's remaining budget
+(TSC-deadline mode: it writes the CPU's deadline register `Cpu.deadline`, in the CPU's
+own clock, virtual us); the interrupt goes to a vector of the kernel's own
+(`Kernel.timer_irq`). It raises no GSI and has no port: it registers itself with the
+kernel as `Cpu.lapic` (runtime/kernel/timer.py), so no user program can program it or
+wait for it. User timers are the PIT's IRQ 0 through a GSI semaphore.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..kernel.timer import NEVER
+
 if TYPE_CHECKING:
-    from . import Board
+    from ..kernel.cpu import Cpu
+    from ..kernel.kernel import Kernel
 
 __all__ = ["LapicTimer"]
 
 
 class LapicTimer:
-    def __init__(self, platform: Board, cpu: int, gsi: int) -> None:
-        self.platform = platform
+    __slots__ = ("cpu", "fired", "k")
+
+    def __init__(self, k: Kernel, cpu: Cpu) -> None:
+        self.k = k
         self.cpu = cpu
-        self.gsi = gsi
-        self.initial = 0
-        self.periodic = False
-        self.deadline: int | None = None
-        self.fired = 0
-        self._gen = 0  # invalidates events of an earlier programming
+        self.fired = 0  # interrupts delivered
+        cpu.lapic = self
 
-    def arm(self, count_us: int, periodic: bool = False) -> None:
-        """Write the initial count (0 stops the timer) and the mode."""
-        self._gen += 1
-        self.initial = count_us
-        self.periodic = periodic
-        if count_us <= 0:
-            self.deadline = None
-            return
-        self._schedule(self.platform.now() + count_us)
-
-    def stop(self) -> None:
-        self.arm(0)
+    @property
+    def deadline(self) -> int:
+        """The TSC-deadline register (NEVER: stopped, or fired)."""
+        return self.cpu.deadline
 
     def current(self) -> int:
-        """The current count register: microseconds left."""
-        if self.deadline is None:
-            return 0
-        return max(self.deadline - self.platform.now(), 0)
+        """us left before it fires, 0 when stopped or fired."""
+        d = self.cpu.deadline
+        return max(d - self.cpu.clock, 0) if d != NEVER else 0
 
-    def _schedule(self, t: int) -> None:
-        self.deadline = t
-        gen = self._gen
-        self.platform.at(t, lambda: self._expire(gen), cpu=self.cpu)
-
-    def _expire(self, gen: int) -> None:
-        if gen != self._gen or self.deadline is None:
-            return
-        self.fired += 1
-        self.platform.raise_gsi(self.gsi)
-        if self.periodic:
-            self._schedule(self.deadline + self.initial)
-        else:
-            self.deadline = None
+    def poll(self) -> None:
+        """At an instruction boundary of its CPU: deliver the interrupt if it is due."""
+        cpu = self.cpu
+        if cpu.deadline <= cpu.clock:
+            cpu.deadline = NEVER  # as the register does when it fires
+            self.fired += 1
+            self.k.timer_irq(cpu.id)

@@ -163,29 +163,30 @@ def test_pit_channel0_periodic_irq0() -> None:
     assert all(999 <= g <= 1001 for g in gaps), ticks
 
 
-def test_lapic_timer_oneshot_and_periodic() -> None:
-    m = Machine(cpus=2)
+def test_pit_one_shot_mode0_is_a_user_timer() -> None:
+    """User timers are the PIT behind GSI 0 (the LAPIC timers are the kernel's): mode 0
+    raises IRQ 0 once per count written, as NRE's timer service programs deadlines."""
+    m = Machine()
     plat = Platform(m)
-    seen: dict[str, list[int]] = {"one": [], "per": []}
+    seen: list[int] = []
 
-    def body(name: str, cpu: int, periodic: bool) -> object:
-        def run(ctx: Context) -> None:
-            lapic = plat.lapic[cpu]
-            gsi = Gsi(lapic.gsi, ctx)
+    @m.spawn("timer")
+    def drv(ctx: Context) -> None:
+        Ports(ctx, 0x40, 4)
+        gsi = Gsi(PIT_IRQ, ctx)
+        ins = Insn(ctx)
+        for ms in (3, 1):
             start = plat.now()
-            lapic.arm(300, periodic)
-            for _ in range(3 if periodic else 1):
-                gsi.down()
-                seen[name].append(plat.now() - start)
-            lapic.stop()
+            reload = 1193 * ms
+            ins.outb(0x43, 0x30)  # channel 0, lo/hi, mode 0: interrupt on terminal count
+            ins.outb(0x40, reload & 0xFF)
+            ins.outb(0x40, reload >> 8)
+            gsi.down()
+            seen.append(plat.now() - start)
 
-        return run
-
-    m.spawn("one", body("one", 0, False), cpu=0)  # type: ignore[arg-type]
-    m.spawn("per", body("per", 1, True), cpu=1)  # type: ignore[arg-type]
     m.run()
-    assert [t // 100 for t in seen["one"]] == [3]
-    assert [t // 100 for t in seen["per"]] == [3, 6, 9]
+    assert plat.pit.ticks == 2
+    assert [t // 100 for t in seen] == [30, 10]
 
 
 def test_rtc_reads_bcd_time() -> None:
