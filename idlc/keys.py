@@ -90,7 +90,8 @@ def _walk(spec: ir.Specification, struct: ir.Struct, path: str, strict: bool) ->
             t = _resolve(spec, t)
             if not isinstance(t, ir.Array):
                 return f"'{m.group(1)}' is not an array and cannot be indexed"
-            if int(index) >= t.dims[0]:
+            # the length test first: int() refuses texts of more than 4300 digits
+            if len(index.lstrip("0")) > 20 or int(index) >= t.dims[0]:
                 return f"index {index} is out of range for '{m.group(1)}'"
             t = ir.Array(t.element, t.dims[1:]) if len(t.dims) > 1 else t.element
     t = _resolve(spec, t)

@@ -1304,7 +1304,9 @@ class _Preprocessor:
                 detail="expected a line number",
             )
             return
-        num = int(toks[0].text)
+        # a length test first: int() refuses (slowly) texts of more than 4300 digits
+        text = toks[0].text.lstrip("0") or "0"
+        num = int(text) if len(text) <= 10 else 2**31
         if num > 2147483647:
             self.report(
                 E.PP_BAD_LINE, self._tok_span(toks[0], where), detail="line number out of range"
