@@ -75,11 +75,11 @@ class Diagnostics:
         **args: object,
     ) -> Diagnostic | None:
         """Record one diagnostic; returns None for a warning that is switched off."""
-        severity = defn.severity
+        severity: Severity | None = defn.severity
         if severity is Severity.WARNING:
             severity = self.warning_severity(defn)
-            if severity is None:
-                return None
+        if severity is None:
+            return None
         diag = Diagnostic(defn, span, defn.format(**args), severity, notes or [])
         self.items.append(diag)
         if severity is Severity.ERROR:
@@ -93,9 +93,7 @@ class Diagnostics:
     def warning_severity(self, defn: DiagDef) -> Severity | None:
         """What a warning is reported as under the options, or None when it is off."""
         code = defn.code
-        if code in self.disabled_warnings or (
-            defn.opt_in and code not in self.enabled_warnings
-        ):
+        if code in self.disabled_warnings or (defn.opt_in and code not in self.enabled_warnings):
             return None
         if code in self.error_warnings or (self.werror and code not in self.no_error_warnings):
             return Severity.ERROR

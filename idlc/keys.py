@@ -69,7 +69,10 @@ def _check(
     for path in paths:
         problem = _walk(spec, struct, path, strict)
         if problem is not None:
-            diags.report(E.KEY_BAD_PATH, span, path=f"{type_name} {path}", detail=problem)
+            if len(problem) > 200:  # a 5000-digit index, quoted
+                problem = f"{problem[:100]}..."
+            shown = path if len(path) <= 80 else f"{path[:72]}..."
+            diags.report(E.KEY_BAD_PATH, span, path=f"{type_name} {shown}", detail=problem)
 
 
 def _walk(spec: ir.Specification, struct: ir.Struct, path: str, strict: bool) -> str | None:

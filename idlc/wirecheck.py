@@ -147,9 +147,7 @@ class _Checker:
         self.unbounded = (
             errcodes.CAP_UNBOUNDED if layout else errcodes.W_CHECK_UNBOUNDED_CAPABILITIES
         )
-        self.enum_range = (
-            errcodes.ENUM_VALUE_RANGE if layout else errcodes.W_CHECK_ENUM_VALUE_RANGE
-        )
+        self.enum_range = errcodes.ENUM_VALUE_RANGE if layout else errcodes.W_CHECK_ENUM_VALUE_RANGE
         self.reported_pairs: set[tuple[tuple[str, str], tuple[str, str]]] = set()
         self.reported_mixes: set[tuple[bool, tuple[tuple[str, str], ...]]] = set()
 

@@ -32,7 +32,11 @@ LAYOUT_MODES = [m for m in MODES if m != "check"]
 
 
 def idlc(
-    mode: str, source: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], mp: pytest.MonkeyPatch
+    mode: str,
+    source: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    mp: pytest.MonkeyPatch,
 ) -> tuple[int, str, Path]:
     """Run one mode on source (SERVICE appended): exit status, stderr, output folder."""
     src = tmp_path / "t.idl"
@@ -226,7 +230,10 @@ FITS = [
     # 1 + 130 * 2 = 261 words on x86_64, 1 + 130 * 3 = 391 on x86_32
     ("in string<8> a[130]", "261 words on x86_64; a frame holds 253"),
     # 401 and 601
-    ("in string<8> a[200]", "401 words on x86_64 and 601 words on x86_32; a frame holds 253 and 509"),
+    (
+        "in string<8> a[200]",
+        "401 words on x86_64 and 601 words on x86_32; a frame holds 253 and 509",
+    ),
 ]
 
 
@@ -253,7 +260,9 @@ def test_plain_strings_give_one_warning_per_message(
 ) -> None:
     # the new user's file: 8 methods with a plain string in and out, 16 messages
     methods = "".join(f"  string op{i}(in string s);\n" for i in range(8))
-    code, err, _ = idlc("check", f"interface Chat {{\n{methods}}};\n", tmp_path, capsys, monkeypatch)
+    code, err, _ = idlc(
+        "check", f"interface Chat {{\n{methods}}};\n", tmp_path, capsys, monkeypatch
+    )
     assert code == 0
     assert len(located(err, "warning")) == 16
     assert err.splitlines()[-1] == "16 warnings generated."
