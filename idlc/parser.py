@@ -53,7 +53,8 @@ MAX_SYNTAX_ERRORS = 10
 # Integer literals hold at most this many decimal digits: Python's own limit on converting
 # text to int (sys.get_int_max_str_digits), which guards against quadratic conversions.
 MAX_DIGITS = 4300
-_TOO_BIG = 10**MAX_DIGITS
+# 2**14284 < 10**4300 < 2**14285: a value of fewer bits is below the limit
+_BITS_BELOW_LIMIT = 14284
 
 _END = "$END"
 _PUNCT_NAMES = {v: k for k, v in T.LITERALS.items()}
@@ -561,8 +562,8 @@ class Builder:
         elif len(text) <= MAX_DIGITS:
             value = int(text)
         else:
-            value = _TOO_BIG  # Python refuses to convert it (and it would take long)
-        if value >= _TOO_BIG:
+            value = -1  # Python refuses to convert it (and it would take long)
+        if value < 0 or (value.bit_length() > _BITS_BELOW_LIMIT and value >= 10**MAX_DIGITS):
             # No IDL type holds a 20-digit integer, let alone this (a double holds 309).
             shown = text if len(text) <= 24 else f"{text[:20]}..."
             self.p.diags.report(
