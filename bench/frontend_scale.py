@@ -49,6 +49,7 @@ def instructions(repo: Path, path: Path) -> int:
             capture_output=True,
             text=True,
             env={**os.environ, "PYTHONPATH": str(repo), "PYTHONHASHSEED": "0"},
+            cwd=repo,  # -c puts the working directory first on sys.path
             check=False,
         )
         for line in proc.stderr.splitlines():
