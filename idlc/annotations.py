@@ -38,7 +38,8 @@ KNOWN: dict[str, Spec] = {
     # idlc's wire annotations (WIRE.md §2-§4)
     "id": _s(("value", INT), lo=0, hi=_U32),
     "opcode": _s(("value", INT), lo=0, hi=0xFFFF, places="operation attribute"),
-    "value": _s(("value", INT), lo=0, hi=_U32, places="enumerator"),
+    # the range 0..2^32-1 is a wire rule (WIRE.md §3, 1.1), checked in wirecheck
+    "value": _s(("value", INT), places="enumerator"),
     "translate": _s(places=_CAP_PLACES),
     "rights": _s(("value", INT), lo=0, hi=31, places=_CAP_PLACES),
     "max_order": _s(("value", INT), lo=0, hi=31, places=_CAP_PLACES),

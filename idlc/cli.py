@@ -73,7 +73,12 @@ def _main(argv: list[str]) -> int:
     from idlc.diagnostics import Diagnostics
     from idlc.driver import Options, compile_file
 
-    options = Options(include_dirs=cmd.include_dirs, defines=cmd.defines, undefines=cmd.undefines)
+    options = Options(
+        include_dirs=cmd.include_dirs,
+        defines=cmd.defines,
+        undefines=cmd.undefines,
+        layout=cmd.mode != "check",
+    )
     status = EXIT_OK
     out: TextIO = sys.stdout
     sources: dict[str, str] = {}  # generated path -> its IDL file, across the files
@@ -82,6 +87,10 @@ def _main(argv: list[str]) -> int:
             werror=cmd.werror,
             max_errors=cmd.max_errors,
             enabled_warnings=frozenset(cmd.enabled_warnings),
+            disabled_warnings=frozenset(cmd.disabled_warnings),
+            error_warnings=frozenset(cmd.error_warnings),
+            no_error_warnings=frozenset(cmd.no_error_warnings),
+            no_warnings=cmd.no_warnings,
         )
         result = compile_file(path, options, diags)
         spec = result.spec
@@ -98,9 +107,6 @@ def _main(argv: list[str]) -> int:
                 from idlc.backends.python import generate
 
                 generate(spec, cmd.output, diags, sources=sources)
-        if cmd.no_warnings:
-            diags.items = [d for d in diags.items if d.severity.value == "error"]
-            diags.warning_count = 0
         diags.print_all(sys.stderr)
         if diags.has_errors or spec is None:
             status = EXIT_ERRORS

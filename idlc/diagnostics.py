@@ -46,12 +46,22 @@ class Diagnostics:
         werror: bool = False,
         max_errors: int = 100,
         enabled_warnings: frozenset[str] = frozenset(),
+        disabled_warnings: frozenset[str] = frozenset(),
+        error_warnings: frozenset[str] = frozenset(),
+        no_error_warnings: frozenset[str] = frozenset(),
+        no_warnings: bool = False,
     ) -> None:
         self.sources = sources if sources is not None else SourceManager()
         self.werror = werror
         self.max_errors = max_errors
-        # Warnings that are off by default (opt-in) are listed by code here.
+        # GCC-style control by code: -W<CODE> turns an opt-in warning on (enabled),
+        # -Wno-<CODE> turns any warning off (disabled), -Werror=<CODE> makes one an error
+        # and -Wno-error=<CODE> exempts one from -Werror; -w hides every warning left.
         self.enabled_warnings = enabled_warnings
+        self.disabled_warnings = disabled_warnings
+        self.error_warnings = error_warnings
+        self.no_error_warnings = no_error_warnings
+        self.no_warnings = no_warnings
         self.items: list[Diagnostic] = []
         self.error_count = 0
         self.warning_count = 0
@@ -65,12 +75,11 @@ class Diagnostics:
         **args: object,
     ) -> Diagnostic | None:
         """Record one diagnostic; returns None for a warning that is switched off."""
-        severity = defn.severity
+        severity: Severity | None = defn.severity
         if severity is Severity.WARNING:
-            if defn.opt_in and defn.code not in self.enabled_warnings:
-                return None
-            if self.werror:
-                severity = Severity.ERROR
+            severity = self.warning_severity(defn)
+        if severity is None:
+            return None
         diag = Diagnostic(defn, span, defn.format(**args), severity, notes or [])
         self.items.append(diag)
         if severity is Severity.ERROR:
@@ -80,6 +89,15 @@ class Diagnostics:
         else:
             self.warning_count += 1
         return diag
+
+    def warning_severity(self, defn: DiagDef) -> Severity | None:
+        """What a warning is reported as under the options, or None when it is off."""
+        code = defn.code
+        if code in self.disabled_warnings or (defn.opt_in and code not in self.enabled_warnings):
+            return None
+        if code in self.error_warnings or (self.werror and code not in self.no_error_warnings):
+            return Severity.ERROR
+        return None if self.no_warnings else Severity.WARNING
 
     @property
     def has_errors(self) -> bool:

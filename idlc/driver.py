@@ -16,6 +16,9 @@ class Options:
     include_dirs: Sequence[str] = ()
     defines: Mapping[str, str] = field(default_factory=dict)
     undefines: Sequence[str] = ()
+    # A wire layout will be made (code generation, --sizes, idlc wire): the rules only a
+    # layout needs are errors. False for --check, where they are warnings (WIRE.md 1.1).
+    layout: bool = True
 
 
 @record(frozen=False)
@@ -69,7 +72,7 @@ def _compile(
     from idlc import keys, layout, wirecheck
 
     keys.check(spec, diags)
-    wirecheck.check(spec, diags)
+    wirecheck.check(spec, diags, layout=options.layout)
     if diags.has_errors:
         return Result(None, deps)
     spec.sizes.update(layout.compute_sizes(spec))

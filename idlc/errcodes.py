@@ -84,6 +84,11 @@ LEX_UNTERMINATED_LITERAL = _e("E0105", "unterminated-literal", "unterminated {wh
 LEX_BAD_ESCAPE = _e("E0106", "bad-escape", "invalid escape sequence '{text}' in {what} literal")
 SYNTAX_TOO_DEEP = _e("E0107", "nesting-too-deep", "nesting deeper than {limit} levels")
 LEX_BAD_CHAR_LITERAL = _e("E0108", "bad-char-literal", "a {what} literal holds one character")
+LEX_NUMBER_TOO_LONG = _e(
+    "E0109",
+    "number-too-long",
+    "integer literal '{text}' is too long: idlc reads values of up to {limit} decimal digits",
+)
 
 # --- E02xx: names and scopes ----------------------------------------------------------
 NAME_REDEFINITION = _e("E0201", "redefinition", "redefinition of '{name}'")
@@ -203,6 +208,13 @@ CAP_TOO_MANY = _e(
     "too-many-capabilities",
     "the {direction} of '{method}' carries up to {count} capabilities; a frame holds {limit}",
 )
+# WIRE.md 1.1: the two rules only a wire layout needs are errors where a layout is made
+# (code generation, --sizes, idlc wire) and warnings (W0012, W0013) under --check.
+ENUM_VALUE_RANGE = _e(
+    "E0518",
+    "enum-value-range",
+    "enumerator '{name}' has value {value}, outside 0..4294967295 ({how})",
+)
 
 # --- E06xx: annotations ---------------------------------------------------------------
 ANNOTATION_BAD_ARGUMENT = _e("E0601", "annotation-argument", "@{name}: {detail}")
@@ -223,7 +235,7 @@ W_UNKNOWN_ANNOTATION = _w("W0003", "unknown-annotation", "unknown annotation @{n
 W_MAY_NOT_FIT = _w(
     "W0004",
     "may-not-fit",
-    "the {direction} of '{method}' may need {need} words on {arch}; a frame holds {limit}",
+    "the {direction} of '{method}' may need {need}; a frame holds {limit}",
 )
 # W0005 pragma-ignored: retired before release; #warning has W0009.
 W_PRAGMA_IGNORED = _add(
@@ -254,4 +266,16 @@ W_NONSTANDARD_LITERAL = _w(
     "W0011",
     "nonstandard-literal",
     "{what}: IDL 4.2 forbids this, and omniidl refuses it",
+)
+W_CHECK_UNBOUNDED_CAPABILITIES = _w(
+    "W0012",
+    "check-unbounded-capabilities",
+    "the {direction} of '{method}' carries an unbounded number of capabilities; "
+    "code generation refuses this (E0513)",
+)
+W_CHECK_ENUM_VALUE_RANGE = _w(
+    "W0013",
+    "check-enum-value-range",
+    "enumerator '{name}' has value {value}, outside 0..4294967295 ({how}); "
+    "code generation refuses this (E0518)",
 )

@@ -69,7 +69,10 @@ def _check(
     for path in paths:
         problem = _walk(spec, struct, path, strict)
         if problem is not None:
-            diags.report(E.KEY_BAD_PATH, span, path=f"{type_name} {path}", detail=problem)
+            if len(problem) > 200:  # a 5000-digit index, quoted
+                problem = f"{problem[:100]}..."
+            shown = path if len(path) <= 80 else f"{path[:72]}..."
+            diags.report(E.KEY_BAD_PATH, span, path=f"{type_name} {shown}", detail=problem)
 
 
 def _walk(spec: ir.Specification, struct: ir.Struct, path: str, strict: bool) -> str | None:
@@ -90,7 +93,8 @@ def _walk(spec: ir.Specification, struct: ir.Struct, path: str, strict: bool) ->
             t = _resolve(spec, t)
             if not isinstance(t, ir.Array):
                 return f"'{m.group(1)}' is not an array and cannot be indexed"
-            if int(index) >= t.dims[0]:
+            # the length test first: int() refuses texts of more than 4300 digits
+            if len(index.lstrip("0")) > 20 or int(index) >= t.dims[0]:
                 return f"index {index} is out of range for '{m.group(1)}'"
             t = ir.Array(t.element, t.dims[1:]) if len(t.dims) > 1 else t.element
     t = _resolve(spec, t)

@@ -24,7 +24,9 @@ parsed and checked; diagnostics go to stderr as `file:line:col: error[E0123]: ..
 with the source line (docs/errors.md explains every code).
 
 what to do (one of; the default generates code):
-  --check              run the front end only; generate nothing
+  --check              run the front end only; generate nothing. The rules only a wire
+                       layout needs are warnings here (W0012, W0013) and errors in the
+                       other modes (E0513, E0518; WIRE.md 1.1)
   --emit ir            print the IR as JSON on stdout (docs/ir.md)
   --sizes              print each method's request/reply bounds in words and items, per arch
   -M                   print make-style dependencies (the files each FILE reads)
@@ -38,12 +40,22 @@ output:
   -o DIR               directory for generated files (default: the current directory)
   -l, --language LANG  backend to generate code with: python (the default)
 
-diagnostics:
-  -Werror              turn warnings into errors
-  -W<CODE>             enable an opt-in warning: -WW0001 (unknown #pragma), -WW0010
-                       (a member or parameter named like a type its scope uses)
+diagnostics (CODE is a warning's code or name, as listed below; a later option wins):
+  -Werror              turn every warning into an error
+  -Werror=CODE         turn warning CODE on, as an error
+  -Wno-error=CODE      keep warning CODE a warning under -Werror
+  -WCODE               turn warning CODE on (-WW0010 or -Wname-used-in-scope)
+  -Wno-CODE            turn warning CODE off (-Wno-W0006, -Wno-keyword-as-identifier)
   -w                   suppress all warnings
   --max-errors N       stop after N errors (default 50)
+
+  warnings (* off unless turned on):
+  W0001 unknown-pragma *            W0008 default-unreachable
+  W0002 macro-redefined             W0009 warning-directive
+  W0003 unknown-annotation          W0010 name-used-in-scope *
+  W0004 may-not-fit                 W0011 nonstandard-literal
+  W0006 keyword-as-identifier       W0012 check-unbounded-capabilities
+  W0007 keyword-case-collision      W0013 check-enum-value-range
 
   -h, --help           show this help and exit
   --version            print the version and exit
@@ -80,7 +92,11 @@ class CommandLine:
     language: str = "python"
     mode: str = "generate"  # generate, check, emit-ir, sizes, deps
     werror: bool = False
+    # warning codes, after the -W options in order (a later one for a code wins)
     enabled_warnings: set[str] = field(default_factory=set)
+    disabled_warnings: set[str] = field(default_factory=set)
+    error_warnings: set[str] = field(default_factory=set)
+    no_error_warnings: set[str] = field(default_factory=set)
     no_warnings: bool = False
     max_errors: int = 50
     help: bool = False
@@ -164,18 +180,14 @@ def _apply(cmd: CommandLine, name: str, value: str | None, arg: str) -> None:
         _set_mode(cmd, _MODES[name], arg)
     elif name == "-W":
         assert value is not None
-        if value == "error":
-            cmd.werror = True
-        elif len(value) == 5 and value[0] == "W" and value[1:].isdigit():
-            cmd.enabled_warnings.add(value)
-        else:
-            raise UsageError(f"unknown warning option -W{value}")
+        _warning_option(cmd, value)
     elif name == "-w":
         cmd.no_warnings = True
     elif name == "--max-errors":
         assert value is not None
-        if not value.isdigit() or int(value) < 1:
-            raise UsageError("--max-errors needs a positive number")
+        # a length test first: int() refuses texts of more than 4300 digits
+        if not value.isdigit() or len(value) > 18 or int(value) < 1:
+            raise UsageError("--max-errors needs a positive number below 10^18")
         cmd.max_errors = int(value)
     elif name in ("-h", "--help"):
         cmd.help = True
@@ -184,6 +196,48 @@ def _apply(cmd: CommandLine, name: str, value: str | None, arg: str) -> None:
         cmd.version = True
     else:
         raise UsageError(f"unknown option {arg}")
+
+
+def _warning_option(cmd: CommandLine, value: str) -> None:
+    """-Werror, -Wno-error, -Werror=X, -Wno-error=X, -Wno-X, -WX; X a warning's code or
+    name (W0006 or keyword-as-identifier)."""
+    if value in ("error", "no-error"):
+        cmd.werror = value == "error"
+        return
+    for prefix in ("error=", "no-error=", "no-"):
+        if value.startswith(prefix):
+            code = _warning_code(value[len(prefix) :], f"-W{value}")
+            break
+    else:
+        prefix, code = "", _warning_code(value, f"-W{value}")
+    if prefix == "no-error=":
+        cmd.no_error_warnings.add(code)
+        cmd.error_warnings.discard(code)
+        return
+    if prefix == "error=":
+        # as GCC: -Werror=X also turns X on
+        cmd.error_warnings.add(code)
+        cmd.no_error_warnings.discard(code)
+    on, off = (
+        (cmd.disabled_warnings, cmd.enabled_warnings)
+        if prefix == "no-"
+        else (cmd.enabled_warnings, cmd.disabled_warnings)
+    )
+    on.add(code)
+    off.discard(code)
+
+
+def _warning_code(word: str, arg: str) -> str:
+    from idlc.errcodes import TABLE
+
+    defn = TABLE.get(word) or next(
+        (d for d in TABLE.values() if d.name == word and not d.retired), None
+    )
+    if defn is None or defn.retired:
+        raise UsageError(f"unknown warning option {arg}")
+    if defn.code.startswith("E"):
+        raise UsageError(f"{arg}: {defn.code} is an error, and only warnings can be switched")
+    return defn.code
 
 
 def _no_value(name: str, value: str | None) -> None:

@@ -51,6 +51,11 @@ class SyntaxFailure(Exception):
 
 MAX_NESTING = 256
 MAX_SYNTAX_ERRORS = 10
+# Integer literals hold at most this many decimal digits: Python's own limit on converting
+# text to int (sys.get_int_max_str_digits), which guards against quadratic conversions.
+MAX_DIGITS = 4300
+# 2**14284 < 10**4300 < 2**14285: a value of fewer bits is below the limit
+_BITS_BELOW_LIMIT = 14284
 
 _END = "$END"
 _PUNCT_NAMES = {v: k for k, v in T.LITERALS.items()}
@@ -107,6 +112,7 @@ class Parser:
         self.diags = diags
         self.comments: list[tuple[int, int, str]] = []
         self.last: Tok | None = None  # the token shifted last, for spans of keyword types
+        self.prior: Tok | None = None  # the token shifted before it
         self._docs: _DocComments | None = None
         self.builder = Builder(self)
 
@@ -239,6 +245,7 @@ class Parser:
                 if action >= 0:
                     if quiet:
                         quiet -= 1
+                    self.prior = self.last
                     self.last = tok
                     state_stack.append(action)
                     value_stack.append(tok)
@@ -258,7 +265,12 @@ class Parser:
                 for k in keep:
                     child = children[k >> 1]
                     if k & 1 and isinstance(child, list):
-                        kept.extend(child)
+                        if k == 1:
+                            # The list so far of `x*` or `x+` (always the first child):
+                            # grow it in place, not copy it per item (quadratic).
+                            kept = child
+                        else:
+                            kept.extend(child)
                     else:
                         kept.append(child)
                 value: object
@@ -483,7 +495,14 @@ class Builder:
 
     # --- names -----------------------------------------------------------------------
     def b_relative_name(self, c: Children, pos: Pos) -> ast.Name:
-        return ast.Name((self.ident(c[0]),), False, self.tspan(c[0]))
+        tok: Tok = c[0]
+        prior = self.p.prior
+        if self.p.last is tok and prior is not None and prior.text == "@":
+            # An annotation's name: the standard ones include @default and @oneway, so
+            # the keyword rules, which are about declaring names, do not apply.
+            name = tok.text[1:] if tok.text.startswith("_") else tok.text
+            return ast.Name((name,), False, self.tspan(tok))
+        return ast.Name((self.ident(tok),), False, self.tspan(tok))
 
     def b_absolute_name(self, c: Children, pos: Pos) -> ast.Name:
         return ast.Name((self.ident(c[0]),), True, self.span(pos, 2 + len(c[0].text)))
@@ -541,8 +560,17 @@ class Builder:
             value = int(text, 16)
         elif len(text) > 1 and text[0] == "0":
             value = int(text, 8)
-        else:
+        elif len(text) <= MAX_DIGITS:
             value = int(text)
+        else:
+            value = -1  # Python refuses to convert it (and it would take long)
+        if value < 0 or (value.bit_length() > _BITS_BELOW_LIMIT and value >= 10**MAX_DIGITS):
+            # No IDL type holds a 20-digit integer, let alone this (a double holds 309).
+            shown = text if len(text) <= 24 else f"{text[:20]}..."
+            self.p.diags.report(
+                E.LEX_NUMBER_TOO_LONG, self.tspan(c[0]), text=shown, limit=MAX_DIGITS
+            )
+            value = 0
         return ast.Literal("int", value, self.tspan(c[0]))
 
     def b_float_lit(self, c: Children, pos: Pos) -> ast.Literal:

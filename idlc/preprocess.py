@@ -1304,7 +1304,9 @@ class _Preprocessor:
                 detail="expected a line number",
             )
             return
-        num = int(toks[0].text)
+        # a length test first: int() refuses (slowly) texts of more than 4300 digits
+        text = toks[0].text.lstrip("0") or "0"
+        num = int(text) if len(text) <= 10 else 2**31
         if num > 2147483647:
             self.report(
                 E.PP_BAD_LINE, self._tok_span(toks[0], where), detail="line number out of range"
@@ -1625,10 +1627,15 @@ class _Evaluator:
         return int(r), False
 
 
+def _clip(text: str) -> str:
+    """A token for a message: a 5000-digit number is shown by its start."""
+    return text if len(text) <= 40 else f"{text[:32]}... ({len(text)} characters)"
+
+
 def _parse_int(t: Tok) -> Value:
     m = _INT_RE.match(t.text)
     if m is None or m.group(2).lower() not in _INT_SUFFIXES:
-        raise _ExprError(f"invalid integer constant '{t.text}'", t)
+        raise _ExprError(f"invalid integer constant '{_clip(t.text)}'", t)
     digits = m.group(1)
     try:
         if digits[:2] in ("0x", "0X"):
@@ -1640,9 +1647,9 @@ def _parse_int(t: Tok) -> Value:
         else:
             v = int(digits)
     except ValueError:
-        raise _ExprError(f"invalid integer constant '{t.text}'", t) from None
+        raise _ExprError(f"invalid integer constant '{_clip(t.text)}'", t) from None
     if v > _MASK64:
-        raise _ExprError(f"integer constant '{t.text}' is too large", t)
+        raise _ExprError(f"integer constant '{_clip(t.text)}' is too large", t)
     unsigned = "u" in m.group(2).lower() or v >= 1 << 63
     return v, unsigned
 

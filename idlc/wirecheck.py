@@ -9,7 +9,14 @@ reported once, at the declaration that has to change, with notes at the others.
 - per message: one capability kind delegated and one translated, a bounded number of
   capabilities, at most a frame's typed items (§4);
 - ``@optional`` on a capability (§3; checked only here, not in sema);
-- a warning where a message cannot be proven to fit a frame on some architecture (§3).
+- enumerator values within 0..2^32-1 (§3), given by ``@value`` or counted on from one;
+- a warning where a message cannot be proven to fit a frame on some architecture (§3),
+  once for the architectures it holds on.
+
+WIRE.md 1.1: the two rules only a wire layout needs (a bounded capability count, the
+enumerator range) are errors when a layout is made (``layout=True``: code generation,
+``--sizes``, ``idlc wire``) and warnings under ``--check``, which asks only whether the
+IDL is valid.
 
 Local interfaces are skipped: their calls never leave the process, so they have no wire
 form (CORBA also forbids an unconstrained interface to inherit from a local one).
@@ -20,7 +27,7 @@ the same function so that the check and the encoding agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from idlc import errcodes, ir
 from idlc.diagnostics import Diagnostics, Note
@@ -38,6 +45,9 @@ from idlc.source import Span
 # A frame's typed items on the architecture that holds the fewest: a capability count is
 # part of the protocol, so the same IDL must be valid for every architecture.
 ITEM_LIMIT = min(items for _, items in FRAME_LIMITS.values())
+
+# Enumerator values travel as a uint32 (WIRE.md §3).
+_U32 = 2**32 - 1
 
 # A local interface is never called through a portal: none of its methods is a message.
 LOCAL = "local interface"
@@ -115,8 +125,8 @@ def is_capability(spec: ir.Specification, t: ir.Type) -> bool:
 # --- the step ------------------------------------------------------------------------
 
 
-def check(spec: ir.Specification, diags: Diagnostics) -> None:
-    _Checker(spec, diags).run()
+def check(spec: ir.Specification, diags: Diagnostics, *, layout: bool = True) -> None:
+    _Checker(spec, diags, layout).run()
 
 
 @record
@@ -130,15 +140,22 @@ class _Carrier:
 
 
 class _Checker:
-    def __init__(self, spec: ir.Specification, diags: Diagnostics) -> None:
+    def __init__(self, spec: ir.Specification, diags: Diagnostics, layout: bool) -> None:
         self.spec = spec
         self.diags = diags
+        # (error, warning) per layout-only rule: the one to report.
+        self.unbounded = (
+            errcodes.CAP_UNBOUNDED if layout else errcodes.W_CHECK_UNBOUNDED_CAPABILITIES
+        )
+        self.enum_range = errcodes.ENUM_VALUE_RANGE if layout else errcodes.W_CHECK_ENUM_VALUE_RANGE
         self.reported_pairs: set[tuple[tuple[str, str], tuple[str, str]]] = set()
         self.reported_mixes: set[tuple[bool, tuple[tuple[str, str], ...]]] = set()
 
     def run(self) -> None:
         for decl in self.spec.declarations:
-            if isinstance(decl, ir.Struct | ir.Exception_):
+            if isinstance(decl, ir.Enum):
+                self.enum_values(decl)
+            elif isinstance(decl, ir.Struct | ir.Exception_):
                 self.optional_capabilities(decl.fields)
             elif isinstance(decl, ir.Union_):
                 self.optional_capabilities(tuple(c.field for c in decl.cases))
@@ -156,6 +173,27 @@ class _Checker:
         for f in fields:
             if f.optional and is_capability(self.spec, f.type):
                 self.diags.report(errcodes.OPTIONAL_CAPABILITY, f.span, name=f.name)
+
+    # -- enumerator values --
+
+    def enum_values(self, enum: ir.Enum) -> None:
+        """WIRE.md §3: an enum travels as a uint32. sema counts on from the previous
+        value, so an enumerator after one of 2^32-1 is 2^32."""
+        previous: ir.Enumerator | None = None
+        for e in enum.enumerators:
+            follows = previous is not None and e.value == previous.value + 1
+            bad = not 0 <= e.value <= _U32
+            # An enumerator counted on from a refused one is not reported again.
+            if bad and not (follows and previous is not None and previous.value > _U32):
+                how = (
+                    f"one more than '{previous.name}'"
+                    if follows and previous is not None
+                    else "given by @value"
+                )
+                self.diags.report(
+                    self.enum_range, e.span, name=e.name, value=_show_int(e.value), how=how
+                )
+            previous = e
 
     # -- opcodes --
 
@@ -279,7 +317,7 @@ class _Checker:
                     continue  # sema reported the type
                 if items is None:
                     self.diags.report(
-                        errcodes.CAP_UNBOUNDED,
+                        self.unbounded,
                         c.span,
                         direction=direction,
                         method=_qualified(method),
@@ -360,6 +398,8 @@ class _Checker:
     # -- frame fit --
 
     def fit(self, method: ir.Method) -> None:
+        """One warning per direction, naming every architecture it holds on."""
+        over: dict[str, list[tuple[str, str, int]]] = {"request": [], "reply": []}
         for arch, (word_limit, _) in FRAME_LIMITS.items():
             try:
                 request, reply = method_sizes(self.spec, method, arch)
@@ -371,16 +411,38 @@ class _Checker:
                 if size.max_words is not None and size.max_words <= word_limit:
                     continue
                 need = "unbounded" if size.max_words is None else str(size.max_words)
-                self.diags.report(
-                    errcodes.W_MAY_NOT_FIT,
-                    method.span,
-                    direction=direction,
-                    method=_qualified(method),
-                    need=need,
-                    arch=arch,
-                    limit=word_limit,
-                )
+                over[direction].append((arch, need, word_limit))
+        for direction, arches in over.items():
+            if not arches:
+                continue
+            needs = {need for _, need, _ in arches}
+            if len(needs) == 1:
+                need = f"{arches[0][1]} words on {_and(a for a, _, _ in arches)}"
+            else:
+                need = _and(f"{n} words on {a}" for a, n, _ in arches)
+            self.diags.report(
+                errcodes.W_MAY_NOT_FIT,
+                method.span,
+                direction=direction,
+                method=_qualified(method),
+                need=need,
+                limit=_and(str(limit) for _, _, limit in arches),
+            )
+
+
+def _and(words: Iterable[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = list(words)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
 def _qualified(method: ir.Method) -> str:
     return f"{method.interface}::{method.name}"
+
+
+def _show_int(value: int) -> str:
+    """A value for a message; a huge literal is shortened (and would exceed Python's
+    limit on converting integers to decimal text)."""
+    if value.bit_length() <= 200:
+        return str(value)
+    return f"{'-' if value < 0 else ''}0x{abs(value):x}"[:24] + f"... ({value.bit_length()} bits)"

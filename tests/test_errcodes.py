@@ -32,6 +32,10 @@ NOT_EMITTED: dict[str, str] = {}
 # a fresh folder ("out") or into the example file itself, which is no folder ("self").
 GENERATE: dict[str, str] = {"E0901": "out", "E0902": "self"}
 
+# Codes that only making a wire layout reports (WIRE.md 1.1): the example is compiled as
+# for `--sizes`; every other example as for `--check`, where these are W0012 and W0013.
+LAYOUT: frozenset[str] = frozenset({"E0513", "E0518"})
+
 # Codes whose natural trigger is the command line, not a file's content: the file named
 # here (relative to tests/errors) is compiled, and the diagnostic has no location.
 COMMAND_LINE: dict[str, str] = {
@@ -101,9 +105,10 @@ def test_severity_matches_the_code() -> None:
 
 
 def test_bookkeeping_names_only_live_codes() -> None:
-    for code in (*NOT_EMITTED, *COMMAND_LINE):
+    for code in (*NOT_EMITTED, *COMMAND_LINE, *LAYOUT):
         assert code in TABLE and not TABLE[code].retired, code
     assert not set(NOT_EMITTED) & set(COMMAND_LINE)
+    assert not LAYOUT & set(GENERATE)
 
 
 # --- the examples ------------------------------------------------------------------------
@@ -112,7 +117,8 @@ def test_bookkeeping_names_only_live_codes() -> None:
 def _compile(path: Path, code: str) -> tuple[Diagnostics, Result]:
     enabled = frozenset({code}) if TABLE[code].opt_in else frozenset()
     diags = Diagnostics(enabled_warnings=enabled)
-    result = compile_file(str(path), Options(), diags)
+    layout = code in LAYOUT or code in GENERATE
+    result = compile_file(str(path), Options(layout=layout), diags)
     if code in GENERATE and result.spec is not None:
         from idlc.backends.python import generate
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from idlc import ir
+from idlc.cli import main
 from idlc.diagnostics import Diagnostics
 from idlc.driver import Options, compile_file
 from idlc.errcodes import TABLE, Severity
@@ -272,3 +273,42 @@ def test_shr_errors_still_point_at_the_token(tmp_path: Path) -> None:
     assert diags.codes() == ["E0102"]
     span = diags.items[0].span
     assert span is not None and (span.line, span.col) == (1, 37)
+
+
+# The literals IDL 4.2 forbids but idlc only warns about (W0011), with the options that
+# decide what they are: (options, exit status, the severity reported or None).
+NONSTANDARD = [c for c in LITERALS if c[2] is not None and c[2][0] == "W0011"]
+W0011_OPTIONS: list[tuple[list[str], int, str | None]] = [
+    ([], 0, "warning"),
+    (["-Werror=W0011"], 1, "error"),
+    (["-Werror=nonstandard-literal"], 1, "error"),
+    (["-Werror"], 1, "error"),
+    (["-Werror", "-Wno-error=W0011"], 0, "warning"),
+    (["-Wno-W0011"], 0, None),
+    (["-Wno-W0011", "-Werror=W0011"], 1, "error"),
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "status", "severity"),
+    [pytest.param(o, st, sv, id=" ".join(o) or "default") for o, st, sv in W0011_OPTIONS],
+)
+@pytest.mark.parametrize(
+    ("source", "expected"), [pytest.param(s, e, id=i) for i, s, e in NONSTANDARD]
+)
+def test_nonstandard_literals_follow_the_warning_options(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    source: str,
+    expected: tuple[str, int, int],
+    options: list[str],
+    status: int,
+    severity: str | None,
+) -> None:
+    path = tmp_path / "case.idl"
+    path.write_text(source, encoding="utf-8")
+    assert main(["--check", *options, str(path)]) == status
+    heads = [line for line in capsys.readouterr().err.splitlines() if line.startswith(str(path))]
+    code, line, col = expected
+    want = [] if severity is None else [f"{path}:{line}:{col}: {severity}[{code}]"]
+    assert [": ".join(h.split(": ")[:2]) for h in heads] == want

@@ -35,6 +35,49 @@ def test_warnings() -> None:
     assert cmd.werror and cmd.no_warnings and cmd.enabled_warnings == {"W0001"}
 
 
+# (options in order) -> (enabled, disabled, as errors, exempt from -Werror, -Werror)
+WARNING_OPTIONS = [
+    (["-WW0010"], ({"W0010"}, set(), set(), set(), False)),
+    (["-Wname-used-in-scope"], ({"W0010"}, set(), set(), set(), False)),
+    (["-Wno-W0006"], (set(), {"W0006"}, set(), set(), False)),
+    (["-Wno-keyword-as-identifier"], (set(), {"W0006"}, set(), set(), False)),
+    (["-Wno-W0006", "-WW0006"], ({"W0006"}, set(), set(), set(), False)),
+    (["-WW0006", "-Wno-W0006"], (set(), {"W0006"}, set(), set(), False)),
+    (["-Werror=W0003"], ({"W0003"}, set(), {"W0003"}, set(), False)),
+    (["-Wno-W0003", "-Werror=unknown-annotation"], ({"W0003"}, set(), {"W0003"}, set(), False)),
+    (["-Werror=W0003", "-Wno-W0003"], (set(), {"W0003"}, {"W0003"}, set(), False)),
+    (["-Werror", "-Wno-error=W0004"], (set(), set(), set(), {"W0004"}, True)),
+    (["-Werror=W0004", "-Wno-error=W0004"], ({"W0004"}, set(), set(), {"W0004"}, False)),
+    (["-Werror", "-Wno-error"], (set(), set(), set(), set(), False)),
+    # a retired code's name, shared with a live one, means the live one
+    (["-Wno-default-unreachable"], (set(), {"W0008"}, set(), set(), False)),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), WARNING_OPTIONS)
+def test_warning_options_gcc_style(
+    argv: list[str], expected: tuple[set[str], set[str], set[str], set[str], bool]
+) -> None:
+    cmd = parse([*argv, "f.idl"])
+    got = (
+        cmd.enabled_warnings,
+        cmd.disabled_warnings,
+        cmd.error_warnings,
+        cmd.no_error_warnings,
+        cmd.werror,
+    )
+    assert got == expected
+
+
+def test_help_lists_every_warning_by_code_and_name() -> None:
+    from idlc.errcodes import TABLE
+
+    for code, defn in TABLE.items():
+        if code.startswith("W") and not defn.retired:
+            star = " *" if defn.opt_in else ""
+            assert f"{code} {defn.name}{star}" in HELP, code
+
+
 def test_no_format_is_gone() -> None:
     # generated code is written as black formats it; there is no formatting step to skip
     with pytest.raises(UsageError, match="unknown option --no-format"):
@@ -54,6 +97,14 @@ def test_the_same_mode_twice_is_fine() -> None:
         (["-l", "cobol", "f.idl"], "unknown language"),
         (["--check", "-M", "f.idl"], "cannot be combined"),
         (["-Wfoo", "f.idl"], "unknown warning"),
+        (["-Wno-foo", "f.idl"], "unknown warning"),
+        (["-Werror=foo", "f.idl"], "unknown warning"),
+        (["-Wno-error=W0099", "f.idl"], "unknown warning"),
+        (["-WW0005", "f.idl"], "unknown warning"),  # retired
+        (["-Wno-pragma-ignored", "f.idl"], "unknown warning"),  # a retired name
+        (["-Wno-E0201", "f.idl"], "E0201 is an error"),
+        (["-Werror=redefinition", "f.idl"], "E0201 is an error"),
+        (["--max-errors", "1" * 5000, "f.idl"], "positive"),
         (["-D=1", "f.idl"], "invalid macro name"),
         (["--max-errors", "0", "f.idl"], "positive"),
         (["--check=yes", "f.idl"], "takes no value"),
@@ -82,7 +133,10 @@ def test_help_mentions_every_option() -> None:
         "-o",
         "--language",
         "-Werror",
-        "-W<CODE>",
+        "-Werror=CODE",
+        "-Wno-error=CODE",
+        "-WCODE",
+        "-Wno-CODE",
         "-w",
         "--max-errors",
         "--help",

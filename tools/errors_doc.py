@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_errcodes import COMMAND_LINE, GENERATE, NOT_EMITTED  # noqa: E402
+from test_errcodes import COMMAND_LINE, GENERATE, LAYOUT, NOT_EMITTED  # noqa: E402
 
 from idlc.cli import main  # noqa: E402
 from idlc.errcodes import TABLE  # noqa: E402
@@ -44,6 +44,7 @@ EXPLAIN = {
     "E0106": "A string or character literal contains a backslash sequence that IDL does not define (IDL 4.2 §7.2.6.2: `\\n \\t \\v \\b \\r \\f \\a \\\\ \\? \\' \\\"`, octal, `\\x` hexadecimal and `\\u` Unicode escapes). Write `\\\\` for a backslash.",
     "E0107": "Brackets, braces, parentheses or angle brackets are nested more than 256 levels deep. The limit keeps the parser and the analyser from exhausting the stack on generated or hostile input; no hand-written IDL comes near it.",
     "E0108": "A character literal holds one character (or one escape sequence); `', '` holds two. Use a string literal for more than one character (IDL 4.2 §7.2.6.2).",
+    "E0109": "An integer literal's value has more than 4300 decimal digits (a hexadecimal or octal literal: a value that large). No IDL type holds more than 20 digits (a `double` holds 309), and 4300 digits is where Python, which idlc is written in, stops converting text to numbers because the work grows with the square of the length. The literal may come from a macro, as here; the diagnostic points at the place the macro is used.",
     "E0201": "A name is declared twice in one scope: two definitions with the same name in a module, interface or the global scope, two members of a struct or exception, or two cases of a union with the same name (IDL 4.2 §7.5). Modules are the exception: a module may be reopened. A forward declaration followed by its definition is not a redefinition.",
     "E0202": "IDL identifiers are case-insensitive for collisions: two names in one scope may not differ only in case, although every use must spell a name exactly as declared (IDL 4.2 §7.2.3). `Point` and `point` cannot live side by side; neither can two members of a struct or exception, or two branches of a union, such as `x` and `X`.",
     "E0203": "A name that is used is not declared in the current scope, in any enclosing scope or, inside an interface or value type, in a base (IDL 4.2 §7.5). Declarations must come before their use; a missing `#include` is a common cause. Every unresolved use is reported.",
@@ -85,11 +86,12 @@ EXPLAIN = {
     "E0510": "A method's number within its interface, counted from 0 or from the last `@opcode(N)`, passes 0xFFFF, which does not fit the 16-bit `fid` of the opcode (WIRE.md §2).",
     "E0511": "`@opcode` may not be put on an attribute (WIRE.md §2): an attribute stands for a getter and, unless `readonly`, a setter, which take the next numbers in order.",
     "E0512": "A request, or a reply with its exceptions, would transfer capabilities of more than one window kind (object, memory or I/O ports) in the same way, delegated or translated (WIRE.md §4). The receiver arms one receive window per way before it knows what arrives, and one window takes one kind. Split the operation, or translate one of the kinds with `@translate`. The same holds for the requests of all the methods one server receives (an interface's own and its bases'): its skeleton arms its windows before it knows which method is called, so they may delegate one kind and translate one kind between them; the error then names the interface (\"the requests of 'I'\"). Move the methods that need another kind to an interface of their own.",
-    "E0513": "A message carries capabilities inside an unbounded sequence or other unbounded container, so the number of typed items has no limit (WIRE.md §3-4). Bound the sequence, as `sequence<nova::Semaphore, 8>`.",
+    "E0513": "A message carries capabilities inside an unbounded sequence or other unbounded container, so the number of typed items has no limit (WIRE.md §3-4). Bound the sequence, as `sequence<nova::Semaphore, 8>`. This rule is only needed for a wire layout (WIRE.md 1.1): it is this error where a layout is made (code generation, `-M`, `--emit ir`, `--sizes`, `idlc wire`) and the warning W0012 under `--check`.",
     "E0514": "`@optional` is not allowed on a member that is a capability (WIRE.md §3): every capability may already be null, so the presence word would say nothing new.",
     "E0515": "An exception is not a data type: it can only be raised, not used as a member, parameter, result or typedef target (IDL 4.2 §7.4.3.4). Declare a struct for the data and raise the exception separately.",
     "E0516": "Two parameters of one operation have the same name (IDL 4.2 §7.4.3.4).",
     "E0517": "A message may carry more capabilities than one UTCB frame holds typed items on the architecture with the fewest (126 on x86_64; WIRE.md §1). The count covers the request, or the largest of the reply and each exception.",
+    "E0518": "An enumerator's value is outside 0..2^32-1, the range of the uint32 an enum travels as (WIRE.md §3): a negative or too large `@value(N)`, or, as here, a value counted on from the previous enumerator (`@value(4294967295) LAST, AFTER` makes `AFTER` 2^32). An enumerator counted on from a refused one is not reported again. DDS allows negative enumerator values, so this rule is only needed for a wire layout (WIRE.md 1.1): it is this error where a layout is made (code generation, `-M`, `--emit ir`, `--sizes`, `idlc wire`) and the warning W0013 under `--check`.",
     "E0601": "An annotation's argument is wrong: an unknown parameter name, a value of the wrong kind, a value out of range (`@opcode` and an interface's `@id` take 0..0xFFFF, WIRE.md §2; `@rights` and `@max_order` 0..31), a value its declared enum does not have (`@extensibility` takes FINAL, APPENDABLE or MUTABLE; `@autoid` SEQUENTIAL or HASH; `@try_construct` DISCARD, USE_DEFAULT or TRIM; IDL 4.2 §8.3) or a missing value for an annotation that needs one.",
     "E0602": "An annotation is placed where it means nothing: `@opcode` outside an operation or attribute, `@value` outside an enumerator, or the capability annotations `@translate`, `@rights` and `@max_order` on a parameter or member that holds no capability (WIRE.md §4; `@max_order` needs a memory capability). `setraises` on a readonly attribute is reported with the same code.",
     "E0603": "The same annotation is applied twice to one element, which would leave its meaning to the order of the two (here two different opcodes). Give it once. `@verbatim`, `@unit` and `@topic` may be repeated.",
@@ -99,13 +101,15 @@ EXPLAIN = {
     "W0001": "A `#pragma` that idlc does not interpret is ignored (IDL 4.2 §7.3 leaves pragmas to the implementation). Many vendor pragmas are harmless, so this warning is off unless enabled with `-WW0001`; it helps to find misspelt ones.",
     "W0002": "A macro is defined again with a different body; the new definition replaces the old one. An identical redefinition is accepted silently. `#undef` the macro first to redefine it on purpose.",
     "W0003": "An annotation is neither one of IDL 4.2's and DDS-XTypes' built-in annotations, nor one of idlc's wire annotations, nor declared in the file with `@annotation`; it is ignored (IDL 4.2 §7.4.15 and chapter 8).",
-    "W0004": 'idlc cannot prove that a message fits one UTCB frame on some architecture: 253 untyped words on x86_64 and 509 on x86_32 (WIRE.md §1, §3 "Size"). Unbounded strings and sequences are the usual cause; a call whose message does not fit fails at run time with `E_CAPACITY`. Bound the string or sequence to silence it. It is reported once per architecture and direction.',
+    "W0004": 'idlc cannot prove that a message fits one UTCB frame on some architecture: 253 untyped words on x86_64 and 509 on x86_32 (WIRE.md §1, §3 "Size"). Unbounded strings and sequences are the usual cause; a call whose message does not fit fails at run time with `E_CAPACITY`. Bound the string or sequence to silence it. It is reported once per direction, naming the architectures it holds on.',
     "W0009": "A `#warning` directive was reached in a group being compiled; its text is shown and compilation goes on (errors under `-Werror`).",
     "W0005": "A `#warning` directive was reached in a group being compiled; its text is shown and compilation goes on.",
     "W0006": "A CORBA keyword is used as a name (IDL 4.2 §7.2.4 reserves them everywhere). idlc accepts it where the grammar allows, since real files do this, but warns; write the escaped form `_context`, which names `context` without colliding with the keyword (§7.2.3).",
     "W0007": "A name differs from a keyword only in case; IDL 4.2 §7.2.4 matches keywords without case, so `Context` collides with `context`. Write `_Context` or choose another name.",
     "W0010": "A member, union branch or parameter has the name, or the name in another case, of a type, constant or label that the same scope already used: `in Count count`, `r r;`, a branch `k` in a union switched on `K`. IDL 4.2 §7.5.3 makes this an error, and omniidl and JacORB refuse it; Cyclone DDS and TAO accept it and real DDS files do it, so idlc accepts it and generates working code; this warning, off unless enabled with `-WW0010`, finds the places to rename for IDL that other compilers must read too. An operation's result type belongs to the interface's scope, not to its parameter list.",
-    "W0011": "A literal that IDL 4.2 forbids but real files use: a narrow character literal as a `wchar` value (§7.4.1.4.4.4 asks for `L'\\t'`; JacORB's own tests write `'\\xa'`), or a NUL character in a string literal (§7.2.6.3; OpenDDS's own tests write `\"\\0\"`). omniidl refuses both; idlc warns and accepts them, and `-Werror` makes them errors. A narrow string literal for a `wstring` is E0301.",
+    "W0011": "A literal that IDL 4.2 forbids but real files use: a narrow character literal as a `wchar` value (§7.4.1.4.4.4 asks for `L'\\t'`; JacORB's own tests write `'\\xa'`), or a NUL character in a string literal (§7.2.6.3; OpenDDS's own tests write `\"\\0\"`). omniidl refuses both; idlc warns and accepts them, and `-Werror=W0011` (or `-Werror`) makes them errors. A narrow string literal for a `wstring` is E0301.",
+    "W0012": "Under `--check`: a message carries an unbounded number of capabilities. The IDL is valid (CORBA files often return a `sequence<Object>`), but no wire layout can carry it (WIRE.md §3-4, 1.1): code generation, `-M`, `--emit ir`, `--sizes` and `idlc wire` refuse the file with E0513. Bound the sequence to generate NOVA stubs from it.",
+    "W0013": "Under `--check`: an enumerator's value is outside 0..2^32-1, given by `@value(N)` or, as here, counted on from the previous one. The IDL is valid (DDS allows negative values), but an enum travels as a uint32 (WIRE.md §3, 1.1): code generation, `-M`, `--emit ir`, `--sizes` and `idlc wire` refuse the file with E0518.",
     "W0008": "A union has a `default` label although its other labels already cover every value of the discriminator type (both booleans here, or every enumerator of an enum), so the default member can never be selected. Remove it.",
 }
 
@@ -166,9 +170,26 @@ finds before stopping; a file with preprocessor or syntax errors is not analysed
 
 ## Warnings
 
-- `-Werror` turns every reported warning into an error (and the exit status into 1).
-- `-W<CODE>` enables an opt-in warning, which is off by default: `-WW0001`.
-- `-w` suppresses all warnings.
+Warnings are switched as with GCC, by code or by name (`W0006` or
+`keyword-as-identifier`); for one code the last option given wins.
+
+- `-Werror` turns every reported warning into an error (and the exit status into 1);
+  `-Wno-error` undoes it.
+- `-Werror=CODE` turns one warning on, as an error; `-Wno-error=CODE` keeps one a warning
+  under `-Werror`.
+- `-WCODE` turns a warning on: the opt-in ones (W0001, W0010) are off by default.
+- `-Wno-CODE` turns a warning off: `-Wno-W0006`, `-Wno-keyword-as-identifier`.
+- `-w` suppresses all warnings (those made errors stay).
+
+An error cannot be switched off (`-Wno-E0201` is a usage error, exit status 2).
+
+## Where the wire rules apply
+
+WIRE.md 1.1: `--check` answers "is this valid IDL for idlc". Two rules that only a wire
+layout needs are warnings there and errors wherever a layout is made (code generation,
+`-M`, `--emit ir`, whose IR holds the sizes, `--sizes`, `idlc wire`): an unbounded number
+of capabilities in a message (W0012 under `--check`, E0513 otherwise) and an enumerator
+value outside 0..2^32-1 (W0013, E0518). Every other error is an error in every mode.
 
 ## Codes
 
@@ -191,7 +212,9 @@ def render(code: str) -> tuple[str, str, int]:
     else:
         arg = f"tests/errors/{code}.idl"
     argv = ["--check"]
-    if GENERATE.get(code) == "out":
+    if code in LAYOUT:
+        argv = ["--sizes"]
+    elif GENERATE.get(code) == "out":
         argv = ["-o", "build"]
     elif GENERATE.get(code) == "self":
         argv = ["-o", arg]
