@@ -84,6 +84,10 @@ LEX_UNTERMINATED_LITERAL = _e("E0105", "unterminated-literal", "unterminated {wh
 LEX_BAD_ESCAPE = _e("E0106", "bad-escape", "invalid escape sequence '{text}' in {what} literal")
 SYNTAX_TOO_DEEP = _e("E0107", "nesting-too-deep", "nesting deeper than {limit} levels")
 LEX_BAD_CHAR_LITERAL = _e("E0108", "bad-char-literal", "a {what} literal holds one character")
+SYNTAX_MISSING_TOKEN = _e("E0109", "missing-token", "missing {what} after {after}")
+SYNTAX_MISSPELLED_KEYWORD = _e(
+    "E0110", "misspelled-keyword", "unexpected {found}; did you mean '{keyword}'?"
+)
 
 # --- E02xx: names and scopes ----------------------------------------------------------
 NAME_REDEFINITION = _e("E0201", "redefinition", "redefinition of '{name}'")

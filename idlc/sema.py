@@ -279,7 +279,10 @@ class Analyzer:
                 return Entry(parts[-1], "opaque", str(name), name.span, opaque=True)
             entry = self._find_in(entry.scope, part, name) if entry.scope else None
         if entry is None and report:
-            self.diags.report(E.NAME_UNDECLARED, name.span, name=str(name))
+            from idlc.suggest import similar_name
+
+            notes = similar_name(name, self.scope, self.root)
+            self.diags.report(E.NAME_UNDECLARED, name.span, name=str(name), notes=notes)
         return entry
 
     def _find_in(self, scope: Scope, name: str, ref: ast.Name) -> Entry | None:
