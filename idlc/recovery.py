@@ -35,7 +35,9 @@ from idlc.parser import (
 )
 from idlc.suggest import closest
 
-WINDOW = 8  # tokens after an error that a trusted repair parses
+WINDOW = 8  # tokens after an error that every candidate repair is tried on
+HORIZON = 400  # tokens that the best few (FINALISTS) are tried on
+FINALISTS = 12
 MIN_ADVANCE = 3  # a repair that parses fewer is no better than panic mode
 QUIET = 3  # tokens shifted after panic mode before errors are reported again
 
@@ -240,25 +242,38 @@ class Recovery:
         stream: _Stream,
         index: int,
     ) -> Repair | None:
+        # Every candidate over a short window, then the best few over a long one: a
+        # wrong repair (closing a struct at a stray `;`) often parses a few tokens.
         window = stream.peek(WINDOW)
+        wider = [prev, *window] if before_prev is not None and prev is not None else []
+        scored: list[tuple[int, int, Repair, list[int], int]] = []
+        for repair in self._candidates(before, window, False):
+            reach = _reach(before, repair, window, index)
+            scored.append((reach, repair.rank, repair, before, index))
+        if wider and before_prev is not None:
+            for repair in self._candidates(before_prev, wider, True):
+                reach = _reach(before_prev, repair, wider, index - 1)
+                scored.append((reach, repair.rank, repair, before_prev, index - 1))
+        if not scored:
+            return None
+        top = max(s[0] for s in scored)
+        if top < index + min(MIN_ADVANCE, len(window)):
+            return None
+        finalists = sorted((s for s in scored if s[0] == top), key=lambda s: s[1])[:FINALISTS]
+        if len(finalists) == 1 or top >= _ACCEPT:
+            return finalists[0][2]
+        far = stream.peek(HORIZON)
         best: tuple[int, int] | None = None
         chosen: Repair | None = None
-        for repair in self._candidates(before, window, prev, False):
-            reach = _reach(before, repair, window, index)
-            if best is None or (reach, -repair.rank) > best:
-                best, chosen = (reach, -repair.rank), repair
-        if before_prev is not None and prev is not None:
-            wider = [prev, *window]
-            for repair in self._candidates(before_prev, wider, None, True):
-                reach = _reach(before_prev, repair, wider, index - 1)
-                if best is None or (reach, -repair.rank) > best:
-                    best, chosen = (reach, -repair.rank), repair
-        if best is None or best[0] < index + min(MIN_ADVANCE, len(window)):
-            return None
+        for _, rank, repair, stack, start in finalists:
+            tokens = far if start == index else [prev, *far]
+            reach = _reach(stack, repair, tokens, start)
+            if best is None or (reach, -rank) > best:
+                best, chosen = (reach, -rank), repair
         return chosen
 
     def _candidates(
-        self, stack: list[int], window: list[RawToken], prev: RawToken | None, at_prev: bool
+        self, stack: list[int], window: list[RawToken], at_prev: bool
     ) -> Iterator[Repair]:
         """Every single-token change at window[0] (at_prev: the token before the error,
         window[1] being the one the error was found at)."""
@@ -278,7 +293,7 @@ class Recovery:
             else:
                 yield Repair(INSERT, False, (_token(term, line, col),), 0)
             if tok.kind != "eof" and term != here:
-                respelled = tok.kind == "id" and _KEYWORD_TEXT.get(term) == word
+                respelled = word is not None and tok.kind == "id" and _KEYWORD_TEXT.get(term) == word
                 rank = RESPELL if respelled else BEFORE if at_prev else REPLACE
                 yield Repair(rank, at_prev, (_token(term, line, col),), 1)
         if tok.kind != "eof":
@@ -292,6 +307,10 @@ class Recovery:
     ) -> None:
         self.errors += 1
         p = self.p
+        if repair is not None and repair.at_prev and prev is not None:
+            # The token before was misread (`String` as a name): what the tree builder
+            # said of it is void.
+            self._retract(p.span((prev.line, prev.col), len(prev.text)))
         if repair is not None and repair.rank == INSERT and prev is not None:
             inserted = repair.tokens[0]
             what = describe(terminal(inserted, {}) if inserted.kind != "id" else "IDENTIFIER")
@@ -302,8 +321,6 @@ class Recovery:
             target = repair.tokens[0]
             wrong = prev if repair.at_prev and prev is not None else tok
             span = p.span((wrong.line, wrong.col), len(wrong.text))
-            if repair.at_prev:
-                self._retract(span)
             p.diags.report(
                 E.SYNTAX_MISSPELLED_KEYWORD,
                 span,
