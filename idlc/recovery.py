@@ -265,8 +265,9 @@ class Recovery:
         far = stream.peek(HORIZON)
         best: tuple[int, int] | None = None
         chosen: Repair | None = None
+        before_far = [prev] if prev is not None else []
         for _, rank, repair, stack, start in finalists:
-            tokens = far if start == index else [prev, *far]
+            tokens = far if start == index else [*before_far, *far]
             reach = _reach(stack, repair, tokens, start)
             if best is None or (reach, -rank) > best:
                 best, chosen = (reach, -rank), repair
@@ -286,14 +287,18 @@ class Recovery:
         for term in terms:
             if at_prev:
                 yield Repair(BEFORE, True, (_token(term, line, col), tok), 1)
-            elif term in _KEYWORD_TEXT or term in ("TRUE", "FALSE") or (
-                term in _PATTERN_TOKENS and term != "IDENTIFIER"
+            elif (
+                term in _KEYWORD_TEXT
+                or term in ("TRUE", "FALSE")
+                or (term in _PATTERN_TOKENS and term != "IDENTIFIER")
             ):
                 yield Repair(INSERT_WORD, False, (_token(term, line, col),), 0)
             else:
                 yield Repair(INSERT, False, (_token(term, line, col),), 0)
             if tok.kind != "eof" and term != here:
-                respelled = word is not None and tok.kind == "id" and _KEYWORD_TEXT.get(term) == word
+                respelled = (
+                    word is not None and tok.kind == "id" and _KEYWORD_TEXT.get(term) == word
+                )
                 rank = RESPELL if respelled else BEFORE if at_prev else REPLACE
                 yield Repair(rank, at_prev, (_token(term, line, col),), 1)
         if tok.kind != "eof":

@@ -1,4 +1,4 @@
-""""Did you mean ...?": the closest of some known words to a word that is not one of them.
+""" "Did you mean ...?": the closest of some known words to a word that is not one of them.
 
 Used for misspelled keywords (the parser's recovery), undeclared names (sema) and unknown
 annotations. Closeness is the optimal string alignment distance (insertions, deletions,
@@ -45,24 +45,25 @@ def allowed(word: str) -> int:
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate closest to word within allowed(word) edits (a difference only in
-    case first), or None; ties go to the first in sorted order, so the answer is stable."""
+    case first), or None; ties go to the length nearer word's (`Valeu` is `Value` with
+    two letters swapped, rather than `Vale` with one added), then to sorted order."""
     lowered = word.lower()
     limit = allowed(word)
-    best: tuple[int, int, str] | None = None
+    best: tuple[int, int, int, str] | None = None
     for cand in candidates:
         if cand == word:
             continue
         low = cand.lower()
         if low == lowered:
-            key = (0, 0, cand)
+            key = (0, 0, 0, cand)
         else:
             d = distance(lowered, low, limit)
             if d > limit:
                 continue
-            key = (1, d, cand)
+            key = (1, d, abs(len(cand) - len(word)), cand)
         if best is None or key < best:
             best = key
-    return best[2] if best is not None else None
+    return best[3] if best is not None else None
 
 
 # Entries that a name in a declaration never refers to: suggesting one would mislead.
@@ -81,13 +82,16 @@ def similar_name(name: Any, scope: Any, root: Any) -> list[Note]:
         scopes.append(s)
         s = s.parent
     parts: tuple[str, ...] = name.parts
-    for i, part in enumerate(parts):
+    i = 0  # the first part not found
+    while True:
+        if i == len(parts):
+            return []
+        part = parts[i]
         entry = next((e for sc in scopes if (e := _visible(sc).get(part)) is not None), None)
         if entry is None:
             break
         scopes = [entry.scope] if entry.scope is not None else []
-    else:
-        return []
+        i += 1
     names: dict[str, Any] = {}
     for sc in scopes:
         for key, e in _visible(sc).items():

@@ -57,8 +57,8 @@ class Outcome:
 
 
 def load_seeds(root: Path, tree: Path) -> list[Seed]:
-    """The corpus files idlc accepts with their flags (valid or valid-needs-flags, every
-    include in the corpus), rebuilt under tree so that relative includes resolve."""
+    """The valid corpus files (valid or valid-needs-flags, every include in the corpus)
+    with the flags they need, rebuilt under tree so that relative includes resolve."""
     files = manifest(root)
     available = with_includes_available(files)
     placed = rebuild(root, files, tree)
@@ -69,9 +69,21 @@ def load_seeds(root: Path, tree: Path) -> list[Seed]:
         if cf.path not in placed:
             continue
         seed = _seed(cf, placed)
-        if seed is not None and seed.tokens and errors_of(seed, seed.text)[0] == 0:
+        if seed is not None and seed.tokens:
             seeds.append(seed)
     return seeds
+
+
+_ACCEPTED: dict[Path, bool] = {}
+
+
+def accepted(seed: Seed) -> bool:
+    """Whether idlc accepts the unedited file (a few valid files it does not): edits
+    of the others only are judged. Asked once per file, when it is first drawn."""
+    ok = _ACCEPTED.get(seed.path)
+    if ok is None:
+        ok = _ACCEPTED[seed.path] = errors_of(seed, seed.text)[0] == 0
+    return ok
 
 
 def _seed(cf: CorpusFile, placed: dict[str, Path]) -> Seed | None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.edits import KINDS, Edit, Seed, judge, load_seeds, make_edit
+from tests.edits import KINDS, Edit, Seed, accepted, judge, load_seeds, make_edit
 
 
 def _omniidl_accepts(omniidl: str, seed: Seed, text: str) -> bool | None:
@@ -60,8 +60,10 @@ def main() -> int:
     omniidl = None if args.no_omniidl else shutil.which("omniidl")
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        seeds = load_seeds(root, Path(tmp) / "tree")
-        oracle = {s.name: omniidl is not None and _omniidl_accepts(omniidl, s, s.text) for s in seeds}
+        seeds = [s for s in load_seeds(root, Path(tmp) / "tree") if accepted(s)]
+        oracle = {
+            s.name: omniidl is not None and _omniidl_accepts(omniidl, s, s.text) for s in seeds
+        }
         tried = invalid = good = by_omniidl = 0
         misses: Counter[str] = Counter()
         kinds: Counter[str] = Counter()
@@ -69,7 +71,9 @@ def main() -> int:
         shown: list[str] = []
         while tried < args.n:
             seed = rng.choice(seeds)
-            edit = make_edit(seed, rng.choice(KINDS), rng.randrange(len(seed.tokens)), rng.randrange(64))
+            edit = make_edit(
+                seed, rng.choice(KINDS), rng.randrange(len(seed.tokens)), rng.randrange(64)
+            )
             if edit is None:
                 continue
             tried += 1
@@ -87,8 +91,10 @@ def main() -> int:
                 good += 1
                 kinds_good[edit.kind] += 1
                 continue
-            why = "no error" if outcome.errors == 0 else (
-                "one error elsewhere" if outcome.errors == 1 else "several errors"
+            why = (
+                "no error"
+                if outcome.errors == 0
+                else ("one error elsewhere" if outcome.errors == 1 else "several errors")
             )
             misses[f"{edit.kind}: {why}"] += 1
             if args.list:
@@ -97,7 +103,8 @@ def main() -> int:
     print(f"seeds: {len(seeds)} files; edits tried: {tried}; invalid: {invalid} ({oracle_note})")
     for kind in KINDS:
         if kinds[kind]:
-            print(f"  {kind:9} {kinds_good[kind]}/{kinds[kind]} = {kinds_good[kind] / kinds[kind]:.1%}")
+            good_kind, all_kind = kinds_good[kind], kinds[kind]
+            print(f"  {kind:9} {good_kind}/{all_kind} = {good_kind / all_kind:.1%}")
     for what, n in misses.most_common():
         print(f"  miss: {what}: {n}")
     for line in shown:
