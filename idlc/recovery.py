@@ -60,6 +60,13 @@ _PATTERN_TOKENS = {
 }
 _ACCEPT = 1 << 30  # a repair that reaches the end of the file
 
+# Terminals whose insertion is a guess rather than a plain omission: keywords, literals,
+# and an annotation (after which almost anything parses).
+_GUESSES = frozenset(
+    [*_KEYWORD_TEXT, *(t for t in _PATTERN_TOKENS if t != "IDENTIFIER")]
+    + [T.LITERALS["@"], T.LITERALS["@annotation"]]
+)
+
 # Repair kinds, best first among repairs that parse equally far.
 INSERT, DELETE, RESPELL, SWAP, REPLACE, INSERT_WORD, BEFORE = range(7)
 
@@ -287,11 +294,7 @@ class Recovery:
         for term in terms:
             if at_prev:
                 yield Repair(BEFORE, True, (_token(term, line, col), tok), 1)
-            elif (
-                term in _KEYWORD_TEXT
-                or term in ("TRUE", "FALSE")
-                or (term in _PATTERN_TOKENS and term != "IDENTIFIER")
-            ):
+            elif term in _GUESSES:
                 yield Repair(INSERT_WORD, False, (_token(term, line, col),), 0)
             else:
                 yield Repair(INSERT, False, (_token(term, line, col),), 0)
