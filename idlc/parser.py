@@ -8,8 +8,6 @@ original files through the preprocessor's line map only when a node needs a span
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from idlc import ast
 from idlc import errcodes as E
 from idlc.diagnostics import Diagnostics
@@ -22,6 +20,7 @@ from idlc.source import Span
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 

@@ -8,14 +8,13 @@ module gives each class a generated ``__init__`` and shared ``__repr__``, ``__eq
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
 import sys
-from collections.abc import Callable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import CodeType
     from typing import Any, TypeVar, dataclass_transform, overload
 
@@ -181,10 +180,12 @@ def _compile(src: str) -> CodeType:
         _cache = _load_cache()
     data = _cache.get(src)
     if data is not None:
-        with contextlib.suppress(EOFError, ValueError, TypeError):
+        try:
             code = marshal.loads(data)
-            if isinstance(code, type(_compile.__code__)):  # a types.CodeType
-                return code
+        except (EOFError, ValueError, TypeError):
+            code = None
+        if isinstance(code, type(_compile.__code__)):  # a types.CodeType
+            return code
     code = compile(src, "<record>", "exec")
     _cache[src] = marshal.dumps(code)
     if not _dirty:
@@ -227,9 +228,9 @@ def replace(obj: T, **changes: object) -> T:
     for name in changes:
         if name not in fields:
             raise TypeError(f"{type(obj).__name__} has no field '{name}'")
-    import copy
-
-    new = copy.copy(obj)
+    # copy.copy's work for a plain instance, without importing copy (and weakref)
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
     new.__dict__.update(changes)
     return new
 
@@ -243,7 +244,16 @@ if __name__ == "__main__":
     # (This file runs as __main__; the cache that counts is the one of idlc.record.)
     import importlib
 
-    for module in ("driver", "irjson", "layout", "parser", "preprocess", "sema", "wirecheck"):
+    for module in (
+        "driver",
+        "irjson",
+        "layout",
+        "options",
+        "parser",
+        "preprocess",
+        "sema",
+        "wirecheck",
+    ):
         importlib.import_module(f"idlc.{module}")
     real = importlib.import_module("idlc.record")
     for source in real._sources:

@@ -63,8 +63,12 @@ _ACCEPT = 1 << 30  # a repair that reaches the end of the file
 # Terminals whose insertion is a guess rather than a plain omission: keywords, literals,
 # and an annotation (after which almost anything parses).
 _GUESSES = frozenset(
-    [*_KEYWORD_TEXT, *(t for t in _PATTERN_TOKENS if t != "IDENTIFIER")]
-    + [T.LITERALS["@"], T.LITERALS["@annotation"]]
+    [
+        *_KEYWORD_TEXT,
+        *(t for t in _PATTERN_TOKENS if t != "IDENTIFIER"),
+        T.LITERALS["@"],
+        T.LITERALS["@annotation"],
+    ]
 )
 
 # Repair kinds, best first among repairs that parse equally far.

@@ -9,7 +9,6 @@ run shows as many errors as possible.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
 
 from idlc import ast, ir
 from idlc import errcodes as E
@@ -22,6 +21,7 @@ from idlc.source import Span
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 _BASE_KINDS = {
