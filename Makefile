@@ -64,7 +64,7 @@ fuzz: $(STAMP)
 	IDLC_CONFORMANCE=$${IDLC_CONFORMANCE:-../shared/conformance} \
 	IDLC_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n $(JOBS) -q tests/test_nocrash.py tests/runtime/test_props.py tests/backend/test_roundtrip.py tests/backend/test_roundtrip_corpus.py tests/backend/test_black.py
 
-# The pyperf benchmarks of bench/README.md (bench/codegen.py, slower, runs on its own).
+# The benchmarks of bench/README.md (bench/codegen.py, slower, runs on its own).
 bench: $(STAMP)
 	$(BIN)/python bench/frontend.py
 	$(BIN)/python bench/marshal.py
