@@ -230,10 +230,10 @@ def test_distance(a: str, b: str, d: int) -> None:
 
 # --- the share over single-token edits of the corpus ------------------------------------
 
-# The hypothesis sample below with CI's budget gave 91.8% of 98 invalid edits
+# The hypothesis sample below with CI's budget gave 92.9% of 99 invalid edits
 # (2026-12-07; tools/recovery_share.py, 1000 uniform edits with omniidl's verdict: 95.6%).
 # Raise it when the share rises, never lower it.
-SHARE_THRESHOLD = 0.91
+SHARE_THRESHOLD = 0.92
 EXAMPLES = int(os.environ.get("IDLC_FUZZ_EXAMPLES", "60")) * 2
 
 
@@ -254,13 +254,16 @@ def test_one_error_share(seeds: list[Seed]) -> None:
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
+    # Files by index: hypothesis seeds its derandomized draws with the strategies' repr,
+    # which for the Seed objects would hold the temporary folder's name.
     @given(
-        seed=st.sampled_from(seeds),
+        which=st.integers(0, len(seeds) - 1),
         kind=st.sampled_from(KINDS),
         where=st.floats(0, 1, exclude_max=True),
         choice=st.integers(0, 63),
     )
-    def edit_once(seed: Seed, kind: str, where: float, choice: int) -> None:
+    def edit_once(which: int, kind: str, where: float, choice: int) -> None:
+        seed = seeds[which]
         edit = make_edit(seed, kind, int(where * len(seed.tokens)), choice)
         if edit is None or not accepted(seed):
             return
