@@ -62,7 +62,7 @@ check: lint typecheck
 fuzz: $(STAMP)
 	IDLC_CORPUS=$${IDLC_CORPUS:-../shared/corpus/omg-idl} \
 	IDLC_CONFORMANCE=$${IDLC_CONFORMANCE:-../shared/conformance} \
-	IDLC_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n $(JOBS) -q tests/test_nocrash.py tests/runtime/test_props.py tests/backend/test_roundtrip.py tests/backend/test_roundtrip_corpus.py tests/backend/test_black.py
+	IDLC_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n $(JOBS) -q tests/test_nocrash.py tests/test_recovery.py tests/runtime/test_props.py tests/backend/test_roundtrip.py tests/backend/test_roundtrip_corpus.py tests/backend/test_black.py
 
 # The benchmarks of bench/README.md (bench/codegen.py, slower, runs on its own).
 bench: $(STAMP)
