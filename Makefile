@@ -3,11 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.deps
-SOURCES := $(shell find idlc runtime -name '*.py' -o -name '*.lark' -o -name '*.j2' 2>/dev/null)
+SOURCES := scripts/idlc $(shell find idlc runtime -name '*.py' -o -name '*.lark' -o -name '*.j2' 2>/dev/null)
 # pytest-xdist workers; CI has 2 cores.
 JOBS   ?= auto
 
-.PHONY: all venv demo test check lint typecheck fuzz bench clean grammar templates docs golden
+.PHONY: all venv demo test check lint typecheck fuzz bench clean grammar patterns templates docs golden
 
 all: test
 
@@ -62,9 +62,9 @@ check: lint typecheck
 fuzz: $(STAMP)
 	IDLC_CORPUS=$${IDLC_CORPUS:-../shared/corpus/omg-idl} \
 	IDLC_CONFORMANCE=$${IDLC_CONFORMANCE:-../shared/conformance} \
-	IDLC_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n $(JOBS) -q tests/test_nocrash.py tests/runtime/test_props.py tests/backend/test_roundtrip.py tests/backend/test_roundtrip_corpus.py tests/backend/test_black.py
+	IDLC_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n $(JOBS) -q tests/test_nocrash.py tests/test_recovery.py tests/runtime/test_props.py tests/backend/test_roundtrip.py tests/backend/test_roundtrip_corpus.py tests/backend/test_black.py
 
-# The pyperf benchmarks of bench/README.md (bench/codegen.py, slower, runs on its own).
+# The benchmarks of bench/README.md (bench/codegen.py, slower, runs on its own).
 bench: $(STAMP)
 	$(BIN)/python bench/frontend.py
 	$(BIN)/python bench/marshal.py
@@ -89,6 +89,11 @@ golden: $(STAMP)
 # Rebuild the LALR table after editing idlc/grammar/idl.lark.
 grammar: $(STAMP)
 	$(BIN)/python -m idlc.grammar.build
+
+# Recompile the front end's regular expressions into idlc/_patterns.py after changing one
+# (idlc/regex.py says why they are precompiled).
+patterns: $(STAMP)
+	$(BIN)/python -m idlc.regex
 
 # Recompile the Python backend's templates (templates/*.j2) into _templates.py after
 # editing one (docs/python-backend.md, "Templates").

@@ -128,4 +128,9 @@ class BuildCore(build_ext):  # type: ignore[misc]
 
 
 if __name__ == "__main__":
-    setup(ext_modules=core_extensions(), cmdclass={"build_ext": BuildCore})
+    # `idlc` is a script rather than a [project.scripts] entry point: see scripts/idlc.
+    setup(
+        ext_modules=core_extensions(),
+        cmdclass={"build_ext": BuildCore},
+        scripts=["scripts/idlc"],
+    )

@@ -11,10 +11,12 @@ through the declaration, `>>` closes templates, as in C++11.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from idlc.grammar import _tables as T
 from idlc.lexer import RawToken, number_kind
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 _END = "$END"
 _GT = T.LITERALS[">"]
@@ -100,9 +102,9 @@ def _feed(stack: list[int], ttype: str) -> bool:
             return True
 
 
-def shr_is_operator(state_stack: list[int], tokens: Lookahead) -> bool:
+def shr_is_operator(state_stack: list[int], peek: Callable[[int], RawToken | None]) -> bool:
     """True when the `>>` about to be read is the shift operator, False when it closes
-    two template argument lists."""
+    two template argument lists; peek(i) is the i-th token after the `>>`."""
     op = list(state_stack)
     split = list(state_stack)
     op_ok = _feed(op, _SHR)
@@ -111,7 +113,7 @@ def shr_is_operator(state_stack: list[int], tokens: Lookahead) -> bool:
         return op_ok
     alive = {"op": op, "split": split}
     for i in range(_WINDOW):
-        raw = tokens.peek(i)
+        raw = peek(i)
         if raw is None:
             break
         for name, stack in list(alive.items()):

@@ -149,7 +149,10 @@ class AnnotationChecker:
             if spec is None or len(a.name.parts) > 1:
                 full = "::".join(a.name.parts)
                 if full not in VENDOR and name not in self.user and full not in self.user:
-                    self.diags.report(E.W_UNKNOWN_ANNOTATION, a.span, name=full)
+                    from idlc.suggest import similar_annotation
+
+                    notes = similar_annotation(name, [*KNOWN, *self.user], a.span)
+                    self.diags.report(E.W_UNKNOWN_ANNOTATION, a.span, name=full, notes=notes)
                 out.append(ir.Annotation(full, ()))
                 continue
             if spec.places is not None and where not in spec.places:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Callable
 
 from idlc import ast, ir
 from idlc import errcodes as E
 from idlc.diagnostics import Diagnostics, with_article
 from idlc.record import record
 from idlc.source import Span
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # Categories a value can have.
 INT, FLOAT, FIXED, CHAR, WCHAR, STRING, WSTRING, BOOL, ENUM = (
@@ -49,7 +52,8 @@ class EvalError(Exception):
 
 # Resolves a name in an expression to a Value (a const or an enumerator), reporting and
 # raising EvalError itself when the name is not a constant.
-NameResolver = Callable[[ast.Name], Value]
+if TYPE_CHECKING:
+    NameResolver = Callable[[ast.Name], Value]
 
 
 def category_of(t: ir.Type, enum_of: Callable[[str], str | None]) -> str | None:

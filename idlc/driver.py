@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Mapping, Sequence
-
 from idlc import errcodes as E
 from idlc import ir
 from idlc.diagnostics import Diagnostics, TooManyErrors
 from idlc.record import field, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 
 @record(frozen=False)
@@ -38,6 +39,8 @@ def compile_file(
         return Result(None, deps)
     except RecursionError:
         # Deep input is bounded in the parser; this is the last line of defence.
+        import contextlib  # here: importing it costs every run ~1 ms (functools, ...)
+
         with contextlib.suppress(TooManyErrors):
             diags.report(E.SYNTAX_TOO_DEEP, None, limit="the analyser's")
         return Result(None, deps)

@@ -9,14 +9,42 @@ with an example, and tests/test_errcodes.py checks the two agree.
 
 from __future__ import annotations
 
-import enum
-
 from idlc.record import record
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar
 
-class Severity(enum.Enum):
-    ERROR = "error"
-    WARNING = "warning"
+
+class Severity:
+    """ERROR or WARNING, compared with `is`, and `value` "error" or "warning", like the
+    enum.Enum it was: importing enum costs more at every start than this whole module."""
+
+    __slots__ = ("value",)
+    value: str
+    ERROR: ClassVar[Severity]
+    WARNING: ClassVar[Severity]
+
+    def __new__(cls, value: str) -> Severity:
+        known = _SEVERITIES.get(value)
+        if known is None:
+            raise ValueError(f"{value!r} is not a valid Severity")
+        return known
+
+    def __repr__(self) -> str:
+        return f"<Severity.{self.value.upper()}: {self.value!r}>"
+
+
+def _severity(value: str) -> Severity:
+    made = object.__new__(Severity)
+    made.value = value
+    _SEVERITIES[value] = made
+    return made
+
+
+_SEVERITIES: dict[str, Severity] = {}
+Severity.ERROR = _severity("error")
+Severity.WARNING = _severity("warning")
 
 
 @record
@@ -88,6 +116,10 @@ LEX_NUMBER_TOO_LONG = _e(
     "E0109",
     "number-too-long",
     "integer literal '{text}' is too long: idlc reads values of up to {limit} decimal digits",
+)
+SYNTAX_MISSING_TOKEN = _e("E0110", "missing-token", "missing {what} after {after}")
+SYNTAX_MISSPELLED_KEYWORD = _e(
+    "E0111", "misspelled-keyword", "unexpected {found}; did you mean '{keyword}'?"
 )
 
 # --- E02xx: names and scopes ----------------------------------------------------------

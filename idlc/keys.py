@@ -6,15 +6,13 @@ also OpenDDS's rule that a key ends at a scalar, enum or string (arrays fully in
 
 from __future__ import annotations
 
-import re
-
 from idlc import errcodes as E
-from idlc import ir
+from idlc import ir, regex
 from idlc.diagnostics import Diagnostics
 from idlc.source import Span
 
-_STEP = re.compile(r"([A-Za-z_]\w*)((?:\[\d+\])*)")
-_INDEX = re.compile(r"\[(\d+)\]")
+_STEP = regex.compile(r"([A-Za-z_]\w*)((?:\[\d+\])*)")
+_INDEX = regex.compile(r"\[(\d+)\]")
 
 
 def check(spec: ir.Specification, diags: Diagnostics) -> None:

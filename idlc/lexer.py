@@ -5,11 +5,14 @@ keyword or an identifier and whether `>>` closes two templates (IDL's contextual
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from idlc import regex
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # One pass over the text; group names say what each raw token is.
-_RAW = re.compile(
+_RAW = regex.compile(
     r"""
     (?P<ws>[ \t\r\f\v]+)
   | (?P<nl>\n)
@@ -24,14 +27,14 @@ _RAW = re.compile(
   | (?P<badcomment>/\*[\s\S]*)
   | (?P<bad>.)
     """,
-    re.VERBOSE,
+    regex.VERBOSE,
 )
 
-_INT_DEC = re.compile(r"[1-9][0-9]*|0")
-_INT_OCT = re.compile(r"0[0-7]+")
-_INT_HEX = re.compile(r"0[xX][0-9a-fA-F]+")
-_FLOAT = re.compile(r"(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+")
-_FIXED = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)[dD]")
+_INT_DEC = regex.compile(r"[1-9][0-9]*|0")
+_INT_OCT = regex.compile(r"0[0-7]+")
+_INT_HEX = regex.compile(r"0[xX][0-9a-fA-F]+")
+_FLOAT = regex.compile(r"(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+")
+_FIXED = regex.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)[dD]")
 
 
 class RawToken:

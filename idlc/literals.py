@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import re
+from idlc import regex
 
-_ESCAPE = re.compile(
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
+
+_ESCAPE = regex.compile(
     r"\\(?:([ntvbrfa\\?'\"])|([0-7]{1,3})|x([0-9a-fA-F]{1,2})|u([0-9a-fA-F]{1,4})|(.?))",
-    re.DOTALL,
+    regex.DOTALL,
 )
 _SIMPLE = {
     "n": "\n",

@@ -7,9 +7,11 @@ a sixth of the start-up budget of a command that runs once per file in a build.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from idlc.record import field, record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 USAGE = "usage: idlc [options] FILE...   (idlc --help for more)"
 

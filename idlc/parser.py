@@ -8,8 +8,6 @@ original files through the preprocessor's line map only when a node needs a span
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from idlc import ast
 from idlc import errcodes as E
 from idlc.angles import Lookahead, shr_is_operator
@@ -23,6 +21,7 @@ from idlc.source import Span
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 
@@ -77,10 +76,10 @@ def _typed(tok: Tok, type_: str) -> Tok:
     return tok
 
 
-def _describe(terminal: str) -> str:
-    if terminal == _END:
+def describe(term: str) -> str:
+    if term == _END:
         return "end of input"
-    text = _PUNCT_NAMES.get(terminal)
+    text = _PUNCT_NAMES.get(term)
     if text is not None:
         return f"'{text}'"
     return {
@@ -92,14 +91,51 @@ def _describe(terminal: str) -> str:
         "WSTRING": "wide string literal",
         "CHAR": "character literal",
         "WCHAR": "wide character literal",
-    }.get(terminal, terminal)
+    }.get(term, term)
 
 
-def _expected(state: int) -> str:
+BAD = "$BAD"  # a token that is no terminal: a lexical error, or nesting too deep
+
+
+def terminal(raw: RawToken, actions: dict[str, int]) -> str:
+    """A raw token's terminal in a parser state with these actions (contextual keywords)."""
+    kind = raw.kind
+    if kind == "id":
+        text = raw.text
+        if text in _BOOLEANS and text.upper() in actions:
+            # DDS files write true/false in annotations; the spec's literals are TRUE/FALSE.
+            return text.upper()
+        kw = _KEYWORDS.get(text)
+        return kw if kw is not None and kw in actions else "IDENTIFIER"
+    if kind == "punct":
+        return T.LITERALS[raw.text]
+    if kind == "num":
+        return number_kind(raw.text)
+    if kind == "str":
+        return "WSTRING" if raw.text[0] == "L" else "STRING"
+    if kind == "chr":
+        return "WCHAR" if raw.text[0] == "L" else "CHAR"
+    return _END if kind == "eof" else BAD
+
+
+def found(tok: Tok) -> str:
+    """What a syntax error says it found: "keyword 'long'", "';'", "identifier 'x'"."""
+    if tok.type == _END:
+        return "end of input"
+    if tok.type in _KEYWORD_TYPES or (tok.type == "IDENTIFIER" and tok.text in _KEYWORDS):
+        return f"keyword '{tok.text}'"
+    if tok.type == "IDENTIFIER":
+        return f"identifier '{tok.text[:60]}'"
+    if tok.type in _PUNCT_NAMES:
+        return describe(tok.type)
+    return f"{describe(tok.type)} '{tok.text[:60]}'"
+
+
+def expected(state: int) -> str:
     names = [k for k in T.STATES[state] if k.isupper() or k.startswith("__ANON") or k == _END]
     # Keep the message short: punctuation and the identifier first, then keywords.
-    order = sorted(names, key=lambda n: (n in _KEYWORDS.values(), _describe(n)))
-    shown = [_describe(n) for n in order[:8]]
+    order = sorted(names, key=lambda n: (n in _KEYWORDS.values(), describe(n)))
+    shown = [describe(n) for n in order[:8]]
     if len(order) > 8:
         shown.append("...")
     return ", ".join(shown) if shown else "nothing"
@@ -138,38 +174,40 @@ class Parser:
         assert isinstance(result, ast.Specification)
         return result
 
-    def _tokens(self) -> Any:
+    def tokens(self, comments: list[tuple[int, int, str]] | None) -> Any:
+        """The raw tokens; a lexical error or nesting too deep is reported when the token
+        is consumed (_classify), so that recovery may look ahead past it."""
         depth = 0
-        for raw in tokenize(self.text, self.comments):
-            kind = raw.kind
-            if kind == "punct":
+        for raw in tokenize(self.text, comments):
+            if raw.kind == "punct":
                 t = raw.text
                 if t in _OPENERS:
                     depth += 1
                     if depth > MAX_NESTING:
-                        self._fatal(E.SYNTAX_TOO_DEEP, raw, limit=MAX_NESTING)
+                        raw.kind = "deep"
                 elif t in _CLOSERS:
                     depth -= 1
                 elif t == ">>":
                     depth -= 2
-            elif kind in ("bad", "badstr", "badnum", "badcomment"):
-                self._lex_error(raw)
             yield raw
 
-    def _lex_error(self, raw: RawToken) -> None:
-        if raw.kind == "badnum":
-            self._fatal(E.LEX_BAD_NUMBER, raw, text=raw.text[:40])
+    def lex_error(self, raw: RawToken) -> None:
+        """Report the lexical error (or nesting too deep) of a token that is no terminal."""
+        if raw.kind == "deep":
+            self.fatal(E.SYNTAX_TOO_DEEP, raw, limit=MAX_NESTING)
+        elif raw.kind == "badnum":
+            self.fatal(E.LEX_BAD_NUMBER, raw, text=raw.text[:40])
         elif raw.kind == "badstr":
             what = "string" if raw.text.lstrip("L").startswith('"') else "character"
-            self._fatal(E.LEX_UNTERMINATED_LITERAL, raw, what=what)
+            self.fatal(E.LEX_UNTERMINATED_LITERAL, raw, what=what)
         elif raw.kind == "badcomment":
-            self._fatal(E.PP_UNTERMINATED_COMMENT, raw)
+            self.fatal(E.PP_UNTERMINATED_COMMENT, raw)
         else:
             ch = raw.text
             shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
-            self._fatal(E.LEX_BAD_CHARACTER, raw, char=shown)
+            self.fatal(E.LEX_BAD_CHARACTER, raw, char=shown)
 
-    def _end_span(self) -> Span:
+    def end_span(self) -> Span:
         """The end of input: just after the last character of the last non-empty line."""
         lines = self.text.splitlines()
         n = len(lines)
@@ -178,31 +216,16 @@ class Parser:
         last = lines[n - 1] if lines else ""
         return self.span((max(n, 1), len(last.rstrip()) + 1))
 
-    def _fatal(self, defn: E.DiagDef, raw: RawToken | Tok, **args: object) -> None:
+    def fatal(self, defn: E.DiagDef, raw: RawToken | Tok, **args: object) -> None:
         self.diags.report(defn, self.span((raw.line, raw.col), len(raw.text)), notes=None, **args)
         raise SyntaxFailure
 
     def _classify(self, raw: RawToken, actions: dict[str, int]) -> Tok:
         """Give a raw token its terminal in this parser state (in place: tokens are many)."""
-        kind = raw.kind
-        text = raw.text
-        if kind == "id":
-            if text in _BOOLEANS and text.upper() in actions:
-                # DDS files write true/false in annotations; the spec's literals are TRUE/FALSE.
-                raw.type = text.upper()
-            else:
-                kw = _KEYWORDS.get(text)
-                raw.type = kw if kw is not None and kw in actions else "IDENTIFIER"
-        elif kind == "punct":
-            raw.type = T.LITERALS[text]
-        elif kind == "num":
-            raw.type = number_kind(text)
-        elif kind == "str":
-            raw.type = "WSTRING" if text[0] == "L" else "STRING"
-        elif kind == "chr":
-            raw.type = "WCHAR" if text[0] == "L" else "CHAR"
-        else:
-            raw.type = _END
+        ttype = terminal(raw, actions)
+        if ttype == BAD:
+            self.lex_error(raw)
+        raw.type = ttype
         return raw
 
     def _run(self) -> object:
@@ -213,10 +236,8 @@ class Parser:
         state_stack = [T.START_STATE]
         value_stack: list[object] = []
         pos_stack: list[tuple[int, int]] = []
-        tokens = Lookahead(self._tokens())
+        tokens = Lookahead(self.tokens(self.comments))
         pending: Tok | None = None
-        errors = 0
-        quiet = 0  # tokens to shift after a recovery before errors are reported again
         while True:
             state = state_stack[-1]
             actions = states[state]
@@ -226,7 +247,11 @@ class Parser:
             else:
                 raw = next(tokens)
                 tok = self._classify(raw, actions)
-                if tok.type == _SHR and _GT in actions and not shr_is_operator(state_stack, tokens):
+                if (
+                    tok.type == _SHR
+                    and _GT in actions
+                    and not shr_is_operator(state_stack, tokens.peek)
+                ):
                     # `>>` closes two template argument lists here (idlc/angles.py).
                     tok = _typed(Tok("punct", ">", raw.line, raw.col), _GT)
                     pending = _typed(Tok("punct", ">", raw.line, raw.col + 1), _GT)
@@ -234,17 +259,12 @@ class Parser:
             while True:
                 action = actions.get(ttype)
                 if action is None:
-                    if not quiet:
-                        errors += 1
-                        self._syntax_error(tok, state_stack[-1])
-                    if ttype == _END or errors >= MAX_SYNTAX_ERRORS:
-                        raise SyntaxFailure
-                    pending = self._recover(tok, tokens, state_stack, value_stack, pos_stack)
-                    quiet = 3
-                    break
+                    # Only syntax errors are looked for from here on (idlc.recovery).
+                    from idlc.recovery import recover
+
+                    recover(self, tok, state_stack[-1])
+                    raise SyntaxFailure
                 if action >= 0:
-                    if quiet:
-                        quiet -= 1
                     self.prior = self.last
                     self.last = tok
                     state_stack.append(action)
@@ -286,8 +306,6 @@ class Parser:
                 value_stack.append(value)
                 pos_stack.append(start)
                 if goto == end_state and ttype == _END:
-                    if errors:
-                        raise SyntaxFailure
                     return value
                 actions = states[goto]
                 if ttype in _KEYWORD_TYPES and ttype not in actions and "IDENTIFIER" in actions:
@@ -295,53 +313,6 @@ class Parser:
                     # after the reductions: it is an identifier here.
                     ttype = "IDENTIFIER"
                     tok = _typed(Tok("id", tok.text, tok.line, tok.col), "IDENTIFIER")
-
-    def _recover(
-        self,
-        tok: Tok,
-        tokens: Any,
-        state_stack: list[int],
-        value_stack: list[object],
-        pos_stack: list[tuple[int, int]],
-    ) -> Tok:
-        """Panic mode: skip to just after the next `;` or `}`, then drop parser states
-        until one can take the following token. The tree built after this is only used
-        to find more syntax errors, never analysed."""
-        text = tok.text
-        while text not in (";", "}"):
-            raw = next(tokens)
-            if raw.kind == "eof":
-                raise SyntaxFailure
-            text = raw.text if raw.kind == "punct" else ""
-        raw = next(tokens)
-        if raw.kind == "eof":
-            raise SyntaxFailure
-        while len(state_stack) > 1:
-            actions = T.STATES[state_stack[-1]]
-            candidate = self._classify(raw, actions)
-            if candidate.type in actions:
-                return candidate
-            state_stack.pop()
-            value_stack.pop()
-            pos_stack.pop()
-        raise SyntaxFailure
-
-    def _syntax_error(self, tok: Tok, state: int) -> None:
-        expected = _expected(state)
-        if tok.type == _END:
-            span = self._end_span()
-            self.diags.report(E.SYNTAX_UNEXPECTED_EOF, span, expected=expected)
-            return
-        span = self.span((tok.line, tok.col), max(len(tok.text), 1))
-        if tok.type in _KEYWORDS.values() or (tok.type == "IDENTIFIER" and tok.text in _KEYWORDS):
-            found = f"keyword '{tok.text}'"
-        elif tok.type == "IDENTIFIER":
-            found = f"identifier '{tok.text[:60]}'"
-        elif tok.type in _PUNCT_NAMES:
-            found = _describe(tok.type)
-        else:
-            found = f"{_describe(tok.type)} '{tok.text[:60]}'"
-        self.diags.report(E.SYNTAX_UNEXPECTED_TOKEN, span, found=found, expected=expected)
 
 
 class _DocComments:

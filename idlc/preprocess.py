@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import gc
 import os
-import re
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
 
-from idlc import PREDEFINED_MACRO, PREDEFINED_VALUE
+from idlc import PREDEFINED_MACRO, PREDEFINED_VALUE, regex
 from idlc import errcodes as E
 from idlc.diagnostics import Diagnostics, Note
 from idlc.errcodes import DiagDef
 from idlc.record import field, record
 from idlc.source import Span
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
+    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "LineMap",
@@ -45,7 +48,7 @@ KNOWN_PRAGMAS = ("prefix", "version", "ID", "keylist")
 # --- tokens ---------------------------------------------------------------------------
 WS, COMMENT, IDENT, NUM, STR, CHR, PUNCT, PLACEMARKER = range(8)
 
-_TOKEN_RE = re.compile(
+_TOKEN_RE = regex.compile(
     r"""(?P<w>[ \t\r\f\v\n]+)
       |(?P<c>//[^\n]*|/\*.*?(?:\*/|\Z))
       |(?P<i>[A-Za-z_][A-Za-z0-9_]*)
@@ -53,31 +56,34 @@ _TOKEN_RE = re.compile(
       |(?P<s>"(?:[^"\\\n]|\\.)*"?)
       |(?P<h>'(?:[^'\\\n]|\\.)*'?)
       |(?P<p>\.\.\.|::|<<|>>|<=|>=|==|!=|&&|\|\||\#\#|.)""",
-    re.X | re.S,
+    regex.VERBOSE | regex.DOTALL,
 )
 _GROUP_KIND = {"w": WS, "c": COMMENT, "i": IDENT, "n": NUM, "s": STR, "h": CHR, "p": PUNCT}
 _EMPTY: frozenset[str] = frozenset()
 
 # Strings, char literals and comment openers: enough to track /* */ across lines.
-_COMMENT_SCAN = re.compile(r""""(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|//|/\*""")
+_COMMENT_SCAN = regex.compile(r""""(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|//|/\*""")
 _IDCHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 _PASTE_TEXT = "::  <<  >>  <=  >=  ==  !=  &&  ||  ++  --  //  /*  */  ->  ##  +=  -=  *=  /="
 _PASTE_PAIRS = frozenset((_PASTE_TEXT + "  %=  &=  |=  ^=  <:  :>  <%  %>").split())
 _SCOPED = r"(?:::)?[A-Za-z_]\w*(?:::[A-Za-z_]\w*)*"
 _STRING = r'"(?:[^"\\]|\\.)*"'
 _PRAGMA_SHAPES = {
-    "prefix": (re.compile(rf"(?:{_STRING}|[^\s\"]+)\Z"), 'expected #pragma prefix "string"'),
+    "prefix": (regex.compile(rf"(?:{_STRING}|[^\s\"]+)\Z"), 'expected #pragma prefix "string"'),
     "version": (
-        re.compile(rf"{_SCOPED}\s+\d+(?:\.\d+)?\Z"),
+        regex.compile(rf"{_SCOPED}\s+\d+(?:\.\d+)?\Z"),
         "expected #pragma version <name> <major>.<minor>",
     ),
-    "ID": (re.compile(rf"{_SCOPED}\s+{_STRING}\Z"), 'expected #pragma ID <name> "id"'),
+    "ID": (regex.compile(rf"{_SCOPED}\s+{_STRING}\Z"), 'expected #pragma ID <name> "id"'),
     "keylist": (
-        re.compile(rf"{_SCOPED}(?:[\s,]+[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)*[\s,]*\Z"),
+        regex.compile(rf"{_SCOPED}(?:[\s,]+[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)*[\s,]*\Z"),
         "expected #pragma keylist <type> <member>...",
     ),
 }
-_INT_RE = re.compile(r"(0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]+)([uUlL]*)\Z")
+_INT_RE = regex.compile(r"(0[xX][0-9a-fA-F]+|0[bB][01]+|[0-9]+)([uUlL]*)\Z")
+_BACKSLASHED = regex.compile(r"\\(.)")
+_HEX_DIGITS = regex.compile(r"[0-9a-fA-F]+")
+_OCT_DIGITS = regex.compile(r"[0-7]{1,3}")
 _INT_SUFFIXES = frozenset(("", "u", "l", "ul", "lu", "ll", "ull", "llu"))
 _MASK64 = (1 << 64) - 1
 _ESCAPES = {"n": 10, "t": 9, "r": 13, "0": 0, "a": 7, "b": 8, "f": 12, "v": 11, "e": 27}
@@ -197,7 +203,43 @@ def _pastes(a: str, b: str) -> bool:
 
 def _unquote(lit: str) -> str:
     body = lit[1:-1] if len(lit) >= 2 and lit.endswith('"') else lit[1:]
-    return re.sub(r"\\(.)", r"\1", body)
+    return _BACKSLASHED.sub(_unescaped, body)
+
+
+def _unescaped(m: re.Match[str]) -> str:
+    return m.group(1)
+
+
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+class _WordFinder:
+    """Whether a line holds one of some names as a whole word (a macro to expand). For a
+    few names, str.find is faster than a regular expression and needs none compiled at
+    run time (see idlc/regex.py); for many, one alternation is."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.pattern: re.Pattern[str] | None = None
+        if len(names) > 8:
+            import re
+
+            alts = "|".join(re.escape(n) for n in names)
+            self.pattern = re.compile(rf"(?<![A-Za-z0-9_])(?:{alts})(?![A-Za-z0-9_])")
+
+    def search(self, line: str) -> bool:
+        if self.pattern is not None:
+            return self.pattern.search(line) is not None
+        for name in self.names:
+            i = line.find(name)
+            while i >= 0:
+                end = i + len(name)
+                if (i == 0 or line[i - 1] not in _WORD_CHARS) and (
+                    end == len(line) or line[end] not in _WORD_CHARS
+                ):
+                    return True
+                i = line.find(name, i + 1)
+        return False
 
 
 def _quote(text: str) -> str:
@@ -413,7 +455,7 @@ class _Preprocessor:
         self.diags = diags
         self.include_dirs = list(include_dirs)
         self.macros: dict[str, _Macro] = {}
-        self._macro_re: re.Pattern[str] | None = None
+        self._macro_re: _WordFinder | None = None
         self._macros_dirty = True
         self.out: list[str] = []
         self.linemap = LineMap()
@@ -457,15 +499,12 @@ class _Preprocessor:
         if self.macros.pop(name, None) is not None:
             self._macros_dirty = True
 
-    def macro_re(self) -> re.Pattern[str] | None:
+    def macro_re(self) -> _WordFinder | None:
+        """What finds a line that names a macro (None when there are no macros)."""
         if self._macros_dirty:
             self._macros_dirty = False
             names = sorted(self.macros, key=len, reverse=True)
-            if names:
-                alts = "|".join(re.escape(n) for n in names)
-                self._macro_re = re.compile(rf"(?<![A-Za-z0-9_])(?:{alts})(?![A-Za-z0-9_])")
-            else:
-                self._macro_re = None
+            self._macro_re = _WordFinder(names) if names else None
         return self._macro_re
 
     def parse_define(
@@ -920,7 +959,7 @@ class _Preprocessor:
             if watch and _has_code(line, in_comment):
                 f.guard_state = -1
                 watch = False
-            if mre is not None and mre.search(line) is not None:
+            if mre is not None and mre.search(line):
                 f.i = i
                 f.in_comment = in_comment
                 self._expand_line(f)
@@ -951,8 +990,10 @@ class _Preprocessor:
                 toks.append(Tok(kind, tx, _EMPTY, base, off + 1, False))
             return toks, ends_open
         starts = [0]
-        for m in re.finditer("\n", text):
-            starts.append(m.end())
+        nl = text.find("\n")
+        while nl >= 0:
+            starts.append(nl + 1)
+            nl = text.find("\n", nl + 1)
         for kind, tx, off in raw:
             k = bisect_right(starts, off) - 1
             toks.append(Tok(kind, tx, _EMPTY, base + k, off - starts[k] + 1, False))
@@ -1672,13 +1713,13 @@ def _parse_char(t: Tok) -> Value:
             raise _ExprError("malformed character constant", t)
         c = body[k]
         if c == "x":
-            m = re.match(r"[0-9a-fA-F]+", body[k + 1 :])
+            m = _HEX_DIGITS.match(body, k + 1)
             if m is None:
                 raise _ExprError("malformed character constant", t)
             vals.append(int(m.group(), 16) & 0xFF)
             k += 1 + len(m.group())
         elif c in "01234567":
-            m2 = re.match(r"[0-7]{1,3}", body[k:])
+            m2 = _OCT_DIGITS.match(body, k)
             assert m2 is not None
             vals.append(int(m2.group(), 8) & 0xFF)
             k += len(m2.group())

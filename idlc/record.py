@@ -11,10 +11,10 @@ from __future__ import annotations
 import marshal
 import os
 import sys
-from collections.abc import Callable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import CodeType
     from typing import Any, TypeVar, dataclass_transform, overload
 
@@ -132,9 +132,12 @@ def _build(cls: C, frozen: bool, eq: bool) -> C:
     if not body:
         src.append("    pass")
     # Only __init__ is generated (it is on the parser's hot path); the other methods are
-    # shared, which keeps the compile work per class small.
-    exec(_compile("\n".join(src)), scope)
-    cls.__init__ = scope["__init__"]  # type: ignore[misc]
+    # shared, which keeps the compile work per class small. It is made when the class is
+    # first instantiated: loading a code object costs microseconds, and a run of
+    # `idlc --check` instantiates fewer than half of the classes.
+    source = "\n".join(src)
+    _sources.append(source)
+    cls.__init__ = _first_init(cls, source, scope)  # type: ignore[misc]
     setattr(cls, "__repr__", _repr)  # noqa: B010 - keeps type checkers out of the class
     if eq:
         cls.__eq__ = _eq  # type: ignore[assignment, method-assign]
@@ -146,33 +149,54 @@ def _build(cls: C, frozen: bool, eq: bool) -> C:
     return cls
 
 
+def _first_init(cls: type, src: str, scope: dict[str, Any]) -> Callable[..., None]:
+    """An __init__ that makes the real one, puts it in its place and runs it."""
+
+    def __init__(self: object, *args: object, **kwargs: object) -> None:
+        exec(_compile(src), scope)
+        init = scope["__init__"]
+        cls.__init__ = init  # type: ignore[misc]
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
 # Compiled __init__ code, keyed by its source, kept between runs like a .pyc (a run that
 # finds it saves ~5 ms of compiling). Written at exit when a class was new, unless
 # bytecode writing is off; `python -m idlc.record` writes it for an installed copy.
 _CACHE_PATH = os.path.join(
     os.path.dirname(__file__), "__pycache__", f"records.{sys.implementation.cache_tag}.bin"
 )
-_cache: dict[str, CodeType] | None = None
+# Each code is kept marshalled until a class needs it (unmarshalling all of them would
+# cost what compiling half of them does).
+_cache: dict[str, bytes] | None = None
 _dirty = False
+_sources: list[str] = []  # of every record class declared, for `python -m idlc.record`
 
 
 def _compile(src: str) -> CodeType:
     global _cache, _dirty
     if _cache is None:
         _cache = _load_cache()
-    code = _cache.get(src)
-    if code is None:
-        code = compile(src, "<record>", "exec")
-        _cache[src] = code
-        if not _dirty:
-            import atexit
+    data = _cache.get(src)
+    if data is not None:
+        try:
+            code = marshal.loads(data)
+        except (EOFError, ValueError, TypeError):
+            code = None
+        if isinstance(code, type(_compile.__code__)):  # a types.CodeType
+            return code
+    code = compile(src, "<record>", "exec")
+    _cache[src] = marshal.dumps(code)
+    if not _dirty:
+        import atexit
 
-            atexit.register(save_cache)
-        _dirty = True
+        atexit.register(save_cache)
+    _dirty = True
     return code
 
 
-def _load_cache() -> dict[str, CodeType]:
+def _load_cache() -> dict[str, bytes]:
     try:
         with open(_CACHE_PATH, "rb") as f:
             data = marshal.load(f)
@@ -204,9 +228,9 @@ def replace(obj: T, **changes: object) -> T:
     for name in changes:
         if name not in fields:
             raise TypeError(f"{type(obj).__name__} has no field '{name}'")
-    import copy
-
-    new = copy.copy(obj)
+    # copy.copy's work for a plain instance, without importing copy (and weakref)
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
     new.__dict__.update(changes)
     return new
 
@@ -220,7 +244,18 @@ if __name__ == "__main__":
     # (This file runs as __main__; the cache that counts is the one of idlc.record.)
     import importlib
 
-    for module in ("driver", "irjson", "layout", "parser", "preprocess", "sema", "wirecheck"):
+    for module in (
+        "driver",
+        "irjson",
+        "layout",
+        "options",
+        "parser",
+        "preprocess",
+        "sema",
+        "wirecheck",
+    ):
         importlib.import_module(f"idlc.{module}")
     real = importlib.import_module("idlc.record")
+    for source in real._sources:
+        real._compile(source)
     sys.exit(0 if real.save_cache(force=True) else 1)

@@ -9,7 +9,6 @@ run shows as many errors as possible.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
 
 from idlc import ast, ir
 from idlc import errcodes as E
@@ -22,6 +21,7 @@ from idlc.source import Span
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 _BASE_KINDS = {
@@ -288,7 +288,10 @@ class Analyzer:
                 return Entry(parts[-1], "opaque", str(name), name.span, opaque=True)
             entry = self._find_in(entry.scope, part, name) if entry.scope else None
         if entry is None and report:
-            self.diags.report(E.NAME_UNDECLARED, name.span, name=str(name))
+            from idlc.suggest import similar_name
+
+            notes = similar_name(name, self.scope, self.root)
+            self.diags.report(E.NAME_UNDECLARED, name.span, name=str(name), notes=notes)
         return entry
 
     def _introduce(self, name: str, entry: Entry, span: Span, found_in: Scope) -> None:

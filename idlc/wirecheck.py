@@ -27,8 +27,6 @@ the same function so that the check and the encoding agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-
 from idlc import errcodes, ir
 from idlc.diagnostics import Diagnostics, Note
 from idlc.layout import (
@@ -41,6 +39,10 @@ from idlc.layout import (
 )
 from idlc.record import record
 from idlc.source import Span
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 # A frame's typed items on the architecture that holds the fewest: a capability count is
 # part of the protocol, so the same IDL must be valid for every architecture.

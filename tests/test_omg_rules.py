@@ -268,11 +268,13 @@ def test_precision_values(tmp_path: Path) -> None:
 
 
 def test_shr_errors_still_point_at_the_token(tmp_path: Path) -> None:
-    """A `>>` that neither reading takes is still one syntax error at the `>>`."""
+    """A `>>` that closes two lists before a missing name is one syntax error, just
+    after the `>>` (recovery: the missing token, E0110)."""
     diags, _spec = _compile(tmp_path, "typedef sequence<sequence<long, 8>> ;\n")
-    assert diags.codes() == ["E0102"]
+    assert diags.codes() == ["E0110"]
+    assert diags.items[0].message == "missing identifier after '>'"
     span = diags.items[0].span
-    assert span is not None and (span.line, span.col) == (1, 37)
+    assert span is not None and (span.line, span.col) == (1, 36)
 
 
 # The literals IDL 4.2 forbids but idlc only warns about (W0011), with the options that

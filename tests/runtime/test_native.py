@@ -184,7 +184,7 @@ def _sources(dest: Path, *, cache: bool = False) -> Path:
     `cache`, also the checkout's build/ work (what `make venv` compiled), so that a
     build reuses whatever is up to date there instead of compiling it again."""
     skip = shutil.ignore_patterns("__pycache__", "*.so", RECORD)
-    for d in ("idlc", "runtime"):
+    for d in ("idlc", "runtime", "scripts"):
         shutil.copytree(REPO / d, dest / d, ignore=skip)
     for f in ("setup.py", "pyproject.toml", "README.md"):
         shutil.copy(REPO / f, dest / f)
