@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .api import Env, Pt, contained
 from .codec import DecodeError, Items, MarshalError, error_reply_bytes
 from .kernel.crd import ALL, Crd, CrdType, crd
-from .kernel.kernel import NOT_SENT, REPLY_LEFT, portal_entry
+from .kernel.kernel import NOT_SENT, REPLY_LEFT, portal_entry, run_fixed
 from .kernel.status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
 
 if TYPE_CHECKING:
@@ -296,17 +296,7 @@ def fixed(f: UtcbFrame, t64: Fixed, t32: Fixed) -> bool:
     e = (t64 if u.word == 8 else t32).get(u.word_at(5))
     if e is None or e[0] != n:
         return False
-    u.set_items(0, 0)
-    r = e[1](f, u)
-    if r == -2:
-        u.set_items(n, 0)
-        return False
-    if r >= 0:
-        if r == 0:
-            u.set_word(5, 0)  # E_SUCCESS
-            r = 1
-        u.set_items(r, 0)
-    return True
+    return run_fixed(f, u, e[1], n) != -2
 
 
 def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:

@@ -57,6 +57,7 @@ __all__ = [
     "Kernel",
     "ReplyUnwind",
     "portal_entry",
+    "run_fixed",
 ]
 
 log = logging.getLogger("runtime.kernel")
@@ -92,6 +93,25 @@ _OBJ: Final = int(CrdType.OBJ)
 # utcb) -> the reply's words at mr[0], 0 for the status alone, -1 for a reply written
 # through the frame, -2 for a request not taken); see `_local_loop`
 FastTable = dict[Any, tuple[int, Callable[[UtcbFrame, Utcb], int]]]
+
+
+def run_fixed(frame: UtcbFrame, u: Utcb, handler: Callable[[UtcbFrame, Utcb], int], n: int) -> int:
+    """Run a fixed-size handler on the request of items word ``n`` in ``u``: consume the
+    request (calls the implementation makes find the UTCB idle), call it, and write what
+    its result says (the reply's words at mr[0]; 0: the status E_SUCCESS alone). Returns
+    the reply's items word, -1 for a reply it wrote through the frame, or -2 for a request
+    it did not take, whose items word is ``n`` again. For the receive loop and for
+    `runtime.binding.fixed`."""
+    u.set_items(0, 0)
+    r = handler(frame, u)
+    if r >= 0:
+        if r == 0:
+            u.words[5] = 0  # E_SUCCESS: zero in either byte order
+            r = 1
+        u.set_items(r, 0)
+    elif r == -2:
+        u.set_items(n, 0)
+    return r
 
 
 def _fast_table(fn: Callable[..., Any] | None, word: int) -> FastTable | None:
@@ -878,16 +898,10 @@ class Kernel:
                     sw: Any = su.words  # Any: the opcode is looked up as the object read
                     e = fast.get(sw[5])
                     if e is not None and e[0] == got:
-                        su.set_items(0, 0)
-                        r = e[1](frame, su)
+                        r = run_fixed(frame, su, e[1], got)
                         if r >= 0:
-                            if r == 0:  # the status alone: E_SUCCESS, 0 in either byte order
-                                su.words[5] = 0
-                                r = 1
-                            su.set_items(r, 0)
                             items = r
                         elif r == -2:  # not taken: the request as it came, for the entry
-                            su.set_items(got, 0)
                             e = None
                     else:
                         e = None
