@@ -20,7 +20,7 @@ from runtime.kernel.kernel import NOT_SENT
 from runtime.kernel.syscalls import NONBLOCKING
 from runtime.machine import Process
 from runtime.status import ErrorCode, RemoteError, Status, SyscallError
-from runtime.utcb import UtcbFrame
+from runtime.utcb import Utcb, UtcbFrame
 from tests.backend.roundtrip import imported
 from tests.runtime.test_call_status import CASES, TARGET
 
@@ -588,3 +588,102 @@ def test_an_opcode_only_request_is_written_by_the_kernel_only_when_idle(
     _run(m, body)
     assert got == [True, True, True, True, None, True, None, True, None, True]
     assert log == [f"fast {OP_PING:#x}"] * 4
+
+
+# (architecture, op): opcodes that are no word of the architecture, or no int at all
+_BAD_OPS = [
+    (X86_64, -1),
+    (X86_64, 1 << 64),
+    (X86_64, "ping"),
+    (X86_64, 1.0),
+    (X86_32, -1),
+    (X86_32, 1 << 32),
+    (X86_32, None.__class__),
+]
+
+
+@pytest.mark.parametrize(("arch", "op"), _BAD_OPS, ids=[f"{a.name}-{o!r}" for a, o in _BAD_OPS])
+def test_an_opcode_that_is_no_word_sends_nothing(fx: Any, arch: Arch, op: object) -> None:
+    """call_fixed(..., op) with an op the UTCB word cannot hold answers (BAD_PAR,): no
+    exception escapes the kernel, no IPC is made and the UTCB stays idle."""
+    Counted, log = _counting_server(fx)
+    m = Machine(arch=arch)
+    m.spawn("srv").serve("calc", Counted(CalcImpl(fx)))
+    got: list[object] = []
+
+    def body(ctx: Context) -> None:
+        c = fx.CalcClient(ctx.connect("calc"))
+        u = ctx.utcb.utcb
+        k = backdoor(ctx)
+        calls = k.n_ipc
+        got.append(k.call_fixed(c._sel, 1, fx._S0, 1, op) == (Status.BAD_PAR,))
+        got.append(k.n_ipc == calls and u.idle() and u.items == 0)
+        got.append(c.ping())  # the stub's own path still works afterwards
+
+    _run(m, body)
+    assert got == [True, True, None]
+    assert log == [f"fast {OP_PING:#x}"]
+
+
+def _h(f: UtcbFrame, u: Utcb) -> int:
+    return 0
+
+
+# (a skeleton's fast_table, what the kernel indexes: (lowest opcode, entries) or None)
+_TABLES: list[tuple[object, object]] = [
+    ({0x80000: (1, _h), 0x80002: (3, _h)}, (0x80000, [(1, _h), None, (3, _h)])),
+    ({0x80005: (1, _h)}, (0x80005, [(1, _h)])),
+    ({0x8FFFF: (1, _h), 0x80000: (2, _h)}, (0x80000, [(2, _h)] + [None] * 0xFFFE + [(1, _h)])),
+    ({0x80000: (1, _h), 0x90000: (1, _h)}, None),  # wider than one interface's methods
+    ({-1: (1, _h)}, None),  # no opcode
+    ({"ping": (1, _h)}, None),  # other keys
+    ({True: (1, _h)}, None),  # a bool is no opcode either
+    ({}, None),
+    ([(1, _h)], None),  # no dict
+]
+
+
+@pytest.mark.parametrize(("table", "want"), _TABLES, ids=[str(i) for i in range(len(_TABLES))])
+def test_fast_tables_are_indexed_by_opcode(table: object, want: object) -> None:
+    """Kernel._fast_table turns a skeleton's table into what the receive loop indexes by
+    the request's first word minus the lowest opcode; a table it cannot index so leaves
+    every request to the skeleton's own dispatch."""
+    from runtime.kernel.kernel import _fast_table
+
+    class Code:
+        def fast_table(self, word: int) -> object:
+            return table
+
+    assert _fast_table(Code(), 8) == want
+    assert _fast_table(None, 8) is None
+
+
+@pytest.mark.parametrize("extra", [None, 0x7FFFF, 0x1_0000_0000], ids=["own", "below", "wide"])
+def test_requests_outside_the_indexed_table_enter_the_skeleton(fx: Any, extra: int | None) -> None:
+    """Opcodes below or above the indexed range enter the skeleton, which answers them as
+    always; a table the kernel does not index (spread wider than an interface) sends
+    every request there, with the same answers."""
+    Counted, log = _counting_server(fx)
+
+    class Extra(Counted):  # type: ignore[misc,valid-type]
+        def fast_table(self, word: int) -> Any:
+            t = dict(super().fast_table(word))
+            if extra is not None:
+                t[extra] = t[OP_ADD]
+            return t
+
+    m = Machine()
+    m.spawn("srv").serve("calc", Extra(CalcImpl(fx)))
+    got: list[object] = []
+
+    def body(ctx: Context) -> None:
+        c = fx.CalcClient(ctx.connect("calc"))
+        got.append(c.add(2, 3))
+        got.append(_raw(ctx.connect("calc"), [OP_ADD - 0x10000, 1, 2])[0])  # below
+        got.append(_raw(ctx.connect("calc"), [OP_ADD + 0x100, 1, 2])[0])  # above
+
+    _run(m, body)
+    assert got == [5, ErrorCode.E_NOT_FOUND, ErrorCode.E_NOT_FOUND]
+    indexed = extra != 0x1_0000_0000
+    add = f"fast {OP_ADD:#x}"
+    assert log == ([add] if indexed else ["entry"]) + ["entry", "entry"]

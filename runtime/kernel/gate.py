@@ -120,7 +120,7 @@ def open_gate(k: Kernel) -> Gate:
     def ipc_call(w0: int) -> int:
         return k.ipc_call(w0)
 
-    def call_fixed(sel: int, n: int, rp: Struct, m: int, op: int = -1) -> tuple[Any, ...]:
+    def call_fixed(sel: int, n: int, rp: Struct, m: int, op: object = None) -> tuple[Any, ...]:
         return k.call_fixed(sel, n, rp, m, op)
 
     def idle_utcb() -> bytearray | None:

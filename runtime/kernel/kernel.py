@@ -93,6 +93,9 @@ _OBJ: Final = int(CrdType.OBJ)
 # utcb) -> the reply's words at mr[0], 0 for the status alone, -1 for a reply written
 # through the frame, -2 for a request not taken); see `_local_loop`
 FastTable = dict[Any, tuple[int, Callable[[UtcbFrame, Utcb], int]]]
+# the same as `Pt.fast` holds it: entries by opcode minus the lowest (`_fast_table`)
+FastList = list[tuple[int, Callable[[UtcbFrame, Utcb], int]] | None]
+_FAST_SPAN: Final = 0xFFFF  # at most one interface's methods (an opcode's low half)
 
 
 def run_fixed(frame: UtcbFrame, u: Utcb, handler: Callable[[UtcbFrame, Utcb], int], n: int) -> int:
@@ -114,15 +117,26 @@ def run_fixed(frame: UtcbFrame, u: Utcb, handler: Callable[[UtcbFrame, Utcb], in
     return r
 
 
-def _fast_table(fn: Callable[..., Any] | None, word: int) -> FastTable | None:
-    """The fixed-size handlers of a portal's code (a generated skeleton's ``fast_table``),
-    keyed by the request's first word as ``Utcb.words`` reads it: the little-endian
-    opcode, so only on a little-endian host; elsewhere the skeleton dispatches itself."""
+def _fast_table(fn: Callable[..., Any] | None, word: int) -> tuple[int, FastList] | None:
+    """The fixed-size handlers of a portal's code (a generated skeleton's ``fast_table``)
+    as the receive loop indexes them: (the lowest opcode, the entries by opcode minus
+    it; None where no handler is). The opcodes are read as `Utcb.words` reads the
+    request's first word, the little-endian opcode, so only on a little-endian host;
+    elsewhere, and for a table of other keys or spread wider than an interface's
+    methods, the skeleton dispatches itself. Taken once, when the portal is created."""
     table = getattr(fn, "fast_table", None)
     if table is None or sys.byteorder != "little":
         return None
     t = table(word)
-    return t if isinstance(t, dict) else None
+    if not isinstance(t, dict) or not t or not all(type(op) is int for op in t):
+        return None
+    base, top = min(t), max(t)
+    if base < 0 or top - base > _FAST_SPAN:
+        return None
+    entries: FastList = [None] * (top - base + 1)
+    for op, e in t.items():
+        entries[op - base] = e
+    return base, entries
 
 
 def portal_entry(fn: Callable[..., Any] | None) -> Callable[..., Any] | None:
@@ -258,7 +272,9 @@ class Kernel:
         pt = Pt(self.graveyard, ec, mtd, ip, pid)
         code = self.code.get(ip)
         pt.entry = portal_entry(code)  # resolved once: the handler run for each call
-        pt.fast = _fast_table(code, self.arch.word)
+        fast = _fast_table(code, self.arch.word)
+        if fast is not None:
+            pt.fast_base, pt.fast = fast
         return pt
 
     def new_sm(self, count: int, name: str = "") -> Sm:
@@ -305,10 +321,12 @@ class Kernel:
             recall(self, ec)
         return st, ec.out2, ec.out3
 
-    def ipc_call(self, w0: int) -> int:
+    def ipc_call(self, w0: int, items: int = -1) -> int:
         """System call 0 (call), the one IPC path (§4): `syscall(w0)[0]` without the
         generic dispatch and its result tuple. The preemption point, the portal lookup,
-        then `call` (CPU check, helping a busy callee, the transfer and the switch)."""
+        then `call` (CPU check, helping a busy callee, the transfer and the switch).
+        ``items``: the items word the caller's user half wrote just before (`call_fixed`;
+        no code ran since), -1: read it from the page."""
         ec = self.current
         if ec is None:
             return BAD_HYP
@@ -326,7 +344,7 @@ class Kernel:
                 self.n_syscalls += 1
                 st = BAD_CAP
             else:
-                st = self.call(ec, pt, bool(w0 & _NONBLOCKING))
+                st = self.call(ec, pt, bool(w0 & _NONBLOCKING), items)
         except Exception as e:  # a kernel bug must not become the caller's problem
             self.n_syscalls += 1
             self.kernel_fault(f"syscall 0: {type(e).__name__}: {e}")
@@ -354,14 +372,17 @@ class Kernel:
         u = ec.utcb
         return u.buf if u.idle() else None
 
-    def call_fixed(self, sel: int, n: int, rp: Struct, m: int, op: int = -1) -> tuple[Any, ...]:
+    def call_fixed(
+        self, sel: int, n: int, rp: Struct, m: int, op: object = None
+    ) -> tuple[Any, ...]:
         """The call of a generated stub whose request and reply have one fixed size and
         no items: the caller packed the request (``n`` words) at mr[0] of the page that
         `idle_utcb` gave it; this writes the items word, calls through `ipc_call` (the one
         IPC path) and ``rp.unpack_from`` the reply there. A request of the opcode alone
         (``n == 1``) is passed as ``op`` instead: written at mr[0] if the UTCB is idle,
         else nothing is sent and the answer is ``NOT_SENT`` (one Python call and one pack
-        fewer).
+        fewer); an ``op`` that is no word of the architecture sends nothing either and
+        gets ``(BAD_PAR,)``.
 
         Returns the reply's values when it has exactly ``m`` words, no items and status
         word 0 (E_SUCCESS, WIRE.md §2), so ``r[0] == 0``; the UTCB is idle again.
@@ -372,12 +393,15 @@ class Kernel:
         if ec is None:
             return (BAD_HYP,)
         u = ec.utcb
-        if op >= 0:  # a request of the opcode alone: the user half writes it, if idle
+        if op is not None:  # a request of the opcode alone: the user half writes it, if idle
             if not u.idle():
                 return NOT_SENT
-            u.set_mr0(op)
+            try:
+                u.set_mr0(op)
+            except (TypeError, ValueError, OverflowError):
+                return (BAD_PAR,)
         u.set_items(n, 0)
-        st = self.ipc_call(sel << 8)
+        st = self.ipc_call(sel << 8, n)
         # the user half again: the reply
         if st:
             u.set_items(0, 0)
@@ -484,9 +508,11 @@ class Kernel:
         self.trace.append((cpu.clock if cpu else 0, cpu.id if cpu else -1, ec.name, what, value))
 
     # -- IPC -------------------------------------------------------------------------------
-    def call(self, ec: Ec, pt: Pt, nonblocking: bool) -> int:
+    def call(self, ec: Ec, pt: Pt, nonblocking: bool, items: int = -1) -> int:
         """The body of sys_call once the portal is known (§4): check the CPU, help a busy
         callee, then deliver the message and switch to the callee on the caller's SC.
+        ``items``: the caller's items word as `ipc_call` got it (-1: read the page,
+        which a wait for a busy callee always does, as others ran meanwhile).
 
         Counts one system call for a refusal, and one system call with its switch
         (`n_ipc`) for a delivery."""
@@ -499,11 +525,12 @@ class Kernel:
             if st != SUCCESS:
                 self.n_syscalls += 1
                 return st
+            items = -1
         callee.rcap = ec
         callee.pending = pt
         ec.partner = callee
         pt.calls += 1
-        self.transfer(ec, callee)
+        self.transfer(ec, callee, items)
         ec.result = COM_ABT
         self.current = callee
         self.n_ipc += 1  # this system call and its switch
@@ -891,12 +918,15 @@ class Kernel:
                 # in the skeleton: the items word as just delivered, consumed here so that
                 # calls the implementation makes find the UTCB idle; the handler's result
                 # says what it wrote, and this writes the items word of the reply.
-                fast: FastTable | None = pt.fast
+                fast: FastList | None = pt.fast
                 e = None
                 if fast is not None and not su.saved_u:
                     got = su.delivered
-                    sw: Any = su.words  # Any: the opcode is looked up as the object read
-                    e = fast.get(sw[5])
+                    sw: Any = su.words
+                    i: int = sw[5]  # the opcode, as an index: no dict lookup, no compare
+                    i -= pt.fast_base
+                    if 0 <= i < len(fast):
+                        e = fast[i]
                     if e is not None and e[0] == got:
                         r = run_fixed(frame, su, e[1], got)
                         if r >= 0:

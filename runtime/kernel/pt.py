@@ -14,7 +14,7 @@ __all__ = ["Pt"]
 
 
 class Pt(Kobject):
-    __slots__ = ("calls", "ec", "entry", "fast", "id", "ip", "mtd")
+    __slots__ = ("calls", "ec", "entry", "fast", "fast_base", "id", "ip", "mtd")
 
     TYPE = "pt"
 
@@ -28,4 +28,6 @@ class Pt(Kobject):
         self.id = pid
         self.calls = 0
         self.entry: Any = None  # the Python callable at `ip`, resolved by the kernel
-        self.fast: Any = None  # its fixed-size handlers by first word (Kernel.new_pt)
+        # its fixed-size handlers by first word minus `fast_base` (Kernel.new_pt)
+        self.fast: Any = None
+        self.fast_base = 0

@@ -19,11 +19,12 @@ kernel knows nothing of.
 
 from __future__ import annotations
 
+import operator
 import struct
 import sys
 from collections.abc import Iterator, Sequence
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 from .arch import PAGE_SIZE, X86_64, Arch
 from .crd import DELEGATE
@@ -107,12 +108,18 @@ class Utcb:
     def set_word(self, index: int, value: int) -> None:
         self.wst.pack_into(self.buf, index * self.word, value & self.mask)
 
-    def set_mr0(self, value: int) -> None:
-        """mr[0], the first message word (the opcode of a request, the status of a reply)."""
+    def set_mr0(self, value: Any) -> None:
+        """mr[0], the first message word (the opcode of a request, the status of a reply).
+        ``value`` is an int in the word's range, written as the object given (compiled,
+        an ``int`` parameter is unboxed and a large one boxed again, ~600 instructions
+        of a null call); anything else raises ValueError, TypeError or OverflowError."""
         if _LE:
-            self.words[5] = value & self.mask
+            self.words[5] = value
         else:
-            self.set_word(5, value)
+            w = operator.index(value)
+            if w < 0 or w > self.mask:
+                raise ValueError(f"mr[0] {w:#x} does not fit a word")
+            self.set_word(5, w)
 
     def mr(self, i: int) -> int:
         return self.word_at(_HDR + i)
