@@ -117,7 +117,7 @@ def summary(o: Outcome) -> tuple[str, str]:
     """The lesson in two lines."""
     return (
         f"helping: high (prio {HIGH}) calls the printer at {o.high[0]} us while it renders "
-        f"low's page; high runs the busy handler, which ends low's page at {o.low_page[1]} us",
-        f"the rest of low's page ({o.helped_us} us) is paid by high's SC ({o.high_sc} us used, "
-        f"low's {o.low_sc} us); high is served at {o.high[1]} us, before low sees its reply",
+        f"low's page: high runs the busy handler",
+        f"the rest of low's page ({o.helped_us} us) is paid by high's SC ({o.high_sc} us, "
+        f"low's {o.low_sc} us); high is served at {o.high[1]} us, then low",
     )

@@ -163,10 +163,8 @@ def spans(o: Outcome) -> list[Span]:
 def summary(worker: Outcome, portal: Outcome) -> tuple[str, str]:
     """The lesson in two lines."""
     return (
-        f"inversion: high (prio {HIGH}) waits {worker.latency} us for a {JOB_US} us job that "
-        f"the server's prio-{LOW} thread does; medium (prio {MEDIUM}) ran in between "
-        f"({worker.medium[0]}..{worker.medium[1]} us)",
-        f"donation: through a portal the job runs on high's SC ({portal.high_sc} us used), "
-        f"high waits {portal.latency} us; medium runs after the reply "
-        f"({portal.medium[0]}..{portal.medium[1]} us)",
+        f"inversion: high (prio {HIGH}) waits {worker.latency} us for a {JOB_US} us job on the "
+        f"server's prio-{LOW} thread; medium (prio {MEDIUM}) ran in between",
+        f"donation: as a portal call the job runs on high's SC ({portal.high_sc} us used): "
+        f"high waits {portal.latency} us, medium runs after",
     )

@@ -93,10 +93,9 @@ def spans(o: Outcome) -> list[Span]:
 
 def summary(o: Outcome) -> tuple[str, str]:
     """The lesson in two lines."""
-    (ec, why) = o.deaths[0]
     return (
-        f"livelock: {ec}, Countdown's handler, calls its own portal; {o.helps} times it helps "
-        f"itself, the 100th attempt kills it ({why!r}, {o.aborted - o.asked} us after the call)",
-        f"its caller's depth(3) raised {o.statuses[0]}; the portal's EC is dead, so "
-        f"depth(2) raised {o.statuses[1]}",
+        f"livelock: Countdown's handler calls its own portal: it helps itself {o.helps} "
+        f"times, the 100th attempt kills it",
+        f"the caller's depth(3) raises {o.statuses[0]}; the handler EC is dead, so depth(2) "
+        f"raises {o.statuses[1]}",
     )

@@ -143,10 +143,9 @@ def spans(marks: Marks) -> list[Span]:
 def summary(o: Outcome) -> tuple[str, str]:
     """The lesson in two lines."""
     costs = dict(o.calls)
-    addrs = ", ".join(f"{cr2:#x}" for _, cr2 in o.faults)
     return (
-        f"page faults: the Table server's first store to each page faults ({addrs}); "
-        f"the pager maps a page and the store runs again",
-        f"put(0) took {costs['put(0)']} us with its fault (the pager clears the page on the "
-        f"client's time), put(1) {costs['put(1)']} us; gets return {o.got}, no EC died",
+        f"page fault: the Table server's first store to each of {len(o.faults)} pages faults; "
+        f"the pager maps a page, the store runs again",
+        f"put(0) takes {costs['put(0)']} us with its fault (the pager clears the page on the "
+        f"client's time), put(1) {costs['put(1)']} us; no EC dies",
     )
