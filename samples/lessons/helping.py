@@ -62,7 +62,13 @@ class Outcome:
         return self.low_page[1] - self.high[0]
 
 
-def run(trace_path: str | None = None, seed: int = 1) -> Outcome:
+def run(
+    trace_path: str | None = None,
+    seed: int = 1,
+    low_us: int = LOW_US,
+    high_us: int = HIGH_US,
+    arrives_us: int = ARRIVES_US,
+) -> Outcome:
     m = Machine(seed=seed, trace=True)
     Platform(m)  # the PIT that wakes high
     marks = Marks(m)
@@ -86,8 +92,8 @@ def run(trace_path: str | None = None, seed: int = 1) -> Outcome:
         server.grant(pt.sel, p, PRINTER_PT)
         threads[name] = p.thread(body, prio=prio, name=name)
 
-    client("high", HIGH_US, ARRIVES_US)  # runs first: arms its alarm and waits
-    client("low", LOW_US, None)
+    client("high", high_us, arrives_us)  # runs first: arms its alarm and waits
+    client("low", low_us, None)
     m.run()
     out = Outcome(
         (marks.at("low", "asks"), marks.at("low", "answered")),

@@ -94,7 +94,14 @@ class Outcome:
         return self.answered - self.asked
 
 
-def run(donate: bool, trace_path: str | None = None, seed: int = 1) -> Outcome:
+def run(
+    donate: bool,
+    trace_path: str | None = None,
+    seed: int = 1,
+    job_us: int = JOB_US,
+    medium_us: int = MEDIUM_US,
+    arrives_us: int = ARRIVES_US,
+) -> Outcome:
     m = Machine(seed=seed, trace=True)
     Platform(m)  # the PIT that wakes medium
     marks = Marks(m)
@@ -122,16 +129,16 @@ def run(donate: bool, trace_path: str | None = None, seed: int = 1) -> Outcome:
         go.down()
         work = idl.WorkClient(Pt(ctx.gate, WORK_PT))
         marks.note("high", "asks")
-        work.compute(JOB_US)
+        work.compute(job_us)
         marks.note("high", "answered")
         used["high"] = ctx.sys.sc_ctrl(threads["high"].sc_sel)
 
     def medium(ctx: Context) -> None:
-        irq = alarm(ctx, ARRIVES_US)
+        irq = alarm(ctx, arrives_us)
         ctx.sm(sel=go_in_medium).up()  # high runs at once (it has the higher priority)
         irq.down()
         marks.note("medium", "wakes")
-        spend(ctx.gate, MEDIUM_US)
+        spend(ctx.gate, medium_us)
         marks.note("medium", "done")
 
     threads["high"] = client.thread(high, prio=HIGH, name="high")

@@ -74,6 +74,7 @@ class Pager:
         spend(self.gate, CLEAR_US)
         f.delegate(crd(CrdType.MEM, page, 0, MemRights.R | MemRights.W), hotspot=st.cr2 >> 12)
         st.reply(0)  # no register written back: the faulting instruction runs again
+        self.marks.note("pager", "maps", page)
 
 
 @dataclass
@@ -127,16 +128,17 @@ def run(trace_path: str | None = None, seed: int = 1) -> Outcome:
 
 
 def spans(marks: Marks) -> list[Span]:
-    """Each call of the client, and each fault inside it."""
+    """Each call of the client, and each fault handled inside it."""
     out: list[Span] = []
-    start = 0
+    open_: dict[str, tuple[int, str]] = {}  # track -> (start, name) of its open span
     for clock, _, who, what, value in marks.events:
-        if who == "client" and what in ("put", "get"):
-            start, name = clock, f"{what}({value})"
-        elif who == "client" and what == "done":
-            out.append(("client", name, start, clock))
-        elif who == "pager":
-            out.append(("pager", f"#PF at {value:#x}", clock, clock + 1))
+        if what in ("put", "get"):
+            open_[who] = (clock, f"{what}({value})")
+        elif what == "#PF":
+            open_[who] = (clock, f"#PF at {value:#x}: clear and map a page")
+        elif who in open_:  # "done", "maps": the span ends
+            start, name = open_.pop(who)
+            out.append((who, name, start, clock))
     return out
 
 
