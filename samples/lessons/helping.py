@@ -69,6 +69,8 @@ def run(
     high_us: int = HIGH_US,
     arrives_us: int = ARRIVES_US,
 ) -> Outcome:
+    """One run: low's page of `low_us`, high's of `high_us`, high's timer `arrives_us`
+    after it armed it; `trace_path`: where to write the Perfetto trace."""
     m = Machine(seed=seed, trace=True)
     Platform(m)  # the PIT that wakes high
     marks = Marks(m)

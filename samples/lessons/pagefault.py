@@ -88,6 +88,7 @@ class Outcome:
 
 
 def run(trace_path: str | None = None, seed: int = 1) -> Outcome:
+    """The client's PUTS, then its GETS; `trace_path`: where to write the Perfetto trace."""
     m = Machine(seed=seed, trace=True, mem_pages=PAGES)
     marks = Marks(m)
     server = m.spawn("server")
