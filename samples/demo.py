@@ -14,6 +14,9 @@ machine (DESIGN.md, "What using it should feel like").
    IRQ-driven PS/2 keyboard driver serving the IDL-defined Keyboard, a console serving
    Console through the 16550 UART, and a shell that reads scripted key presses through
    Keyboard and echoes them to the console; prints what the UART transmitted.
+6. samples/lessons/: the lecture's IPC lessons, one small IDL service each (priority
+   inversion and time donation, helping, the livelock, a page fault fixed by a handler),
+   each in two lines, with a Perfetto trace per run (docs/lessons.md).
 
 `python -m samples.demo [--root DIR]` writes DIR/build (default: the repository root).
 Everything is seeded: two runs print the same thing.
@@ -76,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     generate(out, DEVICES)
     devices = importlib.import_module("samples.devices.main")
     devices.main()
+
+    print("\n== 6. lessons: IPC on NOVA, one small IDL service each (docs/lessons.md)")
+    lessons = importlib.import_module("samples.lessons")
+    generate(out, [HERE / "lessons" / f"{name}.idl" for name in lessons.LESSONS])
+    traces = lessons.show(list(lessons.LESSONS), out)
+    print(f"  traces: {', '.join(str(t.relative_to(out.parent)) for t in traces)}")
 
     print("\ndemo done")
     return 0

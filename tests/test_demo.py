@@ -57,6 +57,10 @@ def test_demo_runs_and_shows_each_step(tmp_path: Path) -> None:
         "  shell: 21 x Keyboard.read(), 12 x Console.write(), line 'hello nova\\n'",
         "  UART transmitted: '> hello nova\\n'",
         "  run ended: idle, EC faults: 0",
+        "== 6. lessons: IPC on NOVA, one small IDL service each (docs/lessons.md)",
+        "  wrote build/lessons/inversion_idl.py",
+        "  livelock: Countdown's handler calls its own portal: it helps itself 99 times, the "
+        "100th attempt kills it",
         "demo done",
     ]:
         assert line in out.splitlines(), f"missing {line!r} in:\n{out}"
@@ -64,6 +68,7 @@ def test_demo_runs_and_shows_each_step(tmp_path: Path) -> None:
     assert "    ipc_per_portal: " in out
     trace = json.loads((build / "echo-trace.json").read_text())
     assert trace["traceEvents"]
+    assert len(list(build.glob("lesson-*.json"))) == 5
 
 
 def test_demo_is_deterministic(tmp_path: Path) -> None:
