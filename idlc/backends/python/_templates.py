@@ -7,7 +7,7 @@ run `python -m idlc.backends.python.tmplc`, or `make templates`, after changing 
 # mypy: ignore-errors
 from json import dumps as _dumps
 
-SOURCES_SHA256 = '9d3e9577295cf513f742eee1171d63c9f3805c23a94df6496db2b2ffea8621eb'
+SOURCES_SHA256 = 'b18ba94bf82b06b2ca11c3b986f240ab8b0c1354c0e083e94f4d718af79ad9dd'
 
 
 def _ga(o, n):
@@ -62,7 +62,7 @@ def module(m: object) -> str:
         _w('"')
         if (not (_i6 == _n7 - 1)):
             _w(', ')
-    _w(']\n\n_W8 = _struct.Struct("<Q")\n_W4 = _struct.Struct("<I")\n_P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))\n_P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))\n_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))\n_M8 = _tuple(_range(40, 4096, 8))  # byte offset of mr[i] in a UTCB page (5 header words)\n_M4 = _tuple(_range(20, 4096, 4))\n')
+    _w(']\n\n_W8 = _struct.Struct("<Q")\n_W4 = _struct.Struct("<I")\n_P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))\n_P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))\n_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))\n')
     _seq9 = list(_ga(m, 'constants'))
     _n11 = len(_seq9)
     for _i10, (_name12, _value13,) in enumerate(_seq9):

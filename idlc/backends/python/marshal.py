@@ -1026,7 +1026,7 @@ def frame_encoder(
     shift = 3 if w == 8 else 2
     caps = _struct_items(ctx, fields, arch)
     sig = f"def _fe_{name}_{enc.sfx}(_v: {name}, _f: _UtcbFrame) -> _UtcbFrame:"
-    head = ["_u = _f.utcb", *fast_frame_encoder(ctx, refs, arch, fields)]
+    head = [*fast_frame_encoder(ctx, refs, arch, fields), "_u = _f.utcb"]
     # rewind(): one call into the compiled frame, about half the cost of two stores
     tail = ["_f.rewind()"]
     items = "_items" if caps else "[]"
@@ -1087,7 +1087,7 @@ def frame_decoder(
     dec.end, dec.base = "_end", "_s"
     exprs = dec.fields(fields, "")
     dec.flush()
-    body = ["_u = _f.utcb", *fast]
+    body = [*fast, "_u = _f.utcb"]  # (the fast path, which returns, reads the frame itself)
     if caps:
         body.append("_it = _c.Items(_list(_f.items())[_f.tpos :])")
     else:
@@ -1306,17 +1306,17 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
     if dims:
         st = _table(ctx, fmt, dims, static, terms)
         pick = [f"_zt, _zw = {st}{''.join(f'[{n}]' for n in lens)}"]
-        st, words, fits = "_zt", "_zw", "_zw <= _u.room"
+        st, words = "_zt", "_zw"
     else:
         st, words, pick = ctx.gen.struct("<" + "".join(fmt)), str(static), []
-        fits = f"_u.room >= {static}"
+    # two calls into the compiled frame (the page if the words fit; then they are its
+    # message, rewound): attribute reads of a compiled object cost ~120 instructions each
     body = [
         *pick,
-        f"if {fits}:",
-        f"    {st}.pack_into(_u.buf, {_HDR * w}, {', '.join(args)})",
-        f"    _u.set_items({words}, 0)",
-        "    _f.rewind()",
-        "    return _f",
+        f"_zb = _f.page_for({words})",
+        "if _zb is not None:",
+        f"    {st}.pack_into(_zb, {_HDR * w}, {', '.join(args)})",
+        f"    return _f.packed({words})",
     ]
     if ok:
         body = [f"if {all_of(ok)}:", *("    " + line for line in body)]
@@ -1350,7 +1350,6 @@ def fast_frame_decoder(
     w = ARCH_WORD[arch]
     wch = "Q" if w == 8 else "I"
     pads = "_P8" if w == 8 else "_P4"
-    mr = "_M8" if w == 8 else "_M4"  # byte offsets of the message words mr[i]
     variable = any(kind != "run" for kind, _, _, _ in plan)
     fmt: list[str] = []
     bad: list[str] = []
@@ -1449,21 +1448,25 @@ def fast_frame_decoder(
                 bad.append(f"(_zs{k} := _sum({items})) != _zs{k}")
             exprs.append(f"_list({items})")
     # the consumed words are the static count or the table's: the items word is read once
-    done = str(static) if not variable else "_zw"
-    value = [f"_zv = {name}({', '.join(exprs)})", f"_f.upos = _zp + {done}", "return _zv"]
+    value = [f"_zv = {name}({', '.join(exprs)})", "_f.skip(_zw)", "return _zv"]
     if bad:
         value = [f"if not ({' or '.join(f'({c})' for c in bad)}):", *("    " + v for v in value)]
     if not static:
         return []  # nothing to unpack (an empty struct)
     if not variable:
+        # one call into the compiled frame: the words unpacked when they are exactly what
+        # is left (no items either), consumed; given back when a check fails
         st = ctx.gen.struct("<" + "".join(fmt))
         target = ", ".join(names) if len(names) > 1 else f"({names[0]},)"
+        made = [f"return {name}({', '.join(exprs)})"]
+        if bad:
+            made = [f"if not ({' or '.join(f'({c})' for c in bad)}):", "    " + made[0]]
+            made.append(f"_f.give_back({static})")
         return [
-            "_zp = _f.upos",
-            # untyped - upos == static and tpos == typed, from one read of the items word
-            f"if _u.items == _zp + {static} | _f.tpos << 16:",
-            f"    {target} = {st}.unpack_from(_u.buf, {mr}[_zp])",
-            *("    " + v for v in value),
+            f"_zr = _f.take({st}, {static})",
+            "if _zr is not None:",
+            f"    {target} = _zr",
+            *("    " + v for v in made),
         ]
     st = _table(ctx, fmt, dims, static, terms, tuple(v for _, v in pad))
     marker = re.compile("\x00([0-9]+)\x00")
@@ -1477,17 +1480,18 @@ def fast_frame_decoder(
     inner = [
         *reads,
         f"_zt, _zw{''.join(f', {q}' for q, _ in pad)} = {st}{''.join(f'[{n}]' for n in lens)}",
-        "if (_zi & 0xFFFF) - _zp == _zw:",
+        "if _zx >> 16 == _zw:",
         "    _zr = _zt.unpack_from(_zb, _zo)",
         *(f"    {h} = {x}" for x, h in twice.items()),
         *("    " + v for v in value),
     ]
+    # one call into the compiled frame tells the unread words and where they start (when
+    # no item is left to read); the words are consumed once the value is made
     return [
-        "_zp = _f.upos",
-        "_zi = _u.items",  # untyped | typed << 16, read once
-        "if _zi >> 16 == _f.tpos:",
-        "    _zb = _u.buf",
-        f"    _zo = {mr}[_zp]",
+        "_zx = _f.rest()",
+        "if _zx >= 0:",
+        "    _zb = _f.page",
+        "    _zo = _zx & 0xFFFF",
         "    try:",
         *("        " + line for line in inner),
         "    except (_IndexError, _UnicodeDecodeError):",

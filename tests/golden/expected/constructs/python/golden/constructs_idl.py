@@ -73,8 +73,6 @@ _W4 = _struct.Struct("<I")
 _P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))
 _P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))
 _Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))
-_M8 = _tuple(_range(40, 4096, 8))  # byte offset of mr[i] in a UTCB page (5 header words)
-_M4 = _tuple(_range(20, 4096, 4))
 _S0 = _struct.Struct("<Q")
 _S1 = _struct.Struct("<I4xI4x")
 _S2 = _struct.Struct("<f4x")
@@ -1191,15 +1189,14 @@ def _d_Base_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
 
 
 def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
-    _u = _f.utcb
     try:
-        if _u.room >= 1:
-            _S0.pack_into(_u.buf, 40, _v.id)
-            _u.set_items(1, 0)
-            _f.rewind()
-            return _f
+        _zb = _f.page_for(1)
+        if _zb is not None:
+            _S0.pack_into(_zb, 40, _v.id)
+            return _f.packed(1)
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
+    _u = _f.utcb
     if _u.room < 1:
         _f.clear()
         _f.put_words(_bytes(8))  # raises CapacityError
@@ -1213,13 +1210,11 @@ def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
 
 
 def _fd_Base_64(_f: _UtcbFrame) -> Base:
+    _zr = _f.take(_S0, 1)
+    if _zr is not None:
+        (_zr0,) = _zr
+        return Base(_zr0)
     _u = _f.utcb
-    _zp = _f.upos
-    if _u.items == _zp + 1 | _f.tpos << 16:
-        (_zr0,) = _S0.unpack_from(_u.buf, _M8[_zp])
-        _zv = Base(_zr0)
-        _f.upos = _zp + 1
-        return _zv
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
     _b = _bytes(_u.buf[5 + _f.upos << 3 : 5 + _u.untyped << 3])
@@ -1249,15 +1244,14 @@ def _d_Base_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
 
 
 def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
-    _u = _f.utcb
     try:
-        if _u.room >= 2:
-            _S0.pack_into(_u.buf, 20, _v.id)
-            _u.set_items(2, 0)
-            _f.rewind()
-            return _f
+        _zb = _f.page_for(2)
+        if _zb is not None:
+            _S0.pack_into(_zb, 20, _v.id)
+            return _f.packed(2)
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
+    _u = _f.utcb
     if _u.room < 2:
         _f.clear()
         _f.put_words(_bytes(8))  # raises CapacityError
@@ -1271,13 +1265,11 @@ def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
 
 
 def _fd_Base_32(_f: _UtcbFrame) -> Base:
+    _zr = _f.take(_S0, 2)
+    if _zr is not None:
+        (_zr0,) = _zr
+        return Base(_zr0)
     _u = _f.utcb
-    _zp = _f.upos
-    if _u.items == _zp + 2 | _f.tpos << 16:
-        (_zr0,) = _S0.unpack_from(_u.buf, _M4[_zp])
-        _zv = Base(_zr0)
-        _f.upos = _zp + 2
-        return _zv
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
     _b = _bytes(_u.buf[5 + _f.upos << 2 : 5 + _u.untyped << 2])

@@ -49,8 +49,6 @@ _W4 = _struct.Struct("<I")
 _P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))
 _P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))
 _Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))
-_M8 = _tuple(_range(40, 4096, 8))  # byte offset of mr[i] in a UTCB page (5 header words)
-_M4 = _tuple(_range(20, 4096, 4))
 _S0 = _struct.Struct("<I4xI4x")
 _S1 = _struct.Struct("<QQ")
 _S2 = _struct.Struct("<II")
@@ -103,18 +101,17 @@ def _d_Pair_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Pair, _int]:
 
 
 def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
-    _u = _f.utcb
     try:
         if not (_v.a not in _m_golden_constructs_idl._Level_VALUES) and not (
             _v.b not in _m_golden_constructs_idl._Level_VALUES
         ):
-            if _u.room >= 2:
-                _S0.pack_into(_u.buf, 40, _v.a, _v.b)
-                _u.set_items(2, 0)
-                _f.rewind()
-                return _f
+            _zb = _f.page_for(2)
+            if _zb is not None:
+                _S0.pack_into(_zb, 40, _v.a, _v.b)
+                return _f.packed(2)
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
+    _u = _f.utcb
     if _u.room < 2:
         _f.clear()
         _f.put_words(_bytes(16))  # raises CapacityError
@@ -128,20 +125,19 @@ def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
 
 
 def _fd_Pair_64(_f: _UtcbFrame) -> Pair:
-    _u = _f.utcb
-    _zp = _f.upos
-    if _u.items == _zp + 2 | _f.tpos << 16:
-        _zr0, _zr1 = _S1.unpack_from(_u.buf, _M8[_zp])
+    _zr = _f.take(_S1, 2)
+    if _zr is not None:
+        _zr0, _zr1 = _zr
         if not (
             (_zr0 not in _m_golden_constructs_idl._Level_BY_VALUE)
             or (_zr1 not in _m_golden_constructs_idl._Level_BY_VALUE)
         ):
-            _zv = Pair(
+            return Pair(
                 _m_golden_constructs_idl._Level_BY_VALUE[_zr0],
                 _m_golden_constructs_idl._Level_BY_VALUE[_zr1],
             )
-            _f.upos = _zp + 2
-            return _zv
+        _f.give_back(2)
+    _u = _f.utcb
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
     _b = _bytes(_u.buf[5 + _f.upos << 3 : 5 + _u.untyped << 3])
@@ -190,18 +186,17 @@ def _d_Pair_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Pair, _int]:
 
 
 def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
-    _u = _f.utcb
     try:
         if not (_v.a not in _m_golden_constructs_idl._Level_VALUES) and not (
             _v.b not in _m_golden_constructs_idl._Level_VALUES
         ):
-            if _u.room >= 2:
-                _S2.pack_into(_u.buf, 20, _v.a, _v.b)
-                _u.set_items(2, 0)
-                _f.rewind()
-                return _f
+            _zb = _f.page_for(2)
+            if _zb is not None:
+                _S2.pack_into(_zb, 20, _v.a, _v.b)
+                return _f.packed(2)
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         pass
+    _u = _f.utcb
     if _u.room < 2:
         _f.clear()
         _f.put_words(_bytes(8))  # raises CapacityError
@@ -215,20 +210,19 @@ def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
 
 
 def _fd_Pair_32(_f: _UtcbFrame) -> Pair:
-    _u = _f.utcb
-    _zp = _f.upos
-    if _u.items == _zp + 2 | _f.tpos << 16:
-        _zr0, _zr1 = _S2.unpack_from(_u.buf, _M4[_zp])
+    _zr = _f.take(_S2, 2)
+    if _zr is not None:
+        _zr0, _zr1 = _zr
         if not (
             (_zr0 not in _m_golden_constructs_idl._Level_BY_VALUE)
             or (_zr1 not in _m_golden_constructs_idl._Level_BY_VALUE)
         ):
-            _zv = Pair(
+            return Pair(
                 _m_golden_constructs_idl._Level_BY_VALUE[_zr0],
                 _m_golden_constructs_idl._Level_BY_VALUE[_zr1],
             )
-            _f.upos = _zp + 2
-            return _zv
+        _f.give_back(2)
+    _u = _f.utcb
     if _f.tpos != _u.typed:
         raise _c.DecodeError(0, "typed items left over", _f.tpos)
     _b = _bytes(_u.buf[5 + _f.upos << 2 : 5 + _u.untyped << 2])
