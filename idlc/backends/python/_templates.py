@@ -7,7 +7,7 @@ run `python -m idlc.backends.python.tmplc`, or `make templates`, after changing 
 # mypy: ignore-errors
 from json import dumps as _dumps
 
-SOURCES_SHA256 = '9d3e9577295cf513f742eee1171d63c9f3805c23a94df6496db2b2ffea8621eb'
+SOURCES_SHA256 = 'bd132feca4e5ee8e54db397d7254c750c133345095df649975db7f65399fd7b2'
 
 
 def _ga(o, n):
@@ -679,7 +679,11 @@ def module(m: object) -> str:
                     _w('_')
                     _w(str(_sfx144))
                     _w('(_e))\n            return -1\n')
-                _w('        except _Exception as _e:\n            _binding.failed(_f, _e)\n            return -1\n')
+                _w('        except _Exception as _e:\n            _binding.failed(_f, _e, False, "')
+                _w(str(_ga(_i75, 'name')))
+                _w('.')
+                _w(str(_ga(_mt140, 'name')))
+                _w('")\n            return -1\n')
                 if (_ga(_s145, 'words_out') == 1):
                     _w('        return 0\n')
                 else:

@@ -652,7 +652,7 @@ class StoreServer:
         try:
             _r = self._impl.pair()
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Store.pair")
             return -1
         try:
             if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
@@ -670,7 +670,7 @@ class StoreServer:
         try:
             _r = self._impl.pair()
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Store.pair")
             return -1
         try:
             if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
@@ -691,7 +691,7 @@ class StoreServer:
             _binding.answer(_f, lambda: _x_Busy_64(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Store._get_limit")
             return -1
         try:
             _S24.pack_into(_u.buf, 40, 0, _r)
@@ -711,7 +711,7 @@ class StoreServer:
             _binding.answer(_f, lambda: _x_Busy_32(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Store._get_limit")
             return -1
         try:
             _S8.pack_into(_u.buf, 20, 0, _r)
@@ -734,7 +734,7 @@ class StoreServer:
             _binding.answer(_f, lambda: _x_Gone_64(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Store._set_limit")
             return -1
         return 0
 
@@ -749,7 +749,7 @@ class StoreServer:
             _binding.answer(_f, lambda: _x_Gone_32(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Store._set_limit")
             return -1
         return 0
 
@@ -959,7 +959,7 @@ class ArchiveServer:
         try:
             _r = self._impl.pair()
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Archive.pair")
             return -1
         try:
             if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
@@ -977,7 +977,7 @@ class ArchiveServer:
         try:
             _r = self._impl.pair()
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Archive.pair")
             return -1
         try:
             if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
@@ -998,7 +998,7 @@ class ArchiveServer:
             _binding.answer(_f, lambda: _x_Busy_64(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Archive._get_limit")
             return -1
         try:
             _S24.pack_into(_u.buf, 40, 0, _r)
@@ -1018,7 +1018,7 @@ class ArchiveServer:
             _binding.answer(_f, lambda: _x_Busy_32(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Archive._get_limit")
             return -1
         try:
             _S8.pack_into(_u.buf, 20, 0, _r)
@@ -1041,7 +1041,7 @@ class ArchiveServer:
             _binding.answer(_f, lambda: _x_Gone_64(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Archive._set_limit")
             return -1
         return 0
 
@@ -1056,7 +1056,7 @@ class ArchiveServer:
             _binding.answer(_f, lambda: _x_Gone_32(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Archive._set_limit")
             return -1
         return 0
 
