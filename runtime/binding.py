@@ -125,7 +125,22 @@ def call(
     try:
         if accept is None and not translate:
             return pt.gate.call_words(pt.sel, data, 0, items)  # no reply window: no frame
-        return _call_framed(pt, data, items, accept, translate, kind, xlt)
+        with pt.frame() as f:
+            f.put_words(data)
+            for crd, flags in items:
+                f.put_item(crd, flags)
+            if accept is not None:
+                if kind == CrdType.OBJ:
+                    pt.accept_delegates(f, accept)
+                else:
+                    f.delegation_window(window(pt, kind, accept))
+            if translate:
+                if xlt == CrdType.OBJ:
+                    pt.accept_translates(f)
+                else:
+                    f.translation_window(whole(pt.gate, xlt))
+            pt.call(f)
+            return f.get_words(f.left), list(f.items())
     except SyscallError as e:
         if e.status == Status.BAD_HYP and outside_ec(pt.gate):
             raise failure(int(e.status), pt.gate, _caller()) from None
@@ -142,33 +157,6 @@ def _caller() -> str:
             return f"{type(who).__name__}.{frame.f_code.co_name}"
         frame = frame.f_back  # type: ignore[assignment]
     return "a client stub's call"
-
-
-def _call_framed(
-    pt: Pt,
-    data: bytes | bytearray,
-    items: list[tuple[int, int]],
-    accept: int | None,
-    translate: bool,
-    kind: int,
-    xlt: int,
-) -> tuple[bytes, list[tuple[int, int]]]:
-    with pt.frame() as f:
-        f.put_words(data)
-        for crd, flags in items:
-            f.put_item(crd, flags)
-        if accept is not None:
-            if kind == CrdType.OBJ:
-                pt.accept_delegates(f, accept)
-            else:
-                f.delegation_window(window(pt, kind, accept))
-        if translate:
-            if xlt == CrdType.OBJ:
-                pt.accept_translates(f)
-            else:
-                f.translation_window(whole(pt.gate, xlt))
-        pt.call(f)
-        return f.get_words(f.left), list(f.items())
 
 
 def reply(pt: Pt, r: tuple[Any, ...]) -> tuple[bytes, list[tuple[int, int]]]:
