@@ -82,7 +82,7 @@ def idl(request: pytest.FixtureRequest) -> IdlLoader:
         p = os.fspath(path)
         if not os.path.isabs(p):
             p = os.path.join(here, p)
-        dirs = [d if os.path.isabs(d) else os.path.join(here, d) for d in map(os.fspath, include)]
+        dirs = [os.path.join(here, os.fspath(d)) for d in include]  # absolute ones stay
         return load(p, include=dirs, defines=defines)
 
     return loader
