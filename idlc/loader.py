@@ -137,11 +137,12 @@ def _cached_or_compiled(
     manifest = _read_manifest(entry)
     if manifest is not None:
         name = str(manifest["package"])
+        warned = [str(w) for w in _list(manifest.get("warnings"))]
         if name in sys.modules:
-            return name, _units(manifest), []
+            return name, _units(manifest), warned
         if os.path.isdir(os.path.join(entry, name)):
             _import_root(name, os.path.join(entry, name))
-            return name, _units(manifest), [str(w) for w in _list(manifest.get("warnings"))]
+            return name, _units(manifest), warned
     return _compile(src, dirs, macros, entry)
 
 
