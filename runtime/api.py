@@ -11,12 +11,12 @@ upwards).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from greenlet import GreenletExit, getcurrent  # type: ignore[import-untyped]
 
 from .kernel.arch import PAGE_SIZE
-from .kernel.crd import NULL_CRD, Crd, CrdType, PdRights, crd
+from .kernel.crd import ALL, NULL_CRD, Crd, CrdType, PdRights, crd
 from .kernel.exc import HDR, NUM_EXC, Mtd, Vector, layout
 from .kernel.gate import Gate
 from .kernel.kernel import ReplyUnwind
@@ -24,8 +24,10 @@ from .kernel.sc import DEFAULT_PRIO, DEFAULT_QUANTUM
 from .kernel.status import Status, SyscallError
 from .kernel.syscalls import FLAG0, FLAG1, Sys, qpd, word0
 from .kernel.utcb import UtcbFrame
+from .status import NotInEcError
 
 if TYPE_CHECKING:
+    from .binding import Client
     from .kernel.pd import Pd
 
 __all__ = [
@@ -39,7 +41,10 @@ __all__ = [
     "Pt",
     "Sm",
     "Syscalls",
+    "cap",
     "contained",
+    "current",
+    "outside_ec",
     "startup_portal",
 ]
 
@@ -51,9 +56,19 @@ FIRST_DYNAMIC = 4096
 _UTCB_BASE = 0x10000000
 
 Handler = Callable[[UtcbFrame], None]
+_C = TypeVar("_C", bound="Client")
 
 # The gates of the kernels inside `Machine.run` (innermost last), for `contained`.
 RUNNING: list[Gate] = []
+# What each of them does with a report (`report`): its machine's log and trace.
+REPORTS: list[Callable[[str, str], None]] = []
+
+
+def report(kind: str, text: str) -> None:
+    """Hand ``text`` to the running machine's log (`Machine.log`) and trace (an event
+    ``kind``, with the text); nothing outside `Machine.run`."""
+    if REPORTS:
+        REPORTS[-1](kind, text)
 
 
 def contained(e: BaseException) -> bool:
@@ -70,6 +85,44 @@ def contained(e: BaseException) -> bool:
     return True
 
 
+def outside_ec(gate: Gate) -> bool:
+    """Whether a call through ``gate`` is made where no EC runs: its machine is not inside
+    `Machine.run` (the host's own code, before or after a run)."""
+    return not any(g is gate for g in RUNNING)
+
+
+def failure(status: int, gate: Gate, what: str) -> SyscallError:
+    """The exception of a failed system call: `NotInEcError` for BAD_HYP outside an EC
+    (it says what to do), else `SyscallError`."""
+    if status & 0xFF == Status.BAD_HYP and outside_ec(gate):
+        return NotInEcError(what)
+    return SyscallError(status, what)
+
+
+def current() -> Context:
+    """The context of the EC that is running: a server's method (or any code an EC runs)
+    uses it for the capabilities it received (`Context.client`, `Context.sm`) without
+    having been given one. Raises `NotInEcError` outside `Machine.run`."""
+    for gate in reversed(RUNNING):
+        env = Env.current(gate)
+        if env is not None:
+            return Context(env)
+    raise NotInEcError("runtime.current()")
+
+
+def cap(value: Pt | Sm | Client | Crd, rights: int = ALL) -> Crd:
+    """What user code sends for a capability parameter or result: a portal, a semaphore
+    or a client stub's portal as an object capability with ``rights`` (all by default;
+    the IDL's ``@rights`` masks it further), a `Crd` as it is (``rights`` ignored)."""
+    if isinstance(value, Crd):
+        return value
+    from .binding import Client
+
+    if isinstance(value, Client):
+        value = value._pt
+    return Crd(CrdType.OBJ, value.sel, 0, rights)
+
+
 class Syscalls:
     """Typed wrappers of the 14 system calls for the running EC."""
 
@@ -80,13 +133,13 @@ class Syscalls:
 
     def _ok(self, r: tuple[int, int, int], what: str) -> tuple[int, int, int]:
         if r[0] != Status.SUCCESS:
-            raise SyscallError(r[0], what)
+            raise failure(r[0], self.gate, what)
         return r
 
     def call(self, pt: int, nonblocking: bool = False) -> None:
         st = self.gate.ipc_call(pt << 8 | (FLAG0 if nonblocking else 0))
         if st:
-            raise SyscallError(st, "call")
+            raise failure(st, self.gate, "call")
 
     def reply(self) -> None:
         self._ok(self.gate.syscall(word0(Sys.REPLY)), "reply")
@@ -210,7 +263,10 @@ class Pt:
 
     def frame(self) -> UtcbFrame:
         """A fresh frame on the calling EC's UTCB; close it (or `with`) after the call."""
-        return UtcbFrame(self.gate.utcb())
+        try:
+            return UtcbFrame(self.gate.utcb())
+        except SyscallError as e:
+            raise failure(int(e.status), self.gate, "a portal call") from None
 
     def accept_delegates(self, frame: UtcbFrame, order: int = 0) -> int:
         """Arm `frame` to receive 2**order delegated objects in the reply, at fresh
@@ -229,10 +285,14 @@ class Pt:
         """Send the current frame and receive the reply into it (cursors rewound)."""
         st = self.gate.ipc_call(self.sel << 8 | (FLAG0 if nonblocking else 0))
         if st:
-            raise SyscallError(st, "call")
+            raise failure(st, self.gate, "call")
         if frame is not None:
             frame.upos = 0
             frame.tpos = 0
+
+    def cap(self, rights: int = ALL) -> Crd:
+        """This portal as a capability to send (`runtime.api.cap`)."""
+        return Crd(CrdType.OBJ, self.sel, 0, rights)
 
     def __repr__(self) -> str:
         return f"Pt({self.sel:#x})"
@@ -255,6 +315,14 @@ class Sm:
 
     def zero(self) -> None:
         Syscalls(self.gate).sm_down(self.sel, zero=True)
+
+    def cap(self, rights: int = ALL) -> Crd:
+        """This semaphore as a capability to send, with ``rights`` (`SmRights`: UP, DOWN;
+        all by default) (`runtime.api.cap`)."""
+        return Crd(CrdType.OBJ, self.sel, 0, rights)
+
+    def __repr__(self) -> str:
+        return f"Sm({self.sel:#x})"
 
 
 class LocalThread:
@@ -424,9 +492,16 @@ class Context:
     def frame(self) -> UtcbFrame:
         return UtcbFrame(self._utcb)
 
-    def pt(self, sel: int) -> Pt:
-        """The portal capability at `sel` of this PD (NRE `Pt(sel)`)."""
-        return Pt(self.gate, sel)
+    def pt(self, sel: int | Crd) -> Pt:
+        """The portal capability at `sel` of this PD (NRE `Pt(sel)`); a received `Crd`
+        names its selector."""
+        return Pt(self.gate, sel.base if isinstance(sel, Crd) else sel)
+
+    def client(self, cls: type[_C], sel: int | Crd | Pt) -> _C:
+        """A received portal (a `Crd` that arrived, its selector, or a `Pt`) as a client
+        stub of the generated class ``cls``: ``ctx.client(demo.EchoClient, crd)``."""
+        pt = sel if isinstance(sel, Pt) else self.pt(sel)
+        return cls(pt)
 
     def accept_delegates(self, frame: UtcbFrame, order: int = 0) -> int:
         """Arm `frame`'s delegate window on 2**order fresh, aligned selectors (NRE
@@ -439,11 +514,11 @@ class Context:
         """Arm `frame`'s translate window on the whole object space (NRE default)."""
         frame.translation_window(crd(CrdType.OBJ, 0, self.gate.arch.sel_bits))
 
-    def sm(self, count: int = 0, sel: int | None = None) -> Sm:
+    def sm(self, count: int = 0, sel: int | Crd | None = None) -> Sm:
         """A new semaphore with `count` (NRE `Sm(count)`), or with `sel` the semaphore
-        capability this PD holds there."""
+        capability this PD holds there (a received `Crd` names its selector)."""
         if sel is not None:
-            return Sm(self.gate, sel)
+            return Sm(self.gate, sel.base if isinstance(sel, Crd) else sel)
         s = self.env.alloc()
         self.sys.create_sm(s, count)
         return Sm(self.gate, s)

@@ -21,11 +21,13 @@ through the portal's gate (``runtime.kernel.gate``), never as an object.
 from __future__ import annotations
 
 import logging
+import sys
+import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .api import Env, Pt, contained
-from .codec import DecodeError, Items, MarshalError, error_reply_bytes
+from .api import Env, Pt, contained, failure, outside_ec, report
+from .codec import DecodeError, Items, MarshalError, error_reply_bytes, remember_failure
 from .kernel.crd import ALL, Crd, CrdType, crd
 from .kernel.kernel import NOT_SENT, REPLY_LEFT, portal_entry, run_fixed
 from .kernel.status import CapacityError, ErrorCode, RemoteError, Status, SyscallError
@@ -120,24 +122,41 @@ def call(
     window of 2**order units of Crd type ``kind`` for the reply (WIRE.md §4: objects at
     fresh selectors, memory at fresh pages of the calling PD, I/O ports 1:1), and
     ``translate`` a translate window over the whole space of type ``xlt``."""
-    if accept is None and not translate:
-        return pt.gate.call_words(pt.sel, data, 0, items)  # no reply window: no frame object
-    with pt.frame() as f:
-        f.put_words(data)
-        for crd, flags in items:
-            f.put_item(crd, flags)
-        if accept is not None:
-            if kind == CrdType.OBJ:
-                pt.accept_delegates(f, accept)
-            else:
-                f.delegation_window(window(pt, kind, accept))
-        if translate:
-            if xlt == CrdType.OBJ:
-                pt.accept_translates(f)
-            else:
-                f.translation_window(whole(pt.gate, xlt))
-        pt.call(f)
-        return f.get_words(f.left), list(f.items())
+    try:
+        if accept is None and not translate:
+            return pt.gate.call_words(pt.sel, data, 0, items)  # no reply window: no frame
+        with pt.frame() as f:
+            f.put_words(data)
+            for crd, flags in items:
+                f.put_item(crd, flags)
+            if accept is not None:
+                if kind == CrdType.OBJ:
+                    pt.accept_delegates(f, accept)
+                else:
+                    f.delegation_window(window(pt, kind, accept))
+            if translate:
+                if xlt == CrdType.OBJ:
+                    pt.accept_translates(f)
+                else:
+                    f.translation_window(whole(pt.gate, xlt))
+            pt.call(f)
+            return f.get_words(f.left), list(f.items())
+    except SyscallError as e:
+        if e.status == Status.BAD_HYP and outside_ec(pt.gate):
+            raise failure(int(e.status), pt.gate, _caller()) from None
+        raise
+
+
+def _caller() -> str:
+    """The client stub method (``EchoClient.ping``) that called into this module, for
+    messages (on error paths only: it walks the stack)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        who = frame.f_locals.get("self")
+        if isinstance(who, Client):
+            return f"{type(who).__name__}.{frame.f_code.co_name}"
+        frame = frame.f_back  # type: ignore[assignment]
+    return "a client stub's call"
 
 
 def reply(pt: Pt, r: tuple[Any, ...]) -> tuple[bytes, list[tuple[int, int]]]:
@@ -145,7 +164,7 @@ def reply(pt: Pt, r: tuple[Any, ...]) -> tuple[bytes, list[tuple[int, int]]]:
     raise ``SyscallError`` for a failed call, else take the message it left in the UTCB
     (words, items) for the general decoder."""
     if r[0] != REPLY_LEFT[0]:
-        raise SyscallError(r[0], "call")
+        raise failure(r[0], pt.gate, _caller())
     return pt.gate.take_reply()
 
 
@@ -305,6 +324,7 @@ def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
     w = u.word
     oneway = False
     t = 0
+    handler: Handler | None = None
     try:
         # f.get_words(f.left), f.items() and f.clear(), inlined: every request starts here.
         buf, mr0 = u.buf, u.mr0
@@ -340,7 +360,19 @@ def serve(f: UtcbFrame, table: dict[int, tuple[Handler, bool]]) -> None:
             raise
         if t and isinstance(e, DecodeError):
             _reject(u)  # the request did not decode: the server called nothing
-        failed(f, e, oneway)
+        failed(f, e, oneway, method_name(handler))
+
+
+def method_name(handler: object) -> str:
+    """``Echo.ping`` for a generated skeleton's handler of ping (``EchoServer._h_ping``)."""
+    if handler is None:
+        return ""
+    try:
+        cls, _, fn = str(getattr(handler, "__qualname__", "")).rpartition(".")
+        iface = cls.removesuffix("Server")
+        return f"{iface}.{fn.removeprefix('_h_')}" if iface else fn
+    except BaseException:  # a handler's own __getattr__ must not take the server down
+        return ""
 
 
 def answer(f: UtcbFrame, make: Callable[[], tuple[bytearray, list[tuple[int, int]]]]) -> None:
@@ -367,23 +399,49 @@ def _put_reply(f: UtcbFrame, reply: tuple[bytearray, list[tuple[int, int]]]) -> 
         _error(f, w, ErrorCode.E_CAPACITY, str(e))
 
 
-def failed(f: UtcbFrame, e: BaseException, oneway: bool = False) -> None:
+def failed(f: UtcbFrame, e: BaseException, oneway: bool = False, method: str = "") -> None:
     """Answer a request whose handling raised ``e`` (WIRE.md §2): E_ARGS_INVALID for a
-    request that did not decode, a RemoteError's own code (1..19), else E_FAILURE; a
-    oneway request gets no words, only a log line. It never raises: an exception whose
-    text cannot be had (``__str__`` raises, a message that is no string) is named by
-    its type alone."""
+    request that did not decode, a RemoteError's own code (1..19), else E_FAILURE with
+    "<method> raised <type>: <text>"; a oneway request gets no words, only a log line
+    that names the method. It never raises: an exception whose text cannot be had
+    (``__str__`` raises, a message that is no string) is named by its type alone.
+
+    An exception that is not the protocol's (a bug in the server's code) keeps its
+    traceback where the user sees it (docs/runtime.md, "Errors in servers and clients"):
+    the running machine's ``log`` and trace, the log record, and the ``__notes__`` of the
+    `RemoteError` the client gets."""
     w = f.utcb.word
+    where = f"{method} " if method else ""
     if isinstance(e, DecodeError):
-        _fail(f, w, oneway, ErrorCode.E_ARGS_INVALID, "bad request: " + text(e))
+        _fail(f, w, oneway, ErrorCode.E_ARGS_INVALID, f"bad request{_to(method)}: " + text(e))
     elif isinstance(e, RemoteError):
         code = e.code if isinstance(e.code, int) and 1 <= e.code <= 19 else ErrorCode.E_FAILURE
         msg = e.message
         _fail(f, w, oneway, int(code), msg if type(msg) is str else text(msg))
     elif isinstance(e, MarshalError):
-        _fail(f, w, oneway, ErrorCode.E_FAILURE, "reply does not encode: " + text(e))
+        _fail(f, w, oneway, ErrorCode.E_FAILURE, f"{where}reply does not encode: " + text(e))
     else:
-        _fail(f, w, oneway, ErrorCode.E_FAILURE, f"{_type_name(e)}: {text(e)}")
+        message = f"{where}raised {_type_name(e)}: {text(e)}"
+        _keep_traceback(e, message[:200], oneway)
+        _fail(f, w, oneway, ErrorCode.E_FAILURE, message, logged=True)
+
+
+def _to(method: str) -> str:
+    return f" to {method}" if method else ""
+
+
+def _keep_traceback(e: BaseException, message: str, oneway: bool) -> None:
+    """Record the server side's traceback of ``e``: the running machine's log and trace,
+    a log record, and (keyed by the reply's message) for the client's `RemoteError`."""
+    try:
+        tb = "".join(traceback.format_exception(e))
+    except BaseException:
+        tb = f"{_type_name(e)} (no traceback: formatting it failed)\n"
+    head = f"oneway {message}" if oneway else message
+    report("handler-error", f"{head}\n{tb}".rstrip("\n"))
+    log.log(logging.WARNING if oneway else logging.INFO, "%s\n%s", head, tb.rstrip("\n"))
+    if not oneway:
+        remember_failure(message, tb)
 
 
 def text(x: object) -> str:
@@ -403,10 +461,13 @@ def _type_name(e: BaseException) -> str:
         return "Exception"
 
 
-def _fail(f: UtcbFrame, w: int, oneway: bool, code: int, message: str) -> None:
+def _fail(
+    f: UtcbFrame, w: int, oneway: bool, code: int, message: str, logged: bool = False
+) -> None:
     f.clear()
     if oneway:
-        log.warning("oneway request failed: %s", message)
+        if not logged:
+            log.warning("oneway request failed: %s", message)
         return
     _error(f, w, code, message)
 

@@ -486,6 +486,21 @@ def error_reply_bytes(w: int, status: int, message: str) -> bytes:
     return word.pack(status) + word.pack(len(raw)) + raw + ZEROS[-len(raw) % w]
 
 
+# Server-side tracebacks by the message of the error reply they caused (binding.failed),
+# the latest few: the client's RemoteError carries the one of its message as a note, as
+# client and server share the process. A message names the method and the exception.
+_FAILURES: dict[str, str] = {}
+_KEEP = 64
+
+
+def remember_failure(message: str, tb: str) -> None:
+    """Keep the server side's traceback ``tb`` of the error reply with ``message``."""
+    _FAILURES.pop(message, None)
+    _FAILURES[message] = tb
+    while len(_FAILURES) > _KEEP:
+        del _FAILURES[next(iter(_FAILURES))]
+
+
 def decode_error_reply(data: bytes, w: int, status: int) -> RemoteError:
     """The RemoteError of a reply with status 1..19 (status already read from word 0)."""
     word = struct.Struct("<Q" if w == 8 else "<I")
@@ -504,7 +519,11 @@ def decode_error_reply(data: bytes, w: int, status: int) -> RemoteError:
         text = str(data[2 * w : 2 * w + n], "utf-8")
     except UnicodeDecodeError as e:
         raise DecodeError(2 + e.start // w, "invalid UTF-8 in the message") from None
-    return RemoteError(status, text)
+    err = RemoteError(status, text)
+    tb = _FAILURES.get(text) if status == 19 else None
+    if tb is not None:
+        err.add_note("the server's traceback (it runs in this process):\n" + tb.rstrip("\n"))
+    return err
 
 
 # --- what an interface's tables hold --------------------------------------------------

@@ -18,12 +18,15 @@ the PD object.
 from __future__ import annotations
 
 import contextlib
+import sys
+import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .api import (
+    REPORTS,
     RUNNING,
     SELF_PD,
     Context,
@@ -55,6 +58,7 @@ __all__ = [
     "Machine",
     "Process",
     "RunResult",
+    "UnrunMachineWarning",
     "ec_of",
     "explore",
     "machine_of",
@@ -66,6 +70,36 @@ ROOT_EC, ROOT_SC = 0x21, 0x22
 
 class ExecutionFault(Exception):
     """One or more ECs raised a Python exception (they died; the first is the cause)."""
+
+
+class UnrunMachineWarning(RuntimeWarning):
+    """A `Machine` with spawned processes was collected (or the interpreter exited)
+    without `run()` ever being called: nothing the processes were given has run."""
+
+
+class _Unrun:
+    """What the finalizer of a machine needs to know, without holding the machine: how
+    many processes it spawned, whether it ran, and where it was made (the warning's
+    location)."""
+
+    __slots__ = ("file", "line", "ran", "spawned")
+
+    def __init__(self, file: str, line: int) -> None:
+        self.spawned = 0
+        self.ran = False
+        self.file = file
+        self.line = line
+
+
+def _warn_unrun(state: _Unrun) -> None:
+    if state.spawned and not state.ran:
+        n = state.spawned
+        warnings.warn_explicit(
+            f"Machine with {n} process{'es' if n != 1 else ''} was never run; call m.run()",
+            UnrunMachineWarning,
+            state.file,
+            state.line,
+        )
 
 
 @dataclass
@@ -273,6 +307,13 @@ class Machine:
             self.registry.drop_client,
             self.admission.drop_client,
         ]
+        # What went wrong inside runs that user code did not see raised: a server method's
+        # exception with its traceback (runtime.binding.failed), one entry per report.
+        self.log: list[str] = []
+        made = sys._getframe(1)  # the warning points at the code that made the machine
+        self._unrun = _Unrun(made.f_code.co_filename, made.f_lineno)
+        # at collection or at exit, whichever comes first
+        weakref.finalize(self, _warn_unrun, self._unrun)
 
     def spawn(
         self,
@@ -306,6 +347,7 @@ class Machine:
         for hook in self.spawn_hooks:
             hook(proc)
         self.processes.append(proc)
+        self._unrun.spawned += 1
         if fn is not None:
             proc.thread(fn, cpu, prio, name=name)
         return proc
@@ -317,11 +359,14 @@ class Machine:
         killed an EC is raised here (as ExecutionFault from the first one)."""
         n_faults = len(self.k.ec_faults)
         n_deaths = self.k.n_deaths
+        self._unrun.ran = True
         RUNNING.append(self.gate)  # for `runtime.api.contained`
+        REPORTS.append(self._report)
         try:
             reason = self.k.run(until, max_steps)
         finally:
             RUNNING.remove(self.gate)
+            REPORTS.remove(self._report)
         deaths = self.k.deaths  # the last DEATH_LOG of them
         fresh = min(self.k.n_deaths - n_deaths, len(deaths))
         res = RunResult(
@@ -339,6 +384,17 @@ class Machine:
             ec, exc = new[0]
             raise ExecutionFault(f"{ec.name} raised {exc!r}") from exc
         return res
+
+    def _report(self, kind: str, text: str) -> None:
+        """A report of the user layer (`runtime.api.report`): into `log`, prefixed with
+        the virtual time, CPU and EC, and into the trace as an event ``kind``."""
+        ec = self.k.current
+        cpu = None if ec is None else ec.cpu
+        clock = self.k.cpus[cpu].clock if cpu is not None else 0
+        name = "-" if ec is None else ec.name
+        self.log.append(f"[{clock} us, CPU {cpu}, {name}] {text}")
+        if self.k.tracing:
+            self.k.trace.note((clock, -1 if cpu is None else cpu, name, kind, 0), text)
 
     @property
     def trace(self) -> Trace:

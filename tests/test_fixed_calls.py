@@ -254,7 +254,7 @@ def test_server_errors_reach_the_client(fx: Any) -> None:
 
     _run(m, body)
     assert got[0] == (ErrorCode.E_EXISTS, "unlucky")
-    assert got[1] == (ErrorCode.E_FAILURE, "ValueError: not declared")
+    assert got[1] == (ErrorCode.E_FAILURE, "Calc.add raised ValueError: not declared")
     assert got[2][0] == ErrorCode.E_FAILURE and "reply does not encode" in got[2][1]  # type: ignore[index]
     assert got[3:] == [("Nope", 7), 3]
 

@@ -7,7 +7,7 @@ run `python -m idlc.backends.python.tmplc`, or `make templates`, after changing 
 # mypy: ignore-errors
 from json import dumps as _dumps
 
-SOURCES_SHA256 = 'b18ba94bf82b06b2ca11c3b986f240ab8b0c1354c0e083e94f4d718af79ad9dd'
+SOURCES_SHA256 = '70c1ef9ae548b3f05f462d701cac1aa2330b0f90e3c038e1879e64914067757d'
 
 
 def _ga(o, n):
@@ -679,7 +679,11 @@ def module(m: object) -> str:
                     _w('_')
                     _w(str(_sfx144))
                     _w('(_e))\n            return -1\n')
-                _w('        except _Exception as _e:\n            _binding.failed(_f, _e)\n            return -1\n')
+                _w('        except _Exception as _e:\n            _binding.failed(_f, _e, False, "')
+                _w(str(_ga(_i75, 'name')))
+                _w('.')
+                _w(str(_ga(_mt140, 'name')))
+                _w('")\n            return -1\n')
                 if (_ga(_s145, 'words_out') == 1):
                     _w('        return 0\n')
                 else:

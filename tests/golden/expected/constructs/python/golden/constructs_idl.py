@@ -650,7 +650,7 @@ class StoreServer:
         try:
             _r = self._impl.pair()
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Store.pair")
             return -1
         try:
             if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
@@ -668,7 +668,7 @@ class StoreServer:
         try:
             _r = self._impl.pair()
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Store.pair")
             return -1
         try:
             if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
@@ -689,7 +689,7 @@ class StoreServer:
             _binding.answer(_f, lambda: _x_Busy_64(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Store._get_limit")
             return -1
         try:
             _S24.pack_into(_u.buf, 40, 0, _r)
@@ -709,7 +709,7 @@ class StoreServer:
             _binding.answer(_f, lambda: _x_Busy_32(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Store._get_limit")
             return -1
         try:
             _S8.pack_into(_u.buf, 20, 0, _r)
@@ -732,7 +732,7 @@ class StoreServer:
             _binding.answer(_f, lambda: _x_Gone_64(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Store._set_limit")
             return -1
         return 0
 
@@ -747,7 +747,7 @@ class StoreServer:
             _binding.answer(_f, lambda: _x_Gone_32(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Store._set_limit")
             return -1
         return 0
 
@@ -957,7 +957,7 @@ class ArchiveServer:
         try:
             _r = self._impl.pair()
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Archive.pair")
             return -1
         try:
             if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
@@ -975,7 +975,7 @@ class ArchiveServer:
         try:
             _r = self._impl.pair()
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Archive.pair")
             return -1
         try:
             if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
@@ -996,7 +996,7 @@ class ArchiveServer:
             _binding.answer(_f, lambda: _x_Busy_64(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Archive._get_limit")
             return -1
         try:
             _S24.pack_into(_u.buf, 40, 0, _r)
@@ -1016,7 +1016,7 @@ class ArchiveServer:
             _binding.answer(_f, lambda: _x_Busy_32(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Archive._get_limit")
             return -1
         try:
             _S8.pack_into(_u.buf, 20, 0, _r)
@@ -1039,7 +1039,7 @@ class ArchiveServer:
             _binding.answer(_f, lambda: _x_Gone_64(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Archive._set_limit")
             return -1
         return 0
 
@@ -1054,7 +1054,7 @@ class ArchiveServer:
             _binding.answer(_f, lambda: _x_Gone_32(_e))
             return -1
         except _Exception as _e:
-            _binding.failed(_f, _e)
+            _binding.failed(_f, _e, False, "Archive._set_limit")
             return -1
         return 0
 
