@@ -199,7 +199,8 @@ class GuestCpu:
             st, out2, out3 = k.syscall(w0, a2, a3, a4, a5)
             if num in (8, 10, 13):  # lookup, sc_ctrl, assign_gsi answer in ARG2, ARG3
                 core.set_out(out2, out3)
-        core.set_status(w0, st)
+        if st != w0 & 0xFF:  # rdi already reads so for a call without flags that succeeded
+            core.set_status(w0, st)
         if self.pd.mem.gen != self.gen:
             self._flush()  # a revoke (or another EC meanwhile) changed the memory space
 
