@@ -9,8 +9,9 @@ with an SC from root.
 
 Start protocol (NRE's STARTUP portal, NOVA-NRE.md §5): every PD loaded here gets, per CPU,
 a portal at `evt + 30` to a local EC of root; its handler reads the new EC's stack and
-starts it with rip = the word at rsp + 8 and rdi = the word at rsp + 16 (its UTCB
-address). The loader writes that frame for the first EC (its entry point and UTCB); a
+starts it with rip = the word at rsp + 8, rdi = the word at rsp + 16 (its UTCB address)
+and rsi = the word at rsp + 24 (its SC's selector). The loader writes that frame for the
+first EC (its entry point, UTCB and SC, runtime/guest/include/nova.h's `main(u, sc)`); a
 global EC the guest makes itself gets the same treatment from the stack it passes to
 `create_ec`. Guest code exits by jumping to 0x800 + code (NRE's exit protocol).
 
@@ -185,6 +186,7 @@ class _Starter:
         try:
             st.rip = _read_word(m, pd, st.rsp + 8)
             st.rdi = _read_word(m, pd, st.rsp + 16)
+            st.rsi = _read_word(m, pd, st.rsp + 24)
         except PageFault:
             st.kill()  # no start frame on that stack
             return
@@ -223,9 +225,9 @@ def spawn_image(
     env = proc.env
     sp = STACK_TOP - 4 * 8
     utcb = env.alloc_utcb()
-    _write_word(m, pd, sp + 8, entry)
-    _write_word(m, pd, sp + 16, utcb)
     ec_sel, sc_sel = env.alloc(), env.alloc()
+    for i, v in enumerate((entry, utcb, sc_sel)):
+        _write_word(m, pd, sp + 8 * (i + 1), v)
     with proc.acting():
         Syscalls(m.gate).create_ec(ec_sel, utcb, cpu=cpu, sp=sp, evt=evt, glb=True)
         m.gate.name_ec(ec_sel, name)
