@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     devices = importlib.import_module("samples.devices.main")
     devices.main()
 
+    print("\n== 6. guest: x86-64 machine code (C) calls the Python echo server")
+    importlib.import_module("samples.guest.main").main(out, str(out / "guest-trace.json"))
+
     print("\ndemo done")
     return 0
 

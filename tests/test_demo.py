@@ -57,6 +57,9 @@ def test_demo_runs_and_shows_each_step(tmp_path: Path) -> None:
         "  shell: 21 x Keyboard.read(), 12 x Console.write(), line 'hello nova\\n'",
         "  UART transmitted: '> hello nova\\n'",
         "  run ended: idle, EC faults: 0",
+        "== 6. guest: x86-64 machine code (C) calls the Python echo server",
+        "  [echo-server] log: the guest got its echo back",
+        "  guest-client: exit 0",
         "demo done",
     ]:
         assert line in out.splitlines(), f"missing {line!r} in:\n{out}"

@@ -6,10 +6,11 @@ that core's registers (`GuestRegs`), so exception IPC (runtime.kernel.exc) reads
 writes the real registers. The kernel asks the PD's machine for a portal's entry and a
 global EC's start; everything else is the kernel's usual path:
 
-- **System calls**: the `syscall` hook takes word0 and ARG2..ARG5 from rdi, rsi, rdx, rax,
-  r8 (NOVA-NRE.md §1), makes the call through `Kernel.syscall` on the EC's own greenlet
-  (it may block or switch there, inside the hook), writes the status into rdi's low byte
-  (lookup, sc_ctrl, assign_gsi: their results into rsi, rdx) and the core goes on. A local
+- **System calls**: the `syscall` hook stops the core after the instruction; the driver
+  takes word0 and ARG2..ARG5 from rdi, rsi, rdx, rax, r8 (NOVA-NRE.md §1), makes the call
+  through `Kernel.syscall` on the EC's own greenlet (it may block or switch there, never
+  inside unicorn's C frames), writes the status into rdi's low byte (lookup, sc_ctrl,
+  assign_gsi: their results into rsi, rdx) and the core goes on. A local
   EC's `reply` ends its portal entry, and the kernel's receive loop replies (NRE's
   landing spot); the stack it replied on is its stack for the next call.
 - **Memory**: a page is present exactly when the PD holds a memory capability for it
@@ -58,6 +59,7 @@ INSNS_PER_US = 1000  # the emulated core's speed: 1 GHz at one instruction per c
 EXIT_BASE = 0x800  # NRE's exit protocol: a fetch at 0x800 + code (ExecEnv.h)
 _RIP, _RSP, _RDI = GPR_IDS["rip"], GPR_IDS["rsp"], GPR_IDS["rdi"]
 _REPLY = (-1, 0, None)  # `pending` of a local EC that replied
+_SYSCALL = (-2, 0, None)  # `pending` of a `syscall` instruction
 
 
 class GuestRegs(Regs):
@@ -149,6 +151,9 @@ class GuestCpu:
                 return
             k.tick(self.slice_us)  # the quantum's time; a preemption point
             return
+        if p is _SYSCALL:
+            self._do_syscall()
+            return
         if p is _REPLY:
             return
         vector, err, cr2 = p
@@ -183,6 +188,13 @@ class GuestCpu:
 
     # -- hooks -------------------------------------------------------------------------
     def _syscall(self) -> None:
+        """The `syscall` hook: the core stops after the instruction, and `step` makes
+        the call outside the emulator (never suspended inside it: a greenlet left in
+        unicorn's C frames could outlive the engine when a machine is collected)."""
+        self.pending = _SYSCALL
+        self.core.stop()
+
+    def _do_syscall(self) -> None:
         core = self.core
         w0, a2, a3, a4, a5 = core.args()
         num = w0 & 0xF
@@ -190,7 +202,6 @@ class GuestCpu:
             self.sp = core.get(_RSP)
             self.pending = _REPLY
             core.set_status(w0, 0)
-            core.stop()
             return
         k = self.k
         if num == 0:

@@ -54,6 +54,11 @@ GPR_IDS: dict[str, int] = {
 _RDI, _RSI, _RDX = X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX
 _ARGS = (X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX, X.UC_X86_REG_RAX, X.UC_X86_REG_R8)
 _NEVER = (1 << 64) - 1  # an end address no instruction reaches: only count and stop end a run
+# The library's register functions once more, without the binding's argument conversion
+# (argtypes), which costs more than the call: every argument passed here is already a
+# ctypes object or a small int.
+_lib = ctypes.CDLL(uclib._name)
+_reg_read, _reg_write, _read_batch = _lib.uc_reg_read, _lib.uc_reg_write, _lib.uc_reg_read_batch
 
 SyscallHook = Callable[[], None]
 IntrHook = Callable[[int], None]
@@ -137,16 +142,16 @@ class Core:
 
     # -- registers ---------------------------------------------------------------------
     def get(self, reg: int) -> int:
-        uclib.uc_reg_read(self._uch, reg, self._pone)
+        _reg_read(self._uch, reg, self._pone)
         return int(self._one.value)
 
     def set(self, reg: int, value: int) -> None:
         self._one.value = value & _NEVER
-        uclib.uc_reg_write(self._uch, reg, self._pone)
+        _reg_write(self._uch, reg, self._pone)
 
     def args(self) -> tuple[int, int, int, int, int]:
         """rdi, rsi, rdx, rax, r8: a system call's word0 and ARG2..ARG5 (one C call)."""
-        uclib.uc_reg_read_batch(self._uch, self._regs, self._ptrs, len(_ARGS))
+        _read_batch(self._uch, self._regs, self._ptrs, len(_ARGS))
         a = self._args
         return a[0], a[1], a[2], a[3], a[4]
 
