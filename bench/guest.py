@@ -6,6 +6,7 @@
   whose handler returns at once (the reply is the word left in its UTCB).
 3 `python_null_call`: the same call from a Python EC (the same portal and handler, the
   same kernel path `ipc_call`, the request written into its UTCB the same way).
+4 `python_syscall`: the semaphore up of (1) from a Python EC (`Gate.syscall`).
 
 Each value is the wall time of `Machine.run()` divided by the loop count (the guest's
 start, one startup IPC and the first page mappings, is spread over the loops).
@@ -106,10 +107,27 @@ def python_null_call(loops: int) -> float:
     return time.perf_counter() - t0
 
 
+def python_syscall(loops: int) -> float:
+    """The same semaphore up from a Python EC (through the gate's system call entry)."""
+    m, _, sm = _machine()
+
+    def client(ctx: Context) -> None:
+        call = ctx.gate.syscall
+        for _ in range(loops):
+            call(SM << 8 | 11)
+
+    c = m.spawn("client", client)
+    m.processes[1].grant(sm, c, SM)
+    t0 = time.perf_counter()
+    m.run()
+    return time.perf_counter() - t0
+
+
 FUNCS: dict[str, Callable[[int], float]] = {
     "guest_syscall": guest_loop(SM_UP),
     "guest_null_call": guest_loop(NULL_CALL),
     "python_null_call": python_null_call,
+    "python_syscall": python_syscall,
 }
 
 

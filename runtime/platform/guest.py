@@ -212,8 +212,8 @@ class GuestCpu:
                 core.set_out(out2, out3)
         if st != w0 & 0xFF:  # rdi already reads so for a call without flags that succeeded
             core.set_status(w0, st)
-        if self.pd.mem.gen != self.gen:
-            self._flush()  # a revoke (or another EC meanwhile) changed the memory space
+        # a revoke (or another EC meanwhile) may have changed the memory space: `step`
+        # flushes before the core runs again
 
     def _fault(self, vector: int, err: int = 0, cr2: int | None = None) -> None:
         self.pending = (vector, err, cr2)

@@ -54,11 +54,22 @@ GPR_IDS: dict[str, int] = {
 _RDI, _RSI, _RDX = X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX
 _ARGS = (X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX, X.UC_X86_REG_RAX, X.UC_X86_REG_R8)
 _NEVER = (1 << 64) - 1  # an end address no instruction reaches: only count and stop end a run
-# The library's register functions once more, without the binding's argument conversion
-# (argtypes), which costs more than the call: every argument passed here is already a
-# ctypes object or a small int.
-_lib = ctypes.CDLL(uclib._name)
+# The library's functions once more, as a PyDLL: the GIL stays held (the binding's CDLL
+# releases it at every call and the hooks take it back), and the register functions go
+# without the binding's argument conversion (argtypes), which costs more than the call:
+# every argument passed to them is a ctypes object or a small int.
+_lib = ctypes.PyDLL(uclib._name)
 _reg_read, _reg_write, _read_batch = _lib.uc_reg_read, _lib.uc_reg_write, _lib.uc_reg_read_batch
+_emu_start, _emu_stop = _lib.uc_emu_start, _lib.uc_emu_stop
+_emu_start.argtypes = [
+    ctypes.c_void_p,
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.c_uint64,
+    ctypes.c_size_t,
+]
+_emu_start.restype = ctypes.c_int
+_SYSCALL_CB = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)  # (engine, user data)
 
 SyscallHook = Callable[[], None]
 IntrHook = Callable[[int], None]
@@ -71,7 +82,7 @@ OutHook = Callable[[int, int, int], None]  # (port, size, value)
 class Core:
     """An x86-64 core (64-bit mode, flat segments) with hooks into Python."""
 
-    __slots__ = ("_args", "_keep", "_one", "_pone", "_ptrs", "_regs", "_uc", "_uch")
+    __slots__ = ("_args", "_keep", "_one", "_pone", "_ptrs", "_regs", "_sys_cb", "_uc", "_uch")
 
     def __init__(
         self,
@@ -94,8 +105,15 @@ class Core:
         base = ctypes.addressof(self._args)
         self._ptrs = (ctypes.c_void_p * n)(*(base + 8 * i for i in range(n)))
 
-        def on_syscall(_uc: Any, _ud: Any) -> None:
-            syscall()
+        def on_syscall(_h: Any, _ud: Any) -> None:
+            # registered without the binding's wrappers (the most frequent exit): its
+            # exception guard, done here
+            try:
+                syscall()
+            except BaseException as e:
+                if uc._hook_exception is None:
+                    uc._hook_exception = e
+                _emu_stop(self._uch)
 
         def on_intr(_uc: Any, intno: int, _ud: Any) -> None:
             intr(intno)
@@ -114,7 +132,20 @@ class Core:
         def on_out(_uc: Any, port: int, size: int, value: int, _ud: Any) -> None:
             port_out(port, size, value)
 
-        uc.hook_add(unicorn.UC_HOOK_INSN, on_syscall, None, 1, 0, X.UC_X86_INS_SYSCALL)
+        self._sys_cb = _SYSCALL_CB(on_syscall)
+        handle = ctypes.c_size_t()
+        err = uclib.uc_hook_add(
+            self._uch,
+            ctypes.byref(handle),
+            unicorn.UC_HOOK_INSN,
+            self._sys_cb,
+            None,
+            ctypes.c_uint64(1),
+            ctypes.c_uint64(0),
+            ctypes.c_int(X.UC_X86_INS_SYSCALL),
+        )
+        if err:
+            raise unicorn.UcError(err)
         uc.hook_add(unicorn.UC_HOOK_INTR, on_intr)
         uc.hook_add(unicorn.UC_HOOK_INSN_INVALID, on_invalid)
         uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, on_mem)
@@ -125,20 +156,18 @@ class Core:
     def run(self, rip: int, count: int) -> int:
         """Execute from `rip` until `count` instructions ran or a hook called `stop`;
         returns 0, or unicorn's error number when a fault ended the run (the hook that
-        saw it has said what it was). An exception a hook raised (a greenlet being
-        unwound) is raised here."""
+        saw it has said what it was). An exception a hook raised is raised here."""
         uc = self._uc
-        try:
-            uc.emu_start(rip, _NEVER, 0, count)
-        except unicorn.UcError as e:
-            raised = uc._hook_exception
-            if raised is not None:
-                raise raised from None
-            return int(e.errno)
-        return 0
+        uc._hook_exception = None  # where the binding's hook wrapper leaves one
+        err = int(_emu_start(self._uch, rip, _NEVER, 0, count))
+        raised = uc._hook_exception
+        if raised is not None:
+            uc._hook_exception = None
+            raise raised
+        return err
 
     def stop(self) -> None:
-        uclib.uc_emu_stop(self._uch)
+        _emu_stop(self._uch)
 
     # -- registers ---------------------------------------------------------------------
     def get(self, reg: int) -> int:
@@ -152,8 +181,8 @@ class Core:
     def args(self) -> tuple[int, int, int, int, int]:
         """rdi, rsi, rdx, rax, r8: a system call's word0 and ARG2..ARG5 (one C call)."""
         _read_batch(self._uch, self._regs, self._ptrs, len(_ARGS))
-        a = self._args
-        return a[0], a[1], a[2], a[3], a[4]
+        w0, a2, a3, a4, a5 = self._args[:]
+        return w0, a2, a3, a4, a5
 
     def set_status(self, w0: int, status: int) -> None:
         """The status into rdi's low byte (NOVA-NRE.md §1)."""

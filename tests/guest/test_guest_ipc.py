@@ -166,3 +166,25 @@ def test_python_client_calls_guest_server() -> None:
     r = m.run()
     assert [int.from_bytes(x, "little") for x in got] == [pt, 100 + pt, 200 + pt]
     assert not [d for d in r.deaths if d[0] != "g" and d[1] != "exit"]
+
+
+def test_dropped_machines_with_blocked_guests() -> None:
+    """A guest blocked in a system call waits outside the emulator (its greenlet never
+    stops inside unicorn), so dropping its machine and collecting is safe, and the next
+    machine runs."""
+    import gc
+
+    from runtime.api import Syscalls
+
+    for _ in range(3):
+        m = Machine(mem_pages=64)
+        py = m.spawn("py")
+        with py.acting():
+            sel = py.env.alloc()
+            Syscalls(m.gate).create_sm(sel, 0)
+        g = spawn_flat(m, "g", asm("mov rdi, 0x300 << 8 | 1 << 4 | 11\n syscall\n ud2\n"))
+        py.grant(sel, g, 0x300)
+        assert m.run().blocked == ["g"]
+        del m, py, g
+        gc.collect()
+    test_guest_client_calls_python_echo()
