@@ -13,6 +13,7 @@ start, one startup IPC and the first page mappings, is spread over the loops).
 
     python bench/guest.py                 # a table
     python bench/guest.py --quick --json  # one JSON object on stdout (the last line)
+    python bench/guest.py --once guest_null_call 12000  # one run (for callgrind)
 """
 
 from __future__ import annotations
@@ -132,6 +133,9 @@ FUNCS: dict[str, Callable[[int], float]] = {
 
 
 def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--once":  # for callgrind: one run, no pyperf
+        FUNCS[sys.argv[2]](int(sys.argv[3]))
+        return
     runner = pyperf.Runner()
     runner.argparser.add_argument("--quick", action="store_true", help="few values")
     runner.argparser.add_argument("--json", action="store_true", help="one JSON object")
