@@ -53,6 +53,9 @@ GPR_IDS: dict[str, int] = {
 }
 _RDI, _RSI, _RDX = X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX
 _ARGS = (X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX, X.UC_X86_REG_RAX, X.UC_X86_REG_R8)
+# the package as Any: mypy reads unicorn's partial annotations unless told to skip it (the
+# project's config does; a run without it, over generated code, must pass too)
+_UC: Any = unicorn
 _NEVER = (1 << 64) - 1  # an end address no instruction reaches: only count and stop end a run
 # The library's functions once more, as a PyDLL: the GIL stays held (the binding's CDLL
 # releases it at every call and the hooks take it back), and the register functions go
@@ -93,7 +96,7 @@ class Core:
         port_in: InHook,
         port_out: OutHook,
     ) -> None:
-        uc = unicorn.Uc(unicorn.UC_ARCH_X86, unicorn.UC_MODE_64)
+        uc = _UC.Uc(unicorn.UC_ARCH_X86, unicorn.UC_MODE_64)
         self._uc: Any = uc
         self._uch: Any = uc._uch
         self._keep: dict[int, Any] = {}  # page address -> the ctypes view keeping it alive
@@ -145,7 +148,7 @@ class Core:
             ctypes.c_int(X.UC_X86_INS_SYSCALL),
         )
         if err:
-            raise unicorn.UcError(err)
+            raise _UC.UcError(err)
         uc.hook_add(unicorn.UC_HOOK_INTR, on_intr)
         uc.hook_add(unicorn.UC_HOOK_INSN_INVALID, on_invalid)
         uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, on_mem)
