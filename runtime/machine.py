@@ -51,6 +51,8 @@ from .kernel.utcb import Utcb
 from .platform.timebase import Timebase
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .session import Service
 
 __all__ = [
@@ -351,6 +353,21 @@ class Machine:
         if fn is not None:
             proc.thread(fn, cpu, prio, name=name)
         return proc
+
+    def spawn_elf(self, name: str, path: str | Path, cpu: int = 0, **kw: int) -> Process:
+        """A new PD running the ELF64 x86-64 executable at `path` on `cpu`, its memory
+        delegated from root's (`Machine(mem_pages=...)` must leave room); keywords: `prio`,
+        `quantum`, `stack_pages`, `insns` (runtime.loader.spawn_image)."""
+        from .loader import spawn_elf
+
+        return spawn_elf(self, name, path, cpu, **kw)
+
+    def spawn_flat(self, name: str, code: bytes, cpu: int = 0, **kw: int) -> Process:
+        """Like `spawn_elf` for a flat binary loaded (read, write, execute) and started
+        at `base` (default runtime.loader.FLAT_BASE)."""
+        from .loader import spawn_flat
+
+        return spawn_flat(self, name, code, cpu, **kw)
 
     def run(
         self, until: int | None = None, max_steps: int | None = None, check: bool = True

@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     traces = lessons.show(list(lessons.LESSONS), out)
     print(f"  traces: {', '.join(str(t.relative_to(out.parent)) for t in traces)}")
 
+    print("\n== 7. guest: x86-64 machine code (C) calls the Python echo server")
+    importlib.import_module("samples.guest.main").main(out, str(out / "guest-trace.json"))
+
     print("\ndemo done")
     return 0
 

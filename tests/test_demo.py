@@ -61,6 +61,9 @@ def test_demo_runs_and_shows_each_step(tmp_path: Path) -> None:
         "  wrote build/lessons/inversion_idl.py",
         "  livelock: Countdown's handler calls its own portal: it helps itself 99 times, the "
         "100th attempt kills it",
+        "== 7. guest: x86-64 machine code (C) calls the Python echo server",
+        "  [echo-server] log: the guest got its echo back",
+        "  guest-client: exit 0",
         "demo done",
     ]:
         assert line in out.splitlines(), f"missing {line!r} in:\n{out}"

@@ -326,6 +326,8 @@ def startup(k: Kernel, ec: Ec) -> Callable[..., Any] | None:
         ec.regs.rip = ec.sp
         return ec.entry  # type: ignore[no-any-return]
     deliver(k, ec, Vector.STARTUP)
+    if ec.pd.machine is not None:  # machine code: the core starts at the rip it holds now
+        return ec.pd.machine.global_entry(ec)  # type: ignore[no-any-return]
     regs = ec.regs
     while True:
         fn = k.code.get(regs.rip)

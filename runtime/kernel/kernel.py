@@ -534,6 +534,8 @@ class Kernel:
         ec.result = COM_ABT
         self.current = callee
         self.n_ipc += 1  # this system call and its switch
+        if self.tracing:  # the handler's side of the call, with the portal's id
+            self._trace(callee, "recv", pt.id)
         resume = callee.resume
         if resume is None:
             if ec.stacked < STACKED_LEVELS:

@@ -53,6 +53,7 @@ def _link(
 ) -> Node:
     node = Node(space, unit, obj, rights, parent, order)
     space.nodes[unit] = node
+    space.gen += 1
     if parent is not None:
         parent.children[node] = None
     if isinstance(obj, Kobject):
@@ -62,6 +63,7 @@ def _link(
 
 def _unlink(node: Node) -> None:
     del node.space.nodes[node.unit]
+    node.space.gen += 1
     if node.parent is not None:
         del node.parent.children[node]
         node.parent = None
@@ -217,6 +219,7 @@ def revoke(space: Space, base: int, order: int, attr: int, include_self: bool) -
             if n is top and not include_self:
                 continue
             n.rights &= ~attr
+            n.space.gen += 1
             if not n.rights:
                 for c in list(n.children):  # unreachable by the subset rule; kept safe
                     _drop_subtree(c)

@@ -18,7 +18,7 @@ _OBJ, _MEM, _PIO = int(CrdType.OBJ), int(CrdType.MEM), int(CrdType.PIO)
 
 
 class Pd(Kobject):
-    __slots__ = ("code", "dead", "ecs", "env", "mem", "obj", "pio", "utcbs")
+    __slots__ = ("code", "dead", "ecs", "env", "machine", "mem", "obj", "pio", "utcbs")
 
     TYPE = "pd"
 
@@ -35,6 +35,10 @@ class Pd(Kobject):
         # the kernel objects need no weak references): its api.Env, which the gate
         # gives the PD's running EC (Gate.env).
         self.env: Any = None
+        # The emulated CPU that executes this PD's machine code (runtime.platform.guest,
+        # set by the loader), or None: its ECs are Python callables at code addresses.
+        # It gives a portal's entry and a global EC's start (syscalls, exc.startup).
+        self.machine: Any = None
 
     def space(self, kind: int) -> Space | None:
         # Plain ints: comparing with an IntEnum member costs far more (typed transfer path).

@@ -18,13 +18,17 @@ __all__ = ["Space"]
 
 
 class Space:
-    __slots__ = ("kind", "limit", "nodes", "owner")
+    __slots__ = ("gen", "kind", "limit", "nodes", "owner")
 
     def __init__(self, owner: object, kind: CrdType, limit: int) -> None:
         self.owner = owner  # the Pd
         self.kind = kind
         self.limit = limit  # number of units: 2**26 selectors, pages below USER_ADDR, 2**16 ports
         self.nodes: dict[int, Node] = {}
+        # bumped by every node made, removed or stripped of rights: an emulated CPU that
+        # caches the memory space (runtime.platform.guest) flushes when it changed, as a
+        # TLB shootdown after a revoke
+        self.gen = 0
 
     def lookup(self, unit: int) -> Node | None:
         return self.nodes.get(unit)

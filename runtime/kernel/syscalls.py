@@ -133,6 +133,8 @@ def sys_create_ec(k: Kernel, ec: Ec, w0: int, a2: int, a3: int, a4: int, a5: int
         return Status.BAD_CAP
     glb = bool(w0 & FLAG0)
     new = k.new_ec(pd, cpu, glb, utcb, a4, a5, f"ec@{pd.name}:{sel:#x}")
+    if pd.machine is not None:  # a PD of machine code: the EC gets its emulated core
+        pd.machine.attach(new)
     mdb.insert_root(ec.pd.obj, sel, new, ALL)
     return Status.SUCCESS
 
@@ -162,7 +164,11 @@ def sys_create_pt(k: Kernel, ec: Ec, w0: int, a2: int, a3: int, a4: int, a5: int
     target = _cap(ec.pd, a3, Ec, EcRights.PT)
     if target is None or target.glb or not _free(ec.pd, sel):
         return Status.BAD_CAP
-    mdb.insert_root(ec.pd.obj, sel, k.new_pt(target, a4, a5, sel), ALL)
+    pt = k.new_pt(target, a4, a5, sel)
+    if target.pd.machine is not None:  # machine code at ip, in the target's address space
+        pt.entry = target.pd.machine.portal_entry(target, a5)
+        pt.fast = None
+    mdb.insert_root(ec.pd.obj, sel, pt, ALL)
     return Status.SUCCESS
 
 

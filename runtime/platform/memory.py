@@ -60,6 +60,14 @@ class PhysMem:
         page = frame if isinstance(frame, bytearray) else self.store.get(frame)
         return bytes(n) if page is None else bytes(page[off : off + n])
 
+    def page(self, frame: int) -> bytearray:
+        """Frame `frame`'s bytes, materialised now: an emulated CPU maps them directly
+        (runtime.platform.guest), so they never move or get replaced."""
+        page = self.store.get(frame)
+        if page is None:
+            page = self.store[frame] = bytearray(PAGE_SIZE)
+        return page
+
     def write(self, frame: Frame, off: int, data: bytes | bytearray | memoryview) -> None:
         if isinstance(frame, bytearray):  # a UTCB page: the EC's own buffer
             frame[off : off + len(data)] = data
