@@ -10,6 +10,7 @@ raised, its traceback). Two runs with the same seed produce equal traces.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 __all__ = ["Trace", "TraceEvent"]
 
@@ -17,8 +18,8 @@ TraceEvent = tuple[int, int, str, str, int]
 
 
 class Trace(list[TraceEvent]):
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, events: Iterable[TraceEvent] = ()) -> None:
+        super().__init__(events)
         self.texts: dict[int, str] = {}  # event index -> its text (`note`)
 
     def note(self, event: TraceEvent, text: str) -> None:
