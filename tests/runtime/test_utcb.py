@@ -193,3 +193,110 @@ def test_put_words_takes_any_byte_buffer() -> None:
     f.put_words(memoryview(array.array("I", [7, 8, 9])))  # 3 words of 4 bytes
     f.put_words(bytearray(b"\x01"))
     assert f.words() == [7, 8, 9, 1]
+
+
+# -- the generated codecs' entries into the frame (page_for/packed, take/give_back, rest) --
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_page_for_is_the_page_exactly_when_the_words_fit(arch: Arch) -> None:
+    """page_for(n): the page when the live frame has room for n words at mr[0] (an
+    outermost frame and a nested one, whose room is what the outer left), else None;
+    nothing changes either way. packed(n) makes the n words the message, rewound."""
+    u = Utcb(arch)
+    room = CAPS[arch.name][0]
+    with UtcbFrame(u) as f:
+        for n, fits in [(0, True), (1, True), (room, True), (room + 1, False)]:
+            assert (f.page_for(n) is u.buf) is fits, n
+        assert (u.untyped, u.typed) == (0, 0)
+        f.put_words([7] * 3)
+        with UtcbFrame(u) as g:  # the outer frame's words are saved above: less room
+            inner = g.free_untyped
+            assert inner <= room - 3
+            assert g.page_for(inner) is u.buf and g.page_for(inner + 1) is None
+            w = arch.word
+            struct.pack_into("<2Q" if w == 8 else "<2I", u.buf, 5 * w, 11, 12)
+            assert g.packed(2) is g
+            assert (u.untyped, u.typed, g.upos, g.tpos) == (2, 0, 0, 0)
+            assert g.words() == [11, 12]
+        assert f.words() == [7, 7, 7]  # the outer message came back
+
+
+# (message words, items, words read before, n): what take(n) gives, or None
+_TAKES = [
+    ([1, 2, 3], 0, 0, 3, (1, 2, 3)),
+    ([1, 2, 3], 0, 1, 2, (2, 3)),
+    ([1, 2, 3], 0, 0, 2, None),  # a word would be left over
+    ([1, 2, 3], 0, 0, 4, None),  # fewer words than wanted
+    ([1, 2, 3], 1, 0, 3, None),  # an item is left to read
+    ([], 0, 0, 0, ()),
+]
+
+
+@pytest.mark.parametrize(("words", "items", "before", "n", "want"), _TAKES)
+@pytest.mark.parametrize("arch", ARCHES)
+def test_take_unpacks_exactly_what_is_left(
+    arch: Arch, words: list[int], items: int, before: int, n: int, want: tuple[int, ...] | None
+) -> None:
+    """take(st, n): the next n words unpacked when they are all that is left (no item
+    either), consumed; else None with nothing consumed. give_back(n) unreads them;
+    more than was read is refused."""
+    u = Utcb(arch)
+    with UtcbFrame(u) as f:
+        f.put_words(words)
+        for i in range(items):
+            f.put_item(crd(CrdType.OBJ, 0x100 + i), 1)
+        f.rewind()
+        for _ in range(before):
+            f.get_word()
+        st = struct.Struct(("<%dQ" if arch.word == 8 else "<%dI") % n)
+        got = f.take(st, n)
+        assert got == want
+        assert f.upos == (before + n if want is not None else before)
+        if want is not None:
+            f.give_back(n)
+            assert f.upos == before
+        with pytest.raises(UtcbError):
+            f.give_back(f.upos + 1)
+        with pytest.raises(UtcbError):
+            f.give_back(-1)
+
+
+# (message words, items, items read, words read): rest() as (left, word index) or -1
+_RESTS = [
+    ([1, 2, 3], 0, 0, 0, (3, 0)),
+    ([1, 2, 3], 0, 0, 2, (1, 2)),
+    ([1, 2, 3], 0, 0, 3, (0, 3)),
+    ([1, 2, 3], 2, 0, 0, -1),  # items left to read
+    ([1, 2, 3], 2, 1, 0, -1),
+    ([1, 2, 3], 2, 2, 1, (2, 1)),  # every item read
+]
+
+
+@pytest.mark.parametrize(("words", "items", "tread", "uread", "want"), _RESTS)
+@pytest.mark.parametrize("arch", ARCHES)
+def test_rest_tells_the_unread_words_and_where_they_start(
+    arch: Arch, words: list[int], items: int, tread: int, uread: int, want: object
+) -> None:
+    """rest(): ``left << 16 | byte offset`` of the unread words in the page when no item
+    is left to read, else -1; page is the UTCB page; nothing is consumed."""
+    u = Utcb(arch)
+    with UtcbFrame(u) as f:
+        f.put_words(words)
+        for i in range(items):
+            f.put_item(crd(CrdType.OBJ, 0x100 + i), 1)
+        f.rewind()
+        for _ in range(tread):
+            f.get_item()
+        for _ in range(uread):
+            f.get_word()
+        r = f.rest()
+        assert f.page is u.buf and f.upos == uread
+        if want == -1:
+            assert r == -1
+        else:
+            left, at = want  # type: ignore[misc]
+            assert (r >> 16, r & 0xFFFF) == (left, (5 + at) * arch.word)
+            if left:
+                fmt = "<Q" if arch.word == 8 else "<I"
+                assert struct.unpack_from(fmt, f.page, r & 0xFFFF)[0] == words[at]
