@@ -230,7 +230,9 @@ def _wire_cxx(w: object, spec: object, diags: object) -> int:
         sys.stderr.write(f"idlc wire: {str(e).splitlines()[0]}\n")
         return EXIT_INTERNAL
     try:
-        code, out, complaint = run(harness, w.arch, w.interface, w.method, w.direction, w.decode, text)
+        code, out, complaint = run(
+            harness, w.arch, w.interface, w.method, w.direction, w.decode, text
+        )
     finally:
         harness.close()
     sys.stdout.write(out)

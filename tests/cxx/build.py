@@ -8,11 +8,11 @@ import os
 import subprocess
 from pathlib import Path
 
+from idlc import ir
 from idlc.backends.cxx import INCLUDE, render
 from idlc.backends.cxx.names import Naming
 from idlc.backends.cxx.wire import _compiler_id, _support_text, cache_dir
 from idlc.diagnostics import Diagnostics
-from idlc import ir
 
 from .helpers import spec_of
 
@@ -20,7 +20,9 @@ HOSTED = ["-std=c++11", "-Wall", "-Wextra", "-Werror"]
 FREESTANDING = [*HOSTED, "-ffreestanding", "-fno-exceptions", "-fno-rtti", "-nostdlib"]
 
 
-def compile_cached(files: dict[str, str], main: str, flags: list[str], link: bool) -> tuple[int, str, str]:
+def compile_cached(
+    files: dict[str, str], main: str, flags: list[str], link: bool
+) -> tuple[int, str, str]:
     """(status, output or error text, binary path) of compiling ``main`` beside ``files``."""
     h = hashlib.sha256()
     for part in (main, *sorted(files.items()), _support_text(), _compiler_id(), *flags, link):
@@ -34,7 +36,15 @@ def compile_cached(files: dict[str, str], main: str, flags: list[str], link: boo
     for name, text in files.items():
         (where / name).write_text(text)
     (where / "main.cpp").write_text(main)
-    cmd = ["g++", *flags, "-I", INCLUDE, "-I", os.path.join(INCLUDE, "nre"), str(where / "main.cpp")]
+    cmd = [
+        "g++",
+        *flags,
+        "-I",
+        INCLUDE,
+        "-I",
+        os.path.join(INCLUDE, "nre"),
+        str(where / "main.cpp"),
+    ]
     cmd += ["-o", str(exe)] if link else ["-fsyntax-only"]
     run = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if run.returncode == 0:

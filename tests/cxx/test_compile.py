@@ -11,7 +11,12 @@ import pytest
 from .build import FREESTANDING, HOSTED, compile_cached, headers, instantiate
 
 ROOT = Path(__file__).resolve().parents[2]
-FILES = ["samples/echo/echo.idl", "samples/shapes.idl", "bench/bench.idl", "tests/golden/constructs.idl"]
+FILES = [
+    "samples/echo/echo.idl",
+    "samples/shapes.idl",
+    "bench/bench.idl",
+    "tests/golden/constructs.idl",
+]
 
 
 @pytest.mark.parametrize("mode", ["hosted", "freestanding"])
@@ -26,7 +31,9 @@ def test_compiles_warning_free(idl: str, mode: str) -> None:
 def test_headers_name_only_nre_api() -> None:
     """What the generated code includes: the support header and NRE's own header paths."""
     _, files = headers(ROOT / "samples/shapes.idl")
-    includes = {line for text in files.values() for line in text.splitlines() if line.startswith("#include")}
+    includes = {
+        line for text in files.values() for line in text.splitlines() if line.startswith("#include")
+    }
     assert includes == {
         "#include <idlc/wire.hpp>",
         "#include <Desc.h>",

@@ -53,8 +53,20 @@ def _run(argv: list[str], stdin: str, monkeypatch: pytest.MonkeyPatch) -> tuple[
 
 
 def _argv(idl: Path, case: dict[str, Any]) -> list[str]:
-    return ["wire", str(idl), "--backend", "cxx", "--arch", case["arch"], "--interface",
-            case["interface"], "--method", case["method"], "--dir", case["dir"]]
+    return [
+        "wire",
+        str(idl),
+        "--backend",
+        "cxx",
+        "--arch",
+        case["arch"],
+        "--interface",
+        case["interface"],
+        "--method",
+        case["method"],
+        "--dir",
+        case["dir"],
+    ]
 
 
 def test_through_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -95,10 +95,24 @@ def check_file(idl: Path) -> int:
     return checked
 
 
-def _property(loaded: Loaded, h: Any, arch: str, iface: str, wire: str, direction: str,
-              strategy: st.SearchStrategy[Any], make: Any, codec: Any) -> None:
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+def _property(
+    loaded: Loaded,
+    h: Any,
+    arch: str,
+    iface: str,
+    wire: str,
+    direction: str,
+    strategy: st.SearchStrategy[Any],
+    make: Any,
+    codec: Any,
+) -> None:
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(strategy)
     def prop(values: Any) -> None:
         msg = make(arch, *values) if make is not None else codec.error(arch, values)

@@ -9,7 +9,7 @@ import math
 from idlc import ir
 from idlc.backends.cxx.names import Naming, header_of, ident, mangle
 from idlc.backends.python.marshal import Unsupported, crd_type
-from idlc.layout import FRAME_LIMITS, layout_for
+from idlc.layout import layout_for
 
 _PRIM = {
     "boolean": "bool",
@@ -139,14 +139,13 @@ class Gen:
         if isinstance(t, ir.Capability):
             return "::idlc::Cap"
         if isinstance(t, ir.Ref):
-            d = self.spec.lookup(t.name)
-            if isinstance(d, ir.Interface):
+            decl = self.spec.lookup(t.name)
+            if isinstance(decl, ir.Interface):
                 return "::idlc::Cap"
-            if isinstance(d, ir.Struct | ir.Union_ | ir.Enum | ir.Bitmask | ir.Typedef):
+            kinds = ir.Struct | ir.Union_ | ir.Enum | ir.Bitmask | ir.Typedef | ir.Exception_
+            if isinstance(decl, kinds):
                 return self.n.qual(t.name)
-            if isinstance(d, ir.Exception_):
-                return self.n.qual(t.name)
-            raise Unsupported(d.kind if d is not None else t.name)
+            raise Unsupported(decl.kind if decl is not None else t.name)
         raise Unsupported(type(t).__name__)
 
     def packed(self, t: ir.Type) -> tuple[int, int] | None:
@@ -176,7 +175,8 @@ class Gen:
         if isinstance(r, ir.Bitmask):
             u = "uint64_t" if r.bit_bound > 32 else "uint32_t"
             return [
-                f"if (static_cast<uint64_t>({x}) & ~static_cast<uint64_t>({self.bitmask_mask(r)}u)) "
+                f"if (static_cast<uint64_t>({x}) & "
+                f"~static_cast<uint64_t>({self.bitmask_mask(r)}u)) "
                 'return o.fail(::idlc::S_ARGS_INVALID, "bits outside the bitmask");',
                 f"if (!::idlc::put(o, static_cast<{u}>({x}))) return false;",
             ]
@@ -187,7 +187,7 @@ class Gen:
             k = self.var()
             out.append(f"for (size_t {k} = 0; {k} < {x}.size(); {k}++) {{")
             out += ["    " + s for s in self.enc(r.element, f"{x}[{k}]", tr, mask)]
-            return out + ["}"]
+            return [*out, "}"]
         if isinstance(r, ir.Array):
             if self.packed(r) is not None:
                 return self.run_out(r, x, None)
@@ -275,7 +275,8 @@ class Gen:
                 "{",
                 f"    {u} _b;",
                 "    if (!::idlc::get(i, _b)) return false;",
-                f"    if (static_cast<uint64_t>(_b) & ~static_cast<uint64_t>({self.bitmask_mask(r)}u)) {{",
+                f"    if (static_cast<uint64_t>(_b) & "
+                f"~static_cast<uint64_t>({self.bitmask_mask(r)}u)) {{",
                 f"        i.pos -= (sizeof(W) < 8 ? {back} : 1);",
                 '        return i.fail("bits outside the bitmask");',
                 "    }",
@@ -357,7 +358,8 @@ class Gen:
             out += [
                 ind + "uint32_t _e;",
                 ind + "if (!::idlc::take(_r, _e)) return false;",
-                ind + f'if (!::idlc_gen::ok_{mangle(r.name)}(_e)) return i.fail("an undeclared enum value");',
+                ind + f'if (!::idlc_gen::ok_{mangle(r.name)}(_e)) return i.fail("an undeclared '
+                f'enum value");',
                 ind + f"{e} = static_cast< {self.n.qual(r.name)}>(_e);",
             ]
         else:
@@ -380,7 +382,7 @@ class Gen:
         if isinstance(v, bool):
             return "true" if v else "false"
         if isinstance(r, ir.Primitive) and r.kind in ("float", "double"):
-            f = float(v)  # type: ignore[arg-type]
+            f = float(v)
             if math.isnan(f) or math.isinf(f):
                 raise Unsupported("non-finite constant")
             return repr(f) + ("f" if r.kind == "float" else "")
@@ -482,7 +484,8 @@ class Header:
             t.append(f"enum class {local} : uint32_t {{ {vals} }};")
             cases = " ".join(f"case {e.value}u:" for e in d.enumerators)
             self.protos.append(
-                f"inline bool ok_{mangle(d.name)}(uint32_t v) {{ switch (v) {{ {cases} return true; "
+                f"inline bool ok_{mangle(d.name)}(uint32_t v) {{ switch (v) {{ {cases} "
+                f"return true; "
                 "default: return false; } }"
             )
         elif isinstance(d, ir.Bitmask):
@@ -492,7 +495,8 @@ class Header:
             t.append(f"enum class {local} : {u} {{ {vals} }};")
             for op in "|&^":
                 t.append(
-                    f"inline {local} operator{op}({local} a, {local} b) {{ return static_cast<{local}>"
+                    f"inline {local} operator{op}({local} a, {local} b) {{ return "
+                    f"static_cast<{local}>"
                     f"(static_cast<{u}>(a) {op} static_cast<{u}>(b)); }}"
                 )
         elif isinstance(d, ir.Typedef):
@@ -521,7 +525,8 @@ class Header:
                 f"template <class W> bool x_{m}(::idlc::Out<W> &o, const {q} &v) {{",
                 "    o.n = o.ni = 0;",
                 "    o.err = 0;",
-                f"    return o.put(32) && ::idlc::put(o, static_cast<uint32_t>(0x{d.exception_id:x}u)) && e_{m}<W>(o, v);",
+                f"    return o.put(32) && ::idlc::put(o, "
+                f"static_cast<uint32_t>(0x{d.exception_id:x}u)) && e_{m}<W>(o, v);",
                 "}",
             ]
         elif isinstance(d, ir.Union_):
@@ -584,7 +589,7 @@ class Header:
             x = f"v.{self.member(local, f.name)}"
             enc += ["    " + s for s in self.field_enc(f, x)]
             dec += ["    " + s for s in self.field_dec(f, x)]
-        self.codecs += enc + ["    return true;", "}"] + dec + ["    return true;", "}"]
+        self.codecs += [*enc, "    return true;", "}", *dec, "    return true;", "}"]
 
     def field_enc(self, f: ir.Field, x: str) -> list[str]:
         mask = 0x1F if f.rights is None else f.rights

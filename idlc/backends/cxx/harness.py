@@ -2,7 +2,7 @@
 specification through the generated codecs, for both word types (docs/cxx-backend.md).
 
 Protocol, one line per command on stdin, one line per answer on stdout:
-  E <64|32> <method#> <q|p> <tokens of the values>    -> W <n> words.. <ni> items.. | X <where> <why>
+  E <64|32> <method#> <q|p> <values> -> W <n> words <ni> items | X <where> <why>
   D <64|32> <method#> <q|p> <n> words.. <ni> items..   -> V <tokens> | R word|item <at> <why>
 A reply's values start with a kind: 0 success values, 1 <k> the k-th exception's members,
 2 <status> <message string>. Tokens: see idlc/harness.hpp.
@@ -36,7 +36,7 @@ def source(spec: ir.Specification, headers: list[str]) -> str:
     lines += ["}", "#include <idlc/harness_impl.hpp>", "namespace idlc_h {"]
     for d in aggs:
         lines += _aggregate(g, d)
-    for k, (iface, m) in enumerate(methods(spec)):
+    for k, (_iface, m) in enumerate(methods(spec)):
         lines += _method(g, k, m)
     lines += ["}  // namespace idlc_h", ""]
     lines += _main(len(methods(spec)))
@@ -70,7 +70,7 @@ def _aggregate(g: Gen, d: ir.Declaration) -> list[str]:
         if not d.fields:
             rd.append("    (void)t; (void)v;")
             wr.append("    (void)s; (void)v;")
-    return rd + ["}"] + wr + ["}"]
+    return [*rd, "}", *wr, "}"]
 
 
 def _method(g: Gen, k: int, m: ir.Method) -> list[str]:
@@ -83,7 +83,7 @@ def _method(g: Gen, k: int, m: ir.Method) -> list[str]:
         "    if (op == 'E' && !reply) {",
         *decl,
         *[f"    rd(t, {x});" for x, _ in pin],
-        "        if (t.bad) { printf(\"B tokens\\n\"); return; }",
+        '        if (t.bad) { printf("B tokens\\n"); return; }',
         "        Buffers<W> b;",
         "        idlc::Out<W> o = b.out();",
         f"        if (::idlc_gen::rq_{n}<W>(o{args})) print_out(o); else print_enc_error(o);",
@@ -139,7 +139,8 @@ def _method(g: Gen, k: int, m: ir.Method) -> list[str]:
         "            uint32_t st = static_cast<uint32_t>(t.u());",
         "            idlc::String<> text;",
         "            rd(t, text);",
-        "            ok = ::idlc_gen::put_error(o, st, text.c_str()) && text.length() == idlc::String<>::length_of(text.c_str());",
+        "            ok = ::idlc_gen::put_error(o, st, text.c_str()) && text.length() == "
+        "idlc::String<>::length_of(text.c_str());",
         "        } else {",
         "            unsigned long long which = t.u();",
         "            (void)which;",
@@ -154,7 +155,7 @@ def _method(g: Gen, k: int, m: ir.Method) -> list[str]:
         ]
     out += [
         "        }",
-        "        if (t.bad) { printf(\"B tokens\\n\"); return; }",
+        '        if (t.bad) { printf("B tokens\\n"); return; }',
         "        if (ok) print_out(o); else print_enc_error(o);",
         "        return;",
         "    }",
@@ -163,7 +164,8 @@ def _method(g: Gen, k: int, m: ir.Method) -> list[str]:
         "    uint32_t st = 0;",
         "    unsigned which = 0;",
         "    idlc::String<> text;",
-        f"    if (!::idlc_gen::dp_{n}<W>(i, st, which, text{rargs}{eargs})) {{ print_dec_error(i); return; }}",
+        f"    if (!::idlc_gen::dp_{n}<W>(i, st, which, text{rargs}{eargs})) {{ "
+        f"print_dec_error(i); return; }}",
         "    Sink s;",
         "    if (st == 0) {",
         "        s.num(0);",
@@ -202,7 +204,7 @@ def _main(count: int) -> list[str]:
         "        idlc_h::Tok t;",
         "        size_t a = 0;",
         "        while (a < line.size()) {",
-        "            size_t b = line.find_first_of(\" \\n\", a);",
+        '            size_t b = line.find_first_of(" \\n", a);',
         "            if (b == std::string::npos) b = line.size();",
         "            if (b > a) t.t.push_back(line.substr(a, b - a));",
         "            a = b + 1;",
@@ -211,8 +213,8 @@ def _main(count: int) -> list[str]:
         "        std::string op = t.next();",
         "        bool w64 = t.u() == 64;",
         "        size_t k = t.u();",
-        "        bool reply = t.next() == \"p\";",
-        f"        if (k >= {count}u) {{ printf(\"B method\\n\"); fflush(stdout); continue; }}",
+        '        bool reply = t.next() == "p";',
+        f'        if (k >= {count}u) {{ printf("B method\\n"); fflush(stdout); continue; }}',
         "        (w64 ? T64 : T32)[k](op[0], reply, t);",
         "        fflush(stdout);",
         "    }",

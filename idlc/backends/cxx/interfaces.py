@@ -84,7 +84,10 @@ def reply_codecs(h: Header, m: ir.Method) -> list[str]:
     rargs = "".join(f", {g.ctype(t)} &{x}" for x, t, _, _ in vals)
     excs = [g.spec.lookup(e) for e in m.raises]
     eargs = "".join(f", {g.n.qual(e.name)} &_e{k}" for k, e in enumerate(excs) if e is not None)
-    out = [f"template <class W> bool rp_{n}(::idlc::Out<W> &o{cargs}) {{", "    if (!o.put(0)) return false;"]
+    out = [
+        f"template <class W> bool rp_{n}(::idlc::Out<W> &o{cargs}) {{",
+        "    if (!o.put(0)) return false;",
+    ]
     for x, t, tr, mask in vals:
         out += ["    " + s for s in g.enc(t, x, tr, mask)]
     out += ["    return true;", "}"]
@@ -105,7 +108,11 @@ def reply_codecs(h: Header, m: ir.Method) -> list[str]:
         "    if (s >= 1 && s <= 19) return ::idlc::get(i, msg) && i.finish();",
     ]
     if excs:
-        out += ["    if (s == 32) {", "        uint32_t id;", "        if (!::idlc::get(i, id)) return false;"]
+        out += [
+            "    if (s == 32) {",
+            "        uint32_t id;",
+            "        if (!::idlc::get(i, id)) return false;",
+        ]
         for k, e in enumerate(excs):
             assert isinstance(e, ir.Exception_)
             out += [
@@ -114,7 +121,11 @@ def reply_codecs(h: Header, m: ir.Method) -> list[str]:
                 f"            return d_{mangle(e.name)}<W>(i, _e{k}) && i.finish();",
                 "        }",
             ]
-        out += ["        i.pos--;", '        return i.fail("an exception id not in raises");', "    }"]
+        out += [
+            "        i.pos--;",
+            '        return i.fail("an exception id not in raises");',
+            "    }",
+        ]
     out += ["    i.pos--;", '    return i.fail("a reserved status");', "}"]
     return out
 
@@ -231,7 +242,8 @@ def client(h: Header, d: ir.Interface, local: str, names: dict[str, str]) -> Non
             "        ::nre::UtcbFrame uf;",
             f"        ::nre::word_t _w[{_by_arch(h, m, False, False)}];",
             f"        ::nre::word_t _it[2 * {_by_arch(h, m, False, True)}];",
-            "        size_t _wcap = sizeof(_w) / sizeof(_w[0]), _icap = sizeof(_it) / sizeof(_it[0]) / 2;",
+            "        size_t _wcap = sizeof(_w) / sizeof(_w[0]), _icap = sizeof(_it) / "
+            "sizeof(_it[0]) / 2;",
             "        if (uf.free_untyped() < _wcap) _wcap = uf.free_untyped();",
             "        if (uf.free_typed() < _icap) _icap = uf.free_typed();",
             "        ::idlc::Out< ::nre::word_t> o(_w, _wcap, _it, _icap);",
@@ -248,7 +260,9 @@ def client(h: Header, d: ir.Interface, local: str, names: dict[str, str]) -> Non
                 ex = g.spec.lookup(e)
                 if isinstance(ex, ir.Exception_):
                     vals += [(f.type, f.translate) for f in ex.fields]
-            out += ["        " + s for s in windows(h, [(vals, None if rep is None else rep.max_items)])]
+            out += [
+                "        " + s for s in windows(h, [(vals, None if rep is None else rep.max_items)])
+            ]
         out.append("        _pt.call(uf);")
         if m.oneway:
             for p in m.params:
@@ -273,7 +287,8 @@ def client(h: Header, d: ir.Interface, local: str, names: dict[str, str]) -> Non
                 "        uint32_t _st = 0;",
                 "        unsigned _which = 0;",
                 *locs,
-                f"        if (!::idlc_gen::dp_{n}< ::nre::word_t>(i, _st, _which, _msg{rargs}{xargs}))",
+                f"        if (!::idlc_gen::dp_{n}< ::nre::word_t>(i, _st, _which, "
+                f"_msg{rargs}{xargs}))",
                 "            return ::idlc::S_ARGS_INVALID;",
             ]
             if excs:
@@ -298,7 +313,8 @@ def client(h: Header, d: ir.Interface, local: str, names: dict[str, str]) -> Non
             out.append(f"        if (_st == 0x{0x100 + k:x}u) throw _x{k};")
         out.append("        if (_st != 0)")
         out.append(
-            "            throw ::nre::Exception(static_cast< ::nre::ErrorCode>(_st), ::nre::String(_msg.c_str()));"
+            "            throw ::nre::Exception(static_cast< ::nre::ErrorCode>(_st), "
+            "::nre::String(_msg.c_str()));"
         )
         if m.result is not None:
             out.append("        return _ret;")
@@ -329,7 +345,7 @@ def server(h: Header, d: ir.Interface, local: str, names: dict[str, str]) -> Non
         "    template <class W>",
         f"    static void dispatch({local} &impl, const W *w, size_t n, const W *it, size_t ni,",
         "                         ::idlc::Out<W> &o) {",
-        '        if (n == 0) {',
+        "        if (n == 0) {",
         '            ::idlc_gen::put_error(o, ::idlc::S_ARGS_INVALID, "no opcode");',
         "            return;",
         "        }",
@@ -371,13 +387,15 @@ def server(h: Header, d: ir.Interface, local: str, names: dict[str, str]) -> Non
                 b += [
                     f"}} catch (const {e} &_x) {{",
                     f"    if (!::idlc_gen::x_{mangle(m.raises[k])}<W>(o, _x))",
-                    '        ::idlc_gen::put_error(o, ::idlc::S_CAPACITY, "the exception does not fit");',
+                    '        ::idlc_gen::put_error(o, ::idlc::S_CAPACITY, "the exception '
+                    'does not fit");',
                     "    return;",
                 ]
             b += [
                 "} catch (const ::nre::Exception &_x) {",
                 "    uint32_t _c = static_cast<uint32_t>(_x.code());",
-                "    ::idlc_gen::put_error(o, _c >= 1 && _c <= 19 ? _c : ::idlc::S_FAILURE, _x.msg());",
+                "    ::idlc_gen::put_error(o, _c >= 1 && _c <= 19 ? _c : ::idlc::S_FAILURE, "
+                "_x.msg());",
                 "    return;",
                 "} catch (...) {",
                 '    ::idlc_gen::put_error(o, ::idlc::S_FAILURE, "an undeclared exception");',
@@ -394,13 +412,15 @@ def server(h: Header, d: ir.Interface, local: str, names: dict[str, str]) -> Non
                 b += [
                     f"if (_st == 0x{0x100 + k:x}u) {{",
                     f"    if (!::idlc_gen::x_{mangle(m.raises[k])}<W>(o, _e{k}))",
-                    '        ::idlc_gen::put_error(o, ::idlc::S_CAPACITY, "the exception does not fit");',
+                    '        ::idlc_gen::put_error(o, ::idlc::S_CAPACITY, "the exception '
+                    'does not fit");',
                     "    return;",
                     "}",
                 ]
             b += [
                 "if (_st != 0) {",
-                '    ::idlc_gen::put_error(o, _st >= 1 && _st <= 19 ? _st : ::idlc::S_FAILURE, "");',
+                "    ::idlc_gen::put_error(o, _st >= 1 && _st <= 19 ? _st : "
+                '::idlc::S_FAILURE, "");',
                 "    return;",
                 "}",
             ]
@@ -410,12 +430,13 @@ def server(h: Header, d: ir.Interface, local: str, names: dict[str, str]) -> Non
         if m.oneway:
             b += ["o.n = o.ni = 0;", "return;"]
         else:
-            rargs = ("_ret" if m.result is not None else "")
+            rargs = "_ret" if m.result is not None else ""
             rest = [f"p_{p.name}" for p in outs(m)]
             rargs = ", ".join(([rargs] if rargs else []) + rest)
             b += [
                 f"if (!::idlc_gen::rp_{n}<W>(o{', ' + rargs if rargs else ''}))",
-                "    ::idlc_gen::put_error(o, o.err == ::idlc::S_CAPACITY ? ::idlc::S_CAPACITY : ::idlc::S_FAILURE, o.why);",
+                "    ::idlc_gen::put_error(o, o.err == ::idlc::S_CAPACITY ? "
+                "::idlc::S_CAPACITY : ::idlc::S_FAILURE, o.why);",
                 "return;",
             ]
         out += ["            " + s if not s.startswith("#") else s for s in b]
@@ -444,7 +465,8 @@ def server(h: Header, d: ir.Interface, local: str, names: dict[str, str]) -> Non
         "        uf.clear();",
         "        ::nre::word_t _r[sizeof(_w) / sizeof(_w[0])];",
         "        ::nre::word_t _ri[sizeof(_it) / sizeof(_it[0])];",
-        "        size_t _rcap = uf.free_untyped() < sizeof(_r) / sizeof(_r[0]) ? uf.free_untyped() : sizeof(_r) / sizeof(_r[0]);",
+        "        size_t _rcap = uf.free_untyped() < sizeof(_r) / sizeof(_r[0]) ? "
+        "uf.free_untyped() : sizeof(_r) / sizeof(_r[0]);",
         "        ::idlc::Out< ::nre::word_t> o(_r, _rcap, _ri, sizeof(_ri) / sizeof(_ri[0]) / 2);",
         "        if (_fits)",
         "            dispatch(impl, _w, _n, _it, _ni, o);",

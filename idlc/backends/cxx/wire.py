@@ -371,7 +371,7 @@ class _Peek:
         return self
 
     def __next__(self) -> str:
-        tok = next(self.it)
+        tok: str = next(self.it)
         self.seen.append(tok)
         return tok
 
@@ -414,13 +414,17 @@ class Harness:
             self.proc.wait()
             self.proc = None
 
-    def head(self, op: str, arch: str, interface: str, method: str, direction: str) -> tuple[ir.Method, str]:
+    def head(
+        self, op: str, arch: str, interface: str, method: str, direction: str
+    ) -> tuple[ir.Method, str]:
         m = find_method(self.spec, interface, method)
         k = self.index[(interface.lstrip(":"), method)]
         w = "64" if arch == "x86_64" else "32"
         return m, f"{op} {w} {k} {'q' if direction == 'request' else 'p'}"
 
-    def encode(self, arch: str, interface: str, method: str, direction: str, values: Any) -> dict[str, Any]:
+    def encode(
+        self, arch: str, interface: str, method: str, direction: str, values: Any
+    ) -> dict[str, Any]:
         """JSON values -> {"words", "items"}; raises JsonError, Refused or Rejected."""
         m, head = self.head("E", arch, interface, method, direction)
         toks: list[str] = []
@@ -449,7 +453,11 @@ class Harness:
             b = message.encode("utf-8")
             toks += ["2", str(status), str(len(b)), b.hex() or "-"]
         else:
-            fields = message_fields(self.spec, m, direction) if not (m.oneway and direction == "reply") else []
+            fields = (
+                message_fields(self.spec, m, direction)
+                if not (m.oneway and direction == "reply")
+                else []
+            )
             names = {f.name for f in fields}
             for key in values:
                 if key not in names:
@@ -485,7 +493,9 @@ class Harness:
             if any(x >> bits for x in pair):
                 raise JsonError(f"items[{i}]", f"does not fit a {bits}-bit word")
         flat = [hex(x) for pair in items for x in pair]
-        line = f"{head} {len(words)} {' '.join(hex(w) for w in words)} {len(items)} {' '.join(flat)}"
+        line = (
+            f"{head} {len(words)} {' '.join(hex(w) for w in words)} {len(items)} {' '.join(flat)}"
+        )
         answer = self.ask(line)
         parts = answer.split(" ")
         if parts[0] == "R":
@@ -535,7 +545,12 @@ def run(
     def once() -> str:
         data = parse_json(text)
         if decode:
-            return json.dumps(harness.decode(arch, interface, method, direction, data), ensure_ascii=False) + "\n"
+            return (
+                json.dumps(
+                    harness.decode(arch, interface, method, direction, data), ensure_ascii=False
+                )
+                + "\n"
+            )
         return json.dumps(harness.encode(arch, interface, method, direction, data)) + "\n"
 
     try:
