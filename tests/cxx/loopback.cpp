@@ -78,10 +78,10 @@ public:
 #endif
 
 EchoImpl echo_impl;
-void echo_portal(nre::capsel_t) { demo::EchoServer::serve(echo_impl); }
+void echo_portal(::capsel_t) { demo::EchoServer::serve(echo_impl); }
 #if IDLC_EXCEPTIONS
 CanvasImpl canvas_impl;
-void canvas_portal(nre::capsel_t) { shapes::CanvasServer::serve(canvas_impl); }
+void canvas_portal(::capsel_t) { shapes::CanvasServer::serve(canvas_impl); }
 #endif
 
 }  // namespace

@@ -48,26 +48,26 @@ public:
     Cap() : _v(0) {}
     Cap(const ::nre::Crd &crd) : _v(crd.value()) {}
     operator ::nre::Crd() const { return ::nre::Crd(_v); }
-    ::nre::word_t value() const { return _v; }
+    ::word_t value() const { return _v; }
     bool operator==(const Cap &o) const { return _v == o._v; }
     bool operator!=(const Cap &o) const { return _v != o._v; }
 
 private:
-    ::nre::word_t _v;
+    ::word_t _v;
 };
 }  // namespace idlc
 namespace idlc_gen {
 // The next typed item of a frame: NRE's TypedItem is private to UtcbFrameRef, so its type
 // is deduced from get_typed's signature.
 template <class F, class C, class T>
-inline void typed_item(F &uf, void (C::*)(T &), ::nre::word_t &crd, ::nre::word_t &aux) {
+inline void typed_item(F &uf, void (C::*)(T &), ::word_t &crd, ::word_t &aux) {
     T item;
     uf.get_typed(item);
     crd = item.crd().value();
     aux = item.aux();
 }
 template <class F>
-inline void read_frame(F &uf, ::nre::word_t *w, size_t &n, size_t wcap, ::nre::word_t *it,
+inline void read_frame(F &uf, ::word_t *w, size_t &n, size_t wcap, ::word_t *it,
                        size_t &ni, size_t icap, bool &fits) {
     n = uf.untyped();
     ni = uf.typed();
@@ -77,10 +77,10 @@ inline void read_frame(F &uf, ::nre::word_t *w, size_t &n, size_t wcap, ::nre::w
     for (size_t k = 0; k < ni; k++) typed_item(uf, &F::get_typed, it[2 * k], it[2 * k + 1]);
 }
 template <class F>
-inline void write_frame(F &uf, const ::idlc::Out< ::nre::word_t> &o) {
+inline void write_frame(F &uf, const ::idlc::Out< ::word_t> &o) {
     for (size_t k = 0; k < o.n; k++) uf << o.w[k];
     for (size_t k = 0; k < o.ni; k++) {
-        ::nre::word_t crd = o.items[2 * k], aux = o.items[2 * k + 1];
+        ::word_t crd = o.items[2 * k], aux = o.items[2 * k + 1];
         if (aux & 1)
             uf.delegate(::nre::Crd(crd), aux >> 12);
         else
@@ -330,7 +330,7 @@ class Gen:
                 "{",
                 "    uint64_t _c;",
                 f"    if (!i.cap({want}, {d}, _c)) return false;",
-                f"    {x} = ::nre::Crd(static_cast< ::nre::word_t>(_c));",
+                f"    {x} = ::nre::Crd(static_cast< ::word_t>(_c));",
                 "}",
             ]
         raise Unsupported(getattr(r, "kind", type(r).__name__))

@@ -47,7 +47,7 @@ def _by_arch(h: Header, m: ir.Method, reply: bool, items: bool) -> str:
             mx = req.max_items if items else req.max_words
             n = (nitems if items else words) if mx is None else min(mx, nitems if items else words)
         vals.append(max(n, 1))
-    return f"(sizeof(::nre::word_t) >= 8 ? {vals[0]} : {vals[1]})"
+    return f"(sizeof(::word_t) >= 8 ? {vals[0]} : {vals[1]})"
 
 
 def codecs(h: Header, iface: ir.Interface) -> None:
@@ -224,7 +224,7 @@ def client(h: Header, d: ir.Interface, local: str, names: dict[str, str]) -> Non
     out += [
         f"class {local}Client {{",
         "public:",
-        f"    explicit {local}Client(::nre::capsel_t pt) : _pt(pt) {{}}",
+        f"    explicit {local}Client(::capsel_t pt) : _pt(pt) {{}}",
         "    // the message of the last error reply (status 1..19)",
         "    const char *last_message() const { return _msg.c_str(); }",
     ]
@@ -240,14 +240,14 @@ def client(h: Header, d: ir.Interface, local: str, names: dict[str, str]) -> Non
         out.append(f"    uint32_t _call_{name}({', '.join(core)}) {{")
         out += [
             "        ::nre::UtcbFrame uf;",
-            f"        ::nre::word_t _w[{_by_arch(h, m, False, False)}];",
-            f"        ::nre::word_t _it[2 * {_by_arch(h, m, False, True)}];",
+            f"        ::word_t _w[{_by_arch(h, m, False, False)}];",
+            f"        ::word_t _it[2 * {_by_arch(h, m, False, True)}];",
             "        size_t _wcap = sizeof(_w) / sizeof(_w[0]), _icap = sizeof(_it) / "
             "sizeof(_it[0]) / 2;",
             "        if (uf.free_untyped() < _wcap) _wcap = uf.free_untyped();",
             "        if (uf.free_typed() < _icap) _icap = uf.free_typed();",
-            "        ::idlc::Out< ::nre::word_t> o(_w, _wcap, _it, _icap);",
-            f"        if (!::idlc_gen::rq_{n}< ::nre::word_t>(o{call_in})) return o.err;",
+            "        ::idlc::Out< ::word_t> o(_w, _wcap, _it, _icap);",
+            f"        if (!::idlc_gen::rq_{n}< ::word_t>(o{call_in})) return o.err;",
             "        ::idlc_gen::write_frame(uf, o);",
         ]
         if not m.oneway:
@@ -276,18 +276,18 @@ def client(h: Header, d: ir.Interface, local: str, names: dict[str, str]) -> Non
             locs = [f"        {e} _x{k};" for k, e in enumerate(excs)]
             xargs = "".join(f", _x{k}" for k in range(len(excs)))
             out += [
-                f"        ::nre::word_t _r[{_by_arch(h, m, True, False)}];",
-                f"        ::nre::word_t _ri[2 * {_by_arch(h, m, True, True)}];",
+                f"        ::word_t _r[{_by_arch(h, m, True, False)}];",
+                f"        ::word_t _ri[2 * {_by_arch(h, m, True, True)}];",
                 "        size_t _n, _ni;",
                 "        bool _fits;",
                 "        ::idlc_gen::read_frame(uf, _r, _n, sizeof(_r) / sizeof(_r[0]), _ri, _ni,",
                 "                               sizeof(_ri) / sizeof(_ri[0]) / 2, _fits);",
                 "        if (!_fits) return ::idlc::S_ARGS_INVALID;",
-                "        ::idlc::In< ::nre::word_t> i(_r, _n, _ri, _ni);",
+                "        ::idlc::In< ::word_t> i(_r, _n, _ri, _ni);",
                 "        uint32_t _st = 0;",
                 "        unsigned _which = 0;",
                 *locs,
-                f"        if (!::idlc_gen::dp_{n}< ::nre::word_t>(i, _st, _which, "
+                f"        if (!::idlc_gen::dp_{n}< ::word_t>(i, _st, _which, "
                 f"_msg{rargs}{xargs}))",
                 "            return ::idlc::S_ARGS_INVALID;",
             ]
@@ -456,18 +456,18 @@ def server(h: Header, d: ir.Interface, local: str, names: dict[str, str]) -> Non
         "    // The body of an NRE portal handler: the request in this EC's UTCB, the reply back.",
         f"    static void serve({local} &impl) {{",
         "        ::nre::UtcbFrameRef uf;",
-        "        ::nre::word_t _w[sizeof(::nre::word_t) >= 8 ? 253 : 509];",
-        "        ::nre::word_t _it[2 * (sizeof(::nre::word_t) >= 8 ? 126 : 254)];",
+        "        ::word_t _w[sizeof(::word_t) >= 8 ? 253 : 509];",
+        "        ::word_t _it[2 * (sizeof(::word_t) >= 8 ? 126 : 254)];",
         "        size_t _n, _ni;",
         "        bool _fits;",
         "        ::idlc_gen::read_frame(uf, _w, _n, sizeof(_w) / sizeof(_w[0]), _it, _ni,",
         "                               sizeof(_it) / sizeof(_it[0]) / 2, _fits);",
         "        uf.clear();",
-        "        ::nre::word_t _r[sizeof(_w) / sizeof(_w[0])];",
-        "        ::nre::word_t _ri[sizeof(_it) / sizeof(_it[0])];",
+        "        ::word_t _r[sizeof(_w) / sizeof(_w[0])];",
+        "        ::word_t _ri[sizeof(_it) / sizeof(_it[0])];",
         "        size_t _rcap = uf.free_untyped() < sizeof(_r) / sizeof(_r[0]) ? "
         "uf.free_untyped() : sizeof(_r) / sizeof(_r[0]);",
-        "        ::idlc::Out< ::nre::word_t> o(_r, _rcap, _ri, sizeof(_ri) / sizeof(_ri[0]) / 2);",
+        "        ::idlc::Out< ::word_t> o(_r, _rcap, _ri, sizeof(_ri) / sizeof(_ri[0]) / 2);",
         "        if (_fits)",
         "            dispatch(impl, _w, _n, _it, _ni, o);",
         "        else",

@@ -56,7 +56,7 @@ inline void rd(Tok &t, uint64_t &v) { v = static_cast<uint64_t>(t.u()); }
 inline void rd(Tok &t, float &v) { v = idlc::f32_from(static_cast<uint32_t>(t.u())); }
 inline void rd(Tok &t, double &v) { v = idlc::f64_from(t.u()); }
 inline void rd(Tok &t, char32_t &v) { v = static_cast<char32_t>(t.u()); }
-inline void rd(Tok &t, idlc::Cap &v) { v = nre::Crd(static_cast<nre::word_t>(t.u())); }
+inline void rd(Tok &t, idlc::Cap &v) { v = nre::Crd(static_cast<::word_t>(t.u())); }
 template <class E>
 typename std::enable_if<std::is_enum<E>::value>::type rd(Tok &t, E &v) {
     v = static_cast<E>(t.u());

@@ -13,10 +13,9 @@
 #define IDLC_NRE_THROW(e) __builtin_trap()
 #endif
 
-namespace nre {
+// NRE declares these at global scope (arch/x86_*/Types.h), and so do the stand-ins.
 typedef uintptr_t word_t;
 typedef unsigned uint;
 typedef unsigned capsel_t;
-}  // namespace nre
 
 #endif
