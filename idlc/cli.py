@@ -103,6 +103,10 @@ def _main(argv: list[str]) -> int:
                 out.write(dumps(spec))
             elif cmd.mode == "sizes":
                 out.write(_format_sizes(spec))
+            elif cmd.mode == "generate" and cmd.language == "cxx":
+                from idlc.backends.cxx import generate as generate_cxx
+
+                generate_cxx(spec, cmd.output, diags)
             elif cmd.mode == "generate":
                 from idlc.backends.python import generate
 
@@ -169,7 +173,8 @@ def _wire(argv: list[str]) -> int:
     except UsageError as err:
         sys.stderr.write(
             f"usage: idlc wire FILE.idl --arch x86_64|x86_32 --interface NAME "
-            f"--method NAME --dir request|reply [--decode]\nidlc: error: {err}\n"
+            f"--method NAME --dir request|reply [--decode] [--backend python|cxx]\n"
+            f"idlc: error: {err}\n"
         )
         return EXIT_USAGE
     from idlc.backends.python.wire import Loaded, run
@@ -182,6 +187,8 @@ def _wire(argv: list[str]) -> int:
     if result.spec is None or diags.has_errors:
         diags.print_all(sys.stderr)
         return EXIT_ERRORS
+    if w.backend == "cxx":
+        return _wire_cxx(w, result.spec, diags)
     loaded = Loaded(result.spec, diags)
     if not loaded.ok:
         diags.print_all(sys.stderr)
@@ -192,6 +199,42 @@ def _wire(argv: list[str]) -> int:
         sys.stderr.write(f"idlc wire: bad input: not UTF-8 ({e.reason} at byte {e.start})\n")
         return EXIT_ERRORS
     code, out, complaint = run(loaded, w.arch, w.interface, w.method, w.direction, w.decode, text)
+    sys.stdout.write(out)
+    sys.stderr.write(complaint)
+    return code
+
+
+def _wire_cxx(w: object, spec: object, diags: object) -> int:
+    """`idlc wire --backend cxx`: the words made by the generated C++ (a compiled harness,
+    cached per content; docs/cxx-backend.md)."""
+    from idlc import ir
+    from idlc.backends.cxx import render
+    from idlc.backends.cxx.wire import BuildError, Harness, run
+    from idlc.diagnostics import Diagnostics
+    from idlc.options import WireCommand
+
+    assert isinstance(w, WireCommand) and isinstance(spec, ir.Specification)
+    assert isinstance(diags, Diagnostics)
+    files = render(spec, diags)
+    if not files:
+        diags.print_all(sys.stderr)
+        return EXIT_ERRORS
+    try:
+        text = sys.stdin.read()
+    except UnicodeDecodeError as e:
+        sys.stderr.write(f"idlc wire: bad input: not UTF-8 ({e.reason} at byte {e.start})\n")
+        return EXIT_ERRORS
+    try:
+        harness = Harness(spec, files)
+    except BuildError as e:
+        sys.stderr.write(f"idlc wire: {str(e).splitlines()[0]}\n")
+        return EXIT_INTERNAL
+    try:
+        code, out, complaint = run(
+            harness, w.arch, w.interface, w.method, w.direction, w.decode, text
+        )
+    finally:
+        harness.close()
     sys.stdout.write(out)
     sys.stderr.write(complaint)
     return code

@@ -40,7 +40,7 @@ preprocessor:
 
 output:
   -o DIR               directory for generated files (default: the current directory)
-  -l, --language LANG  backend to generate code with: python (the default)
+  -l, --language LANG  backend to generate code with: python (the default), cxx
 
 diagnostics (CODE is a warning's code or name, as listed below; a later option wins):
   -Werror              turn every warning into an error
@@ -76,7 +76,7 @@ examples:
 exit status: 0 ok, 1 errors in the input, 2 bad usage, 3 internal error (a bug)
 """
 
-LANGUAGES = ("python",)
+LANGUAGES = ("python", "cxx")
 EMITS = ("ir",)
 
 
@@ -264,9 +264,10 @@ class WireCommand:
     direction: str = ""
     decode: bool = False
     include_dirs: list[str] = field(default_factory=list)
+    backend: str = "python"  # whose generated code makes the words: python or cxx
 
 
-_WIRE_VALUED = {"--arch", "--interface", "--method", "--dir", "-I"}
+_WIRE_VALUED = {"--arch", "--interface", "--method", "--dir", "-I", "--backend"}
 
 
 def parse_wire(argv: Sequence[str]) -> WireCommand:
@@ -301,6 +302,10 @@ def parse_wire(argv: Sequence[str]) -> WireCommand:
             cmd.interface = value
         elif name == "--method":
             cmd.method = value
+        elif name == "--backend":
+            if value not in LANGUAGES:
+                raise UsageError(f"--backend is one of {', '.join(LANGUAGES)}")
+            cmd.backend = value
         elif name == "--dir":
             if value not in ("request", "reply"):
                 raise UsageError("--dir is request or reply")
