@@ -465,32 +465,41 @@ class UtcbFrame:
     # -- the fixed-size paths of generated codecs: one call into the frame each -----------
     # (from interpreted code, each attribute read of a compiled object costs ~120
     # instructions: these save four of them per encode and five per decode)
-    def page_for(self, n: int) -> bytearray | None:
-        """The UTCB page when the frame has room for a message of ``n`` untyped words at
-        mr[0], where a generated encoder packs them before it calls `packed`; else None
-        (nothing changes)."""
+    def begin(self, n: int) -> bytearray | None:
+        """For a generated encoder: when the frame has room for a message of ``n``
+        untyped words at mr[0], make them its message (items word ``n``, no items,
+        rewound) and return the page, where the encoder packs them (clearing the frame
+        if that fails); else None, nothing changed."""
         u = self.utcb
-        return u.buf if u.room >= n else None
-
-    def packed(self, n: int) -> UtcbFrame:
-        """The ``n`` untyped words packed at mr[0] (`page_for`) are the frame's message,
-        without items; rewound for reading. Returns the frame."""
-        self.utcb.set_items(n, 0)
+        if u.room < n:
+            return None
+        u.set_items(n, 0)
         self.upos = 0
         self.tpos = 0
-        return self
+        return u.buf
 
     def take(self, st: struct.Struct, n: int) -> tuple[Any, ...] | None:
-        """The next ``n`` untyped words unpacked with ``st`` (of ``n`` words), when they
-        are exactly what is left of the message, no item either; consumed. Else None,
-        nothing consumed. `give_back` undoes it when a check of the values fails."""
-        u = self.utcb
-        p = self.upos
-        if u.items != (p + n) | self.tpos << 16:
+        """For a generated decoder of a fixed-size message: when the frame is unread and
+        its message is exactly ``n`` untyped words without items, ``st.unpack_from`` the
+        page from header word 1 (``st`` reads the items word's low 32 bits, skips the
+        rest of the header, then reads the ``n`` words) and consume the words; else None,
+        nothing consumed. `give_back` undoes it when a check of the values fails. (One
+        unpack for the items word and the words: a word read apart costs ~200
+        instructions.)"""
+        if self.upos or self.tpos:
             return None
-        r: tuple[Any, ...] = st.unpack_from(u.buf, u.mr0 + p * u.word)
-        self.upos = p + n
+        u = self.utcb
+        r: tuple[Any, ...] = st.unpack_from(u.buf, u.word)
+        if r[0] != n:
+            return None
+        self.upos = n
         return r
+
+    def give_back(self, n: int) -> None:
+        """Unread the last ``n`` untyped words (what `take` consumed)."""
+        if n < 0 or n > self.upos:
+            raise UtcbError(ErrorCode.E_UTCB_UNTYPED, f"cannot give back {n} words")
+        self.upos -= n
 
     def rest(self) -> int:
         """For a generated decoder of a variable-size message: ``left << 16 | offset``,
@@ -506,12 +515,6 @@ class UtcbFrame:
         if left < 0:
             return -1
         return left << 16 | (u.mr0 + p * u.word)
-
-    def give_back(self, n: int) -> None:
-        """Unread the last ``n`` untyped words (what `take` consumed)."""
-        if n < 0 or n > self.upos:
-            raise UtcbError(ErrorCode.E_UTCB_UNTYPED, f"cannot give back {n} words")
-        self.upos -= n
 
     # -- reading ---------------------------------------------------------------------------
     def get_word(self) -> int:

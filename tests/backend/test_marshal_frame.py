@@ -154,3 +154,37 @@ def test_frame_decoder_at_any_cursor(
     f.put_word(0)
     with pytest.raises(DecodeError, match="left over"):
         decode(f)
+
+
+# (message, a value that fails to encode, the path of the MarshalError): failures in the
+# fast path's pack (after the frame took the words) and before it
+BAD_VALUES: list[tuple[str, Any, str]] = [
+    ("Small", lambda g: g.Small(1, 2**70, True), "b"),  # fails inside pack_into
+    ("Small", lambda g: g.Small(-1, 2, True), "a"),
+    ("Small", lambda g: g.Small(1, 2, 2), "c"),  # fails the fast path's own check
+    ("Call", lambda g: g.Call(1, "n", [1, 2**40], True), "values[1]"),
+    ("Call", lambda g: g.Call(1, "x" * 17, [], True), "name"),
+    ("Nested", lambda g: g.Nested(g.Head(1, 256), [], ""), "head.prio"),
+    ("Nested", lambda g: g.Nested(g.Head(1, 2), [g.Point(1.0, "y")], ""), "points[0].y"),
+]
+
+
+@pytest.mark.parametrize("arch", [X86_64, X86_32])
+@pytest.mark.parametrize(("name", "make", "path"), BAD_VALUES)
+def test_a_failed_encode_leaves_the_frame_empty_or_as_it_was(
+    gen: Any, arch: Any, name: str, make: Any, path: str
+) -> None:
+    """An encoder that raises MarshalError leaves the frame's message as it was or empty,
+    never the old word count over words it half overwrote; the next encode works."""
+    sfx = "64" if arch is X86_64 else "32"
+    f = UtcbFrame(Utcb(arch))
+    old = [0xA5] * 40
+    f.put_words(old)
+    with pytest.raises(MarshalError) as e:
+        getattr(gen, f"_fe_{name}_{sfx}")(make(gen), f)
+    assert e.value.path.startswith(path)
+    u = f.utcb
+    assert u.typed == 0
+    assert u.untyped == 0 or f.words() == old
+    v = values(gen)[name]
+    assert getattr(gen, f"_fd_{name}_{sfx}")(getattr(gen, f"_fe_{name}_{sfx}")(v, f)) == v

@@ -195,52 +195,59 @@ def test_put_words_takes_any_byte_buffer() -> None:
     assert f.words() == [7, 8, 9, 1]
 
 
-# -- the generated codecs' entries into the frame (page_for/packed, take/give_back, rest) --
+# -- the generated codecs' entries into the frame (begin, take/give_back, rest) ---------
 
 
 @pytest.mark.parametrize("arch", ARCHES)
-def test_page_for_is_the_page_exactly_when_the_words_fit(arch: Arch) -> None:
-    """page_for(n): the page when the live frame has room for n words at mr[0] (an
-    outermost frame and a nested one, whose room is what the outer left), else None;
-    nothing changes either way. packed(n) makes the n words the message, rewound."""
+def test_begin_makes_the_words_the_message_exactly_when_they_fit(arch: Arch) -> None:
+    """begin(n): when the live frame has room for n words at mr[0] (an outermost frame,
+    and a nested one, whose room is what the outer left), the items word says n words
+    and no items, the frame is rewound, and the page is returned; else None and nothing
+    changes."""
     u = Utcb(arch)
     room = CAPS[arch.name][0]
+    w = arch.word
+    fmt = "<2Q" if w == 8 else "<2I"
     with UtcbFrame(u) as f:
-        for n, fits in [(0, True), (1, True), (room, True), (room + 1, False)]:
-            assert (f.page_for(n) is u.buf) is fits, n
-        assert (u.untyped, u.typed) == (0, 0)
+        f.put_words([9])
+        f.get_word()
+        assert f.begin(room + 1) is None
+        assert (u.untyped, f.upos) == (1, 1)  # nothing changed
+        for n in (0, 1, room):
+            assert f.begin(n) is u.buf, n
+            assert (u.untyped, u.typed, f.upos, f.tpos) == (n, 0, 0, 0)
+        f.clear()
         f.put_words([7] * 3)
         with UtcbFrame(u) as g:  # the outer frame's words are saved above: less room
             inner = g.free_untyped
             assert inner <= room - 3
-            assert g.page_for(inner) is u.buf and g.page_for(inner + 1) is None
-            w = arch.word
-            struct.pack_into("<2Q" if w == 8 else "<2I", u.buf, 5 * w, 11, 12)
-            assert g.packed(2) is g
-            assert (u.untyped, u.typed, g.upos, g.tpos) == (2, 0, 0, 0)
+            assert g.begin(inner + 1) is None and g.begin(inner) is u.buf
+            assert g.begin(2) is u.buf
+            struct.pack_into(fmt, u.buf, 5 * w, 11, 12)
             assert g.words() == [11, 12]
         assert f.words() == [7, 7, 7]  # the outer message came back
 
 
-# (message words, items, words read before, n): what take(n) gives, or None
+# (message words, items, words read before, n): what take(n) gives after the items word
 _TAKES = [
     ([1, 2, 3], 0, 0, 3, (1, 2, 3)),
-    ([1, 2, 3], 0, 1, 2, (2, 3)),
+    ([1, 2, 3], 0, 1, 2, None),  # a read frame: the general decoder's case
     ([1, 2, 3], 0, 0, 2, None),  # a word would be left over
     ([1, 2, 3], 0, 0, 4, None),  # fewer words than wanted
-    ([1, 2, 3], 1, 0, 3, None),  # an item is left to read
+    ([1, 2, 3], 1, 0, 3, None),  # an item too
     ([], 0, 0, 0, ()),
 ]
 
 
 @pytest.mark.parametrize(("words", "items", "before", "n", "want"), _TAKES)
 @pytest.mark.parametrize("arch", ARCHES)
-def test_take_unpacks_exactly_what_is_left(
+def test_take_unpacks_an_unread_message_of_exactly_its_words(
     arch: Arch, words: list[int], items: int, before: int, n: int, want: tuple[int, ...] | None
 ) -> None:
-    """take(st, n): the next n words unpacked when they are all that is left (no item
-    either), consumed; else None with nothing consumed. give_back(n) unreads them;
-    more than was read is refused."""
+    """take(st, n): on an unread frame whose message is exactly n words without items,
+    the items word and the words in one unpack (st starts at header word 1), consumed;
+    else None with nothing consumed. give_back(n) unreads them; more than was read is
+    refused."""
     u = Utcb(arch)
     with UtcbFrame(u) as f:
         f.put_words(words)
@@ -249,13 +256,14 @@ def test_take_unpacks_exactly_what_is_left(
         f.rewind()
         for _ in range(before):
             f.get_word()
-        st = struct.Struct(("<%dQ" if arch.word == 8 else "<%dI") % n)
+        head = "<I28x" if arch.word == 8 else "<I12x"
+        st = struct.Struct(head + ("Q" if arch.word == 8 else "I") * n)
         got = f.take(st, n)
-        assert got == want
-        assert f.upos == (before + n if want is not None else before)
+        assert got == (None if want is None else (n, *want))
+        assert f.upos == (n if want is not None else before)
         if want is not None:
             f.give_back(n)
-            assert f.upos == before
+            assert f.upos == 0
         with pytest.raises(UtcbError):
             f.give_back(f.upos + 1)
         with pytest.raises(UtcbError):

@@ -1309,18 +1309,20 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
         st, words = "_zt", "_zw"
     else:
         st, words, pick = ctx.gen.struct("<" + "".join(fmt)), str(static), []
-    # two calls into the compiled frame (the page if the words fit; then they are its
-    # message, rewound): attribute reads of a compiled object cost ~120 instructions each
+    # one call into the compiled frame (each costs ~250 instructions from here): if the
+    # words fit, they are its message from now on and it gives the page to pack them
+    # into; a pack that fails leaves the message empty (`clear`), as the general path
+    # then fails or writes all of it
     body = [
         *pick,
-        f"_zb = _f.page_for({words})",
+        f"_zb = _f.begin({words})",
         "if _zb is not None:",
         f"    {st}.pack_into(_zb, {_HDR * w}, {', '.join(args)})",
-        f"    return _f.packed({words})",
+        "    return _f",
     ]
     if ok:
         body = [f"if {all_of(ok)}:", *("    " + line for line in body)]
-    return ["try:", *("    " + line for line in pre + body), _FAST_CATCH, "    pass"]
+    return ["try:", *("    " + line for line in pre + body), _FAST_CATCH, "    _f.clear()"]
 
 
 _SNAN32 = re.compile(r" and _c\.snan32\([^()]*\)")
@@ -1454,10 +1456,13 @@ def fast_frame_decoder(
     if not static:
         return []  # nothing to unpack (an empty struct)
     if not variable:
-        # one call into the compiled frame: the words unpacked when they are exactly what
-        # is left (no items either), consumed; given back when a check fails
-        st = ctx.gen.struct("<" + "".join(fmt))
-        target = ", ".join(names) if len(names) > 1 else f"({names[0]},)"
+        # one call into the compiled frame: on an unread frame whose message is exactly
+        # these words (no items), the Struct reads the header's items word (which `take`
+        # compares) and the words in one unpack_from, and they are consumed; given back
+        # when a check fails
+        head = "<I28x" if w == 8 else "<I12x"  # the items word, the rest of the header
+        st = ctx.gen.struct(head + "".join(fmt))
+        target = ", ".join(["_zi", *names])
         made = [f"return {name}({', '.join(exprs)})"]
         if bad:
             made = [f"if not ({' or '.join(f'({c})' for c in bad)}):", "    " + made[0]]

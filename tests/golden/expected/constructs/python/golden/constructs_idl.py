@@ -74,32 +74,34 @@ _P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))
 _P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))
 _Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))
 _S0 = _struct.Struct("<Q")
-_S1 = _struct.Struct("<I4xI4x")
-_S2 = _struct.Struct("<f4x")
-_S3 = _struct.Struct("<I4x")
-_S4 = _struct.Struct("<B7xb7xQ")
-_S5 = _struct.Struct("<QQ")
-_S6 = _struct.Struct("<f4s")
-_S7 = _struct.Struct("<Qb7sQ")
-_S8 = _struct.Struct("<II")
-_S9 = _struct.Struct("<f")
-_S10 = _struct.Struct("<I")
-_S11 = _struct.Struct("<B3xb3xQ")
-_S12 = _struct.Struct("<Ib3sQ")
-_S13 = _struct.Struct("<i4x")
-_S14 = _struct.Struct("<i4s")
-_S15 = _struct.Struct("<i")
-_S16 = _struct.Struct("<B7x")
-_S17 = _struct.Struct("<d")
-_S18 = _struct.Struct("<B3x")
-_S19 = _struct.Struct("<QQI4x")
-_S20 = _struct.Struct("<III")
-_S21 = _struct.Struct("<IQ")
-_S22 = _struct.Struct("<QI4xI4x")
-_S23 = _struct.Struct("<QQQ")
-_S24 = _struct.Struct("<QI4x")
-_S25 = _struct.Struct("<8xQ")
-_S26 = _struct.Struct("<4xI")
+_S1 = _struct.Struct("<I28xQ")
+_S2 = _struct.Struct("<I12xQ")
+_S3 = _struct.Struct("<I4xI4x")
+_S4 = _struct.Struct("<f4x")
+_S5 = _struct.Struct("<I4x")
+_S6 = _struct.Struct("<B7xb7xQ")
+_S7 = _struct.Struct("<QQ")
+_S8 = _struct.Struct("<f4s")
+_S9 = _struct.Struct("<Qb7sQ")
+_S10 = _struct.Struct("<II")
+_S11 = _struct.Struct("<f")
+_S12 = _struct.Struct("<I")
+_S13 = _struct.Struct("<B3xb3xQ")
+_S14 = _struct.Struct("<Ib3sQ")
+_S15 = _struct.Struct("<i4x")
+_S16 = _struct.Struct("<i4s")
+_S17 = _struct.Struct("<i")
+_S18 = _struct.Struct("<B7x")
+_S19 = _struct.Struct("<d")
+_S20 = _struct.Struct("<B3x")
+_S21 = _struct.Struct("<QQI4x")
+_S22 = _struct.Struct("<III")
+_S23 = _struct.Struct("<IQ")
+_S24 = _struct.Struct("<QI4xI4x")
+_S25 = _struct.Struct("<QQQ")
+_S26 = _struct.Struct("<QI4x")
+_S27 = _struct.Struct("<8xQ")
+_S28 = _struct.Struct("<4xI")
 _G0 = _attrgetter("id")
 _T0 = [_struct.Struct("<Q" + "Q" * _q) for _q in _range(5)]
 _T1 = [_struct.Struct("<I" + "Q" * _q) for _q in _range(5)]
@@ -462,7 +464,7 @@ class StoreClient(_binding.Client):
         # UTCB and calls, one unpack_from; anything else (NOT_SENT: nothing sent, as the
         # UTCB was not idle) takes the general path below
         if self._w64:
-            _fr = self._fixed(self._sel, 1, _S23, 3, 589867)
+            _fr = self._fixed(self._sel, 1, _S25, 3, 589867)
             if not _fr[0]:
                 _t1, _t2, _t3 = _fr
                 if not ((_t2 not in _Level_BY_VALUE) or (_t3 not in _Level_BY_VALUE)):
@@ -473,7 +475,7 @@ class StoreClient(_binding.Client):
                     )
                     return _fv64
         else:
-            _fr = self._fixed(self._sel, 1, _S20, 3, 589867)
+            _fr = self._fixed(self._sel, 1, _S22, 3, 589867)
             if not _fr[0]:
                 _t1, _t2, _t3 = _fr
                 if not ((_t2 not in _Level_BY_VALUE) or (_t3 not in _Level_BY_VALUE)):
@@ -487,7 +489,7 @@ class StoreClient(_binding.Client):
             if _fr[0]:
                 _rb, _ri = _binding.reply(self._pt, _fr)
             else:  # a reply a check rejects: its words again, for the exact error
-                _rb, _ri = (_S23 if self._w64 else _S20).pack(*_fr), []
+                _rb, _ri = (_S25 if self._w64 else _S22).pack(*_fr), []
         else:
             if self._w64:
                 _data, _items = _rq_Store_pair_64()
@@ -504,14 +506,14 @@ class StoreClient(_binding.Client):
         # UTCB and calls, one unpack_from; anything else (NOT_SENT: nothing sent, as the
         # UTCB was not idle) takes the general path below
         if self._w64:
-            _fr = self._fixed(self._sel, 1, _S5, 2, 589868)
+            _fr = self._fixed(self._sel, 1, _S7, 2, 589868)
             if not _fr[0]:
                 _t1, _t2 = _fr
                 if not (_t2 > 4294967295):
                     _fv64: _int = _t2
                     return _fv64
         else:
-            _fr = self._fixed(self._sel, 1, _S8, 2, 589868)
+            _fr = self._fixed(self._sel, 1, _S10, 2, 589868)
             if not _fr[0]:
                 _fv32: _int = _fr[1]
                 return _fv32
@@ -519,7 +521,7 @@ class StoreClient(_binding.Client):
             if _fr[0]:
                 _rb, _ri = _binding.reply(self._pt, _fr)
             else:  # a reply a check rejects: its words again, for the exact error
-                _rb, _ri = (_S5 if self._w64 else _S8).pack(*_fr), []
+                _rb, _ri = (_S7 if self._w64 else _S10).pack(*_fr), []
         else:
             if self._w64:
                 _data, _items = _rq_Store__get_limit_64()
@@ -540,7 +542,7 @@ class StoreClient(_binding.Client):
                 _fr = _binding.NOT_SENT
             else:
                 try:
-                    _S24.pack_into(_ub, 40, 589869, value)
+                    _S26.pack_into(_ub, 40, 589869, value)
                 except _Exception:
                     _fr = _binding.NOT_SENT  # the general encoder names what does not pack
                 else:
@@ -553,11 +555,11 @@ class StoreClient(_binding.Client):
                 _fr = _binding.NOT_SENT
             else:
                 try:
-                    _S8.pack_into(_ub, 20, 589869, value)
+                    _S10.pack_into(_ub, 20, 589869, value)
                 except _Exception:
                     _fr = _binding.NOT_SENT  # the general encoder names what does not pack
                 else:
-                    _fr = self._fixed(self._sel, 2, _S10, 1)
+                    _fr = self._fixed(self._sel, 2, _S12, 1)
             if not _fr[0]:
                 return None
         if _fr is not _binding.NOT_SENT:
@@ -654,7 +656,7 @@ class StoreServer:
             return -1
         try:
             if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
-                _S22.pack_into(_u.buf, 40, 0, _r.a, _r.b)
+                _S24.pack_into(_u.buf, 40, 0, _r.a, _r.b)
                 return 3
         except _Exception:
             pass  # the general encoder below names what does not encode
@@ -672,7 +674,7 @@ class StoreServer:
             return -1
         try:
             if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
-                _S20.pack_into(_u.buf, 20, 0, _r.a, _r.b)
+                _S22.pack_into(_u.buf, 20, 0, _r.a, _r.b)
                 return 3
         except _Exception:
             pass  # the general encoder below names what does not encode
@@ -692,7 +694,7 @@ class StoreServer:
             _binding.failed(_f, _e, False, "Store._get_limit")
             return -1
         try:
-            _S24.pack_into(_u.buf, 40, 0, _r)
+            _S26.pack_into(_u.buf, 40, 0, _r)
             return 2
         except _Exception:
             pass  # the general encoder below names what does not encode
@@ -712,7 +714,7 @@ class StoreServer:
             _binding.failed(_f, _e, False, "Store._get_limit")
             return -1
         try:
-            _S8.pack_into(_u.buf, 20, 0, _r)
+            _S10.pack_into(_u.buf, 20, 0, _r)
             return 2
         except _Exception:
             pass  # the general encoder below names what does not encode
@@ -723,7 +725,7 @@ class StoreServer:
         """_set_limit on x86_64: the request's 2 words, taken (docs/runtime.md,
         "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
         when it answered through the frame, -2 when it did not take the request."""
-        (_t2,) = _S25.unpack_from(_u.buf, 40)
+        (_t2,) = _S27.unpack_from(_u.buf, 40)
         if _t2 > 4294967295:
             return -2
         try:
@@ -740,7 +742,7 @@ class StoreServer:
         """_set_limit on x86_32: the request's 2 words, taken (docs/runtime.md,
         "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
         when it answered through the frame, -2 when it did not take the request."""
-        (_t2,) = _S26.unpack_from(_u.buf, 20)
+        (_t2,) = _S28.unpack_from(_u.buf, 20)
         try:
             self._impl._set_limit(_t2)
         except _Gone_T as _e:
@@ -961,7 +963,7 @@ class ArchiveServer:
             return -1
         try:
             if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
-                _S22.pack_into(_u.buf, 40, 0, _r.a, _r.b)
+                _S24.pack_into(_u.buf, 40, 0, _r.a, _r.b)
                 return 3
         except _Exception:
             pass  # the general encoder below names what does not encode
@@ -979,7 +981,7 @@ class ArchiveServer:
             return -1
         try:
             if not (_r.a not in _Level_VALUES) and not (_r.b not in _Level_VALUES):
-                _S20.pack_into(_u.buf, 20, 0, _r.a, _r.b)
+                _S22.pack_into(_u.buf, 20, 0, _r.a, _r.b)
                 return 3
         except _Exception:
             pass  # the general encoder below names what does not encode
@@ -999,7 +1001,7 @@ class ArchiveServer:
             _binding.failed(_f, _e, False, "Archive._get_limit")
             return -1
         try:
-            _S24.pack_into(_u.buf, 40, 0, _r)
+            _S26.pack_into(_u.buf, 40, 0, _r)
             return 2
         except _Exception:
             pass  # the general encoder below names what does not encode
@@ -1019,7 +1021,7 @@ class ArchiveServer:
             _binding.failed(_f, _e, False, "Archive._get_limit")
             return -1
         try:
-            _S8.pack_into(_u.buf, 20, 0, _r)
+            _S10.pack_into(_u.buf, 20, 0, _r)
             return 2
         except _Exception:
             pass  # the general encoder below names what does not encode
@@ -1030,7 +1032,7 @@ class ArchiveServer:
         """_set_limit on x86_64: the request's 2 words, taken (docs/runtime.md,
         "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
         when it answered through the frame, -2 when it did not take the request."""
-        (_t2,) = _S25.unpack_from(_u.buf, 40)
+        (_t2,) = _S27.unpack_from(_u.buf, 40)
         if _t2 > 4294967295:
             return -2
         try:
@@ -1047,7 +1049,7 @@ class ArchiveServer:
         """_set_limit on x86_32: the request's 2 words, taken (docs/runtime.md,
         "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
         when it answered through the frame, -2 when it did not take the request."""
-        (_t2,) = _S26.unpack_from(_u.buf, 20)
+        (_t2,) = _S28.unpack_from(_u.buf, 20)
         try:
             self._impl._set_limit(_t2)
         except _Gone_T as _e:
@@ -1190,12 +1192,12 @@ def _d_Base_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
 
 def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     try:
-        _zb = _f.page_for(1)
+        _zb = _f.begin(1)
         if _zb is not None:
             _S0.pack_into(_zb, 40, _v.id)
-            return _f.packed(1)
+            return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
-        pass
+        _f.clear()
     _u = _f.utcb
     if _u.room < 1:
         _f.clear()
@@ -1210,9 +1212,9 @@ def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
 
 
 def _fd_Base_64(_f: _UtcbFrame) -> Base:
-    _zr = _f.take(_S0, 1)
+    _zr = _f.take(_S1, 1)
     if _zr is not None:
-        (_zr0,) = _zr
+        _zi, _zr0 = _zr
         return Base(_zr0)
     _u = _f.utcb
     if _f.tpos != _u.typed:
@@ -1245,12 +1247,12 @@ def _d_Base_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
 
 def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     try:
-        _zb = _f.page_for(2)
+        _zb = _f.begin(2)
         if _zb is not None:
             _S0.pack_into(_zb, 20, _v.id)
-            return _f.packed(2)
+            return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
-        pass
+        _f.clear()
     _u = _f.utcb
     if _u.room < 2:
         _f.clear()
@@ -1265,9 +1267,9 @@ def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
 
 
 def _fd_Base_32(_f: _UtcbFrame) -> Base:
-    _zr = _f.take(_S0, 2)
+    _zr = _f.take(_S2, 2)
     if _zr is not None:
-        (_zr0,) = _zr
+        _zi, _zr0 = _zr
         return Base(_zr0)
     _u = _f.utcb
     if _f.tpos != _u.typed:
@@ -1303,7 +1305,7 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 raise _c.MarshalError("level", f"{_v.level!r} is not a Level")
             if _v.flags & ~_Flags_MASK:
                 raise _c.MarshalError("flags", f"{_v.flags!r} has bits outside Flags")
-            _buf += _S1.pack(_v.level, _v.flags)
+            _buf += _S3.pack(_v.level, _v.flags)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("level", lambda _v=_v: _v.level, "I4x"), ("flags", lambda _v=_v: _v.flags, "I4x"))
@@ -1344,11 +1346,11 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         else:
             _buf += _W8.pack(1)
             try:
-                _buf += _S2.pack(_p8)
+                _buf += _S4.pack(_p8)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
                 raise _c.run_error((("ratio", lambda _p8=_p8: _p8, "f4x"),)) from None
         try:
-            _buf += _S3.pack(_c.code_point(_v.initial, "initial"))
+            _buf += _S5.pack(_c.code_point(_v.initial, "initial"))
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("initial", lambda _c=_c, _v=_v: _c.code_point(_v.initial, "initial"), "I4x"),)
@@ -1366,7 +1368,7 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         _buf += _s9
         _buf += _P8[_n10 & 7]
         try:
-            _buf += _S4.pack(_c.char_byte(_v.code, "code"), _v.small, _v.big)
+            _buf += _S6.pack(_c.char_byte(_v.code, "code"), _v.small, _v.big)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
@@ -1402,7 +1404,7 @@ def _d_Record_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
     _o = _e3
     if _o + 16 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 2 more words expected")
-    _t5, _t6 = _S5.unpack_from(_b, _o)
+    _t5, _t6 = _S7.unpack_from(_b, _o)
     if (_t5 not in _Level_BY_VALUE) or (_t6 & ~_Flags_MASK):
         if _t5 not in _Level_BY_VALUE:
             raise _c.DecodeError((_o >> 3), "level: undeclared Level value")
@@ -1452,7 +1454,7 @@ def _d_Record_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
     if _p15:
         if _o + 8 > _len(_b):
             raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-        _t17, _t18 = _S6.unpack_from(_b, _o)
+        _t17, _t18 = _S8.unpack_from(_b, _o)
         if (_t18 != _Z4) or (_t17 != _t17 and _c.snan32(_b, _o)):
             if _t18 != _Z4:
                 raise _c.DecodeError((_o >> 3), "ratio: non-zero high bytes")
@@ -1484,7 +1486,7 @@ def _d_Record_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
     _o = _e21
     if _o + 24 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 3 more words expected")
-    _t23, _t24, _t25, _t26 = _S7.unpack_from(_b, _o)
+    _t23, _t24, _t25, _t26 = _S9.unpack_from(_b, _o)
     if (_t23 > 255) or (_t25 != _Z7):
         if _t23 > 255:
             raise _c.DecodeError((_o >> 3), "code: non-zero high bytes")
@@ -1560,7 +1562,7 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 raise _c.MarshalError("level", f"{_v.level!r} is not a Level")
             if _v.flags & ~_Flags_MASK:
                 raise _c.MarshalError("flags", f"{_v.flags!r} has bits outside Flags")
-            _buf += _S8.pack(_v.level, _v.flags)
+            _buf += _S10.pack(_v.level, _v.flags)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("level", lambda _v=_v: _v.level, "I"), ("flags", lambda _v=_v: _v.flags, "I"))
@@ -1600,11 +1602,11 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         else:
             _buf += _W4.pack(1)
             try:
-                _buf += _S9.pack(_p8)
+                _buf += _S11.pack(_p8)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
                 raise _c.run_error((("ratio", lambda _p8=_p8: _p8, "f"),)) from None
         try:
-            _buf += _S10.pack(_c.code_point(_v.initial, "initial"))
+            _buf += _S12.pack(_c.code_point(_v.initial, "initial"))
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("initial", lambda _c=_c, _v=_v: _c.code_point(_v.initial, "initial"), "I"),)
@@ -1622,7 +1624,7 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         _buf += _s9
         _buf += _P4[_n10 & 3]
         try:
-            _buf += _S11.pack(_c.char_byte(_v.code, "code"), _v.small, _v.big)
+            _buf += _S13.pack(_c.char_byte(_v.code, "code"), _v.small, _v.big)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
@@ -1658,7 +1660,7 @@ def _d_Record_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
     _o = _e3
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 2 more words expected")
-    _t5, _t6 = _S8.unpack_from(_b, _o)
+    _t5, _t6 = _S10.unpack_from(_b, _o)
     if (_t5 not in _Level_BY_VALUE) or (_t6 & ~_Flags_MASK):
         if _t5 not in _Level_BY_VALUE:
             raise _c.DecodeError((_o >> 2), "level: undeclared Level value")
@@ -1708,14 +1710,14 @@ def _d_Record_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
     if _p15:
         if _o + 4 > _len(_b):
             raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-        (_t17,) = _S9.unpack_from(_b, _o)
+        (_t17,) = _S11.unpack_from(_b, _o)
         if _t17 != _t17 and _c.snan32(_b, _o):
             raise _c.DecodeError((_o >> 2), "ratio: signalling NaN")
         _o += 4
         _x16 = _t17
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t18,) = _S10.unpack_from(_b, _o)
+    (_t18,) = _S12.unpack_from(_b, _o)
     if _t18 > 0x10FFFF or 0xD800 <= _t18 <= 0xDFFF:
         raise _c.DecodeError((_o >> 2), "initial: invalid wchar code point")
     _o += 4
@@ -1737,7 +1739,7 @@ def _d_Record_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
     _o = _e20
     if _o + 16 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 4 more words expected")
-    _t22, _t23, _t24, _t25 = _S12.unpack_from(_b, _o)
+    _t22, _t23, _t24, _t25 = _S14.unpack_from(_b, _o)
     if (_t22 > 255) or (_t24 != _Z3):
         if _t22 > 255:
             raise _c.DecodeError((_o >> 2), "code: non-zero high bytes")
@@ -1796,13 +1798,13 @@ def _e_Choice_64(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         try:
             if _k not in _Level_VALUES:
                 raise _c.MarshalError("_d", f"{_k!r} is not a Level")
-            _buf += _S3.pack(_k)
+            _buf += _S5.pack(_k)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("_d", lambda _k=_k: _k, "I4x"),)) from None
         if _k in (Level.LOW,):
             _x1 = _cast("_int", _v._v)
             try:
-                _buf += _S13.pack(_x1)
+                _buf += _S15.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
                 raise _c.run_error((("number", lambda _x1=_x1: _x1, "i4x"),)) from None
         elif _k in (Level.MID, Level.HIGH):
@@ -1837,7 +1839,7 @@ def _d_Choice_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Choice, _int]:
     if _k in (Level.LOW,):
         if _o + 8 > _len(_b):
             raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-        _t2, _t3 = _S14.unpack_from(_b, _o)
+        _t2, _t3 = _S16.unpack_from(_b, _o)
         if _t3 != _Z4:
             raise _c.DecodeError((_o >> 3), "number: non-zero high bytes")
         _o += 8
@@ -1871,13 +1873,13 @@ def _e_Choice_32(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         try:
             if _k not in _Level_VALUES:
                 raise _c.MarshalError("_d", f"{_k!r} is not a Level")
-            _buf += _S10.pack(_k)
+            _buf += _S12.pack(_k)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("_d", lambda _k=_k: _k, "I"),)) from None
         if _k in (Level.LOW,):
             _x1 = _cast("_int", _v._v)
             try:
-                _buf += _S15.pack(_x1)
+                _buf += _S17.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
                 raise _c.run_error((("number", lambda _x1=_x1: _x1, "i"),)) from None
         elif _k in (Level.MID, Level.HIGH):
@@ -1903,7 +1905,7 @@ def _e_Choice_32(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
 def _d_Choice_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Choice, _int]:
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S10.unpack_from(_b, _o)
+    (_t1,) = _S12.unpack_from(_b, _o)
     if _t1 not in _Level_BY_VALUE:
         raise _c.DecodeError((_o >> 2), "_d: undeclared Level value")
     _o += 4
@@ -1912,7 +1914,7 @@ def _d_Choice_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Choice, _int]:
     if _k in (Level.LOW,):
         if _o + 4 > _len(_b):
             raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-        (_t2,) = _S15.unpack_from(_b, _o)
+        (_t2,) = _S17.unpack_from(_b, _o)
         _o += 4
         _x = _t2
     elif _k in (Level.MID, Level.HIGH):
@@ -1944,13 +1946,13 @@ def _e_Maybe_64(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) 
         try:
             if _k is not True and _k is not False:
                 raise _c.MarshalError("_d", "expected a bool")
-            _buf += _S16.pack(_k)
+            _buf += _S18.pack(_k)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("_d", lambda _k=_k: _k, "B7x"),)) from None
         if _k in (True,):
             _x1 = _cast("_float", _v._v)
             try:
-                _buf += _S17.pack(_x1)
+                _buf += _S19.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
                 raise _c.run_error((("value", lambda _x1=_x1: _x1, "d"),)) from None
         else:
@@ -1974,7 +1976,7 @@ def _d_Maybe_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Maybe, _int]:
     if _k in (True,):
         if _o + 8 > _len(_b):
             raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-        (_t2,) = _S17.unpack_from(_b, _o)
+        (_t2,) = _S19.unpack_from(_b, _o)
         _o += 8
         _x = _t2
     return Maybe(_k, _x), _o
@@ -1986,13 +1988,13 @@ def _e_Maybe_32(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) 
         try:
             if _k is not True and _k is not False:
                 raise _c.MarshalError("_d", "expected a bool")
-            _buf += _S18.pack(_k)
+            _buf += _S20.pack(_k)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("_d", lambda _k=_k: _k, "B3x"),)) from None
         if _k in (True,):
             _x1 = _cast("_float", _v._v)
             try:
-                _buf += _S17.pack(_x1)
+                _buf += _S19.pack(_x1)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
                 raise _c.run_error((("value", lambda _x1=_x1: _x1, "d"),)) from None
         else:
@@ -2007,7 +2009,7 @@ def _e_Maybe_32(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) 
 def _d_Maybe_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Maybe, _int]:
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S10.unpack_from(_b, _o)
+    (_t1,) = _S12.unpack_from(_b, _o)
     if _t1 > 1:
         raise _c.DecodeError((_o >> 2), "_d: boolean other than 0 or 1")
     _o += 4
@@ -2016,7 +2018,7 @@ def _d_Maybe_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Maybe, _int]:
     if _k in (True,):
         if _o + 8 > _len(_b):
             raise _c.DecodeError((_o >> 2), "message too short: 2 more words expected")
-        (_t2,) = _S17.unpack_from(_b, _o)
+        (_t2,) = _S19.unpack_from(_b, _o)
         _o += 8
         _x = _t2
     return Maybe(_k, _x), _o
@@ -2027,7 +2029,7 @@ def _x_Busy_64(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S19.pack(32, 1836700011, _v.retry_ms)
+            _buf += _S21.pack(32, 1836700011, _v.retry_ms)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
@@ -2056,7 +2058,7 @@ def _x_Busy_32(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S20.pack(32, 1836700011, _v.retry_ms)
+            _buf += _S22.pack(32, 1836700011, _v.retry_ms)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
@@ -2073,7 +2075,7 @@ def _x_Busy_32(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
 def _d_Busy_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Busy, _int]:
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S10.unpack_from(_b, _o)
+    (_t1,) = _S12.unpack_from(_b, _o)
     _o += 4
     return Busy(_t1), _o
 
@@ -2083,7 +2085,7 @@ def _x_Gone_64(_v: Gone) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S5.pack(32, 81)
+            _buf += _S7.pack(32, 81)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 32, "Q"), ("", lambda: 81, "Q"))) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -2100,7 +2102,7 @@ def _x_Gone_32(_v: Gone) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S8.pack(32, 81)
+            _buf += _S10.pack(32, 81)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 32, "I"), ("", lambda: 81, "I"))) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -2117,7 +2119,7 @@ def _rq_Store_get_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S5.pack(589824, p_id)
+            _buf += _S7.pack(589824, p_id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("", lambda: 589824, "Q"), ("id", lambda p_id=p_id: p_id, "Q"))
@@ -2131,7 +2133,7 @@ def _dq_Store_get_64(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     _o = 0
     if _o + 16 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 2 more words expected")
-    _t1, _t2 = _S5.unpack_from(_b, _o)
+    _t1, _t2 = _S7.unpack_from(_b, _o)
     if _t1 != 589824:
         raise _c.DecodeError((_o >> 3), "not the opcode of get")
     _o += 16
@@ -2197,7 +2199,7 @@ def _rq_Store_get_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S21.pack(589824, p_id)
+            _buf += _S23.pack(589824, p_id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("", lambda: 589824, "I"), ("id", lambda p_id=p_id: p_id, "Q"))
@@ -2211,7 +2213,7 @@ def _dq_Store_get_32(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     _o = 0
     if _o + 12 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 3 more words expected")
-    _t1, _t2 = _S21.unpack_from(_b, _o)
+    _t1, _t2 = _S23.unpack_from(_b, _o)
     if _t1 != 589824:
         raise _c.DecodeError((_o >> 2), "not the opcode of get")
     _o += 12
@@ -2226,7 +2228,7 @@ def _rp_Store_get_32(p_return: Record) -> _tuple[_bytearray, _list[_tuple[_int, 
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(0)
+            _buf += _S12.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
         try:
@@ -2287,7 +2289,7 @@ def _rq_Store_put_64(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
         try:
             if p_f & ~_Flags_MASK:
                 raise _c.MarshalError("f", f"{p_f!r} has bits outside Flags")
-            _buf += _S3.pack(p_f)
+            _buf += _S5.pack(p_f)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("f", lambda p_f=p_f: p_f, "I4x"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -2323,7 +2325,7 @@ def _rp_Store_put_64(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tup
         try:
             if p_f & ~_Flags_MASK:
                 raise _c.MarshalError("f", f"{p_f!r} has bits outside Flags")
-            _buf += _S22.pack(0, p_f, p_count)
+            _buf += _S24.pack(0, p_f, p_count)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
@@ -2345,7 +2347,7 @@ def _dp_Store_put_64(_b: _bytes, _it: _c.Items) -> _tuple[Flags, _int] | _BaseEx
         _o = 8
         if _o + 16 > _len(_b):
             raise _c.DecodeError((_o >> 3), "message too short: 2 more words expected")
-        _t1, _t2 = _S5.unpack_from(_b, _o)
+        _t1, _t2 = _S7.unpack_from(_b, _o)
         if (_t1 & ~_Flags_MASK) or (_t2 > 4294967295):
             if _t1 & ~_Flags_MASK:
                 raise _c.DecodeError((_o >> 3), "f: undeclared Flags bits")
@@ -2378,7 +2380,7 @@ def _rq_Store_put_32(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(589825)
+            _buf += _S12.pack(589825)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589825, "I"),)) from None
         try:
@@ -2388,7 +2390,7 @@ def _rq_Store_put_32(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
         try:
             if p_f & ~_Flags_MASK:
                 raise _c.MarshalError("f", f"{p_f!r} has bits outside Flags")
-            _buf += _S10.pack(p_f)
+            _buf += _S12.pack(p_f)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("f", lambda p_f=p_f: p_f, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -2400,14 +2402,14 @@ def _dq_Store_put_32(_b: _bytes, _it: _c.Items) -> _tuple[Record, Flags]:
     _o = 0
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S10.unpack_from(_b, _o)
+    (_t1,) = _S12.unpack_from(_b, _o)
     if _t1 != 589825:
         raise _c.DecodeError((_o >> 2), "not the opcode of put")
     _o += 4
     _x2, _o = _d_Record_32(_b, _o, _it)
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t3,) = _S10.unpack_from(_b, _o)
+    (_t3,) = _S12.unpack_from(_b, _o)
     if _t3 & ~_Flags_MASK:
         raise _c.DecodeError((_o >> 2), "f: undeclared Flags bits")
     _o += 4
@@ -2424,7 +2426,7 @@ def _rp_Store_put_32(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tup
         try:
             if p_f & ~_Flags_MASK:
                 raise _c.MarshalError("f", f"{p_f!r} has bits outside Flags")
-            _buf += _S20.pack(0, p_f, p_count)
+            _buf += _S22.pack(0, p_f, p_count)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
@@ -2446,7 +2448,7 @@ def _dp_Store_put_32(_b: _bytes, _it: _c.Items) -> _tuple[Flags, _int] | _BaseEx
         _o = 4
         if _o + 8 > _len(_b):
             raise _c.DecodeError((_o >> 2), "message too short: 2 more words expected")
-        _t1, _t2 = _S8.unpack_from(_b, _o)
+        _t1, _t2 = _S10.unpack_from(_b, _o)
         if _t1 & ~_Flags_MASK:
             raise _c.DecodeError((_o >> 2), "f: undeclared Flags bits")
         _o += 8
@@ -2542,7 +2544,7 @@ def _rq_Store_pick_32(p_m: Maybe) -> _tuple[_bytearray, _list[_tuple[_int, _int]
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(589826)
+            _buf += _S12.pack(589826)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589826, "I"),)) from None
         try:
@@ -2558,7 +2560,7 @@ def _dq_Store_pick_32(_b: _bytes, _it: _c.Items) -> _tuple[Maybe]:
     _o = 0
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S10.unpack_from(_b, _o)
+    (_t1,) = _S12.unpack_from(_b, _o)
     if _t1 != 589826:
         raise _c.DecodeError((_o >> 2), "not the opcode of pick")
     _o += 4
@@ -2574,7 +2576,7 @@ def _rp_Store_pick_32(p_return: Choice) -> _tuple[_bytearray, _list[_tuple[_int,
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(0)
+            _buf += _S12.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
         try:
@@ -2608,7 +2610,7 @@ def _rq_Store_forget_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S5.pack(589827, p_id)
+            _buf += _S7.pack(589827, p_id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("", lambda: 589827, "Q"), ("id", lambda p_id=p_id: p_id, "Q"))
@@ -2622,7 +2624,7 @@ def _dq_Store_forget_64(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     _o = 0
     if _o + 16 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 2 more words expected")
-    _t1, _t2 = _S5.unpack_from(_b, _o)
+    _t1, _t2 = _S7.unpack_from(_b, _o)
     if _t1 != 589827:
         raise _c.DecodeError((_o >> 3), "not the opcode of forget")
     _o += 16
@@ -2648,7 +2650,7 @@ def _rq_Store_forget_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _in
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S21.pack(589827, p_id)
+            _buf += _S23.pack(589827, p_id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("", lambda: 589827, "I"), ("id", lambda p_id=p_id: p_id, "Q"))
@@ -2662,7 +2664,7 @@ def _dq_Store_forget_32(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     _o = 0
     if _o + 12 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 3 more words expected")
-    _t1, _t2 = _S21.unpack_from(_b, _o)
+    _t1, _t2 = _S23.unpack_from(_b, _o)
     if _t1 != 589827:
         raise _c.DecodeError((_o >> 2), "not the opcode of forget")
     _o += 12
@@ -2754,7 +2756,7 @@ def _rq_Store_share_32(
         _c.put_cap(_items, p_done, 3, True, 0x1, "done")
         _c.put_cap(_items, p_back, 3, False, 0x1F, "back")
         try:
-            _buf += _S10.pack(589864)
+            _buf += _S12.pack(589864)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589864, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -2768,7 +2770,7 @@ def _dq_Store_share_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None, _Crd | 
     _c3 = _it.cap(3, False, (_o >> 2) + 1)
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S10.unpack_from(_b, _o)
+    (_t1,) = _S12.unpack_from(_b, _o)
     if _t1 != 589864:
         raise _c.DecodeError((_o >> 2), "not the opcode of share")
     _o += 4
@@ -2783,7 +2785,7 @@ def _rp_Store_share_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(0)
+            _buf += _S12.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -2870,7 +2872,7 @@ def _rq_Store_map_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(589865)
+            _buf += _S12.pack(589865)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589865, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -2882,7 +2884,7 @@ def _dq_Store_map_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
     _o = 0
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S10.unpack_from(_b, _o)
+    (_t1,) = _S12.unpack_from(_b, _o)
     if _t1 != 589865:
         raise _c.DecodeError((_o >> 2), "not the opcode of map")
     _o += 4
@@ -2898,7 +2900,7 @@ def _rp_Store_map_32(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_i
     try:
         _c.put_cap(_items, p_pages, 1, True, 0x1F, "pages")
         try:
-            _buf += _S10.pack(0)
+            _buf += _S12.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -2986,7 +2988,7 @@ def _rq_Store_ports_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(589866)
+            _buf += _S12.pack(589866)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589866, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -2998,7 +3000,7 @@ def _dq_Store_ports_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
     _o = 0
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S10.unpack_from(_b, _o)
+    (_t1,) = _S12.unpack_from(_b, _o)
     if _t1 != 589866:
         raise _c.DecodeError((_o >> 2), "not the opcode of ports")
     _o += 4
@@ -3014,7 +3016,7 @@ def _rp_Store_ports_32(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_in
     try:
         _c.put_cap(_items, p_io, 2, True, 0x1F, "io")
         try:
-            _buf += _S10.pack(0)
+            _buf += _S12.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -3077,7 +3079,7 @@ def _rp_Store_pair_64(
                 raise _c.MarshalError("return.a", f"{p_return.a!r} is not a Level")
             if p_return.b not in _Level_VALUES:
                 raise _c.MarshalError("return.b", f"{p_return.b!r} is not a Level")
-            _buf += _S22.pack(0, p_return.a, p_return.b)
+            _buf += _S24.pack(0, p_return.a, p_return.b)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
@@ -3101,7 +3103,7 @@ def _dp_Store_pair_64(
         _o = 8
         if _o + 16 > _len(_b):
             raise _c.DecodeError((_o >> 3), "message too short: 2 more words expected")
-        _t1, _t2 = _S5.unpack_from(_b, _o)
+        _t1, _t2 = _S7.unpack_from(_b, _o)
         if (_t1 not in _Level_BY_VALUE) or (_t2 not in _Level_BY_VALUE):
             if _t1 not in _Level_BY_VALUE:
                 raise _c.DecodeError((_o >> 3), "return.a: undeclared Level value")
@@ -3123,7 +3125,7 @@ def _rq_Store_pair_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(589867)
+            _buf += _S12.pack(589867)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589867, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -3135,7 +3137,7 @@ def _dq_Store_pair_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
     _o = 0
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S10.unpack_from(_b, _o)
+    (_t1,) = _S12.unpack_from(_b, _o)
     if _t1 != 589867:
         raise _c.DecodeError((_o >> 2), "not the opcode of pair")
     _o += 4
@@ -3156,7 +3158,7 @@ def _rp_Store_pair_32(
                 raise _c.MarshalError("return.a", f"{p_return.a!r} is not a Level")
             if p_return.b not in _Level_VALUES:
                 raise _c.MarshalError("return.b", f"{p_return.b!r} is not a Level")
-            _buf += _S20.pack(0, p_return.a, p_return.b)
+            _buf += _S22.pack(0, p_return.a, p_return.b)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (
@@ -3180,7 +3182,7 @@ def _dp_Store_pair_32(
         _o = 4
         if _o + 8 > _len(_b):
             raise _c.DecodeError((_o >> 2), "message too short: 2 more words expected")
-        _t1, _t2 = _S8.unpack_from(_b, _o)
+        _t1, _t2 = _S10.unpack_from(_b, _o)
         if (_t1 not in _Level_BY_VALUE) or (_t2 not in _Level_BY_VALUE):
             if _t1 not in _Level_BY_VALUE:
                 raise _c.DecodeError((_o >> 2), "return.a: undeclared Level value")
@@ -3229,7 +3231,7 @@ def _rp_Store__get_limit_64(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S24.pack(0, p_return)
+            _buf += _S26.pack(0, p_return)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("", lambda: 0, "Q"), ("return", lambda p_return=p_return: p_return, "I4x"))
@@ -3277,7 +3279,7 @@ def _rq_Store__get_limit_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(589868)
+            _buf += _S12.pack(589868)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589868, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -3289,7 +3291,7 @@ def _dq_Store__get_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
     _o = 0
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S10.unpack_from(_b, _o)
+    (_t1,) = _S12.unpack_from(_b, _o)
     if _t1 != 589868:
         raise _c.DecodeError((_o >> 2), "not the opcode of _get_limit")
     _o += 4
@@ -3304,7 +3306,7 @@ def _rp_Store__get_limit_32(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S8.pack(0, p_return)
+            _buf += _S10.pack(0, p_return)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("", lambda: 0, "I"), ("return", lambda p_return=p_return: p_return, "I"))
@@ -3322,7 +3324,7 @@ def _dp_Store__get_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[_int] | _BaseEx
         _o = 4
         if _o + 4 > _len(_b):
             raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-        (_t1,) = _S10.unpack_from(_b, _o)
+        (_t1,) = _S12.unpack_from(_b, _o)
         _o += 4
         if _o != _len(_b):
             raise _c.DecodeError(_o // 4, "words left over")
@@ -3350,7 +3352,7 @@ def _rq_Store__set_limit_64(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S24.pack(589869, p_value)
+            _buf += _S26.pack(589869, p_value)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("", lambda: 589869, "Q"), ("value", lambda p_value=p_value: p_value, "I4x"))
@@ -3364,7 +3366,7 @@ def _dq_Store__set_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     _o = 0
     if _o + 16 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 2 more words expected")
-    _t1, _t2 = _S5.unpack_from(_b, _o)
+    _t1, _t2 = _S7.unpack_from(_b, _o)
     if (_t1 != 589869) or (_t2 > 4294967295):
         if _t1 != 589869:
             raise _c.DecodeError((_o >> 3), "not the opcode of _set_limit")
@@ -3422,7 +3424,7 @@ def _rq_Store__set_limit_32(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S8.pack(589869, p_value)
+            _buf += _S10.pack(589869, p_value)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("", lambda: 589869, "I"), ("value", lambda p_value=p_value: p_value, "I"))
@@ -3436,7 +3438,7 @@ def _dq_Store__set_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     _o = 0
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 2 more words expected")
-    _t1, _t2 = _S8.unpack_from(_b, _o)
+    _t1, _t2 = _S10.unpack_from(_b, _o)
     if _t1 != 589869:
         raise _c.DecodeError((_o >> 2), "not the opcode of _set_limit")
     _o += 8
@@ -3451,7 +3453,7 @@ def _rp_Store__set_limit_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(0)
+            _buf += _S12.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -3586,7 +3588,7 @@ def _rq_Store__get_owner_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(589870)
+            _buf += _S12.pack(589870)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 589870, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -3598,7 +3600,7 @@ def _dq_Store__get_owner_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
     _o = 0
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S10.unpack_from(_b, _o)
+    (_t1,) = _S12.unpack_from(_b, _o)
     if _t1 != 589870:
         raise _c.DecodeError((_o >> 2), "not the opcode of _get_owner")
     _o += 4
@@ -3613,7 +3615,7 @@ def _rp_Store__get_owner_32(p_return: Name) -> _tuple[_bytearray, _list[_tuple[_
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(0)
+            _buf += _S12.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
         try:
@@ -3739,7 +3741,7 @@ def _rq_Archive_mirror_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(4130144256)
+            _buf += _S12.pack(4130144256)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 4130144256, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -3751,7 +3753,7 @@ def _dq_Archive_mirror_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
     _o = 0
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S10.unpack_from(_b, _o)
+    (_t1,) = _S12.unpack_from(_b, _o)
     if _t1 != 4130144256:
         raise _c.DecodeError((_o >> 2), "not the opcode of mirror")
     _o += 4
@@ -3767,7 +3769,7 @@ def _rp_Archive_mirror_32(p_return: _Crd | None) -> _tuple[_bytearray, _list[_tu
     try:
         _c.put_cap(_items, p_return, 3, True, 0x1F, "return")
         try:
-            _buf += _S10.pack(0)
+            _buf += _S12.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -3856,7 +3858,7 @@ def _rq_Archive_attach_32(p_other: _Crd | None) -> _tuple[_bytearray, _list[_tup
     try:
         _c.put_cap(_items, p_other, 3, True, 0x1F, "other")
         try:
-            _buf += _S10.pack(4130144257)
+            _buf += _S12.pack(4130144257)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 4130144257, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -3869,7 +3871,7 @@ def _dq_Archive_attach_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None]:
     _c2 = _it.cap(3, True, (_o >> 2) + 1)
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S10.unpack_from(_b, _o)
+    (_t1,) = _S12.unpack_from(_b, _o)
     if _t1 != 4130144257:
         raise _c.DecodeError((_o >> 2), "not the opcode of attach")
     _o += 4
@@ -3884,7 +3886,7 @@ def _rp_Archive_attach_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S10.pack(0)
+            _buf += _S12.pack(0)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("", lambda: 0, "I"),)) from None
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:

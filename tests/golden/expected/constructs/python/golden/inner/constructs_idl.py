@@ -51,7 +51,9 @@ _P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))
 _Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))
 _S0 = _struct.Struct("<I4xI4x")
 _S1 = _struct.Struct("<QQ")
-_S2 = _struct.Struct("<II")
+_S2 = _struct.Struct("<I28xQQ")
+_S3 = _struct.Struct("<II")
+_S4 = _struct.Struct("<I12xII")
 
 
 @_dataclass(slots=True)
@@ -105,12 +107,12 @@ def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         if not (_v.a not in _m_golden_constructs_idl._Level_VALUES) and not (
             _v.b not in _m_golden_constructs_idl._Level_VALUES
         ):
-            _zb = _f.page_for(2)
+            _zb = _f.begin(2)
             if _zb is not None:
                 _S0.pack_into(_zb, 40, _v.a, _v.b)
-                return _f.packed(2)
+                return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
-        pass
+        _f.clear()
     _u = _f.utcb
     if _u.room < 2:
         _f.clear()
@@ -125,9 +127,9 @@ def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
 
 
 def _fd_Pair_64(_f: _UtcbFrame) -> Pair:
-    _zr = _f.take(_S1, 2)
+    _zr = _f.take(_S2, 2)
     if _zr is not None:
-        _zr0, _zr1 = _zr
+        _zi, _zr0, _zr1 = _zr
         if not (
             (_zr0 not in _m_golden_constructs_idl._Level_BY_VALUE)
             or (_zr1 not in _m_golden_constructs_idl._Level_BY_VALUE)
@@ -155,7 +157,7 @@ def _e_Pair_32(_v: Pair, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
                 raise _c.MarshalError("a", f"{_v.a!r} is not a Level")
             if _v.b not in _m_golden_constructs_idl._Level_VALUES:
                 raise _c.MarshalError("b", f"{_v.b!r} is not a Level")
-            _buf += _S2.pack(_v.a, _v.b)
+            _buf += _S3.pack(_v.a, _v.b)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("a", lambda _v=_v: _v.a, "I"), ("b", lambda _v=_v: _v.b, "I"))
@@ -167,7 +169,7 @@ def _e_Pair_32(_v: Pair, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) ->
 def _d_Pair_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Pair, _int]:
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 2 more words expected")
-    _t1, _t2 = _S2.unpack_from(_b, _o)
+    _t1, _t2 = _S3.unpack_from(_b, _o)
     if (_t1 not in _m_golden_constructs_idl._Level_BY_VALUE) or (
         _t2 not in _m_golden_constructs_idl._Level_BY_VALUE
     ):
@@ -190,12 +192,12 @@ def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         if not (_v.a not in _m_golden_constructs_idl._Level_VALUES) and not (
             _v.b not in _m_golden_constructs_idl._Level_VALUES
         ):
-            _zb = _f.page_for(2)
+            _zb = _f.begin(2)
             if _zb is not None:
-                _S2.pack_into(_zb, 20, _v.a, _v.b)
-                return _f.packed(2)
+                _S3.pack_into(_zb, 20, _v.a, _v.b)
+                return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
-        pass
+        _f.clear()
     _u = _f.utcb
     if _u.room < 2:
         _f.clear()
@@ -210,9 +212,9 @@ def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
 
 
 def _fd_Pair_32(_f: _UtcbFrame) -> Pair:
-    _zr = _f.take(_S2, 2)
+    _zr = _f.take(_S4, 2)
     if _zr is not None:
-        _zr0, _zr1 = _zr
+        _zi, _zr0, _zr1 = _zr
         if not (
             (_zr0 not in _m_golden_constructs_idl._Level_BY_VALUE)
             or (_zr1 not in _m_golden_constructs_idl._Level_BY_VALUE)
