@@ -136,9 +136,8 @@ def main(out: Path) -> None:
     print("  $ idlc -l cxx samples/shapes.idl (shapes_idl.hpp, echo_idl.hpp)")
     print("  $ g++ -ffreestanding -nostdlib -fno-exceptions ... samples/guest/cxx_*.cpp")
     client, server = build(out / "guest" / "cxx")
-    print("  C++ guest client -> Python echo and canvas servers:")
-    for line in cxx_calls_python(client):
-        print(f"    {line}")
+    print("  C++ guest client -> Python echo and canvas servers (what it saw, logged to echo):")
+    print(f"    {cxx_calls_python(client)[0]}")  # the log lines the echo server printed
     print("  Python client -> C++ guest echo and canvas servers:")
     for line in python_calls_cxx(server):
         print(f"    {line}")
