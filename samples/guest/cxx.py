@@ -44,10 +44,11 @@ def headers() -> dict[str, str]:
 def build(cache: Path) -> tuple[Path, Path]:
     """The client and server executables, compiled into `cache` unless already there."""
     files = headers()
-    return tuple(  # type: ignore[return-value]
-        build_guest((HERE / f"cxx_{part}.cpp").read_text(encoding="utf-8"), files, cache)
-        for part in ("client", "server")
-    )
+
+    def one(part: str) -> Path:
+        return build_guest((HERE / f"cxx_{part}.cpp").read_text(encoding="utf-8"), files, cache)
+
+    return one("client"), one("server")
 
 
 def cxx_calls_python(exe: Path) -> list[str]:

@@ -17,6 +17,8 @@ import pytest
 from idlc import cli
 from runtime import Machine
 from runtime.kernel.utcb import UtcbFrame
+from tests.cxx.build import headers, instantiate
+from tests.cxx.test_compile import FILES
 
 from .build import CACHE, cxx
 
@@ -117,7 +119,7 @@ int main(struct utcb *u, word) {
 def test_guest_utcb_frame_is_the_kernels_page() -> None:
     m = Machine(mem_pages=256)
     py = m.spawn("py")
-    seen: list[object] = []
+    seen: list[tuple[list[int], list[tuple[int, int]]]] = []
 
     def portal(f: UtcbFrame) -> None:
         words = [f.get_word() for _ in range(f.left)]
@@ -132,7 +134,7 @@ def test_guest_utcb_frame_is_the_kernels_page() -> None:
     py.grant(pt.sel, g, 0x300)
     r = m.run()
     assert ("g", "exit 0") in r.deaths, r
-    words, items = seen[0]  # type: ignore[misc]
+    words, items = seen[0]
     assert words == [i * 3 for i in range(253)]
     assert len(items) == 1 and items[0][1] == 0  # translated: aux 0 (WIRE.md §4)
 
@@ -158,14 +160,10 @@ def test_guest_frame_capacity(words: int, death: str) -> None:
     assert ("g", death) in m.run().deaths
 
 
-@pytest.mark.parametrize(
-    "idl", ["samples/echo/echo.idl", "samples/shapes.idl", "bench/bench.idl", "tests/golden/constructs.idl"]
-)
+@pytest.mark.parametrize("idl", FILES)
 def test_guest_flavour_compiles_warning_free(idl: str) -> None:
     """Every server dispatch and client of the file in one guest program (-Wall -Wextra
     -Werror, freestanding, no exceptions): it links and exits 0."""
-    from tests.cxx.build import headers, instantiate
-
     spec, files = headers(ROOT / idl)
     main = "#include <idlc/guest.hpp>\n" + "".join(f'#include "{h}"\n' for h in files)
     lines = instantiate(spec).splitlines()
