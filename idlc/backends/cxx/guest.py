@@ -47,7 +47,7 @@ def build(source: str, headers: dict[str, str], cache: Path) -> Path:
         (where / name).write_text(text, encoding="utf-8")
     (where / "prog.cpp").write_text(source, encoding="utf-8")
     inc = [a for d in [str(where), *include_dirs()] for a in ("-I", d)]
-    tmp = where / "prog.tmp"
+    tmp = where / f"prog.{os.getpid()}.tmp"  # parallel test workers may race here
     cmd = ["g++", *FLAGS, *inc, str(where / "prog.cpp"), "-o", str(tmp)]
     run = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if run.returncode != 0:
