@@ -17,6 +17,9 @@ machine (DESIGN.md, "What using it should feel like").
 6. samples/lessons/: the lecture's IPC lessons, one small IDL service each (priority
    inversion and time donation, helping, the livelock, a page fault fixed by a handler),
    each in two lines, with a Perfetto trace per run (docs/lessons.md).
+7. samples/guest/main.py: a C program compiled to x86-64 calls the Python echo server.
+8. samples/guest/cxx.py: `idlc -l cxx` stubs compiled for the guest: a C++ client calls
+   the Python echo and canvas servers, a Python client calls C++ servers of the same IDL.
 
 `python -m samples.demo [--root DIR]` writes DIR/build (default: the repository root).
 Everything is seeded: two runs print the same thing.
@@ -88,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\n== 7. guest: x86-64 machine code (C) calls the Python echo server")
     importlib.import_module("samples.guest.main").main(out, str(out / "guest-trace.json"))
+
+    print("\n== 8. C++ guests: idlc -l cxx stubs calling and serving Python (echo, shapes)")
+    importlib.import_module("samples.guest.cxx").main(out)
 
     print("\ndemo done")
     return 0

@@ -1,6 +1,7 @@
 """`make demo` (samples/demo.py) runs end to end: idlc generates the stubs, the echo,
 shapes and jobs services and the keyboard driver and UART console run on the emulated
-machine, and the output shows each step."""
+machine, guest code in C and C++ calls (and serves) Python, and the output shows each
+step."""
 
 from __future__ import annotations
 
@@ -64,6 +65,14 @@ def test_demo_runs_and_shows_each_step(tmp_path: Path) -> None:
         "== 7. guest: x86-64 machine code (C) calls the Python echo server",
         "  [echo-server] log: the guest got its echo back",
         "  guest-client: exit 0",
+        "== 8. C++ guests: idlc -l cxx stubs calling and serving Python (echo, shapes)",
+        "  [echo-server] log: C++ guest: watch() -> semaphore: up BAD_CAP, down ok; "
+        "console().ping -> 'via the canvas'",
+        "  [echo-server] log: canvas: C++ was here",
+        "    cxx-client: exit 0",
+        "    py-client: measure('circle', 1) raised NotFound(what='circle', code=404)",
+        "    py-client: console() -> EchoClient, ping -> 'via the C++ canvas'",
+        "    cxx-server: exit 0",
         "demo done",
     ]:
         assert line in out.splitlines(), f"missing {line!r} in:\n{out}"

@@ -52,3 +52,11 @@ def cc(source: str) -> Path:
             subprocess.run(cmd, check=True)
             tmp.replace(out)
     return out
+
+
+def cxx(source: str, headers: dict[str, str] | None = None) -> Path:
+    """A C++ program against the guest flavour of the NRE headers and `headers` (generated
+    by idlc -l cxx, name -> text) as a static ELF64 executable (docs/cxx-backend.md)."""
+    from idlc.backends.cxx.guest import build
+
+    return build(source, headers or {}, CACHE)
