@@ -22,9 +22,15 @@ from idlc.diagnostics import Diagnostics
 from idlc.driver import Options, compile_file
 from runtime import Machine
 from runtime.api import Context, Sm
-from runtime.status import RemoteError, SyscallError
+from runtime.status import RemoteError, Status, SyscallError
 from samples.echo.main import EchoImpl
 from samples.shapes.main import CanvasImpl
+
+
+def _name(e: SyscallError) -> str:
+    """The NOVA name of a failed call's status (its number if it has none)."""
+    return e.status.name if isinstance(e.status, Status) else str(e.status)
+
 
 HERE = Path(__file__).resolve().parent
 SHAPES = HERE.parent / "shapes.idl"
@@ -119,7 +125,7 @@ def python_calls_cxx(exe: Path) -> list[str]:
         try:
             changed.up()
         except SyscallError as e:
-            out.append(f"py-client: watch() -> semaphore; up() -> {e.status.name}")
+            out.append(f"py-client: watch() -> semaphore; up() -> {_name(e)}")
         changed.down()  # the C++ canvas upped it on every change
         out.append("py-client: down() returned (the C++ server upped it)")
         console = c.console()

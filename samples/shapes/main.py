@@ -14,8 +14,13 @@ from build.shapes import shapes_idl as shapes
 from runtime import Machine
 from runtime.api import Context, Sm
 from runtime.crd import Crd
-from runtime.status import SyscallError
+from runtime.status import Status, SyscallError
 from samples.echo.main import EchoImpl
+
+
+def _name(e: SyscallError) -> str:
+    """The NOVA name of a failed call's status (its number if it has none)."""
+    return e.status.name if isinstance(e.status, Status) else str(e.status)
 
 
 class CanvasImpl:
@@ -97,7 +102,7 @@ def main(seed: int = 1) -> Machine:
         try:
             changed.up()
         except SyscallError as e:
-            print(f"  painter: up() on it -> {e.status.name} (only the down right was sent)")
+            print(f"  painter: up() on it -> {_name(e)} (only the down right was sent)")
 
         def watcher(wctx: Context) -> None:
             for n in range(1, 4):
