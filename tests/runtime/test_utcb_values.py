@@ -1,0 +1,235 @@
+"""UTCB frames against a model (NOVA-NRE.md §2, §8.1; WIRE.md §1): nested frames at their
+exact capacities, on both architectures.
+
+The model is a stack of frames (words, items, windows). A frame's room follows from what
+the frames below it saved: each saving push takes 1 + 5 + u untyped words below
+POS_SLOT and 2t + 1 words above it; the outermost frame of an idle UTCB saves nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runtime.arch import X86_32, X86_64, Arch
+from runtime.kernel.crd import DELEGATE
+from runtime.status import CapacityError, ErrorCode, UtcbError
+from runtime.utcb import Utcb, UtcbFrame
+
+
+@dataclass
+class Frame:
+    words: list[int] = field(default_factory=list)
+    items: list[tuple[int, int]] = field(default_factory=list)
+    xlt: int = 0
+    dele: int = 0
+    saved: tuple[int, int] = (0, 0)  # what its push took: (untyped words, typed words)
+
+
+class Model:
+    def __init__(self, arch: Arch) -> None:
+        self.mask = 2 ** (8 * arch.word) - 1
+        self.msg = 4096 // arch.word - 5  # message words of the page
+        self.slot = self.msg // 2
+        self.frames: list[Frame] = [Frame()]  # [0]: the UTCB outside any frame
+
+    def used(self) -> tuple[int, int]:
+        return sum(f.saved[0] for f in self.frames), sum(f.saved[1] for f in self.frames)
+
+    def room(self) -> tuple[int, int]:
+        su, st_ = self.used()
+        return self.slot - su, (self.msg - self.slot - 1 - st_) // 2
+
+    def push(self) -> bool:
+        live = self.frames[-1]
+        u, t = len(live.words), len(live.items)
+        idle = len(self.frames) == 1 and not (u or t or live.xlt or live.dele)
+        saved = (0, 0) if idle else (1 + 5 + u, 2 * t + 1)
+        su, st_ = self.used()
+        if su + saved[0] > self.slot or self.slot + 1 + st_ + saved[1] > self.msg - 2 * t:
+            return False
+        self.frames.append(Frame(saved=saved))
+        return True
+
+
+def _apply(u: Utcb, open_frames: list[UtcbFrame], m: Model, op: tuple[Any, ...]) -> None:
+    live = m.frames[-1]
+    f = open_frames[-1] if open_frames else None
+    kind = op[0]
+    if kind == "push":
+        if m.push():
+            open_frames.append(UtcbFrame(u))
+        else:
+            with pytest.raises(CapacityError):
+                UtcbFrame(u)
+    elif kind == "pop":
+        if f is None:
+            with pytest.raises(UtcbError):
+                u.pop()
+        else:
+            f.close()
+            open_frames.pop()
+            m.frames.pop()
+    elif f is None:
+        return
+    elif kind == "words":
+        data = [v & m.mask for v in range(op[1], op[1] + op[2])]
+        if len(live.words) + len(data) > m.room()[0]:
+            with pytest.raises(CapacityError):
+                f.put_words(data) if op[3] else f.put_words(b"".join(
+                    v.to_bytes(u.word, "little") for v in data
+                ))
+        else:
+            if op[3]:
+                f.put_words(data)
+            else:
+                f.put_words(b"".join(v.to_bytes(u.word, "little") for v in data))
+            live.words += data
+    elif kind == "word":
+        if len(live.words) >= m.room()[0]:
+            with pytest.raises(CapacityError):
+                f.put_word(op[1])
+        else:
+            f.put_word(op[1])
+            live.words.append(op[1] & m.mask)
+    elif kind == "items":
+        for k in range(op[1]):
+            c = (op[2] + k) & m.mask
+            if len(live.items) >= m.room()[1]:
+                with pytest.raises(CapacityError):
+                    f.put_item(c, k)
+                break
+            f.put_item(c, k)
+            live.items.append((c, k))
+    elif kind == "window":
+        f.translation_window(op[1])
+        f.delegation_window(op[2])
+        live.xlt, live.dele = op[1] & m.mask, op[2] & m.mask
+    elif kind == "clear":
+        f.clear()
+        live.words, live.items = [], []
+
+
+ops = st.one_of(
+    st.just(("push",)),
+    st.just(("pop",)),
+    st.tuples(st.just("words"), st.integers(0, 2**64), st.integers(0, 260), st.booleans()),
+    st.tuples(st.just("word"), st.integers(0, 2**64)),
+    st.tuples(st.just("items"), st.integers(0, 130), st.integers(0, 2**64)),
+    st.tuples(st.just("window"), st.integers(0, 2**40), st.integers(0, 2**40)),
+    st.just(("clear",)),
+)
+
+
+@settings(max_examples=150)
+@given(st.sampled_from([X86_64, X86_32]), st.lists(ops, max_size=14))
+def test_frames_match_the_model(arch: Arch, script: list[tuple[Any, ...]]) -> None:
+    u = Utcb(arch)
+    m = Model(arch)
+    open_frames: list[UtcbFrame] = []
+    for op in script:
+        _apply(u, open_frames, m, op)
+        live = m.frames[-1]
+        assert u.layer == len(open_frames)
+        assert (u.untyped, u.typed) == (len(live.words), len(live.items))
+        assert (u.xlt, u.dele) == (live.xlt, live.dele)
+        if open_frames:
+            f = open_frames[-1]
+            room_u, room_t = m.room()
+            assert (f.free_untyped, f.free_typed) == (
+                room_u - len(live.words),
+                room_t - len(live.items),
+            )
+            assert (u.untyped_capacity, u.typed_capacity) == (room_u, room_t)
+            assert f.words() == live.words
+            assert list(f.items()) == live.items
+    while open_frames:  # every saved frame comes back as it was
+        open_frames.pop().close()
+        m.frames.pop()
+        live = m.frames[-1]
+        assert [u.mr(i) for i in range(len(live.words))] == live.words
+        assert [u.item(k) for k in range(len(live.items))] == live.items
+        assert (u.xlt, u.dele) == (live.xlt, live.dele)
+    assert u.layer == 0
+
+
+# (arch, outermost untyped words, outermost items) -> each nested frame's capacity.
+CAPACITIES = [(X86_64, 253, 126), (X86_32, 509, 254)]
+
+
+@pytest.mark.parametrize(("arch", "cu", "ct"), CAPACITIES, ids=["x86_64", "x86_32"])
+def test_exact_capacities_when_nested(arch: Arch, cu: int, ct: int) -> None:
+    u = Utcb(arch)
+    with UtcbFrame(u) as f:
+        assert (f.free_untyped, f.free_typed) == (cu, ct)
+        f.put_words([7] * 10)
+        f.put_item(1, 2)
+        with UtcbFrame(u) as g:
+            # 1 + 5 + 10 untyped words and 2 + 1 item words saved: half an item more
+            assert (g.free_untyped, g.free_typed) == (cu - 16, ct - 1)
+            g.put_words([1] * (cu - 16))
+            with pytest.raises(CapacityError):
+                g.put_word(0)
+            for k in range(ct - 2):  # items and untyped words share no space
+                g.put_item(k, 0)
+            # the words of g and its last item leave no room for another frame
+            with pytest.raises(CapacityError):
+                UtcbFrame(u)
+            assert (g.free_untyped, g.free_typed) == (0, 1)
+            assert u.layer == 2
+        assert f.words() == [7] * 10 and list(f.items()) == [(1, 2)]
+    assert u.layer == 0 and (u.untyped, u.typed) == (0, 0)
+
+
+@pytest.mark.parametrize(("arch", "cu", "ct"), CAPACITIES, ids=["x86_64", "x86_32"])
+def test_outermost_frame_of_a_used_utcb_saves(arch: Arch, cu: int, ct: int) -> None:
+    u = Utcb(arch)
+    u.xlt = 0x1234  # an armed window: the UTCB is not idle
+    with UtcbFrame(u) as f:
+        assert (f.free_untyped, f.free_typed) == (cu - 6, ct - 0)
+        assert u.xlt == 0  # the new frame's windows are closed
+    assert u.xlt == 0x1234 and u.layer == 0
+
+
+def test_items_delegate_and_translate_aux() -> None:
+    u = Utcb(X86_64)
+    with UtcbFrame(u) as f:
+        f.delegate(0x5003, hotspot=0x42, flags=0xFFF)
+        f.translate(0x6003)
+        assert list(f.items()) == [(0x5003, DELEGATE | 0xFFE | 0x42 << 12), (0x6003, 0)]
+        assert f.get_item() == (0x5003, 0x42FFF) and f.items_left == 1
+
+
+def test_reading_edges() -> None:
+    u = Utcb(X86_32)
+    with UtcbFrame(u) as f:
+        f.put_words([1, 2, 3, 2**32 + 4])
+        assert f.words() == [1, 2, 3, 4]  # masked to the 4-byte word
+        assert f.get_word() == 1 and f.left == 3
+        assert f.get_words(2) == (2).to_bytes(4, "little") + (3).to_bytes(4, "little")
+        with pytest.raises(UtcbError) as e:
+            f.get_words(2)
+        assert e.value.code == ErrorCode.E_UTCB_UNTYPED
+        with pytest.raises(UtcbError):
+            f.get_words(-1)
+        with pytest.raises(UtcbError):
+            f.skip(2)
+        f.skip(1)
+        assert f.left == 0 and bytes(f.view()) == b""
+        with pytest.raises(UtcbError):
+            f.get_word()
+        with pytest.raises(UtcbError) as e:
+            f.get_item()
+        assert e.value.code == ErrorCode.E_UTCB_TYPED
+        f.rewind()
+        assert f.left == 4 and bytes(f.view()[:4]) == (1).to_bytes(4, "little")
+        with pytest.raises(UtcbError) as e:
+            f.finish_input()
+        assert e.value.code == ErrorCode.E_ARGS_INVALID
+        f.skip(4)
+        f.finish_input()
+        assert (f.untyped, f.typed, f.left) == (0, 0, 0)
