@@ -199,6 +199,35 @@ def _spec(decls: dict[str, ir.Declaration]) -> ir.Specification:
     return ir.Specification("t.idl", ("t.idl",), tuple(decls.values()))
 
 
+# Hand-computed sizes where a wrong rounding, width or bound shows: (type, decls, x86_64,
+# x86_32) as (min words, max words, min items, max items).
+E = _fixed_decls()
+CASES: list[tuple[str, ir.Type, Size, Size]] = [
+    ("octets: 9 bytes", ir.Sequence(ir.Primitive("octet"), 9), (1, 3, 0, 0), (1, 4, 0, 0)),
+    ("octets: 8 bytes", ir.Sequence(ir.Primitive("octet"), 8), (1, 2, 0, 0), (1, 3, 0, 0)),
+    ("string<8>", ir.String(False, 8), (1, 2, 0, 0), (1, 3, 0, 0)),
+    ("string<9>", ir.String(False, 9), (1, 3, 0, 0), (1, 4, 0, 0)),
+    ("wstring<3>", ir.String(True, 3), (1, 3, 0, 0), (1, 4, 0, 0)),
+    ("enums: 3 x 4 bytes", ir.Array(ir.Ref("t::E", "enum"), (3,)), (2, 2, 0, 0), (3, 3, 0, 0)),
+    ("int16[3][2]", ir.Array(ir.Primitive("int16"), (3, 2)), (2, 2, 0, 0), (3, 3, 0, 0)),
+    ("doubles<2>", ir.Sequence(ir.Primitive("double"), 2), (1, 3, 0, 0), (1, 5, 0, 0)),
+    ("bitmask 32", ir.Ref("t::B32", "bitmask"), (1, 1, 0, 0), (1, 1, 0, 0)),
+    ("bitmask 33", ir.Ref("t::B33", "bitmask"), (1, 1, 0, 0), (2, 2, 0, 0)),
+    ("portals<3>", ir.Sequence(ir.Capability("portal"), 3), (1, 1, 0, 3), (1, 1, 0, 3)),
+    ("portals", ir.Sequence(ir.Capability("portal")), (1, 1, 0, None), (1, 1, 0, None)),
+    ("empty seq bound 0", ir.Sequence(ir.String(False, 4), 0), (1, 1, 0, 0), (1, 1, 0, 0)),
+    ("interfaces[2]", ir.Array(ir.Ref("t::I", "interface"), (2,)), (0, 0, 2, 2), (0, 0, 2, 2)),
+]
+
+
+@pytest.mark.parametrize(("t", "s64", "s32"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_hand_computed_sizes(t: ir.Type, s64: Size, s32: Size) -> None:
+    spec = _spec(dict(E))
+    assert flat(type_size(spec, t, "x86_64")) == s64
+    assert flat(type_size(spec, t, "x86_32")) == s32
+    assert Oracle(E, "x86_64").size(t) == s64 and Oracle(E, "x86_32").size(t) == s32
+
+
 @settings(max_examples=150)
 @given(st.data())
 def test_type_sizes_match_the_oracle(data: st.DataObject) -> None:
@@ -222,7 +251,8 @@ def test_method_sizes_match_the_oracle(data: st.DataObject) -> None:
     raises = []
     for k in range(data.draw(st.integers(0, 2))):
         fields = tuple(
-            ir.Field(f"f{j}", t, SP) for j, t in enumerate(data.draw(st.lists(types(decls), max_size=2)))
+            ir.Field(f"f{j}", t, SP)
+            for j, t in enumerate(data.draw(st.lists(types(decls), max_size=2)))
         )
         decls[f"t::X{k}"] = ir.Exception_(f"t::X{k}", SP, (), None, k, fields)
         raises.append(f"t::X{k}")
@@ -255,32 +285,3 @@ def test_method_sizes_match_the_oracle(data: st.DataObject) -> None:
                 user = _add(user, o.member(f))
             reply = _either(reply, user)
         assert rep is not None and flat(rep) == reply
-
-
-# Hand-computed sizes where a wrong rounding, width or bound shows: (type, decls, x86_64,
-# x86_32) as (min words, max words, min items, max items).
-E = _fixed_decls()
-CASES: list[tuple[str, ir.Type, Size, Size]] = [
-    ("octets: 9 bytes", ir.Sequence(ir.Primitive("octet"), 9), (1, 3, 0, 0), (1, 4, 0, 0)),
-    ("octets: 8 bytes", ir.Sequence(ir.Primitive("octet"), 8), (1, 2, 0, 0), (1, 3, 0, 0)),
-    ("string<8>", ir.String(False, 8), (1, 2, 0, 0), (1, 3, 0, 0)),
-    ("string<9>", ir.String(False, 9), (1, 3, 0, 0), (1, 4, 0, 0)),
-    ("wstring<3>", ir.String(True, 3), (1, 3, 0, 0), (1, 4, 0, 0)),
-    ("enums: 3 x 4 bytes", ir.Array(ir.Ref("t::E", "enum"), (3,)), (2, 2, 0, 0), (3, 3, 0, 0)),
-    ("int16[3][2]", ir.Array(ir.Primitive("int16"), (3, 2)), (2, 2, 0, 0), (3, 3, 0, 0)),
-    ("doubles<2>", ir.Sequence(ir.Primitive("double"), 2), (1, 3, 0, 0), (1, 5, 0, 0)),
-    ("bitmask 32", ir.Ref("t::B32", "bitmask"), (1, 1, 0, 0), (1, 1, 0, 0)),
-    ("bitmask 33", ir.Ref("t::B33", "bitmask"), (1, 1, 0, 0), (2, 2, 0, 0)),
-    ("portals<3>", ir.Sequence(ir.Capability("portal"), 3), (1, 1, 0, 3), (1, 1, 0, 3)),
-    ("portals", ir.Sequence(ir.Capability("portal")), (1, 1, 0, None), (1, 1, 0, None)),
-    ("empty seq bound 0", ir.Sequence(ir.String(False, 4), 0), (1, 1, 0, 0), (1, 1, 0, 0)),
-    ("interfaces[2]", ir.Array(ir.Ref("t::I", "interface"), (2,)), (0, 0, 2, 2), (0, 0, 2, 2)),
-]
-
-
-@pytest.mark.parametrize(("t", "s64", "s32"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_hand_computed_sizes(t: ir.Type, s64: Size, s32: Size) -> None:
-    spec = _spec(dict(E))
-    assert flat(type_size(spec, t, "x86_64")) == s64
-    assert flat(type_size(spec, t, "x86_32")) == s32
-    assert Oracle(E, "x86_64").size(t) == s64 and Oracle(E, "x86_32").size(t) == s32

@@ -124,7 +124,7 @@ def _statuses(work: Path, module: str) -> dict[str, str]:
 
 def run(module: str, equivalent: dict[str, str], log: Path) -> dict[str, float | int]:
     work = _scratch(module, MODULES[module])
-    env = dict(os.environ, IDLC_NATIVE="0", PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, IDLC_NATIVE="0", IDLC_MUTATE="1", PYTHONDONTWRITEBYTECODE="1")
     cmd = ["nice", "-n", "19", sys.executable, "-m", "mutmut", "run", "--max-children", "1"]
     cmd += FUNCTIONS.get(module, [])
     with log.open("a", encoding="utf-8") as out:
@@ -153,9 +153,7 @@ def _write_diffs(work: Path, module: str, names: list[str], out: Path) -> None:
     os.chdir(work)
     try:
         reset_config()
-        text = "".join(
-            f"# {n}\n{get_diff_for_mutant(n, path=module)}\n\n" for n in names
-        )
+        text = "".join(f"# {n}\n{get_diff_for_mutant(n, path=module)}\n\n" for n in names)
     finally:
         os.chdir(cwd)
         reset_config()

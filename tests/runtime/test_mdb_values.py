@@ -195,17 +195,6 @@ def _step(kind: CrdType, spaces: list[Space], m: Model, op: tuple[Any, ...]) -> 
     assert state(spaces) == m, op
 
 
-@settings(max_examples=150)
-@given(st.sampled_from(KINDS), st.lists(ops, max_size=12))
-def test_operations_match_the_reference_model(kind: CrdType, script: list[Any]) -> None:
-    spaces, m = _setup(kind)
-    for op in script:
-        _step(kind, spaces, m, op)
-    for s in range(3):
-        for u in range(LIMIT):
-            assert mdb.lookup(spaces[s], u) == ref_lookup(m, s, kind, u), (s, u)
-
-
 # --- the cases the model must get right, spelled out -------------------------------
 
 # (kind, item (base, order, attr), hotspot, window (base, order, attr)) -> the units the
@@ -229,8 +218,12 @@ CASES: list[tuple[str, CrdType, tuple[int, int, int], int, tuple[int, int, int]]
 ]
 
 
-@pytest.mark.parametrize(("kind", "item", "hot", "win"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_delegate_cases(kind: CrdType, item: tuple[int, int, int], hot: int, win: tuple[int, int, int]) -> None:
+@pytest.mark.parametrize(
+    ("kind", "item", "hot", "win"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_delegate_cases(
+    kind: CrdType, item: tuple[int, int, int], hot: int, win: tuple[int, int, int]
+) -> None:
     spaces, m = _setup(kind)
     mdb.insert_root(spaces[1], 40, 7, ALL)
     ref_insert(m, 1, 40, 7, ALL, 0)
@@ -316,3 +309,14 @@ def test_revoke_drops_a_subtree_that_broke_the_subset_rule() -> None:
     b.nodes[2].rights = 0b001
     mdb.revoke(a, 1, 0, 0b001, False)  # b's node is left without rights: all below goes
     assert len(b) == 0 and len(c) == 0 and a.nodes[1].children == {}
+
+
+@settings(max_examples=150)
+@given(st.sampled_from(KINDS), st.lists(ops, max_size=12))
+def test_operations_match_the_reference_model(kind: CrdType, script: list[Any]) -> None:
+    spaces, m = _setup(kind)
+    for op in script:
+        _step(kind, spaces, m, op)
+    for s in range(3):
+        for u in range(LIMIT):
+            assert mdb.lookup(spaces[s], u) == ref_lookup(m, s, kind, u), (s, u)

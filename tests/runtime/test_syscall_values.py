@@ -18,7 +18,7 @@ from runtime.platform import Board
 from runtime.status import Status
 
 from .conftest import out_as, sys_as
-from .test_syscalls import GEC, GSI, LEC, PD, SM, SC, _setup
+from .test_syscalls import GEC, GSI, LEC, PD, SC, SM, _setup
 
 NEW = 0x300
 
@@ -146,9 +146,15 @@ def test_lookup_of_each_space() -> None:
         0,
         crd(CrdType.MEM, 0x40, 1, MemRights.R),
     )
-    assert out_as(p, word0(Sys.LOOKUP), crd(CrdType.PIO, 0x60))[:2] == (0, crd(CrdType.PIO, 0x60, 0, 1))
+    assert out_as(p, word0(Sys.LOOKUP), crd(CrdType.PIO, 0x60))[:2] == (
+        0,
+        crd(CrdType.PIO, 0x60, 0, 1),
+    )
     assert out_as(p, word0(Sys.LOOKUP), crd(CrdType.NULL, 0x60))[:2] == (0, 0)
-    assert out_as(p, word0(Sys.LOOKUP), crd(CrdType.OBJ, SM))[:2] == (0, crd(CrdType.OBJ, SM, 0, ALL))
+    assert out_as(p, word0(Sys.LOOKUP), crd(CrdType.OBJ, SM))[:2] == (
+        0,
+        crd(CrdType.OBJ, SM, 0, ALL),
+    )
 
 
 def test_sc_ctrl_splits_the_time_into_two_words() -> None:

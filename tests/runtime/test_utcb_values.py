@@ -80,9 +80,11 @@ def _apply(u: Utcb, open_frames: list[UtcbFrame], m: Model, op: tuple[Any, ...])
         data = [v & m.mask for v in range(op[1], op[1] + op[2])]
         if len(live.words) + len(data) > m.room()[0]:
             with pytest.raises(CapacityError):
-                f.put_words(data) if op[3] else f.put_words(b"".join(
-                    v.to_bytes(u.word, "little") for v in data
-                ))
+                (
+                    f.put_words(data)
+                    if op[3]
+                    else f.put_words(b"".join(v.to_bytes(u.word, "little") for v in data))
+                )
         else:
             if op[3]:
                 f.put_words(data)
@@ -123,38 +125,6 @@ ops = st.one_of(
     st.tuples(st.just("window"), st.integers(0, 2**40), st.integers(0, 2**40)),
     st.just(("clear",)),
 )
-
-
-@settings(max_examples=150)
-@given(st.sampled_from([X86_64, X86_32]), st.lists(ops, max_size=14))
-def test_frames_match_the_model(arch: Arch, script: list[tuple[Any, ...]]) -> None:
-    u = Utcb(arch)
-    m = Model(arch)
-    open_frames: list[UtcbFrame] = []
-    for op in script:
-        _apply(u, open_frames, m, op)
-        live = m.frames[-1]
-        assert u.layer == len(open_frames)
-        assert (u.untyped, u.typed) == (len(live.words), len(live.items))
-        assert (u.xlt, u.dele) == (live.xlt, live.dele)
-        if open_frames:
-            f = open_frames[-1]
-            room_u, room_t = m.room()
-            assert (f.free_untyped, f.free_typed) == (
-                room_u - len(live.words),
-                room_t - len(live.items),
-            )
-            assert (u.untyped_capacity, u.typed_capacity) == (room_u, room_t)
-            assert f.words() == live.words
-            assert list(f.items()) == live.items
-    while open_frames:  # every saved frame comes back as it was
-        open_frames.pop().close()
-        m.frames.pop()
-        live = m.frames[-1]
-        assert [u.mr(i) for i in range(len(live.words))] == live.words
-        assert [u.item(k) for k in range(len(live.items))] == live.items
-        assert (u.xlt, u.dele) == (live.xlt, live.dele)
-    assert u.layer == 0
 
 
 # (arch, outermost untyped words, outermost items) -> each nested frame's capacity.
@@ -233,3 +203,35 @@ def test_reading_edges() -> None:
         f.skip(4)
         f.finish_input()
         assert (f.untyped, f.typed, f.left) == (0, 0, 0)
+
+
+@settings(max_examples=150)
+@given(st.sampled_from([X86_64, X86_32]), st.lists(ops, max_size=14))
+def test_frames_match_the_model(arch: Arch, script: list[tuple[Any, ...]]) -> None:
+    u = Utcb(arch)
+    m = Model(arch)
+    open_frames: list[UtcbFrame] = []
+    for op in script:
+        _apply(u, open_frames, m, op)
+        live = m.frames[-1]
+        assert u.layer == len(open_frames)
+        assert (u.untyped, u.typed) == (len(live.words), len(live.items))
+        assert (u.xlt, u.dele) == (live.xlt, live.dele)
+        if open_frames:
+            f = open_frames[-1]
+            room_u, room_t = m.room()
+            assert (f.free_untyped, f.free_typed) == (
+                room_u - len(live.words),
+                room_t - len(live.items),
+            )
+            assert (u.untyped_capacity, u.typed_capacity) == (room_u, room_t)
+            assert f.words() == live.words
+            assert list(f.items()) == live.items
+    while open_frames:  # every saved frame comes back as it was
+        open_frames.pop().close()
+        m.frames.pop()
+        live = m.frames[-1]
+        assert [u.mr(i) for i in range(len(live.words))] == live.words
+        assert [u.item(k) for k in range(len(live.items))] == live.items
+        assert (u.xlt, u.dele) == (live.xlt, live.dele)
+    assert u.layer == 0
