@@ -27,6 +27,8 @@ def _compile(source: str) -> tuple[list[tuple[str, str]], dict[str, object]]:
     """(code, message) of each diagnostic, and each constant's value."""
     diags = Diagnostics()
     result = compile_file("case.idl", Options(), diags, text=source)
+    # every error points at the expression it is about
+    assert all(i.span is not None and i.span.line >= 1 for i in diags.items)
     values: dict[str, object] = {}
     if result.spec is not None:
         for d in result.spec.declarations:
