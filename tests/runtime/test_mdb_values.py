@@ -215,6 +215,11 @@ CASES: list[tuple[str, CrdType, tuple[int, int, int], int, tuple[int, int, int]]
     ("ports: a small window inside the item", CrdType.PIO, (0, 5, ALL), 0, (12, 2, ALL)),
     ("ports: window at the item's end", CrdType.PIO, (0, 4, ALL), 0, (12, 2, ALL)),
     ("rights shifted by one bit", CrdType.MEM, (2, 0, 0b00110), 0, (8, 0, 0b01100)),
+    ("hotspot picks an odd unit", CrdType.MEM, (4, 1, ALL), 1, (8, 0, ALL)),
+    ("range window just past the space's end", CrdType.MEM, (0, 1, ALL), 0, (64, 1, ALL)),
+    ("ports: one port, another one-port window", CrdType.PIO, (5, 0, ALL), 0, (9, 0, ALL)),
+    ("ports: one port into its own slot", CrdType.PIO, (5, 0, ALL), 0, (5, 0, ALL)),
+    ("ports just below the window", CrdType.PIO, (8, 2, ALL), 0, (12, 2, ALL)),
 ]
 
 
@@ -320,3 +325,47 @@ def test_operations_match_the_reference_model(kind: CrdType, script: list[Any]) 
     for s in range(3):
         for u in range(LIMIT):
             assert mdb.lookup(spaces[s], u) == ref_lookup(m, s, kind, u), (s, u)
+
+
+# Translations back to the sender's ancestor: b's units -> a's units they come from,
+# then (item base, item order, window base, window order) -> (found, order) or None.
+XLT: list[tuple[str, dict[int, int], tuple[int, int, int, int], tuple[int, int] | None]] = [
+    ("a whole range", {16 + i: 8 + i for i in range(8)}, (16, 3, 0, 5), (8, 3)),
+    ("the window's order decides", {16 + i: 8 + i for i in range(8)}, (16, 3, 8, 2), (8, 2)),
+    ("a window that is the range", {16 + i: 8 + i for i in range(8)}, (16, 3, 8, 3), (8, 3)),
+    ("just past the window's end", {16 + i: 8 + i for i in range(8)}, (20, 0, 8, 2), None),
+    ("a one-unit window", {16: 8}, (16, 0, 8, 0), (8, 0)),
+    ("a misaligned name", {16: 9, 17: 10}, (16, 1, 0, 5), (9, 0)),
+    ("names not contiguous", {16: 8, 17: 12}, (16, 1, 0, 5), (8, 0)),
+    ("names not contiguous at 3", {16: 8, 17: 9, 18: 10, 19: 14}, (16, 2, 0, 5), (8, 0)),
+    ("a hole in the range", {16: 8}, (16, 1, 0, 5), (8, 0)),
+]
+
+
+@pytest.mark.parametrize(("names", "q", "want"), [c[1:] for c in XLT], ids=[c[0] for c in XLT])
+def test_translate_cases(
+    names: dict[int, int], q: tuple[int, int, int, int], want: tuple[int, int] | None
+) -> None:
+    spaces, _m = _setup(CrdType.MEM)
+    for t, u in names.items():
+        mdb.delegate(spaces[0], u, spaces[1], t, 0, 0b11)
+    item, window = word(1, q[0], q[1], ALL), word(1, q[2], q[3], 0)
+    got = mdb.xlt_crd(spaces[1], spaces[0], item, window)
+    assert got == (0 if want is None else word(1, want[0], want[1], 0b11))
+    assert got == ref_xlt(state(spaces), 1, 0, item, window)
+
+
+def test_lookup_of_a_small_range_inside_a_bigger_alignment() -> None:
+    s = Space(None, CrdType.MEM, LIMIT)
+    mdb.insert_root(s, 2, 1, ALL, 1)
+    mdb.insert_root(s, 3, 2, ALL, 1)
+    assert mdb.lookup(s, 3) == mdb.lookup(s, 2) == word(1, 2, 1, ALL)
+    assert mdb.lookup(s, 1) == 0
+
+
+def test_revoke_goes_on_past_a_hole() -> None:
+    a, b = Space(None, CrdType.MEM, LIMIT), Space(None, CrdType.MEM, LIMIT)
+    mdb.insert_root(a, 1, 1, ALL)
+    mdb.delegate(a, 1, b, 1, 0, ALL)
+    mdb.revoke(a, 0, 1, ALL, True)  # unit 0 is empty, unit 1 is not
+    assert len(a) == 0 and len(b) == 0
