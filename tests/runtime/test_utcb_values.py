@@ -235,3 +235,104 @@ def test_frames_match_the_model(arch: Arch, script: list[tuple[Any, ...]]) -> No
         assert [u.item(k) for k in range(len(live.items))] == live.items
         assert (u.xlt, u.dele) == (live.xlt, live.dele)
     assert u.layer == 0
+
+
+@pytest.mark.parametrize("arch", [X86_64, X86_32], ids=["x86_64", "x86_32"])
+def test_page_words_and_header(arch: Arch) -> None:
+    u = Utcb(arch)
+    w, top = arch.word, 2 ** (8 * arch.word) - 1
+    assert u.idle() and u.layer == 0 and repr(u) == f"Utcb({arch.name}, u=0, t=0, layer=0)"
+    u.set_mr0(top + 8)  # masked to the word
+    assert u.mr(0) == 7 and u.word_at(5) == 7
+    u.set_word(6, -1)
+    assert u.mr(1) == top and bytes(u.buf[6 * w : 7 * w]) == b"\xff" * w
+    assert u.idle()  # message words do not make the UTCB busy
+    assert bytes(u.buf[u.msg[2]]) == (7).to_bytes(w, "little") + b"\xff" * w
+    assert len(u.msg) == u.msg_words + 1 and u.msg[0] == slice(5 * w, 5 * w)
+    u.set_items(0x1_0002, 0x3)  # each count is 16 bits of the items word
+    assert (u.untyped, u.typed, u.items, u.delivered) == (2, 3, 2 | 3 << 16, 2 | 3 << 16)
+    assert not u.idle()
+    u.untyped = 0x1_0005
+    u.typed = 0x1_0001
+    assert (u.untyped, u.typed) == (5, 1) and u.word_at(1) == 5 | 1 << 16
+    u.set_items(0, 0)
+    for window in ("xlt", "dele"):
+        setattr(u, window, top + 2)
+        assert getattr(u, window) == 1 and not u.idle()
+        setattr(u, window, 0)
+    assert u.idle()
+    for k in range(3):
+        u.set_item(k, 100 + k, top + 1 + k)
+    assert [u.item(k) for k in range(3)] == [(100 + k, k) for k in range(3)]
+    assert u.item_pairs(1) == [(100, 0)] and u.item_pairs(3) == [u.item(k) for k in range(3)]
+    assert u.word_at(u.page_words - 2) == 100 and u.word_at(u.page_words - 3) == 1
+    u.reset()
+    assert u.word_at(1) == u.xlt == u.dele == 0
+
+
+def test_a_message_over_the_saved_frames_resets_the_utcb() -> None:
+    u = Utcb(X86_64)
+    outer = u.frame()
+    outer.put_words([1, 2, 3])
+    inner = UtcbFrame(u)
+    assert u.layer == 2 and u.room == u.pos_slot - 9
+    # a receive that wrote the whole page overwrote the saved frame's length word
+    u.set_word(5 + u.room, 10**6)
+    with pytest.raises(UtcbError) as e:
+        inner.close()
+    assert e.value.code == ErrorCode.E_ASSERT
+    assert (u.layer, u.saved_u, u.saved_t, u.room) == (0, 0, 0, u.pos_slot)
+    assert (u.untyped, u.typed, u.xlt, u.dele) == (0, 0, 0, 0)
+    outer.close()  # below the reset: closing it does nothing
+    assert u.layer == 0
+    with pytest.raises(UtcbError):
+        u.pop()
+
+
+def test_frames_close_once_and_innermost_first() -> None:
+    u = Utcb(X86_32)
+    a = UtcbFrame(u)
+    a.put_word(1)
+    b = UtcbFrame(u)
+    with pytest.raises(UtcbError) as e:
+        a.close()
+    assert e.value.code == ErrorCode.E_ASSERT and u.layer == 2
+    with pytest.raises(UtcbError):
+        a.__exit__(None, None, None)
+    b.close()
+    b.close()  # twice: nothing
+    with b:
+        pass  # a closed frame's exit: nothing
+    assert u.layer == 1 and a.words() == [1]
+    ref = UtcbFrame(u, push=False, pid=7)
+    assert ref.layer == -1 and ref.pid == 7 and ref.words() == [1]
+    ref.close()
+    assert u.layer == 1
+    a.close()
+    assert u.layer == 0 and u.idle()
+
+
+def test_pack_unpack_view_and_repr() -> None:
+    import struct
+
+    u = Utcb(X86_64)
+    two = struct.Struct("<QQ")
+    with u.frame() as f:
+        f.pack(two, 5, 6)
+        f.put_words(b"\x01\x02\x03")  # zero-padded to a word
+        f.put_words(memoryview(b"\x04" * 8))
+        assert f.words() == [5, 6, 0x030201, 0x0404040404040404]
+        assert repr(f) == "UtcbFrame(u=4@0, t=0@0)"
+        assert f.unpack(two) == (5, 6) and f.left == 2
+        assert bytes(f.view()) == b"\x01\x02\x03" + bytes(5) + b"\x04" * 8
+        with pytest.raises(UtcbError):
+            f.unpack(struct.Struct("<QQQ"))
+        f.skip(2)
+        assert repr(f) == "UtcbFrame(u=4@4, t=0@0)"
+        f.put_words([0] * (f.free_untyped - 1))
+        with pytest.raises(CapacityError):
+            f.pack(two, 1, 2)
+        with pytest.raises(CapacityError):
+            f.put_words(bytes(9))
+        f.pack(struct.Struct("<Q"), 9)
+        assert f.free_untyped == 0
