@@ -336,3 +336,95 @@ def test_pack_unpack_view_and_repr() -> None:
             f.put_words(bytes(9))
         f.pack(struct.Struct("<Q"), 9)
         assert f.free_untyped == 0
+
+
+def _full() -> tuple[Utcb, UtcbFrame]:
+    u = Utcb(X86_64)
+    f = UtcbFrame(u)
+    f.put_words([1] * 253)
+    return u, f
+
+
+def _one_word() -> tuple[Utcb, UtcbFrame]:
+    u = Utcb(X86_64)
+    f = UtcbFrame(u)
+    f.put_word(1)
+    return u, f
+
+
+def _two_frames() -> tuple[Utcb, UtcbFrame]:
+    u = Utcb(X86_64)
+    f = UtcbFrame(u)
+    UtcbFrame(u)
+    return u, f
+
+
+def _all_items() -> tuple[Utcb, UtcbFrame]:
+    u = Utcb(X86_64)
+    f = UtcbFrame(u)
+    for k in range(126):
+        f.put_item(k, 0)
+    return u, f
+
+
+# Every refusal of a frame operation: (setup, operation, the exception's code: message).
+REFUSALS: list[tuple[str, Any, Any, str]] = [
+    ("nest", _full, lambda u, f: UtcbFrame(u), "E_CAPACITY: no room in the UTCB to nest another frame"),
+    ("pop", lambda: (Utcb(), None), lambda u, f: u.pop(), "E_ASSERT: pop without push"),
+    ("close", _two_frames, lambda u, f: f.close(), "E_ASSERT: frames must be closed innermost first"),
+    ("exit", _two_frames, lambda u, f: f.__exit__(None, None, None), "E_ASSERT: frames must be closed innermost first"),
+    ("finish", _one_word, lambda u, f: f.finish_input(), "E_ARGS_INVALID: words or items left over"),
+    ("put_word", _full, lambda u, f: f.put_word(0), "E_CAPACITY: untyped words exhausted"),
+    ("put_words", _one_word, lambda u, f: f.put_words([0] * 253), "E_CAPACITY: 253 words do not fit, 252 free"),
+    ("put bytes", _one_word, lambda u, f: f.put_words(bytes(2017)), "E_CAPACITY: 253 words do not fit, 252 free"),
+    ("pack", _full, lambda u, f: f.pack(__import__("struct").Struct("<Q"), 0), "E_CAPACITY: 1 words do not fit, 0 free"),
+    ("put_item", _all_items, lambda u, f: f.put_item(0, 0), "E_CAPACITY: typed items exhausted"),
+    ("get_word", lambda: (Utcb(), UtcbFrame(Utcb())), lambda u, f: f.get_word(), "E_UTCB_UNTYPED: no untyped word left"),
+    ("get_words", _one_word, lambda u, f: f.get_words(2), "E_UTCB_UNTYPED: 2 words wanted, 1 left"),
+    ("unpack", _one_word, lambda u, f: f.unpack(__import__("struct").Struct("<QQ")), "E_UTCB_UNTYPED: 2 words wanted, 1 left"),
+    ("skip", _one_word, lambda u, f: f.skip(2), "E_UTCB_UNTYPED: cannot skip 2 words"),
+    ("get_item", _one_word, lambda u, f: f.get_item(), "E_UTCB_TYPED: no typed item left"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("setup", "op", "message"), [r[1:] for r in REFUSALS], ids=[r[0] for r in REFUSALS]
+)
+def test_every_refusal_and_its_message(setup: Any, op: Any, message: str) -> None:
+    u, f = setup()
+    with pytest.raises(UtcbError) as e:
+        op(u, f)
+    assert str(e.value) == message
+
+
+def test_reading_advances_one_at_a_time() -> None:
+    u = Utcb(X86_64)
+    with UtcbFrame(u) as f:
+        f.put_words([10, 11, 12])
+        f.put_item(1, 0)
+        f.put_item(2, 0)
+        assert [f.get_word(), f.get_word()] == [10, 11] and f.upos == 2
+        assert [f.get_item(), f.get_item()] == [(1, 0), (2, 0)] and f.tpos == 2
+        assert f.items_left == 0 and f.left == 1
+        f.clear()
+        assert (f.upos, f.tpos, f.untyped, f.typed) == (0, 0, 0, 0)
+        f.put_words([5, 6])
+        assert f.get_word() == 5  # reading starts again at the first word
+
+
+@pytest.mark.parametrize("how", ["close", "exit"])
+def test_a_closed_frame_never_closes_the_next_one(how: str) -> None:
+    u = Utcb(X86_64)
+    a = UtcbFrame(u)
+    a.put_word(1)
+    UtcbFrame(u, push=False).close()  # a reference (NRE's UtcbFrameRef) pops nothing
+    with UtcbFrame(u, push=False):
+        pass
+    assert u.layer == 1
+    a.close() if how == "close" else a.__exit__(None, None, None)
+    b = UtcbFrame(u)  # the same layer again
+    b.put_word(2)
+    a.close() if how == "close" else a.__exit__(None, None, None)
+    assert u.layer == 1 and b.words() == [2]
+    b.close()
+    assert u.layer == 0
