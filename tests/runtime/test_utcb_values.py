@@ -369,22 +369,67 @@ def _all_items() -> tuple[Utcb, UtcbFrame]:
 
 # Every refusal of a frame operation: (setup, operation, the exception's code: message).
 REFUSALS: list[tuple[str, Any, Any, str]] = [
-    ("nest", _full, lambda u, f: UtcbFrame(u), "E_CAPACITY: no room in the UTCB to nest another frame"),
+    (
+        "nest",
+        _full,
+        lambda u, f: UtcbFrame(u),
+        "E_CAPACITY: no room in the UTCB to nest another frame",
+    ),
     ("pop", lambda: (Utcb(), None), lambda u, f: u.pop(), "E_ASSERT: pop without push"),
-    ("close", _two_frames, lambda u, f: f.close(), "E_ASSERT: frames must be closed innermost first"),
-    ("exit", _two_frames, lambda u, f: f.__exit__(None, None, None), "E_ASSERT: frames must be closed innermost first"),
-    ("finish", _one_word, lambda u, f: f.finish_input(), "E_ARGS_INVALID: words or items left over"),
+    (
+        "close",
+        _two_frames,
+        lambda u, f: f.close(),
+        "E_ASSERT: frames must be closed innermost first",
+    ),
+    (
+        "exit",
+        _two_frames,
+        lambda u, f: f.__exit__(None, None, None),
+        "E_ASSERT: frames must be closed innermost first",
+    ),
+    (
+        "finish",
+        _one_word,
+        lambda u, f: f.finish_input(),
+        "E_ARGS_INVALID: words or items left over",
+    ),
     ("put_word", _full, lambda u, f: f.put_word(0), "E_CAPACITY: untyped words exhausted"),
-    ("put_words", _one_word, lambda u, f: f.put_words([0] * 253), "E_CAPACITY: 253 words do not fit, 252 free"),
-    ("put bytes", _one_word, lambda u, f: f.put_words(bytes(2017)), "E_CAPACITY: 253 words do not fit, 252 free"),
-    ("pack", _full, lambda u, f: f.pack(__import__("struct").Struct("<Q"), 0), "E_CAPACITY: 1 words do not fit, 0 free"),
+    (
+        "put_words",
+        _one_word,
+        lambda u, f: f.put_words([0] * 253),
+        "E_CAPACITY: 253 words do not fit, 252 free",
+    ),
+    (
+        "put bytes",
+        _one_word,
+        lambda u, f: f.put_words(bytes(2017)),
+        "E_CAPACITY: 253 words do not fit, 252 free",
+    ),
+    (
+        "pack",
+        _full,
+        lambda u, f: f.pack(__import__("struct").Struct("<Q"), 0),
+        "E_CAPACITY: 1 words do not fit, 0 free",
+    ),
     ("put_item", _all_items, lambda u, f: f.put_item(0, 0), "E_CAPACITY: typed items exhausted"),
-    ("get_word", lambda: (Utcb(), UtcbFrame(Utcb())), lambda u, f: f.get_word(), "E_UTCB_UNTYPED: no untyped word left"),
+    (
+        "get_word",
+        lambda: (Utcb(), UtcbFrame(Utcb())),
+        lambda u, f: f.get_word(),
+        "E_UTCB_UNTYPED: no untyped word left",
+    ),
     ("get_words", _one_word, lambda u, f: f.get_words(2), "E_UTCB_UNTYPED: 2 words wanted, 1 left"),
-    ("unpack", _one_word, lambda u, f: f.unpack(__import__("struct").Struct("<QQ")), "E_UTCB_UNTYPED: 2 words wanted, 1 left"),
+    (
+        "unpack",
+        _one_word,
+        lambda u, f: f.unpack(__import__("struct").Struct("<QQ")),
+        "E_UTCB_UNTYPED: 2 words wanted, 1 left",
+    ),
     ("skip", _one_word, lambda u, f: f.skip(2), "E_UTCB_UNTYPED: cannot skip 2 words"),
     ("get_item", _one_word, lambda u, f: f.get_item(), "E_UTCB_TYPED: no typed item left"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
