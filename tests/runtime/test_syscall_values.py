@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from runtime.api import Context
+from runtime.api import Pt as Portal
 from runtime.crd import ALL, CrdType, MemRights, SmRights, crd
 from runtime.kernel import backdoor, mdb
 from runtime.kernel.ec import Ec
@@ -16,6 +18,7 @@ from runtime.kernel.syscalls import FLAG0, FLAG1, SM_DOWN, SM_ZERO, Sys, qpd, wo
 from runtime.machine import Machine, Process, pd_of
 from runtime.platform import Board
 from runtime.status import Status
+from runtime.utcb import UtcbFrame
 
 from .conftest import out_as, sys_as
 from .test_syscalls import GEC, GSI, LEC, PD, SC, SM, _setup
@@ -36,6 +39,7 @@ def test_word0_and_qpd_encodings() -> None:
     assert word0(Sys.SM_CTRL, 0x123, FLAG0 | FLAG1) == 0x123 << 8 | 0x30 | 11
     assert word0(0x1F, 1, 0x1FF) == 1 << 8 | 0xF0 | 0xF  # each field masked to its bits
     assert (SM_DOWN, SM_ZERO) == (0x10, 0x30)
+    assert word0(Sys.LOOKUP) == 8 and word0(2, 0, 0x11) == 0x12  # flags bits 7..4 only
     assert qpd(0x1FF, 3) == 3 << 12 | 0xFF
 
 
@@ -216,3 +220,73 @@ def test_rights_must_all_be_held() -> None:
     mdb.delegate(space, PD, space, NEW + 1, 0, ALL & ~0b1)  # every right but CREATE_PD
     assert sys_as(p, word0(Sys.CREATE_SM, NEW + 2), NEW + 1, 0) == Status.SUCCESS
     assert sys_as(p, word0(Sys.CREATE_PD, NEW + 3), NEW + 1) == Status.BAD_CAP
+
+
+def test_sys_call_entry_refuses_what_is_not_a_portal_here() -> None:
+    """The table's call handler (the gate takes `Kernel.ipc_call` directly): no portal,
+    another object, or a portal whose EC is on another CPU."""
+    m, p = _machine()
+    assert sys_as(p, word0(Sys.CREATE_EC, NEW), PD, 0x40000000 | 1) == Status.SUCCESS
+    assert sys_as(p, word0(Sys.CREATE_PT, NEW + 1), PD, NEW, 0, 0) == Status.SUCCESS
+    k = m.k
+    with p.acting():
+        ec = k.current
+        assert ec is not None
+        for sel, want in (
+            (0x7777, Status.BAD_CAP),
+            (SM, Status.BAD_CAP),
+            (NEW + 1, Status.BAD_CPU),
+        ):
+            assert k.table[Sys.CALL](k, ec, word0(Sys.CALL, sel), 0, 0, 0, 0) == want
+
+
+def test_names_of_created_objects() -> None:
+    _m, p = _machine()
+    assert sys_as(p, word0(Sys.CREATE_SM, NEW), PD, 1) == Status.SUCCESS
+    assert sys_as(p, word0(Sys.CREATE_PD, NEW + 1), PD) == Status.SUCCESS
+    assert sys_as(p, word0(Sys.CREATE_EC, NEW + 2), PD, 0x40000000) == Status.SUCCESS
+    pd = pd_of(p)
+    names = [_obj(p, s).name for s in (NEW, NEW + 1, NEW + 2)]  # type: ignore[attr-defined]
+    assert names == ["sm:0x300", f"pd@{pd.name}:0x301", f"ec@{pd.name}:0x302"]
+
+
+def test_assign_needs_no_right() -> None:
+    _m, p = _machine()
+    space = pd_of(p).obj
+    mdb.delegate(space, GSI, space, NEW, 0, SmRights.DOWN)  # not bit 0
+    mdb.delegate(space, PD, space, NEW + 1, 0, 0b10)
+    assert out_as(p, word0(Sys.ASSIGN_GSI, NEW), 0, 0)[0] == Status.SUCCESS
+    assert sys_as(p, word0(Sys.ASSIGN_PCI, NEW + 1), 0x1000) == Status.BAD_DEV
+
+
+def test_reply_from_a_handler_and_from_a_global_ec() -> None:
+    """A local EC's reply answers its caller and ends the handler there; a global EC's
+    reply blocks it for good (§4)."""
+    m = Machine()
+    srv = m.spawn("srv")
+    after: list[str] = []
+
+    def handler(f: UtcbFrame) -> None:
+        f.clear()
+        f.put_word(42)
+        backdoor(srv).syscall(word0(Sys.REPLY))
+        after.append("handler")
+
+    pt = srv.portal(handler)
+    cli = m.spawn("cli")
+    srv.grant(pt.sel, cli, 0x500)
+    got: list[list[int]] = []
+
+    @cli
+    def main(ctx: Context) -> None:
+        with Portal(ctx.gate, 0x500).frame() as f:
+            Portal(ctx.gate, 0x500).call(f)
+            got.append(f.words())
+        ctx.sys.reply()
+        after.append("global")
+
+    r = m.run()
+    assert got == [[42]] and after == [] and m.k.faults == []
+    assert r.reason == "idle"
+    (main_ec,) = [e for e in pd_of(cli).ecs if e.glb]
+    assert main_ec.blocked_on is m.k.reply_sm and not main_ec.dead
