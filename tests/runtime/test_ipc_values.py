@@ -4,14 +4,19 @@ rewritten for the receiver, the counters and the statuses of a refused call."""
 
 from __future__ import annotations
 
+import contextlib
+import struct
+from typing import Any
+
 import pytest
 
 from runtime.api import Context, Pt
 from runtime.arch import X86_32, X86_64, Arch
 from runtime.crd import ALL, FROM_HV, CrdType, MemRights, crd
-from runtime.kernel import mdb
+from runtime.kernel import backdoor, mdb
+from runtime.kernel.kernel import NOT_SENT
 from runtime.machine import Machine, Process, pd_of
-from runtime.status import Status, SyscallError
+from runtime.status import CapacityError, Status, SyscallError
 from runtime.utcb import UtcbFrame
 
 from .test_delegate_call import PT_SEL, run, server_utcb
@@ -204,3 +209,193 @@ def test_a_refused_call_counts_and_returns_its_status() -> None:
     assert seen == [Status.BAD_CPU, Status.BAD_CAP]
     assert m.k.n_syscalls - before >= 2
     assert pd_of(srv).obj.nodes[pt.sel].obj.calls == 0  # type: ignore[attr-defined]
+
+
+def _echo(arch: Arch) -> tuple[Machine, Process, Process]:
+    """A server answering each request with its words, each plus one."""
+    m, srv, cli, _seen = _recorder(arch)
+    return m, srv, cli
+
+
+@ARCHES
+def test_call_words_at_the_frame_capacity(arch: Arch) -> None:
+    m, _srv, cli = _echo(arch)
+    w, cap = arch.word, (253 if arch.word == 8 else 509)
+    got: list[object] = []
+
+    def body(ctx: Context) -> None:
+        g = ctx.gate
+        reply, items = g.call_words(PT_SEL, b"\x05")  # one byte: one word
+        got.append((reply, items))
+        reply, _ = g.call_words(PT_SEL, b"\x01" * (w + 1))  # two words, the second padded
+        got.append(reply)
+        reply, _ = g.call_words(PT_SEL, bytes(cap * w))  # exactly the frame's capacity
+        got.append(len(reply))
+        with pytest.raises(CapacityError):
+            g.call_words(PT_SEL, bytes(cap * w + 1))
+        u = g.utcb()
+        u.set_word(4, 7)  # a TLS word: the UTCB is not idle, the frame saves a header
+        with pytest.raises(CapacityError):
+            g.call_words(PT_SEL, bytes(cap * w))
+        reply, _ = g.call_words(PT_SEL, bytes(w))
+        got.append(reply)
+        assert u.word_at(4) == 7 and u.layer == 0
+        u.set_word(4, 0)
+
+    run(m, cli, body)
+    one = (6).to_bytes(w, "little")
+    assert got[0] == (one, [])
+    assert got[1] == (0x0101010101010102 & (2 ** (8 * w) - 1)).to_bytes(w, "little") + (2).to_bytes(
+        w, "little"
+    )
+    assert got[2] == cap * w
+    assert got[3] == (1).to_bytes(w, "little")
+
+
+@pytest.mark.parametrize("armed", ["xlt", "dele", "both"])
+def test_windows_armed_during_a_call_are_closed_after_it(armed: str) -> None:
+    m = Machine()
+    srv = m.spawn("srv")
+    cli = m.spawn("cli")
+    holder: list[Any] = []
+
+    def handler(f: UtcbFrame) -> None:
+        u = holder[0]
+        if armed in ("xlt", "both"):
+            u.xlt = crd(CrdType.OBJ, 0x40, 2)
+        if armed in ("dele", "both"):
+            u.dele = crd(CrdType.OBJ, 0x80, 2)
+        f.clear()
+        f.put_word(0)
+
+    pt = srv.portal(handler)
+    srv.grant(pt.sel, cli, PT_SEL)
+    after: list[tuple[int, int]] = []
+
+    def body(ctx: Context) -> None:
+        u = ctx.gate.utcb()
+        holder.append(u)
+        ctx.gate.call_words(PT_SEL, bytes(8))
+        after.append((u.xlt, u.dele))
+
+    run(m, cli, body)
+    assert after == [(0, 0)]
+
+
+def test_a_window_armed_before_a_call_survives_it() -> None:
+    m, _srv, cli = _echo(X86_64)
+    after: list[tuple[int, int, int]] = []
+
+    def body(ctx: Context) -> None:
+        u = ctx.gate.utcb()
+        u.xlt = crd(CrdType.OBJ, 0x40, 2)
+        reply, _ = ctx.gate.call_words(PT_SEL, (1).to_bytes(8, "little"))
+        after.append((u.xlt, u.layer, int.from_bytes(reply, "little")))
+        u.xlt = 0
+
+    run(m, cli, body)
+    assert after == [(crd(CrdType.OBJ, 0x40, 2), 0, 2)]
+
+
+def test_failed_calls_say_what_failed() -> None:
+    m, _srv, cli = _echo(X86_64)
+    msgs: list[str] = []
+    fixed: list[tuple[tuple[int, ...], int]] = []
+
+    def body(ctx: Context) -> None:
+        g = ctx.gate
+        for live in (False, True):
+            f = UtcbFrame(g.utcb()) if live else None
+            with pytest.raises(SyscallError) as e:
+                g.call_words(0x7777, b"")
+            msgs.append(str(e.value))
+            assert e.value.status == Status.BAD_CAP
+            if f is not None:
+                f.close()
+        st = g.call_fixed(0x7777, 1, struct.Struct("<Q"), 1)
+        fixed.append((st, g.utcb().items))
+
+    run(m, cli, body)
+    want = str(SyscallError(Status.BAD_CAP, "call"))
+    assert msgs == [want, want] and fixed == [((Status.BAD_CAP,), 0)]  # the UTCB idle again
+    with pytest.raises(SyscallError) as e:
+        m.k.call_words(PT_SEL, b"")  # outside any EC
+    assert str(e.value) == str(SyscallError(Status.BAD_HYP, "no EC is running"))
+    with pytest.raises(SyscallError) as e:
+        m.k.take_reply()
+    assert str(e.value) == str(SyscallError(Status.BAD_HYP, "no EC is running"))
+    assert m.k.call_fixed(PT_SEL, 1, struct.Struct("<Q"), 1) == (Status.BAD_HYP,)
+
+
+def test_an_opcode_zero_request_is_not_sent_from_a_busy_utcb() -> None:
+    m, _srv, cli, seen = _recorder(X86_64)
+    got: list[object] = []
+
+    def body(ctx: Context) -> None:
+        g = ctx.gate
+        with UtcbFrame(g.utcb()):
+            got.append(g.call_fixed(PT_SEL, 1, struct.Struct("<Q"), 1, 0))
+        got.append(g.call_fixed(PT_SEL, 1, struct.Struct("<Q"), 1, 0))
+
+    run(m, cli, body)
+    assert got[0] == NOT_SENT
+    assert seen == [(1, 0, [0])]
+
+
+def test_each_call_counts_once() -> None:
+    m = Machine(cpus=2)
+    srv = m.spawn("srv")
+    far = srv.portal(lambda f: None, cpu=1)
+
+    def status_only(f: UtcbFrame) -> None:
+        f.clear()
+        f.put_word(0)
+
+    near = srv.portal(status_only)
+    cli = m.spawn("cli")
+    srv.grant(far.sel, cli, PT_SEL)
+    srv.grant(near.sel, cli, PT_SEL + 1)
+    deltas: list[tuple[int, int]] = []
+
+    def body(ctx: Context) -> None:
+        k = backdoor(ctx.gate)
+        for sel in (PT_SEL, 0x7777, PT_SEL + 1, PT_SEL + 1):
+            before = (k.n_syscalls, k.n_ipc)
+            with contextlib.suppress(SyscallError):
+                ctx.sys.call(sel)
+            deltas.append((k.n_syscalls - before[0], k.n_ipc - before[1]))
+
+    run(m, cli, body)
+    assert deltas[:2] == [(1, 0), (1, 0)]  # refused: one system call, no IPC
+    assert all(d[1] == 1 for d in deltas[2:])  # delivered: one IPC each
+    assert pd_of(srv).obj.nodes[near.sel].obj.calls == 2  # type: ignore[attr-defined]
+    assert pd_of(srv).obj.nodes[far.sel].obj.calls == 0  # type: ignore[attr-defined]
+
+
+def test_reply_from_a_handler_ends_it() -> None:
+    from runtime.kernel.syscalls import Sys, word0
+
+    m = Machine()
+    srv = m.spawn("srv")
+    after: list[str] = []
+
+    def handler(f: UtcbFrame) -> None:
+        f.clear()
+        f.put_word(42)
+        backdoor(srv).syscall(word0(Sys.REPLY))
+        after.append("handler")
+
+    pt = srv.portal(handler)
+    cli = m.spawn("cli")
+    srv.grant(pt.sel, cli, PT_SEL)
+    got: list[list[int]] = []
+
+    def body(ctx: Context) -> None:
+        for _ in range(2):
+            with Pt(ctx.gate, PT_SEL).frame() as f:
+                f.put_word(1)
+                Pt(ctx.gate, PT_SEL).call(f)
+                got.append(f.words())
+
+    run(m, cli, body)
+    assert got == [[42], [42]] and after == []
