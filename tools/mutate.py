@@ -9,6 +9,7 @@ it, with its reason. The last line printed is one JSON object: per module, kille
 survived, equivalent and score = killed / (killed + survived).
 
     python tools/mutate.py [module path ...]   # default: all of MODULES
+    python tools/mutate.py --report [module ...]  # score the last run again
 """
 
 from __future__ import annotations
@@ -124,8 +125,17 @@ def _statuses(work: Path, module: str) -> dict[str, str]:
     return {name: status_by_exit_code[code] for name, code in codes.items()}
 
 
-def run(module: str, equivalent: dict[str, str], log: Path) -> dict[str, float | int]:
-    work = _scratch(module, MODULES[module])
+def run(
+    module: str, equivalent: dict[str, str], log: Path, report_only: bool = False
+) -> dict[str, float | int]:
+    work = SCRATCH / Path(module).stem
+    if not report_only:
+        _mutate(module, work, log)
+    return _score(module, work, equivalent)
+
+
+def _mutate(module: str, work: Path, log: Path) -> None:
+    _scratch(module, MODULES[module])
     env = dict(os.environ, IDLC_NATIVE="0", IDLC_MUTATE="1", PYTHONDONTWRITEBYTECODE="1")
     jobs = os.environ.get("MUTATE_JOBS", "2")  # mutants at once (2 cores), each niced
     cmd = ["nice", "-n", "19", sys.executable, "-m", "mutmut", "run", "--max-children", jobs]
@@ -134,6 +144,11 @@ def run(module: str, equivalent: dict[str, str], log: Path) -> dict[str, float |
         out.write(f"\n=== {module}\n")
         out.flush()
         subprocess.run(cmd, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+
+
+def _score(module: str, work: Path, equivalent: dict[str, str]) -> dict[str, float | int]:
+    if not (work / "mutants" / (module + ".meta")).exists():
+        raise SystemExit(f"{module}: no results in {work} (see build/mutate/mutate.log)")
     statuses = {n: s for n, s in _statuses(work, module).items() if s != "not checked"}
     killed = sum(s in KILLED for s in statuses.values())
     survivors = sorted(n for n, s in statuses.items() if s in SURVIVED)
@@ -168,6 +183,8 @@ def _prefix(module: str) -> str:
 
 
 def main(argv: list[str]) -> int:
+    report_only = "--report" in argv  # score the last run again (the equivalent list changed)
+    argv = [a for a in argv if a != "--report"]
     modules = argv or list(MODULES)
     unknown = [m for m in modules if m not in MODULES]
     if unknown:
@@ -176,11 +193,13 @@ def main(argv: list[str]) -> int:
     equivalent = equivalent_list()
     SCRATCH.mkdir(parents=True, exist_ok=True)
     log = SCRATCH / "mutate.log"
-    log.write_text("", encoding="utf-8")
+    if not report_only:
+        log.write_text("", encoding="utf-8")
     results: dict[str, dict[str, float | int]] = {}
+    begin = time.monotonic()
     for module in modules:
         start = time.monotonic()
-        results[module] = run(module, equivalent, log)
+        results[module] = run(module, equivalent, log, report_only)
         r = results[module]
         print(
             f"{module}: {r['killed']} killed, {r['survived']} survived, "
@@ -188,6 +207,7 @@ def main(argv: list[str]) -> int:
             f"({time.monotonic() - start:.0f} s; survivors in build/mutate/*.survivors)",
             file=sys.stderr,
         )
+    print(f"all: {time.monotonic() - begin:.0f} s", file=sys.stderr)
     print(json.dumps(results))
     return 0
 
