@@ -473,3 +473,158 @@ def test_a_closed_frame_never_closes_the_next_one(how: str) -> None:
     assert u.layer == 1 and b.words() == [2]
     b.close()
     assert u.layer == 0
+
+
+def test_message_slices_cover_n_words_from_mr0() -> None:
+    from runtime.kernel import utcb as mod
+
+    for arch in (X86_64, X86_32):
+        mod._SLICES.pop(arch.name, None)
+        t = mod._message_slices(arch)
+        w = arch.word
+        assert len(t) == arch.msg_words + 1
+        assert (t[0], t[3], t[-1]) == (
+            slice(5 * w, 5 * w),
+            slice(5 * w, 8 * w),
+            slice(5 * w, (5 + arch.msg_words) * w),
+        )
+        assert mod._message_slices(arch) is t  # one tuple per architecture
+        assert Utcb(arch).msg is t and Utcb(arch).mr0 == 5 * w
+
+
+def test_bookkeeping_word_at_pos_slot() -> None:
+    """mr[POS_SLOT]: saved untyped words (bits 11..0), layer (15..12), saved typed (31..16)."""
+    u = Utcb(X86_64)
+    assert u.delivered == 0
+    a = UtcbFrame(u)  # saves nothing
+    assert u.mr(u.pos_slot) == 1 << 12
+    a.put_words([1, 2])
+    a.put_item(5, 6)
+    b = UtcbFrame(u)  # saves 1 + 5 + 2 words and 2 + 1 item words
+    assert u.mr(u.pos_slot) == 8 | 2 << 12 | 3 << 16
+    b.close()
+    assert u.mr(u.pos_slot) == 1 << 12
+    a.close()
+    assert u.mr(u.pos_slot) == 0
+
+
+@pytest.mark.parametrize("window", ["xlt", "dele"])
+def test_windows_of_the_outermost_frame(window: str) -> None:
+    u = Utcb(X86_64)
+    with UtcbFrame(u):
+        setattr(u, window, 0x1003)  # armed inside: closed when the frame goes
+    assert (u.xlt, u.dele, u.layer) == (0, 0, 0)
+    setattr(u, window, 0x2003)  # armed outside: the frame saves and restores it
+    with UtcbFrame(u) as f:
+        assert (u.xlt, u.dele) == (0, 0) and f.free_untyped == 253 - 6
+    assert getattr(u, window) == 0x2003
+
+
+def test_a_received_message_is_saved_by_the_first_frame() -> None:
+    u = Utcb(X86_64)
+    u.set_word(5, 11)
+    u.set_items(1, 0)  # a message delivered outside any frame
+    with UtcbFrame(u) as f:
+        assert (f.untyped, f.typed, f.free_untyped) == (0, 0, 253 - 7)
+    assert (u.untyped, u.mr(0)) == (1, 11)
+
+
+@pytest.mark.parametrize(("words", "ok"), [(247, True), (248, False)])
+def test_nesting_at_the_untyped_edge(words: int, ok: bool) -> None:
+    u = Utcb(X86_64)
+    with UtcbFrame(u) as f:
+        f.put_words([3] * words)
+        if ok:
+            with UtcbFrame(u) as g:
+                assert g.free_untyped == 0
+        else:
+            with pytest.raises(CapacityError):
+                UtcbFrame(u)
+        assert f.words() == [3] * words
+
+
+@pytest.mark.parametrize(("items", "ok"), [(63, True), (64, False)])
+def test_nesting_at_the_typed_edge(items: int, ok: bool) -> None:
+    u = Utcb(X86_64)
+    with UtcbFrame(u) as f:
+        for k in range(items):
+            f.put_item(k, 0)
+        if ok:
+            with UtcbFrame(u) as g:
+                free = g.free_typed
+                for k in range(free):
+                    g.put_item(k, 0)
+                with pytest.raises(CapacityError):
+                    g.put_item(0, 0)
+                assert free == (507 - 253 - 1 - (2 * items + 1)) // 2
+        else:
+            with pytest.raises(CapacityError):
+                UtcbFrame(u)
+        assert len(list(f.items())) == items
+
+
+@pytest.mark.parametrize("which", ["untyped", "typed"])
+def test_saved_lengths_are_checked_at_their_edges(which: str) -> None:
+    for delta, refused in ((0, False), (1, True)):
+        u = Utcb(X86_64)
+        outer = UtcbFrame(u)
+        outer.put_words([1, 2, 3])
+        outer.put_item(7, 0)
+        outer.put_item(8, 0)
+        inner = UtcbFrame(u)
+        if which == "untyped":
+            u.set_word(5 + u.room, 3 + delta)  # the saved untyped count
+        else:
+            u.set_word(5 + u.pos_slot + u.saved_t, 2 + delta)  # the saved typed count
+        if refused:
+            with pytest.raises(UtcbError) as e:
+                inner.close()
+            assert str(e.value) == "E_ASSERT: a message overwrote the frames saved in this UTCB"
+            assert u.layer == 0
+        else:
+            inner.close()
+            assert outer.words() == [1, 2, 3] and list(outer.items()) == [(7, 0), (8, 0)]
+
+
+def test_a_frame_dropped_by_a_reset_stays_closed() -> None:
+    u = Utcb(X86_64)
+    UtcbFrame(u)
+    a = UtcbFrame(u)
+    a.put_word(1)
+    b = UtcbFrame(u)
+    u.set_word(5 + u.room, 10**6)  # overwritten: the pop resets the UTCB
+    with pytest.raises(UtcbError):
+        b.close()
+    for how in ("close", "exit"):
+        a.close() if how == "close" else a.__exit__(None, None, None)  # below: closed now
+        UtcbFrame(u)
+        c = UtcbFrame(u)  # a's layer again
+        a.close() if how == "close" else a.__exit__(None, None, None)
+        assert u.layer == 2
+        c.close()
+        u.pop()
+
+
+def test_full_words_edges() -> None:
+    u = Utcb(X86_64)
+    top = 2**64 - 1
+    u.set_mr0(top)
+    assert u.mr(0) == top
+    with UtcbFrame(u) as f:
+        f.put_words([top, 2**63])
+        assert f.words() == [top, 2**63]
+        assert f.get_words(0) == b"" and f.left == 2
+        f.skip(0)
+        f.pack(__import__("struct").Struct("<Q"), 9)  # after two words
+        assert f.get_word() == top
+        assert f.unpack(__import__("struct").Struct("<QQ")) == (2**63, 9)  # exactly what is left
+        assert f.upos == 3
+    with UtcbFrame(u) as f:
+        f.put_words(bytes(253 * 8))  # exactly the capacity, as bytes
+        assert f.free_untyped == 0
+        for k in range(2):
+            f.put_item(k, k)
+        assert u.item_pairs(2) == [(0, 0), (1, 1)]
+    v = Utcb(X86_32)
+    v.set_items(0, 0x8000)
+    assert v.typed == 0x8000 and v.items == 0x8000 << 16
