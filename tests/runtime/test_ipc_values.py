@@ -399,3 +399,60 @@ def test_reply_from_a_handler_ends_it() -> None:
 
     run(m, cli, body)
     assert got == [[42], [42]] and after == []
+
+
+@ARCHES
+def test_items_between_a_quarter_and_half_the_page_pass_whole(arch: Arch) -> None:
+    m = Machine(arch=arch)
+    srv = m.spawn("srv")
+    seen: list[int] = []
+
+    def handler(f: UtcbFrame) -> None:
+        seen.append(f.typed)
+        f.clear()
+        f.put_word(0)
+
+    pt = srv.portal(handler)
+    cli = m.spawn("cli")
+    srv.grant(pt.sel, cli, PT_SEL)
+    quarter = arch.msg_words >> 2
+
+    def body(ctx: Context) -> None:
+        u = ctx.gate.utcb()
+        u.set_items(0, quarter + 1)  # null items (the page is zero there)
+        ctx.sys.call(PT_SEL)
+        u.set_items(0, 0)
+
+    run(m, cli, body)
+    assert seen == [quarter + 1]
+
+
+def test_the_call_is_traced_with_its_status() -> None:
+    m, _srv, cli, _seen = _recorder(X86_64)
+    m.k.tracing = True
+    names: list[str] = []
+
+    def body(ctx: Context) -> None:
+        names.append(backdoor(ctx.gate).current.name)  # type: ignore[union-attr]
+        with contextlib.suppress(SyscallError):
+            ctx.sys.call(0x7777)
+
+    run(m, cli, body)
+    assert [(e[2], e[3], e[4]) for e in m.k.trace if e[3] == "sys0"] == [
+        (names[0], "sys0", Status.BAD_CAP)
+    ]
+
+
+def test_a_global_ec_that_replies_blocks_for_good() -> None:
+    m = Machine()
+    p = m.spawn("p")
+    after: list[int] = []
+
+    @p
+    def main(ctx: Context) -> None:
+        ctx.sys.reply()
+        after.append(1)
+
+    assert m.run().reason == "idle"
+    (ec,) = [e for e in pd_of(p).ecs if e.glb]
+    assert after == [] and ec.blocked_on is m.k.reply_sm and not ec.dead
