@@ -384,3 +384,18 @@ def test_bound_edges(bound: object, shown: str | None, spelling: str, what: str)
 @given(st.sampled_from(sorted(INT_TYPES)), exprs)
 def test_integer_expressions_match_the_oracle(type_name: str, e: Expr) -> None:
     _check(type_name, e)
+
+
+# Where an error points: (source, (line, column)) of its one diagnostic.
+POSITIONS = [
+    ("const long X = -(4294967295);", (1, 16)),  # the negation's result is too wide
+    ("const long X = 1 + (2 << 40);", (1, 26)),  # the shift count
+    ("const long X = (7 / 0) + 1;", (1, 17)),  # the division
+]
+
+
+@pytest.mark.parametrize(("source", "where"), POSITIONS, ids=[s for s, _w in POSITIONS])
+def test_error_positions(source: str, where: tuple[int, int]) -> None:
+    diags = Diagnostics()
+    compile_file("case.idl", Options(), diags, text=source + "\n")
+    assert [(i.span.line, i.span.col) for i in diags.items if i.span] == [where]
