@@ -7,7 +7,7 @@ SOURCES := scripts/idlc $(shell find idlc runtime -name '*.py' -o -name '*.lark'
 # pytest-xdist workers; CI has 2 cores.
 JOBS   ?= auto
 
-.PHONY: all venv demo test check lint typecheck fuzz bench clean grammar patterns templates docs golden
+.PHONY: all venv demo test check lint typecheck fuzz mutate bench clean grammar patterns templates docs golden
 
 all: test
 
@@ -63,6 +63,15 @@ fuzz: $(STAMP)
 	IDLC_CORPUS=$${IDLC_CORPUS:-../shared/corpus/omg-idl} \
 	IDLC_CONFORMANCE=$${IDLC_CONFORMANCE:-../shared/conformance} \
 	IDLC_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -n $(JOBS) -q tests/test_nocrash.py tests/test_recovery.py tests/runtime/test_props.py tests/backend/test_roundtrip.py tests/backend/test_roundtrip_corpus.py tests/backend/test_black.py
+
+# Mutation testing of the compiler's and the kernel's core (docs/mutation.md), on demand
+# only: mutmut (requirements-mutate.lock) over each module of tools/mutate.py with the
+# tests that exercise it, on the interpreted sources of a scratch copy (build/mutate/);
+# the last line printed is the JSON of scores. `make mutate MODULES=idlc/layout.py` runs one.
+MODULES ?=
+mutate: $(DEPS)
+	$(BIN)/pip install --quiet -r requirements-mutate.lock
+	IDLC_NATIVE=0 $(BIN)/python tools/mutate.py $(MODULES)
 
 # The benchmarks of bench/README.md (bench/codegen.py, slower, runs on its own).
 bench: $(STAMP)
