@@ -143,13 +143,18 @@ def _mutate(module: str, work: Path, log: Path) -> None:
     with log.open("a", encoding="utf-8") as out:
         out.write(f"\n=== {module}\n")
         out.flush()
-        subprocess.run(cmd, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+        done = subprocess.run(cmd, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)
+    if done.returncode:
+        # e.g. "failed to collect stats": the module's tests fail unmutated, so no score
+        raise SystemExit(f"{module}: mutmut exited {done.returncode} (see build/mutate/mutate.log)")
 
 
 def _score(module: str, work: Path, equivalent: dict[str, str]) -> dict[str, float | int]:
     if not (work / "mutants" / (module + ".meta")).exists():
         raise SystemExit(f"{module}: no results in {work} (see build/mutate/mutate.log)")
     statuses = {n: s for n, s in _statuses(work, module).items() if s != "not checked"}
+    if not statuses:  # nothing ran: a score of 1.0 would be a lie
+        raise SystemExit(f"{module}: no mutant was checked (see build/mutate/mutate.log)")
     killed = sum(s in KILLED for s in statuses.values())
     survivors = sorted(n for n, s in statuses.items() if s in SURVIVED)
     eq = [n for n in survivors if n in equivalent]

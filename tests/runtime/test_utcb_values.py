@@ -242,7 +242,15 @@ def test_page_words_and_header(arch: Arch) -> None:
     u = Utcb(arch)
     w, top = arch.word, 2 ** (8 * arch.word) - 1
     assert u.idle() and u.layer == 0 and repr(u) == f"Utcb({arch.name}, u=0, t=0, layer=0)"
-    u.set_mr0(top + 8)  # masked to the word
+    for bad in (top + 1, top + 8, -1):  # no word of the architecture: refused, not masked
+        with pytest.raises(ValueError):
+            u.set_mr0(bad)
+    with pytest.raises(TypeError):
+        u.set_mr0("7")
+    assert u.mr(0) == 0
+    u.set_mr0(top)
+    assert u.mr(0) == top
+    u.set_mr0(7)
     assert u.mr(0) == 7 and u.word_at(5) == 7
     u.set_word(6, -1)
     assert u.mr(1) == top and bytes(u.buf[6 * w : 7 * w]) == b"\xff" * w
