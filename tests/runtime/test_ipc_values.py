@@ -456,3 +456,32 @@ def test_a_global_ec_that_replies_blocks_for_good() -> None:
     assert m.run().reason == "idle"
     (ec,) = [e for e in pd_of(p).ecs if e.glb]
     assert after == [] and ec.blocked_on is m.k.reply_sm and not ec.dead
+
+
+def test_a_traced_call_records_the_handlers_side_with_the_portal() -> None:
+    """With tracing on, every delivered call adds ("recv", the portal's id) for the EC
+    that handles it, after the caller's entry and before its status (sys0)."""
+    from runtime.kernel.pt import Pt as PtObj
+
+    m = Machine(trace=True)
+    srv = m.spawn("srv")
+    srv.serve("s", lambda f: None)
+
+    @m.spawn("cli")
+    def cli(ctx: Context) -> None:
+        pt = ctx.connect("s")
+        for _ in range(3):
+            with pt.frame() as f:
+                pt.call(f)
+
+    m.run()
+    portals = {n.obj for n in pd_of(srv).obj.nodes.values() if type(n.obj) is PtObj}
+    events = [(ec, what, value) for _, _, ec, what, value in m.trace]
+    recvs = [e for e in events if e[1] == "recv"]
+    served = [pt for pt in portals if pt.calls == 3]
+    assert len(served) == 1
+    mine = [e for e in recvs if e[2] == served[0].id]
+    assert len(mine) == 3 and all("srv" in ec for ec, _, _ in mine)
+    calls = [i for i, e in enumerate(events) if e[0] == "cli" and e[1] == "sys0"]
+    firsts = [i for i, e in enumerate(events) if e[1] == "recv" and e[2] == served[0].id]
+    assert len(calls) >= 3 and all(r < c for r, c in zip(firsts, calls[-3:], strict=True))
