@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from idlc.backends.python.wire import Loaded
 from idlc.diagnostics import Diagnostics
 
-from ..backend.test_conformance import _canon
+from ..backend.test_conformance import _canon, vector_files
+from ..corpus import corpus_dir
 from .helpers import harness, spec_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,17 +30,9 @@ SAMPLES = ["samples/echo/echo.idl", "samples/shapes.idl", "tests/golden/construc
 CORPUS_SLICE = 6  # corpus files with interfaces, the first that both backends take
 
 
-def _conformance() -> list[Path]:
-    where = os.environ.get("IDLC_CONFORMANCE")
-    return sorted(Path(where).glob("*.json")) if where else []
-
-
 def _corpus() -> list[Path]:
-    where = os.environ.get("IDLC_CORPUS")
-    if not where:
-        return []
     out = []
-    for path in sorted(Path(where).rglob("*.idl")):
+    for path in sorted(corpus_dir().rglob("*.idl")):
         text = path.read_text(errors="replace")
         if "interface" in text and "#include" not in text and len(text) < 20000:
             out.append(path)
@@ -131,10 +124,7 @@ def test_samples(idl: str) -> None:
 
 
 def test_conformance_idl(tmp_path: Path) -> None:
-    files = _conformance()
-    if not files:
-        pytest.skip("IDLC_CONFORMANCE is not set")
-    for path in files:
+    for path in vector_files():
         idl = tmp_path / f"{path.stem}.idl"
         idl.write_text(json.loads(path.read_text())["idl"])
         assert check_file(idl) > 0
@@ -143,9 +133,7 @@ def test_conformance_idl(tmp_path: Path) -> None:
 def test_corpus_slice() -> None:
     """The first CORPUS_SLICE self-contained corpus files with interfaces that both
     backends generate (the rest of the corpus uses constructs WIRE.md has no layout for)."""
-    candidates = _corpus()
-    if not candidates:
-        pytest.skip("IDLC_CORPUS is not set")
+    candidates = _corpus()  # skips without IDLC_CORPUS, fails when it is set but empty
     done = 0
     for path in candidates:
         try:
