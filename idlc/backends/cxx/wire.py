@@ -540,7 +540,7 @@ def run(
 ) -> tuple[int, str, str]:
     """One `idlc wire --backend cxx` run: (exit status, stdout, stderr), as the Python
     backend's wire.run."""
-    from idlc.backends.python.wire import deep, parse_json
+    from idlc.backends.python.wire import answer, parse_json
 
     def once() -> str:
         data = parse_json(text)
@@ -553,14 +553,4 @@ def run(
             )
         return json.dumps(harness.encode(arch, interface, method, direction, data)) + "\n"
 
-    try:
-        return 0, deep(once), ""
-    except Refused as e:
-        return 1, "", f"idlc wire: cannot encode {e.path or 'the value'}: {e.reason}\n"
-    except Rejected as e:
-        return 1, "", f"idlc wire: does not decode: {e}\n"
-    except RecursionError:
-        what = "does not decode" if decode else "bad input"
-        return 1, "", f"idlc wire: {what}: nested too deeply\n"
-    except (JsonError, ValueError) as e:
-        return 1, "", f"idlc wire: bad input: {' '.join(str(e).split())}\n"
+    return answer(once, decode, Refused, Rejected)

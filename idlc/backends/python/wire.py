@@ -217,11 +217,25 @@ def run(
         }
         return json.dumps(out) + "\n"
 
+    return answer(once, decode, MarshalError, DecodeError)
+
+
+def answer(
+    once: Callable[[], str],
+    decode: bool,
+    refused: type[Exception],
+    rejected: type[Exception],
+) -> tuple[int, str, str]:
+    """Run one `idlc wire` conversion and map its failures to the command's one-line
+    errors, for both backends (the same messages whichever backend converts):
+    ``refused`` is the backend's "cannot encode" error (with ``path`` and ``reason``),
+    ``rejected`` its "does not decode"."""
     try:
         return 0, deep(once), ""
-    except MarshalError as e:
-        return 1, "", f"idlc wire: cannot encode {e.path or 'the value'}: {e.reason}\n"
-    except DecodeError as e:
+    except refused as e:
+        path, reason = getattr(e, "path", ""), getattr(e, "reason", str(e))
+        return 1, "", f"idlc wire: cannot encode {path or 'the value'}: {reason}\n"
+    except rejected as e:
         return 1, "", f"idlc wire: does not decode: {e}\n"
     except RecursionError:
         what = "does not decode" if decode else "bad input"
