@@ -22,7 +22,7 @@ from __future__ import annotations
 import operator
 import struct
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Final
 
@@ -465,32 +465,38 @@ class UtcbFrame:
     # -- the fixed-size paths of generated codecs: one call into the frame each -----------
     # (from interpreted code, each attribute read of a compiled object costs ~120
     # instructions: these save four of them per encode and five per decode)
-    def begin(self, n: int) -> bytearray | None:
-        """For a generated encoder: when the frame has room for a message of ``n``
-        untyped words at mr[0], make them its message (items word ``n``, no items,
-        rewound) and return the page, where the encoder packs them (clearing the frame
-        if that fails); else None, nothing changed."""
+    def begin(self, n: int) -> bytearray:
+        """For a generated encoder: make ``n`` untyped words at mr[0] the frame's message
+        (items word ``n``, no items, rewound) and return the page, where the encoder
+        packs them (clearing the frame if that fails). Without room for them the frame
+        is cleared and `CapacityError` raised, as the general path's `put_words` then
+        does. (Raising rather than returning None spares the encoder a test.)"""
         u = self.utcb
         if u.room < n:
-            return None
+            self.clear()
+            raise CapacityError(f"{n} words do not fit, {u.room} free")
         u.set_items(n, 0)
         self.upos = 0
         self.tpos = 0
         return u.buf
 
-    def take(self, st: struct.Struct, n: int) -> tuple[Any, ...] | None:
+    def take(
+        self, unpack: Callable[[bytearray, int], tuple[Any, ...]], n: int
+    ) -> tuple[Any, ...] | None:
         """For a generated decoder of a fixed-size message: when the frame is unread and
-        its message is exactly ``n`` untyped words without items, ``st.unpack_from`` the
-        page from header word 1 (``st`` reads the items word's low 32 bits, skips the
-        rest of the header, then reads the ``n`` words) and consume the words; else None,
-        nothing consumed. `give_back` undoes it when a check of the values fails. (One
-        unpack for the items word and the words: a word read apart costs ~200
-        instructions.)"""
+        its message is exactly ``n`` untyped words without items, read the page from
+        header word 1 with ``unpack`` (a Struct's bound ``unpack_from``, whose format reads
+        the items word's low 32 bits, skips the rest of the header, then reads the ``n``
+        words) and consume the words; else None, nothing consumed. `give_back` undoes it
+        when a check of the values fails. (One unpack for the items word and the words: a
+        word read apart costs ~200 instructions; the bound method spares a method lookup
+        per call.)"""
         if self.upos or self.tpos:
             return None
         u = self.utcb
-        r: tuple[Any, ...] = st.unpack_from(u.buf, u.word)
-        if r[0] != n:
+        r = unpack(u.buf, u.word)
+        items: int = r[0]
+        if items != n:
             return None
         self.upos = n
         return r

@@ -202,8 +202,9 @@ def test_put_words_takes_any_byte_buffer() -> None:
 def test_begin_makes_the_words_the_message_exactly_when_they_fit(arch: Arch) -> None:
     """begin(n): when the live frame has room for n words at mr[0] (an outermost frame,
     and a nested one, whose room is what the outer left), the items word says n words
-    and no items, the frame is rewound, and the page is returned; else None and nothing
-    changes."""
+    and no items, the frame is rewound, and the page is returned; else the frame is
+    cleared and CapacityError raised with put_words' message, the outer frames
+    unchanged."""
     u = Utcb(arch)
     room = CAPS[arch.name][0]
     w = arch.word
@@ -211,8 +212,10 @@ def test_begin_makes_the_words_the_message_exactly_when_they_fit(arch: Arch) -> 
     with UtcbFrame(u) as f:
         f.put_words([9])
         f.get_word()
-        assert f.begin(room + 1) is None
-        assert (u.untyped, f.upos) == (1, 1)  # nothing changed
+        with pytest.raises(CapacityError) as got:
+            f.begin(room + 1)
+        assert str(got.value).endswith(f"{room + 1} words do not fit, {room} free")
+        assert (u.untyped, u.typed, f.upos, f.tpos) == (0, 0, 0, 0)  # cleared
         for n in (0, 1, room):
             assert f.begin(n) is u.buf, n
             assert (u.untyped, u.typed, f.upos, f.tpos) == (n, 0, 0, 0)
@@ -221,7 +224,11 @@ def test_begin_makes_the_words_the_message_exactly_when_they_fit(arch: Arch) -> 
         with UtcbFrame(u) as g:  # the outer frame's words are saved above: less room
             inner = g.free_untyped
             assert inner <= room - 3
-            assert g.begin(inner + 1) is None and g.begin(inner) is u.buf
+            g.put_words([5])
+            with pytest.raises(CapacityError):
+                g.begin(inner + 1)
+            assert g.words() == []
+            assert g.begin(inner) is u.buf
             assert g.begin(2) is u.buf
             struct.pack_into(fmt, u.buf, 5 * w, 11, 12)
             assert g.words() == [11, 12]
@@ -244,8 +251,9 @@ _TAKES = [
 def test_take_unpacks_an_unread_message_of_exactly_its_words(
     arch: Arch, words: list[int], items: int, before: int, n: int, want: tuple[int, ...] | None
 ) -> None:
-    """take(st, n): on an unread frame whose message is exactly n words without items,
-    the items word and the words in one unpack (st starts at header word 1), consumed;
+    """take(unpack, n): on an unread frame whose message is exactly n words without
+    items, the items word and the words in one unpack (a Struct's unpack_from whose
+    format starts at header word 1), consumed;
     else None with nothing consumed. give_back(n) unreads them; more than was read is
     refused."""
     u = Utcb(arch)
@@ -258,7 +266,7 @@ def test_take_unpacks_an_unread_message_of_exactly_its_words(
             f.get_word()
         head = "<I28x" if arch.word == 8 else "<I12x"
         st = struct.Struct(head + ("Q" if arch.word == 8 else "I") * n)
-        got = f.take(st, n)
+        got = f.take(st.unpack_from, n)
         assert got == (None if want is None else (n, *want))
         assert f.upos == (n if want is not None else before)
         if want is not None:

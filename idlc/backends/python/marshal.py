@@ -694,6 +694,12 @@ class Decoder(Emitter):
                     "if {v0} > 0x10FFFF or 0xD800 <= {v0} <= 0xDFFF: "
                     f"raise _c.DecodeError({{w}}, '{path}: invalid wchar code point')"
                 )
+            elif kind == "uint32" and self.w == 8:
+                # the high half apart, tested by truth: a compare with 2**32 - 1 (not a
+                # small int) takes CPython's slow path
+                check = f"if {{v1}}: raise _c.DecodeError({{w}}, '{path}: non-zero high bytes')"
+                v, _high = self.add("II", 2, 1, [check])
+                return v
             else:
                 what = "boolean other than 0 or 1" if kind == "boolean" else "non-zero high bytes"
                 check = f"if {{v0}} > {limit}: raise _c.DecodeError({{w}}, '{path}: {what}')"
@@ -1156,8 +1162,11 @@ def _parenthesized(cond: str) -> bool:
 
 
 def any_of(conds: list[str]) -> str:
-    """``(a) or (b)``; a lone condition without the parentheses black would drop."""
-    return conds[0] if len(conds) == 1 else " or ".join(f"({c})" for c in conds)
+    """``(a) or (b)``; a lone condition without the parentheses black would drop, a
+    name (a word tested by truth) without any."""
+    if len(conds) == 1:
+        return conds[0]
+    return " or ".join(c if c.isidentifier() else f"({c})" for c in conds)
 
 
 def _cond(line: str) -> str:
@@ -1309,16 +1318,15 @@ def fast_frame_encoder(ctx: Context, refs: Refs, arch: str, fields: list[ir.Fiel
         st, words = "_zt", "_zw"
     else:
         st, words, pick = ctx.gen.struct("<" + "".join(fmt)), str(static), []
-    # one call into the compiled frame (each costs ~250 instructions from here): if the
-    # words fit, they are its message from now on and it gives the page to pack them
-    # into; a pack that fails leaves the message empty (`clear`), as the general path
+    # one call into the compiled frame (each costs ~250 instructions from here): the
+    # words are its message from now on and it gives the page to pack them into (or,
+    # when they do not fit, clears it and raises CapacityError as the general path
+    # would); a pack that fails leaves the message empty (`clear`), as the general path
     # then fails or writes all of it
     body = [
         *pick,
-        f"_zb = _f.begin({words})",
-        "if _zb is not None:",
-        f"    {st}.pack_into(_zb, {_HDR * w}, {', '.join(args)})",
-        "    return _f",
+        f"{st}.pack_into(_f.begin({words}), {_HDR * w}, {', '.join(args)})",
+        "return _f",
     ]
     if ok:
         body = [f"if {all_of(ok)}:", *("    " + line for line in body)]
@@ -1452,7 +1460,7 @@ def fast_frame_decoder(
     # the consumed words are the static count or the table's: the items word is read once
     value = [f"_zv = {name}({', '.join(exprs)})", "_f.skip(_zw)", "return _zv"]
     if bad:
-        value = [f"if not ({' or '.join(f'({c})' for c in bad)}):", *("    " + v for v in value)]
+        value = [f"if not ({any_of(bad)}):", *("    " + v for v in value)]
     if not static:
         return []  # nothing to unpack (an empty struct)
     if not variable:
@@ -1461,11 +1469,13 @@ def fast_frame_decoder(
         # compares) and the words in one unpack_from, and they are consumed; given back
         # when a check fails
         head = "<I28x" if w == 8 else "<I12x"  # the items word, the rest of the header
-        st = ctx.gen.struct(head + "".join(fmt))
+        # the Struct's bound unpack_from, a module constant: the compiled frame calls it
+        # without a method lookup
+        st = ctx.gen.table(f"{ctx.gen.struct(head + ''.join(fmt))}.unpack_from")
         target = ", ".join(["_zi", *names])
         made = [f"return {name}({', '.join(exprs)})"]
         if bad:
-            made = [f"if not ({' or '.join(f'({c})' for c in bad)}):", "    " + made[0]]
+            made = [f"if not ({any_of(bad)}):", "    " + made[0]]
             made.append(f"_f.give_back({static})")
         return [
             f"_zr = _f.take({st}, {static})",

@@ -98,13 +98,16 @@ _S21 = _struct.Struct("<QQI4x")
 _S22 = _struct.Struct("<III")
 _S23 = _struct.Struct("<IQ")
 _S24 = _struct.Struct("<QI4xI4x")
-_S25 = _struct.Struct("<QQQ")
-_S26 = _struct.Struct("<QI4x")
-_S27 = _struct.Struct("<8xQ")
-_S28 = _struct.Struct("<4xI")
+_S25 = _struct.Struct("<QII")
+_S26 = _struct.Struct("<QQQ")
+_S27 = _struct.Struct("<QI4x")
+_S28 = _struct.Struct("<8xII")
+_S29 = _struct.Struct("<4xI")
 _G0 = _attrgetter("id")
-_T0 = [_struct.Struct("<Q" + "Q" * _q) for _q in _range(5)]
-_T1 = [_struct.Struct("<I" + "Q" * _q) for _q in _range(5)]
+_T0 = _S1.unpack_from
+_T1 = _S2.unpack_from
+_T2 = [_struct.Struct("<Q" + "Q" * _q) for _q in _range(5)]
+_T3 = [_struct.Struct("<I" + "Q" * _q) for _q in _range(5)]
 
 
 VERSION: _int = 65538
@@ -464,7 +467,7 @@ class StoreClient(_binding.Client):
         # UTCB and calls, one unpack_from; anything else (NOT_SENT: nothing sent, as the
         # UTCB was not idle) takes the general path below
         if self._w64:
-            _fr = self._fixed(self._sel, 1, _S25, 3, 589867)
+            _fr = self._fixed(self._sel, 1, _S26, 3, 589867)
             if not _fr[0]:
                 _t1, _t2, _t3 = _fr
                 if not ((_t2 not in _Level_BY_VALUE) or (_t3 not in _Level_BY_VALUE)):
@@ -489,7 +492,7 @@ class StoreClient(_binding.Client):
             if _fr[0]:
                 _rb, _ri = _binding.reply(self._pt, _fr)
             else:  # a reply a check rejects: its words again, for the exact error
-                _rb, _ri = (_S25 if self._w64 else _S22).pack(*_fr), []
+                _rb, _ri = (_S26 if self._w64 else _S22).pack(*_fr), []
         else:
             if self._w64:
                 _data, _items = _rq_Store_pair_64()
@@ -506,10 +509,10 @@ class StoreClient(_binding.Client):
         # UTCB and calls, one unpack_from; anything else (NOT_SENT: nothing sent, as the
         # UTCB was not idle) takes the general path below
         if self._w64:
-            _fr = self._fixed(self._sel, 1, _S7, 2, 589868)
+            _fr = self._fixed(self._sel, 1, _S25, 2, 589868)
             if not _fr[0]:
-                _t1, _t2 = _fr
-                if not (_t2 > 4294967295):
+                _t1, _t2, _t3 = _fr
+                if not (_t3):
                     _fv64: _int = _t2
                     return _fv64
         else:
@@ -521,7 +524,7 @@ class StoreClient(_binding.Client):
             if _fr[0]:
                 _rb, _ri = _binding.reply(self._pt, _fr)
             else:  # a reply a check rejects: its words again, for the exact error
-                _rb, _ri = (_S7 if self._w64 else _S10).pack(*_fr), []
+                _rb, _ri = (_S25 if self._w64 else _S10).pack(*_fr), []
         else:
             if self._w64:
                 _data, _items = _rq_Store__get_limit_64()
@@ -542,7 +545,7 @@ class StoreClient(_binding.Client):
                 _fr = _binding.NOT_SENT
             else:
                 try:
-                    _S26.pack_into(_ub, 40, 589869, value)
+                    _S27.pack_into(_ub, 40, 589869, value)
                 except _Exception:
                     _fr = _binding.NOT_SENT  # the general encoder names what does not pack
                 else:
@@ -694,7 +697,7 @@ class StoreServer:
             _binding.failed(_f, _e, False, "Store._get_limit")
             return -1
         try:
-            _S26.pack_into(_u.buf, 40, 0, _r)
+            _S27.pack_into(_u.buf, 40, 0, _r)
             return 2
         except _Exception:
             pass  # the general encoder below names what does not encode
@@ -725,8 +728,8 @@ class StoreServer:
         """_set_limit on x86_64: the request's 2 words, taken (docs/runtime.md,
         "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
         when it answered through the frame, -2 when it did not take the request."""
-        (_t2,) = _S27.unpack_from(_u.buf, 40)
-        if _t2 > 4294967295:
+        _t2, _t3 = _S28.unpack_from(_u.buf, 40)
+        if _t3:
             return -2
         try:
             self._impl._set_limit(_t2)
@@ -742,7 +745,7 @@ class StoreServer:
         """_set_limit on x86_32: the request's 2 words, taken (docs/runtime.md,
         "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
         when it answered through the frame, -2 when it did not take the request."""
-        (_t2,) = _S28.unpack_from(_u.buf, 20)
+        (_t2,) = _S29.unpack_from(_u.buf, 20)
         try:
             self._impl._set_limit(_t2)
         except _Gone_T as _e:
@@ -1001,7 +1004,7 @@ class ArchiveServer:
             _binding.failed(_f, _e, False, "Archive._get_limit")
             return -1
         try:
-            _S26.pack_into(_u.buf, 40, 0, _r)
+            _S27.pack_into(_u.buf, 40, 0, _r)
             return 2
         except _Exception:
             pass  # the general encoder below names what does not encode
@@ -1032,8 +1035,8 @@ class ArchiveServer:
         """_set_limit on x86_64: the request's 2 words, taken (docs/runtime.md,
         "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
         when it answered through the frame, -2 when it did not take the request."""
-        (_t2,) = _S27.unpack_from(_u.buf, 40)
-        if _t2 > 4294967295:
+        _t2, _t3 = _S28.unpack_from(_u.buf, 40)
+        if _t3:
             return -2
         try:
             self._impl._set_limit(_t2)
@@ -1049,7 +1052,7 @@ class ArchiveServer:
         """_set_limit on x86_32: the request's 2 words, taken (docs/runtime.md,
         "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
         when it answered through the frame, -2 when it did not take the request."""
-        (_t2,) = _S28.unpack_from(_u.buf, 20)
+        (_t2,) = _S29.unpack_from(_u.buf, 20)
         try:
             self._impl._set_limit(_t2)
         except _Gone_T as _e:
@@ -1192,10 +1195,8 @@ def _d_Base_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
 
 def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     try:
-        _zb = _f.begin(1)
-        if _zb is not None:
-            _S0.pack_into(_zb, 40, _v.id)
-            return _f
+        _S0.pack_into(_f.begin(1), 40, _v.id)
+        return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         _f.clear()
     _u = _f.utcb
@@ -1212,7 +1213,7 @@ def _fe_Base_64(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
 
 
 def _fd_Base_64(_f: _UtcbFrame) -> Base:
-    _zr = _f.take(_S1, 1)
+    _zr = _f.take(_T0, 1)
     if _zr is not None:
         _zi, _zr0 = _zr
         return Base(_zr0)
@@ -1247,10 +1248,8 @@ def _d_Base_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Base, _int]:
 
 def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
     try:
-        _zb = _f.begin(2)
-        if _zb is not None:
-            _S0.pack_into(_zb, 20, _v.id)
-            return _f
+        _S0.pack_into(_f.begin(2), 20, _v.id)
+        return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         _f.clear()
     _u = _f.utcb
@@ -1267,7 +1266,7 @@ def _fe_Base_32(_v: Base, _f: _UtcbFrame) -> _UtcbFrame:
 
 
 def _fd_Base_32(_f: _UtcbFrame) -> Base:
-    _zr = _f.take(_S2, 2)
+    _zr = _f.take(_T1, 2)
     if _zr is not None:
         _zi, _zr0 = _zr
         return Base(_zr0)
@@ -1328,7 +1327,7 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         if _n5 > 4:
             raise _c.MarshalError("parts", f"{_n5} elements, at most 4 allowed")
         try:
-            _buf += _T0[_n5].pack(_n5, *_map(_G0, _v.parts))
+            _buf += _T2[_n5].pack(_n5, *_map(_G0, _v.parts))
         except (_struct.error, _TypeError, _ValueError, _OverflowError, _AttributeError):
             _buf += _W8.pack(_n5)
             for _i6, _e7 in _enumerate(_v.parts):
@@ -1584,7 +1583,7 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
         if _n5 > 4:
             raise _c.MarshalError("parts", f"{_n5} elements, at most 4 allowed")
         try:
-            _buf += _T1[_n5].pack(_n5, *_map(_G0, _v.parts))
+            _buf += _T3[_n5].pack(_n5, *_map(_G0, _v.parts))
         except (_struct.error, _TypeError, _ValueError, _OverflowError, _AttributeError):
             _buf += _W4.pack(_n5)
             for _i6, _e7 in _enumerate(_v.parts):
@@ -2046,8 +2045,8 @@ def _x_Busy_64(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
 def _d_Busy_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Busy, _int]:
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 > 4294967295:
+    _t1, _t2 = _S10.unpack_from(_b, _o)
+    if _t2:
         raise _c.DecodeError((_o >> 3), "retry_ms: non-zero high bytes")
     _o += 8
     return Busy(_t1), _o
@@ -2347,11 +2346,11 @@ def _dp_Store_put_64(_b: _bytes, _it: _c.Items) -> _tuple[Flags, _int] | _BaseEx
         _o = 8
         if _o + 16 > _len(_b):
             raise _c.DecodeError((_o >> 3), "message too short: 2 more words expected")
-        _t1, _t2 = _S7.unpack_from(_b, _o)
-        if (_t1 & ~_Flags_MASK) or (_t2 > 4294967295):
+        _t1, _t2, _t3 = _S25.unpack_from(_b, _o)
+        if (_t1 & ~_Flags_MASK) or _t3:
             if _t1 & ~_Flags_MASK:
                 raise _c.DecodeError((_o >> 3), "f: undeclared Flags bits")
-            if _t2 > 4294967295:
+            if _t3:
                 raise _c.DecodeError((_o >> 3) + 1, "count: non-zero high bytes")
         _o += 16
         if _o != _len(_b):
@@ -3231,7 +3230,7 @@ def _rp_Store__get_limit_64(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S26.pack(0, p_return)
+            _buf += _S27.pack(0, p_return)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("", lambda: 0, "Q"), ("return", lambda p_return=p_return: p_return, "I4x"))
@@ -3249,8 +3248,8 @@ def _dp_Store__get_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[_int] | _BaseEx
         _o = 8
         if _o + 8 > _len(_b):
             raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-        (_t1,) = _S0.unpack_from(_b, _o)
-        if _t1 > 4294967295:
+        _t1, _t2 = _S10.unpack_from(_b, _o)
+        if _t2:
             raise _c.DecodeError((_o >> 3), "return: non-zero high bytes")
         _o += 8
         if _o != _len(_b):
@@ -3352,7 +3351,7 @@ def _rq_Store__set_limit_64(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_i
     _items: _list[_tuple[_int, _int]] = []
     try:
         try:
-            _buf += _S26.pack(589869, p_value)
+            _buf += _S27.pack(589869, p_value)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error(
                 (("", lambda: 589869, "Q"), ("value", lambda p_value=p_value: p_value, "I4x"))
@@ -3366,11 +3365,11 @@ def _dq_Store__set_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     _o = 0
     if _o + 16 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 2 more words expected")
-    _t1, _t2 = _S7.unpack_from(_b, _o)
-    if (_t1 != 589869) or (_t2 > 4294967295):
+    _t1, _t2, _t3 = _S25.unpack_from(_b, _o)
+    if (_t1 != 589869) or _t3:
         if _t1 != 589869:
             raise _c.DecodeError((_o >> 3), "not the opcode of _set_limit")
-        if _t2 > 4294967295:
+        if _t3:
             raise _c.DecodeError((_o >> 3) + 1, "value: non-zero high bytes")
     _o += 16
     if _o != _len(_b):

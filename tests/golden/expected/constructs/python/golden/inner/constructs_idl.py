@@ -54,6 +54,8 @@ _S1 = _struct.Struct("<QQ")
 _S2 = _struct.Struct("<I28xQQ")
 _S3 = _struct.Struct("<II")
 _S4 = _struct.Struct("<I12xII")
+_T0 = _S2.unpack_from
+_T1 = _S4.unpack_from
 
 
 @_dataclass(slots=True)
@@ -107,10 +109,8 @@ def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         if not (_v.a not in _m_golden_constructs_idl._Level_VALUES) and not (
             _v.b not in _m_golden_constructs_idl._Level_VALUES
         ):
-            _zb = _f.begin(2)
-            if _zb is not None:
-                _S0.pack_into(_zb, 40, _v.a, _v.b)
-                return _f
+            _S0.pack_into(_f.begin(2), 40, _v.a, _v.b)
+            return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         _f.clear()
     _u = _f.utcb
@@ -127,7 +127,7 @@ def _fe_Pair_64(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
 
 
 def _fd_Pair_64(_f: _UtcbFrame) -> Pair:
-    _zr = _f.take(_S2, 2)
+    _zr = _f.take(_T0, 2)
     if _zr is not None:
         _zi, _zr0, _zr1 = _zr
         if not (
@@ -192,10 +192,8 @@ def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
         if not (_v.a not in _m_golden_constructs_idl._Level_VALUES) and not (
             _v.b not in _m_golden_constructs_idl._Level_VALUES
         ):
-            _zb = _f.begin(2)
-            if _zb is not None:
-                _S3.pack_into(_zb, 20, _v.a, _v.b)
-                return _f
+            _S3.pack_into(_f.begin(2), 20, _v.a, _v.b)
+            return _f
     except (_struct.error, _ValueError, _TypeError, _AttributeError, _OverflowError, _IndexError):
         _f.clear()
     _u = _f.utcb
@@ -212,7 +210,7 @@ def _fe_Pair_32(_v: Pair, _f: _UtcbFrame) -> _UtcbFrame:
 
 
 def _fd_Pair_32(_f: _UtcbFrame) -> Pair:
-    _zr = _f.take(_S4, 2)
+    _zr = _f.take(_T1, 2)
     if _zr is not None:
         _zi, _zr0, _zr1 = _zr
         if not (
