@@ -184,3 +184,7 @@ def test_elf_segments_keep_their_rights() -> None:
     text = next(s for s in segs if s.vaddr <= entry < s.vaddr + s.memsz)
     assert text.rights == nodes[entry >> 12].rights == 5  # R|X: code is not writable
     assert any(s.rights == 3 for s in segs)  # the data: R|W, not executable
+    # the loaded program runs: with no portal 0x300 to announce itself to, main returns 3
+    # (root's own thread returns: "exit")
+    res = m.run()
+    assert sorted(d[-1] for d in res.deaths) == ["exit", "exit 3"]
