@@ -394,12 +394,14 @@ def module(spec: ir.Specification, naming: Naming, unit: Unit) -> StModule:
 def render(spec: ir.Specification) -> dict[str, str]:
     """Relative path -> source of the strategies companion of every generated module."""
     from idlc.backends.python._templates import strategies as template  # compiled: tmplc.py
+    from idlc.backends.python.imports import imports_last
     from idlc.backends.python.layout import tidy
 
     naming = Naming(spec)
     out: dict[str, str] = {}
     for unit in naming.units.values():
-        out[companion(unit.relpath)] = tidy(template(module(spec, naming, unit)))
+        sm = module(spec, naming, unit)
+        out[companion(unit.relpath)] = tidy(imports_last(template(sm), sm.imports))
     return out
 
 

@@ -40,7 +40,6 @@ if _TYPE_CHECKING:
     from collections.abc import Callable as _Callable
 
     from runtime.utcb import Utcb as _Utcb, UtcbFrame as _UtcbFrame
-from ..golden.inner import constructs_idl as _m_golden_inner_constructs_idl
 
 __all__ = [
     "VERSION",
@@ -4277,3 +4276,9 @@ INTERFACES: _dict[_str, _dict[_str, _c.MethodCodec]] = {
     "golden::Store": StoreCodec.METHODS,
     "golden::Archive": ArchiveCodec.METHODS,
 }
+
+
+# Imported last: used only inside functions here, so a module that imports this one back
+# finds it complete (docs/python-backend.md, Imports).
+# ruff: noqa: E402
+from ..golden.inner import constructs_idl as _m_golden_inner_constructs_idl

@@ -23,7 +23,6 @@ from hypothesis.strategies import SearchStrategy
 from runtime.crd import Crd as _Crd, CrdType as _CrdType
 from ..golden import constructs_idl as _m_golden_constructs_idl
 from ..golden.inner import constructs_idl as _m_golden_inner_constructs_idl
-from ..golden.inner import constructs_idl_strategies as _s_golden_inner_constructs_idl
 
 __all__ = [
     "st_Name",
@@ -774,3 +773,9 @@ RAISES: _Table = {
         "attach": ex_Archive__attach,
     },
 }
+
+
+# Imported last: used only inside functions here, so a module that imports this one back
+# finds it complete (docs/python-backend.md, Imports).
+# ruff: noqa: E402
+from ..golden.inner import constructs_idl_strategies as _s_golden_inner_constructs_idl

@@ -22,7 +22,6 @@ from hypothesis.strategies import SearchStrategy
 
 from runtime.crd import Crd as _Crd, CrdType as _CrdType
 from ...golden.inner import constructs_idl as _m_golden_inner_constructs_idl
-from ...golden import constructs_idl_strategies as _s_golden_constructs_idl
 
 __all__ = ["st_Pair", "REQUESTS", "REPLIES", "RAISES", "LARGE"]
 
@@ -83,3 +82,9 @@ _Table = dict[str, dict[str, Callable[[str], SearchStrategy[Any]]]]
 REQUESTS: _Table = {}
 REPLIES: _Table = {}
 RAISES: _Table = {}
+
+
+# Imported last: used only inside functions here, so a module that imports this one back
+# finds it complete (docs/python-backend.md, Imports).
+# ruff: noqa: E402
+from ...golden import constructs_idl_strategies as _s_golden_constructs_idl
