@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 from collections.abc import Iterator
 
 from idlc import errcodes, ir
@@ -35,8 +36,8 @@ BACKEND = "Python"
 _NO_FINITE_VALUE = "a type that contains itself through @external members (it has no finite value)"
 SFX = {"x86_64": "64", "x86_32": "32"}
 # hints in generated signatures: items, a whole message, a decoder's parameters
-_ITEMS = "_list[_tuple[_int, _int]]"
-_MESSAGE = f"_tuple[_bytearray, {_ITEMS}]"
+_ITEMS = "_c.ItemList"
+_MESSAGE = "_c.Encoded"
 _DEC_ARGS = "_b: _bytes, _o: _int, _it: _c.Items"
 
 
@@ -300,6 +301,8 @@ class MethodModel:
         self.outputs: list[str] = []  # wire names (return first)
         self.returns = "None"
         self.fn: dict[str, str] = {}  # kind -> function name stem (without _64/_32)
+        self.codec_ns = ""  # the namespace MethodCodec.of finds the functions in
+        self.codec_stem = ""
         self.raises: list[tuple[str, str, str]] = []  # (scoped, class, encoder stem)
         self.accept: int | None = None  # the reply's delegate window (client)
         self.reply_translate = False  # the reply translates (client window)
@@ -652,7 +655,7 @@ class Generator:
         enc.fields(fields, "_v")
         enc.flush()
         fn = f"_e_{name}_{SFX[arch]}"
-        body = ["try:", *enc.lines, *_catch_encode(fn, ["_v"])] if enc.lines else ["pass"]
+        body = _guarded(enc.lines, fn, ["_v"]) if enc.lines else ["pass"]
         return Function(
             f"def {fn}(_v: {name}, _buf: _bytearray, " f"_items: {_ITEMS}) -> None:",
             body,
@@ -694,14 +697,7 @@ class Generator:
         fn = f"_x_{name}_{SFX[arch]}"
         return Function(
             f"def {fn}(_v: {name}) -> {_MESSAGE}:",
-            [
-                "_buf = _bytearray()",
-                f"_items: {_ITEMS} = []",
-                "try:",
-                *enc.lines,
-                *_catch_encode(fn, ["_v"]),
-                "return _buf, _items",
-            ],
+            _message(enc.lines, fn, ["_v"]),
         )
 
     def union_encoder(
@@ -736,7 +732,7 @@ class Generator:
         fn = f"_e_{name}_{SFX[arch]}"
         return Function(
             f"def {fn}(_v: {name}, _buf: _bytearray, _items: {_ITEMS}) -> None:",
-            ["try:", *enc.lines, *_catch_encode(fn, ["_v"])],
+            _guarded(enc.lines, fn, ["_v"]),
         )
 
     def _union_member(self, enc: M.Encoder, f: ir.Field, cast: bool) -> None:
@@ -915,6 +911,9 @@ class Generator:
         qual = refs.cls(iface.name)
         prefix = qual[: -len(iname)] if qual != iname else ""
         mod.fn = {k: f"{prefix}_{k}_{stem}" for k in ("rq", "dq", "rp", "dp")}
+        # runtime.codec.MethodCodec.of finds the four by name in the namespace of their module
+        mod.codec_ns = f"{prefix}__dict__" if prefix else "_globals()"
+        mod.codec_stem = stem
         for ex in m.raises:
             decl = self.spec.lookup(ex)
             assert isinstance(decl, ir.Exception_)
@@ -1048,14 +1047,7 @@ class Generator:
         args = ", ".join(f"p_{f.name}: {hints.hint(f.type)}" for f in in_fields)
         yield Function(
             f"def _rq_{stem}({args}) -> {_MESSAGE}:",
-            [
-                "_buf = _bytearray()",
-                f"_items: {_ITEMS} = []",
-                "try:",
-                *enc.lines,
-                *_catch_encode(f"_rq_{stem}", [f"p_{f.name}" for f in in_fields]),
-                "return _buf, _items",
-            ],
+            _message(enc.lines, f"_rq_{stem}", [f"p_{f.name}" for f in in_fields]),
         )
         # request decoder
         dec = M.Decoder(ctx, refs, arch)
@@ -1095,14 +1087,7 @@ class Generator:
         enc.flush()
         yield Function(
             f"def _rp_{stem}({args}) -> {_MESSAGE}:",
-            [
-                "_buf = _bytearray()",
-                f"_items: {_ITEMS} = []",
-                "try:",
-                *enc.lines,
-                *_catch_encode(f"_rp_{stem}", names),
-                "return _buf, _items",
-            ],
+            _message(enc.lines, f"_rp_{stem}", names),
         )
         dec = M.Decoder(ctx, refs, arch)
         ws = "_W8" if W == 8 else "_W4"
@@ -1117,9 +1102,6 @@ class Generator:
         dec.emit(f"_it.finish(_o // {W})")
         dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
         dec.depth -= 1
-        dec.emit("if 1 <= _st <= 19:")
-        dec.emit("    _it.finish(1)")
-        dec.emit(f"    return _c.decode_error_reply(_b, {W}, _st)")
         if m.raises:
             dec.emit("if _st == 32:")
             dec.depth += 1
@@ -1136,7 +1118,7 @@ class Generator:
                 dec.emit(f"    return _ex{k}")
             dec.emit("raise _c.DecodeError(1, f'exception id {_eid:#x} is not raised here')")
             dec.depth -= 1
-        dec.emit("raise _c.DecodeError(0, f'reserved status {_st}')")
+        dec.emit(f"return _c.reply_status(_b, {W}, _st, _it)")
         yield Function(
             f"def _dp_{stem}(_b: _bytes, _it: _c.Items) -> {out_ret} | _BaseException:",
             dec.lines,
@@ -1188,6 +1170,30 @@ def _result_hint(hints: list[str]) -> str:
 
 def ir_user_exception() -> int:
     return 32
+
+
+_CONSTANT_PACK = re.compile(r"    _buf \+= _S\d+\.pack\([\d, ]+\)")
+
+
+def _guarded(lines: list[str], fn: str, values: list[str]) -> list[str]:
+    """``lines`` (one level in) in the error path of _catch_encode, or on their own
+    when they only pack constants (an opcode, a status word), which cannot fail."""
+    if all(_CONSTANT_PACK.fullmatch(line) for line in lines):
+        return [line[4:] for line in lines]
+    return ["try:", *lines, *_catch_encode(fn, values)]
+
+
+def _message(lines: list[str], fn: str, values: list[str]) -> list[str]:
+    """The body of a whole message's encoder ``fn``: a message of one constant run (a
+    request without parameters, a reply of the status alone) in one line."""
+    if len(lines) == 1 and _CONSTANT_PACK.fullmatch(lines[0]):
+        return [f"return _bytearray({lines[0].partition('+= ')[2]}), []"]
+    return [
+        "_buf = _bytearray()",
+        f"_items: {_ITEMS} = []",
+        *_guarded(lines, fn, values),
+        "return _buf, _items",
+    ]
 
 
 def _catch_encode(fn: str, values: list[str]) -> list[str]:
