@@ -47,6 +47,7 @@ __all__ = [
     "RemoteError",
     "decode_error_reply",
     "encode_error_reply",
+    "not_opcode",
     "put_cap",
     "reply_status",
     "retyped",
@@ -438,6 +439,16 @@ class Items:
         if self.pos != len(self.items):
             raise DecodeError(word, f"{len(self.items) - self.pos} typed items left over", self.pos)
 
+    def end(self, data: bytes, o: int, shift: int) -> None:
+        """A whole message decoded up to byte ``o`` of ``data`` (words of 1 << ``shift``
+        bytes): nothing may be left over, neither words nor items (as ``finish``)."""
+        if o != len(data):
+            raise DecodeError(o >> shift, "words left over")
+        if self.pos != len(self.items):
+            raise DecodeError(
+                o >> shift, f"{len(self.items) - self.pos} typed items left over", self.pos
+            )
+
 
 # --- error replies (WIRE.md §2) ------------------------------------------------------
 
@@ -498,13 +509,23 @@ def decode_error_reply(data: bytes, w: int, status: int) -> RemoteError:
 # --- what an interface's tables hold --------------------------------------------------
 
 
-def reply_status(data: bytes, w: int, status: int, items: Items) -> RemoteError:
-    """What a reply of status ``status`` (neither 0 nor a declared exception's 32)
+def reply_status(data: bytes, w: int, items: Items) -> RemoteError:
+    """What a reply whose status word is neither 0 nor a declared exception's 32
     carries: the RemoteError of 1..19 (WIRE.md §2); any other status is reserved."""
+    if len(data) < w:
+        raise DecodeError(0, "status word missing")
+    status = int.from_bytes(data[:w], "little")
     if 1 <= status <= 19:
         items.finish(1)
         return decode_error_reply(data, w, status)
     raise DecodeError(0, f"reserved status {status}")
+
+
+def not_opcode(data: bytes, w: int, reason: str) -> DecodeError:
+    """Why a request's first word is not its opcode: it is missing, or another."""
+    if len(data) < w:
+        return DecodeError(0, "message too short: 1 more words expected")
+    return DecodeError(0, reason)
 
 
 class MethodCodec:

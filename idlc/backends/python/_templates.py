@@ -7,7 +7,7 @@ run `python -m idlc.backends.python.tmplc`, or `make templates`, after changing 
 # mypy: ignore-errors
 from json import dumps as _dumps
 
-SOURCES_SHA256 = 'b532925b0d557d382a49dd5d19aa0bc89edd293ea3a0d22b0874da557afdf0ff'
+SOURCES_SHA256 = '1d47b3c30f64ead3af5543bb3aa2ae397a107ad99878365b3eb078d7c99041bd'
 
 
 def _ga(o, n):
@@ -62,7 +62,7 @@ def module(m: object) -> str:
         _w('"')
         if (not (_i6 == _n7 - 1)):
             _w(', ')
-    _w(']\n\n_W8 = _struct.Struct("<Q")\n_W4 = _struct.Struct("<I")\n_P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))\n_P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))\n_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))\n')
+    _w(']\n\n_W8 = _struct.Struct("<Q")\n_W4 = _struct.Struct("<I")\n_P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))\n_P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))\n_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7, _Z8 = (_bytes(_q) for _q in _range(1, 9))\n')
     _seq9 = list(_ga(m, 'constants'))
     _n11 = len(_seq9)
     for _i10, (_name12, _value13,) in enumerate(_seq9):

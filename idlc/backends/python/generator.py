@@ -1056,10 +1056,10 @@ class Generator:
         exprs = dec.fields(in_fields, "")
         dec.flush()
         dec.emit(_leftover(W))
-        dec.emit(f"_it.finish(_o // {W})")
         in_hints = [hints.hint(f.type) for f in in_fields]
         ret = f"_tuple[{', '.join(in_hints)}]" if in_hints else "_tuple[()]"
         dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
+        _opcode_alone(dec.lines, m.opcode, W)
         yield Function(f"def _dq_{stem}(_b: _bytes, _it: _c.Items) -> {ret}:", dec.lines)
         # reply encoder and decoder
         out_hints = [hints.hint(f.type) for f in out_fields]
@@ -1091,15 +1091,17 @@ class Generator:
         )
         dec = M.Decoder(ctx, refs, arch)
         ws = "_W8" if W == 8 else "_W4"
-        dec.emit(f"if _len(_b) < {W}: raise _c.DecodeError(0, 'status word missing')")
-        dec.emit(f"_st = {ws}.unpack_from(_b, 0)[0]")
-        dec.emit("if _st == 0:")
+        if m.raises:
+            dec.emit(f"if _len(_b) < {W}: raise _c.DecodeError(0, 'status word missing')")
+            dec.emit(f"_st = {ws}.unpack_from(_b, 0)[0]")
+            dec.emit("if _st == 0:")
+        else:  # status 0 by its bytes; any other (or none) runtime.codec.reply_status
+            dec.emit(f"if _b[:{W}] == _Z{W}:")
         dec.depth += 1
         dec.emit(f"_o = {W}")
         exprs = dec.fields(out_fields, "")
         dec.flush()
         dec.emit(_leftover(W))
-        dec.emit(f"_it.finish(_o // {W})")
         dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
         dec.depth -= 1
         if m.raises:
@@ -1114,11 +1116,10 @@ class Generator:
                 dec.emit(f"if _eid == {decl.exception_id}:")
                 dec.emit(f"    _ex{k}, _o = {refs.fn('_d', ex, sfx)}(_b, {2 * W}, _it)")
                 dec.emit(f"    {_leftover(W)}")
-                dec.emit(f"    _it.finish(_o // {W})")
                 dec.emit(f"    return _ex{k}")
             dec.emit("raise _c.DecodeError(1, f'exception id {_eid:#x} is not raised here')")
             dec.depth -= 1
-        dec.emit(f"return _c.reply_status(_b, {W}, _st, _it)")
+        dec.emit(f"return _c.reply_status(_b, {W}, _it)")
         yield Function(
             f"def _dp_{stem}(_b: _bytes, _it: _c.Items) -> {out_ret} | _BaseException:",
             dec.lines,
@@ -1208,8 +1209,31 @@ def _catch_encode(fn: str, values: list[str]) -> list[str]:
     ]
 
 
+_OPCODE_UNPACK = re.compile(r"\(_t1,\) = _S\d+\.unpack_from\(_b, _o\)")
+
+
+def _opcode_alone(lines: list[str], opcode: int, w: int) -> None:
+    """A request decoder whose opcode word is a run of its own (a string, a struct with
+    a decoder of its own or nothing follows it): its five lines become one comparison of
+    the word's bytes (runtime.codec.not_opcode raises what they raised)."""
+    check = f"if _t1 != {opcode}: raise _c.DecodeError((_o >> {3 if w == 8 else 2}), "
+    if (
+        lines[0] == "_o = 0"
+        and _OPCODE_UNPACK.fullmatch(lines[2])
+        and lines[3].startswith(check)
+        and lines[4] == f"_o += {w}"
+    ):
+        reason = lines[3][len(check) :].removesuffix(")")
+        word = opcode.to_bytes(w, "little")
+        lines[0:5] = [
+            f"if _b[:{w}] != {word!r}: raise _c.not_opcode(_b, {w}, {reason})",
+            f"_o = {w}",
+        ]
+
+
 def _leftover(w: int) -> str:
-    return f"if _o != _len(_b): raise _c.DecodeError(_o // {w}, 'words left over')"
+    """The end of a whole message's decoder: no words and no typed items left over."""
+    return f"_it.end(_b, _o, {3 if w == 8 else 2})"
 
 
 # --- rendering ------------------------------------------------------------------------

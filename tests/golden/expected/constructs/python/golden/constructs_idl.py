@@ -74,7 +74,7 @@ _W8 = _struct.Struct("<Q")
 _W4 = _struct.Struct("<I")
 _P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))
 _P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))
-_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))
+_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7, _Z8 = (_bytes(_q) for _q in _range(1, 9))
 _S0 = _struct.Struct("<Q")
 _S1 = _struct.Struct("<I28xQ")
 _S2 = _struct.Struct("<I12xQ")
@@ -1901,9 +1901,7 @@ def _dq_Store_get_64(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     if _t1 != 589824:
         raise _c.DecodeError((_o >> 3), "not the opcode of get")
     _o += 16
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_t2,)
 
 
@@ -1928,9 +1926,7 @@ def _dp_Store_get_64(_b: _bytes, _it: _c.Items) -> _tuple[Record] | _BaseExcepti
     if _st == 0:
         _o = 8
         _x1, _o = _d_Record_64(_b, _o, _it)
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_x1,)
     if _st == 32:
         if _len(_b) < 16:
@@ -1938,18 +1934,14 @@ def _dp_Store_get_64(_b: _bytes, _it: _c.Items) -> _tuple[Record] | _BaseExcepti
         _eid = _W8.unpack_from(_b, 8)[0]
         if _eid == 1836700011:
             _ex0, _o = _d_Busy_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex0
         if _eid == 81:
             _ex1, _o = _d_Gone_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex1
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    return _c.reply_status(_b, 8, _st, _it)
+    return _c.reply_status(_b, 8, _it)
 
 
 def _rq_Store_get_32(p_id: _int) -> _c.Encoded:
@@ -1975,9 +1967,7 @@ def _dq_Store_get_32(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     if _t1 != 589824:
         raise _c.DecodeError((_o >> 2), "not the opcode of get")
     _o += 12
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_t2,)
 
 
@@ -2002,9 +1992,7 @@ def _dp_Store_get_32(_b: _bytes, _it: _c.Items) -> _tuple[Record] | _BaseExcepti
     if _st == 0:
         _o = 4
         _x1, _o = _d_Record_32(_b, _o, _it)
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_x1,)
     if _st == 32:
         if _len(_b) < 8:
@@ -2012,18 +2000,14 @@ def _dp_Store_get_32(_b: _bytes, _it: _c.Items) -> _tuple[Record] | _BaseExcepti
         _eid = _W4.unpack_from(_b, 4)[0]
         if _eid == 1836700011:
             _ex0, _o = _d_Busy_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex0
         if _eid == 81:
             _ex1, _o = _d_Gone_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex1
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    return _c.reply_status(_b, 4, _st, _it)
+    return _c.reply_status(_b, 4, _it)
 
 
 def _rq_Store_put_64(p_r: Record, p_f: Flags) -> _c.Encoded:
@@ -2047,13 +2031,9 @@ def _rq_Store_put_64(p_r: Record, p_f: Flags) -> _c.Encoded:
 
 
 def _dq_Store_put_64(_b: _bytes, _it: _c.Items) -> _tuple[Record, Flags]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589825:
-        raise _c.DecodeError((_o >> 3), "not the opcode of put")
-    _o += 8
+    if _b[:8] != b"\x01\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of put")
+    _o = 8
     _x2, _o = _d_Record_64(_b, _o, _it)
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
@@ -2061,9 +2041,7 @@ def _dq_Store_put_64(_b: _bytes, _it: _c.Items) -> _tuple[Record, Flags]:
     if _t3 & ~_Flags_MASK:
         raise _c.DecodeError((_o >> 3), "f: undeclared Flags bits")
     _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_x2, Flags(_t3))
 
 
@@ -2103,9 +2081,7 @@ def _dp_Store_put_64(_b: _bytes, _it: _c.Items) -> _tuple[Flags, _int] | _BaseEx
             if _t3:
                 raise _c.DecodeError((_o >> 3) + 1, "count: non-zero high bytes")
         _o += 16
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (Flags(_t1), _t2)
     if _st == 32:
         if _len(_b) < 16:
@@ -2113,12 +2089,10 @@ def _dp_Store_put_64(_b: _bytes, _it: _c.Items) -> _tuple[Flags, _int] | _BaseEx
         _eid = _W8.unpack_from(_b, 8)[0]
         if _eid == 1836700011:
             _ex0, _o = _d_Busy_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    return _c.reply_status(_b, 8, _st, _it)
+    return _c.reply_status(_b, 8, _it)
 
 
 def _rq_Store_put_32(p_r: Record, p_f: Flags) -> _c.Encoded:
@@ -2142,13 +2116,9 @@ def _rq_Store_put_32(p_r: Record, p_f: Flags) -> _c.Encoded:
 
 
 def _dq_Store_put_32(_b: _bytes, _it: _c.Items) -> _tuple[Record, Flags]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589825:
-        raise _c.DecodeError((_o >> 2), "not the opcode of put")
-    _o += 4
+    if _b[:4] != b"\x01\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of put")
+    _o = 4
     _x2, _o = _d_Record_32(_b, _o, _it)
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
@@ -2156,9 +2126,7 @@ def _dq_Store_put_32(_b: _bytes, _it: _c.Items) -> _tuple[Record, Flags]:
     if _t3 & ~_Flags_MASK:
         raise _c.DecodeError((_o >> 2), "f: undeclared Flags bits")
     _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_x2, Flags(_t3))
 
 
@@ -2195,9 +2163,7 @@ def _dp_Store_put_32(_b: _bytes, _it: _c.Items) -> _tuple[Flags, _int] | _BaseEx
         if _t1 & ~_Flags_MASK:
             raise _c.DecodeError((_o >> 2), "f: undeclared Flags bits")
         _o += 8
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (Flags(_t1), _t2)
     if _st == 32:
         if _len(_b) < 8:
@@ -2205,12 +2171,10 @@ def _dp_Store_put_32(_b: _bytes, _it: _c.Items) -> _tuple[Flags, _int] | _BaseEx
         _eid = _W4.unpack_from(_b, 4)[0]
         if _eid == 1836700011:
             _ex0, _o = _d_Busy_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    return _c.reply_status(_b, 4, _st, _it)
+    return _c.reply_status(_b, 4, _it)
 
 
 def _rq_Store_pick_64(p_m: Maybe) -> _c.Encoded:
@@ -2228,17 +2192,11 @@ def _rq_Store_pick_64(p_m: Maybe) -> _c.Encoded:
 
 
 def _dq_Store_pick_64(_b: _bytes, _it: _c.Items) -> _tuple[Maybe]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589826:
-        raise _c.DecodeError((_o >> 3), "not the opcode of pick")
-    _o += 8
+    if _b[:8] != b"\x02\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of pick")
+    _o = 8
     _x2, _o = _d_Maybe_64(_b, _o, _it)
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_x2,)
 
 
@@ -2257,17 +2215,12 @@ def _rp_Store_pick_64(p_return: Choice) -> _c.Encoded:
 
 
 def _dp_Store_pick_64(_b: _bytes, _it: _c.Items) -> _tuple[Choice] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
         _x1, _o = _d_Choice_64(_b, _o, _it)
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_x1,)
-    return _c.reply_status(_b, 8, _st, _it)
+    return _c.reply_status(_b, 8, _it)
 
 
 def _rq_Store_pick_32(p_m: Maybe) -> _c.Encoded:
@@ -2285,17 +2238,11 @@ def _rq_Store_pick_32(p_m: Maybe) -> _c.Encoded:
 
 
 def _dq_Store_pick_32(_b: _bytes, _it: _c.Items) -> _tuple[Maybe]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589826:
-        raise _c.DecodeError((_o >> 2), "not the opcode of pick")
-    _o += 4
+    if _b[:4] != b"\x02\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of pick")
+    _o = 4
     _x2, _o = _d_Maybe_32(_b, _o, _it)
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_x2,)
 
 
@@ -2314,17 +2261,12 @@ def _rp_Store_pick_32(p_return: Choice) -> _c.Encoded:
 
 
 def _dp_Store_pick_32(_b: _bytes, _it: _c.Items) -> _tuple[Choice] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
         _x1, _o = _d_Choice_32(_b, _o, _it)
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_x1,)
-    return _c.reply_status(_b, 4, _st, _it)
+    return _c.reply_status(_b, 4, _it)
 
 
 def _rq_Store_forget_64(p_id: _int) -> _c.Encoded:
@@ -2350,9 +2292,7 @@ def _dq_Store_forget_64(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     if _t1 != 589827:
         raise _c.DecodeError((_o >> 3), "not the opcode of forget")
     _o += 16
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_t2,)
 
 
@@ -2390,9 +2330,7 @@ def _dq_Store_forget_32(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     if _t1 != 589827:
         raise _c.DecodeError((_o >> 2), "not the opcode of forget")
     _o += 12
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_t2,)
 
 
@@ -2429,9 +2367,7 @@ def _dq_Store_share_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None, _Crd | 
     if _t1 != 589864:
         raise _c.DecodeError((_o >> 3), "not the opcode of share")
     _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_c2, _c3)
 
 
@@ -2440,16 +2376,11 @@ def _rp_Store_share_64() -> _c.Encoded:
 
 
 def _dp_Store_share_64(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return ()
-    return _c.reply_status(_b, 8, _st, _it)
+    return _c.reply_status(_b, 8, _it)
 
 
 def _rq_Store_share_32(p_done: _Crd | None, p_back: _Crd | None) -> _c.Encoded:
@@ -2474,9 +2405,7 @@ def _dq_Store_share_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None, _Crd | 
     if _t1 != 589864:
         raise _c.DecodeError((_o >> 2), "not the opcode of share")
     _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_c2, _c3)
 
 
@@ -2485,16 +2414,11 @@ def _rp_Store_share_32() -> _c.Encoded:
 
 
 def _dp_Store_share_32(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return ()
-    return _c.reply_status(_b, 4, _st, _it)
+    return _c.reply_status(_b, 4, _it)
 
 
 def _rq_Store_map_64() -> _c.Encoded:
@@ -2502,16 +2426,10 @@ def _rq_Store_map_64() -> _c.Encoded:
 
 
 def _dq_Store_map_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589865:
-        raise _c.DecodeError((_o >> 3), "not the opcode of map")
-    _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    if _b[:8] != b")\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of map")
+    _o = 8
+    _it.end(_b, _o, 3)
     return ()
 
 
@@ -2527,17 +2445,12 @@ def _rp_Store_map_64(p_pages: _Crd | None) -> _c.Encoded:
 
 
 def _dp_Store_map_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
         _c1 = _it.cap(1, True, (_o >> 3))
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_c1,)
-    return _c.reply_status(_b, 8, _st, _it)
+    return _c.reply_status(_b, 8, _it)
 
 
 def _rq_Store_map_32() -> _c.Encoded:
@@ -2545,16 +2458,10 @@ def _rq_Store_map_32() -> _c.Encoded:
 
 
 def _dq_Store_map_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589865:
-        raise _c.DecodeError((_o >> 2), "not the opcode of map")
-    _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    if _b[:4] != b")\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of map")
+    _o = 4
+    _it.end(_b, _o, 2)
     return ()
 
 
@@ -2570,17 +2477,12 @@ def _rp_Store_map_32(p_pages: _Crd | None) -> _c.Encoded:
 
 
 def _dp_Store_map_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
         _c1 = _it.cap(1, True, (_o >> 2))
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_c1,)
-    return _c.reply_status(_b, 4, _st, _it)
+    return _c.reply_status(_b, 4, _it)
 
 
 def _rq_Store_ports_64() -> _c.Encoded:
@@ -2588,16 +2490,10 @@ def _rq_Store_ports_64() -> _c.Encoded:
 
 
 def _dq_Store_ports_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589866:
-        raise _c.DecodeError((_o >> 3), "not the opcode of ports")
-    _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    if _b[:8] != b"*\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of ports")
+    _o = 8
+    _it.end(_b, _o, 3)
     return ()
 
 
@@ -2613,17 +2509,12 @@ def _rp_Store_ports_64(p_io: _Crd | None) -> _c.Encoded:
 
 
 def _dp_Store_ports_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
         _c1 = _it.cap(2, True, (_o >> 3))
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_c1,)
-    return _c.reply_status(_b, 8, _st, _it)
+    return _c.reply_status(_b, 8, _it)
 
 
 def _rq_Store_ports_32() -> _c.Encoded:
@@ -2631,16 +2522,10 @@ def _rq_Store_ports_32() -> _c.Encoded:
 
 
 def _dq_Store_ports_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589866:
-        raise _c.DecodeError((_o >> 2), "not the opcode of ports")
-    _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    if _b[:4] != b"*\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of ports")
+    _o = 4
+    _it.end(_b, _o, 2)
     return ()
 
 
@@ -2656,17 +2541,12 @@ def _rp_Store_ports_32(p_io: _Crd | None) -> _c.Encoded:
 
 
 def _dp_Store_ports_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
         _c1 = _it.cap(2, True, (_o >> 2))
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_c1,)
-    return _c.reply_status(_b, 4, _st, _it)
+    return _c.reply_status(_b, 4, _it)
 
 
 def _rq_Store_pair_64() -> _c.Encoded:
@@ -2674,16 +2554,10 @@ def _rq_Store_pair_64() -> _c.Encoded:
 
 
 def _dq_Store_pair_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589867:
-        raise _c.DecodeError((_o >> 3), "not the opcode of pair")
-    _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    if _b[:8] != b"+\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of pair")
+    _o = 8
+    _it.end(_b, _o, 3)
     return ()
 
 
@@ -2713,10 +2587,7 @@ def _rp_Store_pair_64(p_return: _m_golden_inner_constructs_idl.Pair) -> _c.Encod
 def _dp_Store_pair_64(
     _b: _bytes, _it: _c.Items
 ) -> _tuple[_m_golden_inner_constructs_idl.Pair] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
         if _o + 16 > _len(_b):
             raise _c.DecodeError((_o >> 3), "message too short: 2 more words expected")
@@ -2727,11 +2598,9 @@ def _dp_Store_pair_64(
             if _t2 not in _Level_BY_VALUE:
                 raise _c.DecodeError((_o >> 3) + 1, "return.b: undeclared Level value")
         _o += 16
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_m_golden_inner_constructs_idl.Pair(_Level_BY_VALUE[_t1], _Level_BY_VALUE[_t2]),)
-    return _c.reply_status(_b, 8, _st, _it)
+    return _c.reply_status(_b, 8, _it)
 
 
 def _rq_Store_pair_32() -> _c.Encoded:
@@ -2739,16 +2608,10 @@ def _rq_Store_pair_32() -> _c.Encoded:
 
 
 def _dq_Store_pair_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589867:
-        raise _c.DecodeError((_o >> 2), "not the opcode of pair")
-    _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    if _b[:4] != b"+\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of pair")
+    _o = 4
+    _it.end(_b, _o, 2)
     return ()
 
 
@@ -2778,10 +2641,7 @@ def _rp_Store_pair_32(p_return: _m_golden_inner_constructs_idl.Pair) -> _c.Encod
 def _dp_Store_pair_32(
     _b: _bytes, _it: _c.Items
 ) -> _tuple[_m_golden_inner_constructs_idl.Pair] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
         if _o + 8 > _len(_b):
             raise _c.DecodeError((_o >> 2), "message too short: 2 more words expected")
@@ -2792,11 +2652,9 @@ def _dp_Store_pair_32(
             if _t2 not in _Level_BY_VALUE:
                 raise _c.DecodeError((_o >> 2) + 1, "return.b: undeclared Level value")
         _o += 8
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_m_golden_inner_constructs_idl.Pair(_Level_BY_VALUE[_t1], _Level_BY_VALUE[_t2]),)
-    return _c.reply_status(_b, 4, _st, _it)
+    return _c.reply_status(_b, 4, _it)
 
 
 def _rq_Store__get_limit_64() -> _c.Encoded:
@@ -2804,16 +2662,10 @@ def _rq_Store__get_limit_64() -> _c.Encoded:
 
 
 def _dq_Store__get_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589868:
-        raise _c.DecodeError((_o >> 3), "not the opcode of _get_limit")
-    _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    if _b[:8] != b",\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of _get_limit")
+    _o = 8
+    _it.end(_b, _o, 3)
     return ()
 
 
@@ -2844,9 +2696,7 @@ def _dp_Store__get_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[_int] | _BaseEx
         if _t2:
             raise _c.DecodeError((_o >> 3), "return: non-zero high bytes")
         _o += 8
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_t1,)
     if _st == 32:
         if _len(_b) < 16:
@@ -2854,12 +2704,10 @@ def _dp_Store__get_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[_int] | _BaseEx
         _eid = _W8.unpack_from(_b, 8)[0]
         if _eid == 1836700011:
             _ex0, _o = _d_Busy_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    return _c.reply_status(_b, 8, _st, _it)
+    return _c.reply_status(_b, 8, _it)
 
 
 def _rq_Store__get_limit_32() -> _c.Encoded:
@@ -2867,16 +2715,10 @@ def _rq_Store__get_limit_32() -> _c.Encoded:
 
 
 def _dq_Store__get_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589868:
-        raise _c.DecodeError((_o >> 2), "not the opcode of _get_limit")
-    _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    if _b[:4] != b",\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of _get_limit")
+    _o = 4
+    _it.end(_b, _o, 2)
     return ()
 
 
@@ -2905,9 +2747,7 @@ def _dp_Store__get_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[_int] | _BaseEx
             raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
         (_t1,) = _S12.unpack_from(_b, _o)
         _o += 4
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_t1,)
     if _st == 32:
         if _len(_b) < 8:
@@ -2915,12 +2755,10 @@ def _dp_Store__get_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[_int] | _BaseEx
         _eid = _W4.unpack_from(_b, 4)[0]
         if _eid == 1836700011:
             _ex0, _o = _d_Busy_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    return _c.reply_status(_b, 4, _st, _it)
+    return _c.reply_status(_b, 4, _it)
 
 
 def _rq_Store__set_limit_64(p_value: _int) -> _c.Encoded:
@@ -2949,9 +2787,7 @@ def _dq_Store__set_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
         if _t3:
             raise _c.DecodeError((_o >> 3) + 1, "value: non-zero high bytes")
     _o += 16
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_t2,)
 
 
@@ -2965,9 +2801,7 @@ def _dp_Store__set_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseExce
     _st = _W8.unpack_from(_b, 0)[0]
     if _st == 0:
         _o = 8
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return ()
     if _st == 32:
         if _len(_b) < 16:
@@ -2975,12 +2809,10 @@ def _dp_Store__set_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseExce
         _eid = _W8.unpack_from(_b, 8)[0]
         if _eid == 81:
             _ex0, _o = _d_Gone_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    return _c.reply_status(_b, 8, _st, _it)
+    return _c.reply_status(_b, 8, _it)
 
 
 def _rq_Store__set_limit_32(p_value: _int) -> _c.Encoded:
@@ -3006,9 +2838,7 @@ def _dq_Store__set_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     if _t1 != 589869:
         raise _c.DecodeError((_o >> 2), "not the opcode of _set_limit")
     _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_t2,)
 
 
@@ -3022,9 +2852,7 @@ def _dp_Store__set_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseExce
     _st = _W4.unpack_from(_b, 0)[0]
     if _st == 0:
         _o = 4
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return ()
     if _st == 32:
         if _len(_b) < 8:
@@ -3032,12 +2860,10 @@ def _dp_Store__set_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseExce
         _eid = _W4.unpack_from(_b, 4)[0]
         if _eid == 81:
             _ex0, _o = _d_Gone_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    return _c.reply_status(_b, 4, _st, _it)
+    return _c.reply_status(_b, 4, _it)
 
 
 def _rq_Store__get_owner_64() -> _c.Encoded:
@@ -3045,16 +2871,10 @@ def _rq_Store__get_owner_64() -> _c.Encoded:
 
 
 def _dq_Store__get_owner_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589870:
-        raise _c.DecodeError((_o >> 3), "not the opcode of _get_owner")
-    _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    if _b[:8] != b".\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of _get_owner")
+    _o = 8
+    _it.end(_b, _o, 3)
     return ()
 
 
@@ -3076,9 +2896,7 @@ def _dp_Store__get_owner_64(_b: _bytes, _it: _c.Items) -> _tuple[Name] | _BaseEx
     if _st == 0:
         _o = 8
         _s1, _o = _ws.take64(_b, _o, 32, "return")
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_s1,)
     if _st == 32:
         if _len(_b) < 16:
@@ -3086,12 +2904,10 @@ def _dp_Store__get_owner_64(_b: _bytes, _it: _c.Items) -> _tuple[Name] | _BaseEx
         _eid = _W8.unpack_from(_b, 8)[0]
         if _eid == 81:
             _ex0, _o = _d_Gone_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    return _c.reply_status(_b, 8, _st, _it)
+    return _c.reply_status(_b, 8, _it)
 
 
 def _rq_Store__get_owner_32() -> _c.Encoded:
@@ -3099,16 +2915,10 @@ def _rq_Store__get_owner_32() -> _c.Encoded:
 
 
 def _dq_Store__get_owner_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589870:
-        raise _c.DecodeError((_o >> 2), "not the opcode of _get_owner")
-    _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    if _b[:4] != b".\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of _get_owner")
+    _o = 4
+    _it.end(_b, _o, 2)
     return ()
 
 
@@ -3130,9 +2940,7 @@ def _dp_Store__get_owner_32(_b: _bytes, _it: _c.Items) -> _tuple[Name] | _BaseEx
     if _st == 0:
         _o = 4
         _s1, _o = _ws.take32(_b, _o, 32, "return")
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_s1,)
     if _st == 32:
         if _len(_b) < 8:
@@ -3140,12 +2948,10 @@ def _dp_Store__get_owner_32(_b: _bytes, _it: _c.Items) -> _tuple[Name] | _BaseEx
         _eid = _W4.unpack_from(_b, 4)[0]
         if _eid == 81:
             _ex0, _o = _d_Gone_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    return _c.reply_status(_b, 4, _st, _it)
+    return _c.reply_status(_b, 4, _it)
 
 
 def _rq_Archive_mirror_64() -> _c.Encoded:
@@ -3153,16 +2959,10 @@ def _rq_Archive_mirror_64() -> _c.Encoded:
 
 
 def _dq_Archive_mirror_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 4130144256:
-        raise _c.DecodeError((_o >> 3), "not the opcode of mirror")
-    _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    if _b[:8] != b"\x00\x00-\xf6\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of mirror")
+    _o = 8
+    _it.end(_b, _o, 3)
     return ()
 
 
@@ -3178,17 +2978,12 @@ def _rp_Archive_mirror_64(p_return: _Crd | None) -> _c.Encoded:
 
 
 def _dp_Archive_mirror_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
         _c1 = _it.cap(3, True, (_o >> 3))
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_c1,)
-    return _c.reply_status(_b, 8, _st, _it)
+    return _c.reply_status(_b, 8, _it)
 
 
 def _rq_Archive_mirror_32() -> _c.Encoded:
@@ -3196,16 +2991,10 @@ def _rq_Archive_mirror_32() -> _c.Encoded:
 
 
 def _dq_Archive_mirror_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 4130144256:
-        raise _c.DecodeError((_o >> 2), "not the opcode of mirror")
-    _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    if _b[:4] != b"\x00\x00-\xf6":
+        raise _c.not_opcode(_b, 4, "not the opcode of mirror")
+    _o = 4
+    _it.end(_b, _o, 2)
     return ()
 
 
@@ -3221,17 +3010,12 @@ def _rp_Archive_mirror_32(p_return: _Crd | None) -> _c.Encoded:
 
 
 def _dp_Archive_mirror_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
         _c1 = _it.cap(3, True, (_o >> 2))
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_c1,)
-    return _c.reply_status(_b, 4, _st, _it)
+    return _c.reply_status(_b, 4, _it)
 
 
 def _rq_Archive_attach_64(p_other: _Crd | None) -> _c.Encoded:
@@ -3254,9 +3038,7 @@ def _dq_Archive_attach_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None]:
     if _t1 != 4130144257:
         raise _c.DecodeError((_o >> 3), "not the opcode of attach")
     _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_c2,)
 
 
@@ -3265,16 +3047,11 @@ def _rp_Archive_attach_64() -> _c.Encoded:
 
 
 def _dp_Archive_attach_64(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return ()
-    return _c.reply_status(_b, 8, _st, _it)
+    return _c.reply_status(_b, 8, _it)
 
 
 def _rq_Archive_attach_32(p_other: _Crd | None) -> _c.Encoded:
@@ -3297,9 +3074,7 @@ def _dq_Archive_attach_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None]:
     if _t1 != 4130144257:
         raise _c.DecodeError((_o >> 2), "not the opcode of attach")
     _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_c2,)
 
 
@@ -3308,16 +3083,11 @@ def _rp_Archive_attach_32() -> _c.Encoded:
 
 
 def _dp_Archive_attach_32(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return ()
-    return _c.reply_status(_b, 4, _st, _it)
+    return _c.reply_status(_b, 4, _it)
 
 
 class StoreCodec:

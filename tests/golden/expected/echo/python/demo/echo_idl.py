@@ -49,7 +49,7 @@ _W8 = _struct.Struct("<Q")
 _W4 = _struct.Struct("<I")
 _P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))
 _P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))
-_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))
+_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7, _Z8 = (_bytes(_q) for _q in _range(1, 9))
 _S0 = _struct.Struct("<QQ")
 _S1 = _struct.Struct("<II")
 _S2 = _struct.Struct("<Q")
@@ -210,17 +210,11 @@ def _rq_Echo_ping_64(p_text: _str) -> _c.Encoded:
 
 
 def _dq_Echo_ping_64(_b: _bytes, _it: _c.Items) -> _tuple[_str]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S2.unpack_from(_b, _o)
-    if _t1 != 65536:
-        raise _c.DecodeError((_o >> 3), "not the opcode of ping")
-    _o += 8
+    if _b[:8] != b"\x00\x00\x01\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of ping")
+    _o = 8
     _s2, _o = _ws.take64(_b, _o, 64, "text")
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_s2,)
 
 
@@ -242,9 +236,7 @@ def _dp_Echo_ping_64(_b: _bytes, _it: _c.Items) -> _tuple[_str] | _BaseException
     if _st == 0:
         _o = 8
         _s1, _o = _ws.take64(_b, _o, 64, "return")
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_s1,)
     if _st == 32:
         if _len(_b) < 16:
@@ -252,12 +244,10 @@ def _dp_Echo_ping_64(_b: _bytes, _it: _c.Items) -> _tuple[_str] | _BaseException
         _eid = _W8.unpack_from(_b, 8)[0]
         if _eid == 3732239500:
             _ex0, _o = _d_Empty_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    return _c.reply_status(_b, 8, _st, _it)
+    return _c.reply_status(_b, 8, _it)
 
 
 def _rq_Echo_ping_32(p_text: _str) -> _c.Encoded:
@@ -272,17 +262,11 @@ def _rq_Echo_ping_32(p_text: _str) -> _c.Encoded:
 
 
 def _dq_Echo_ping_32(_b: _bytes, _it: _c.Items) -> _tuple[_str]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S3.unpack_from(_b, _o)
-    if _t1 != 65536:
-        raise _c.DecodeError((_o >> 2), "not the opcode of ping")
-    _o += 4
+    if _b[:4] != b"\x00\x00\x01\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of ping")
+    _o = 4
     _s2, _o = _ws.take32(_b, _o, 64, "text")
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_s2,)
 
 
@@ -304,9 +288,7 @@ def _dp_Echo_ping_32(_b: _bytes, _it: _c.Items) -> _tuple[_str] | _BaseException
     if _st == 0:
         _o = 4
         _s1, _o = _ws.take32(_b, _o, 64, "return")
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_s1,)
     if _st == 32:
         if _len(_b) < 8:
@@ -314,12 +296,10 @@ def _dp_Echo_ping_32(_b: _bytes, _it: _c.Items) -> _tuple[_str] | _BaseException
         _eid = _W4.unpack_from(_b, 4)[0]
         if _eid == 3732239500:
             _ex0, _o = _d_Empty_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    return _c.reply_status(_b, 4, _st, _it)
+    return _c.reply_status(_b, 4, _it)
 
 
 def _rq_Echo_log_64(p_line: _str) -> _c.Encoded:
@@ -334,17 +314,11 @@ def _rq_Echo_log_64(p_line: _str) -> _c.Encoded:
 
 
 def _dq_Echo_log_64(_b: _bytes, _it: _c.Items) -> _tuple[_str]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S2.unpack_from(_b, _o)
-    if _t1 != 65537:
-        raise _c.DecodeError((_o >> 3), "not the opcode of log")
-    _o += 8
+    if _b[:8] != b"\x01\x00\x01\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of log")
+    _o = 8
     _s2, _o = _ws.take64(_b, _o, 128, "line")
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_s2,)
 
 
@@ -371,17 +345,11 @@ def _rq_Echo_log_32(p_line: _str) -> _c.Encoded:
 
 
 def _dq_Echo_log_32(_b: _bytes, _it: _c.Items) -> _tuple[_str]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S3.unpack_from(_b, _o)
-    if _t1 != 65537:
-        raise _c.DecodeError((_o >> 2), "not the opcode of log")
-    _o += 4
+    if _b[:4] != b"\x01\x00\x01\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of log")
+    _o = 4
     _s2, _o = _ws.take32(_b, _o, 128, "line")
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_s2,)
 
 
