@@ -45,7 +45,6 @@ __all__ = [
     "Message",
     "MethodCodec",
     "RemoteError",
-    "decode_error_reply",
     "encode_error_reply",
     "not_opcode",
     "put_cap",
@@ -481,10 +480,25 @@ def remember_failure(message: str, tb: str) -> None:
         del _FAILURES[next(iter(_FAILURES))]
 
 
-def decode_error_reply(data: bytes, w: int, status: int) -> RemoteError:
-    """The RemoteError of a reply with status 1..19 (status already read from word 0)."""
-    word = struct.Struct("<Q" if w == 8 else "<I")
+# a word's Struct by word size, made once
+_WORD_STRUCT = {8: struct.Struct("<Q"), 4: struct.Struct("<I")}
+
+
+# --- what an interface's tables hold --------------------------------------------------
+
+
+def reply_status(data: bytes, w: int, items: Items) -> RemoteError:
+    """What a reply whose status word is neither 0 nor a declared exception's 32
+    carries: the RemoteError of 1..19 with its message (WIRE.md §2); any other status is
+    reserved. One frame for all of it: generated reply decoders call it."""
     n_bytes = len(data)
+    if n_bytes < w:
+        raise DecodeError(0, "status word missing")
+    word = _WORD_STRUCT[w]
+    status: int = word.unpack_from(data)[0]
+    if not 1 <= status <= 19:
+        raise DecodeError(0, f"reserved status {status}")
+    items.finish(1)
     if n_bytes < 2 * w:
         raise DecodeError(1, "message length word missing")
     (n,) = word.unpack_from(data, w)
@@ -504,21 +518,6 @@ def decode_error_reply(data: bytes, w: int, status: int) -> RemoteError:
     if tb is not None:
         err.add_note("the server's traceback (it runs in this process):\n" + tb.rstrip("\n"))
     return err
-
-
-# --- what an interface's tables hold --------------------------------------------------
-
-
-def reply_status(data: bytes, w: int, items: Items) -> RemoteError:
-    """What a reply whose status word is neither 0 nor a declared exception's 32
-    carries: the RemoteError of 1..19 (WIRE.md §2); any other status is reserved."""
-    if len(data) < w:
-        raise DecodeError(0, "status word missing")
-    status = int.from_bytes(data[:w], "little")
-    if 1 <= status <= 19:
-        items.finish(1)
-        return decode_error_reply(data, w, status)
-    raise DecodeError(0, f"reserved status {status}")
 
 
 def not_opcode(data: bytes, w: int, reason: str) -> DecodeError:
