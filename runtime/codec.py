@@ -22,10 +22,11 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from .kernel.crd import Crd, CrdType
 from .kernel.status import ErrorCode, RemoteError
+from .kernel.wireerr import DecodeError, MarshalError
 
 # CrdType by value: calling the enum costs ~1.5k instructions per decoded capability
 _CRD_TYPES = tuple(CrdType(t) for t in range(4))
@@ -37,17 +38,24 @@ __all__ = [
     "Crd",
     "CrdType",
     "DecodeError",
+    "Encoded",
+    "ItemList",
     "Items",
     "MarshalError",
     "Message",
     "MethodCodec",
     "RemoteError",
-    "decode_error_reply",
     "encode_error_reply",
+    "not_opcode",
     "put_cap",
+    "reply_status",
     "retyped",
     "run_error",
 ]
+
+# What generated encoders give: the untyped words as bytes and the typed items (crd, flags).
+ItemList: TypeAlias = list[tuple[int, int]]
+Encoded: TypeAlias = tuple[bytearray, ItemList]
 
 # Word size in bytes per architecture (WIRE.md §1).
 WORD: dict[str, int] = {"x86_64": 8, "x86_32": 4}
@@ -57,45 +65,6 @@ E_USER_EXCEPTION = 32  # WIRE.md §2
 
 # Zero padding of 0..7 bytes, indexed by length.
 ZEROS = tuple(bytes(n) for n in range(8))
-
-
-class MarshalError(ValueError):
-    """A value that cannot be encoded. ``path`` names the field (``shape.points[3].x``),
-    ``reason`` says what is wrong with it."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(path, reason)
-        self.path = path
-        self.reason = reason
-
-    def within(self, outer: str) -> MarshalError:
-        """The same error seen from the enclosing field or element ``outer``."""
-        if not self.path:
-            self.path = outer
-        elif self.path.startswith("["):
-            self.path = outer + self.path
-        else:
-            self.path = f"{outer}.{self.path}"
-        self.args = (self.path, self.reason)
-        return self
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}" if self.path else self.reason
-
-
-class DecodeError(ValueError):
-    """Words or items that no encoder produces (WIRE.md §2). ``word`` is the index of the
-    untyped word where decoding failed; for a typed item ``item`` is its index."""
-
-    def __init__(self, word: int, reason: str, item: int | None = None) -> None:
-        super().__init__(word, reason)
-        self.word = word
-        self.reason = reason
-        self.item = item
-
-    def __str__(self) -> str:
-        where = f"item {self.item}" if self.item is not None else f"word {self.word}"
-        return f"{where}: {self.reason}"
 
 
 class Message:
@@ -469,6 +438,16 @@ class Items:
         if self.pos != len(self.items):
             raise DecodeError(word, f"{len(self.items) - self.pos} typed items left over", self.pos)
 
+    def end(self, data: bytes, o: int, shift: int) -> None:
+        """A whole message decoded up to byte ``o`` of ``data`` (words of 1 << ``shift``
+        bytes): nothing may be left over, neither words nor items (as ``finish``)."""
+        if o != len(data):
+            raise DecodeError(o >> shift, "words left over")
+        if self.pos != len(self.items):
+            raise DecodeError(
+                o >> shift, f"{len(self.items) - self.pos} typed items left over", self.pos
+            )
+
 
 # --- error replies (WIRE.md §2) ------------------------------------------------------
 
@@ -501,10 +480,25 @@ def remember_failure(message: str, tb: str) -> None:
         del _FAILURES[next(iter(_FAILURES))]
 
 
-def decode_error_reply(data: bytes, w: int, status: int) -> RemoteError:
-    """The RemoteError of a reply with status 1..19 (status already read from word 0)."""
-    word = struct.Struct("<Q" if w == 8 else "<I")
+# a word's Struct by word size, made once
+_WORD_STRUCT = {8: struct.Struct("<Q"), 4: struct.Struct("<I")}
+
+
+# --- what an interface's tables hold --------------------------------------------------
+
+
+def reply_status(data: bytes, w: int, items: Items) -> RemoteError:
+    """What a reply whose status word is neither 0 nor a declared exception's 32
+    carries: the RemoteError of 1..19 with its message (WIRE.md §2); any other status is
+    reserved. One frame for all of it: generated reply decoders call it."""
     n_bytes = len(data)
+    if n_bytes < w:
+        raise DecodeError(0, "status word missing")
+    word = _WORD_STRUCT[w]
+    status: int = word.unpack_from(data)[0]
+    if not 1 <= status <= 19:
+        raise DecodeError(0, f"reserved status {status}")
+    items.finish(1)
     if n_bytes < 2 * w:
         raise DecodeError(1, "message length word missing")
     (n,) = word.unpack_from(data, w)
@@ -526,7 +520,11 @@ def decode_error_reply(data: bytes, w: int, status: int) -> RemoteError:
     return err
 
 
-# --- what an interface's tables hold --------------------------------------------------
+def not_opcode(data: bytes, w: int, reason: str) -> DecodeError:
+    """Why a request's first word is not its opcode: it is missing, or another."""
+    if len(data) < w:
+        return DecodeError(0, "message too short: 1 more words expected")
+    return DecodeError(0, reason)
 
 
 class MethodCodec:
@@ -579,6 +577,41 @@ class MethodCodec:
         self.encode_reply = encode_reply
         self.decode_reply = decode_reply
         self.encode_exception = encode_exception
+
+    @classmethod
+    def of(
+        cls,
+        names: dict[str, Any],
+        stem: str,
+        name: str,
+        opcode: int,
+        oneway: bool,
+        inputs: tuple[str, ...],
+        outputs: tuple[str, ...],
+        raises: dict[str, type[Exception]] | None = None,
+        encode_exception: dict[str, Callable[[Any], Encoded]] | None = None,
+    ) -> MethodCodec:
+        """The codec of a generated method from the generated module's namespace
+        ``names``: its encoders and decoders are ``_rq_``, ``_dq_``, ``_rp_`` and
+        ``_dp_`` + ``stem`` + ``_64``/``_32`` there (one line per method instead of a
+        table per method)."""
+
+        def arch_fns(kind: str) -> dict[str, Any]:
+            return {arch: names[f"_{kind}_{stem}_{WORD[arch] * 8}"] for arch in ARCHES}
+
+        return cls(
+            name,
+            opcode,
+            oneway,
+            inputs,
+            outputs,
+            {} if raises is None else raises,
+            arch_fns("rq"),
+            arch_fns("dq"),
+            arch_fns("rp"),
+            arch_fns("dp"),
+            {} if encode_exception is None else encode_exception,
+        )
 
     def request(self, arch: str, *inputs: Any) -> Message:
         data, items = self.encode_request[arch](*inputs)

@@ -36,6 +36,7 @@ CORE = (
     "space",
     "mdb",
     "gate",  # the system-call gate: compiled, its closures expose no kernel (gate.py)
+    "wirestr",  # the generated codecs' string helpers: compiled, cheaper than inline
 )
 GROUP = "runtime_native"  # runtime_native__mypyc.*.so, next to runtime/: the core's code
 RECORD = "_core.sha256"  # runtime/kernel/_core.sha256: what that code was compiled from

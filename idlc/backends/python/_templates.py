@@ -7,7 +7,7 @@ run `python -m idlc.backends.python.tmplc`, or `make templates`, after changing 
 # mypy: ignore-errors
 from json import dumps as _dumps
 
-SOURCES_SHA256 = '70c1ef9ae548b3f05f462d701cac1aa2330b0f90e3c038e1879e64914067757d'
+SOURCES_SHA256 = '1d47b3c30f64ead3af5543bb3aa2ae397a107ad99878365b3eb078d7c99041bd'
 
 
 def _ga(o, n):
@@ -47,7 +47,7 @@ def module(m: object) -> str:
     _w(str(_join(_ga(m, 'sources'), ', ')))
     _w(': IDL module ')
     _w(str((_join(_ga(_ga(m, 'unit'), 'package'), '::') or '(global)')))
-    _w('.\n\nDo not edit: regenerate with `idlc -l python`. The API is described in\ndocs/python-backend.md.\n"""\n\nfrom __future__ import annotations as _annotations\n\n# Every name the generated code uses is private (`_`): builtins and helpers under private\n# aliases, locals `_`-prefixed. IDL declarations, members and parameters (never `_`-prefixed,\n# names.py) may then be called anything (a type `len`, `cast` or `dataclass`, a member `str`).\n# Class bodies and methods name this module\'s IDL types by aliases (`_r_T = r`), as a\n# member, parameter or operation there may be named like one (`r r;`, `K K(in K K)`).\nfrom builtins import bool as _bool, bytes as _bytes, float as _float, int as _int, list as _list\nfrom builtins import object as _object, str as _str, tuple as _tuple, dict as _dict\nfrom builtins import bytearray as _bytearray, frozenset as _frozenset, set as _set\nfrom builtins import len as _len, range as _range, enumerate as _enumerate, map as _map\nfrom builtins import all as _all, any as _any, sum as _sum, chr as _chr, type as _type\nfrom builtins import isinstance as _isinstance, property as _property\nfrom builtins import classmethod as _classmethod, NotImplemented as _NotImplemented\nfrom builtins import BaseException as _BaseException, Exception as _Exception\nfrom builtins import AttributeError as _AttributeError, TypeError as _TypeError\nfrom builtins import ValueError as _ValueError, OverflowError as _OverflowError\nfrom builtins import IndexError as _IndexError, UnicodeError as _UnicodeError\nfrom builtins import UnicodeDecodeError as _UnicodeDecodeError\nimport struct as _struct\nfrom dataclasses import dataclass as _dataclass\nfrom dataclasses import field as _field\nfrom enum import IntEnum as _IntEnum, IntFlag as _IntFlag\nfrom itertools import starmap as _starmap\nfrom operator import attrgetter as _attrgetter\nfrom typing import TYPE_CHECKING as _TYPE_CHECKING, ClassVar as _ClassVar\nfrom typing import Protocol as _Protocol, TypeAlias as _TypeAlias, cast as _cast\n\nfrom runtime import binding as _binding\nfrom runtime import codec as _c\nfrom runtime.crd import Crd as _Crd\n\nif _TYPE_CHECKING:\n    from collections.abc import Callable as _Callable\n\n    from runtime.utcb import Utcb as _Utcb, UtcbFrame as _UtcbFrame\n')
+    _w('.\n\nDo not edit: regenerate with `idlc -l python`. The API is described in\ndocs/python-backend.md.\n"""\n\nfrom __future__ import annotations as _annotations\n\n# Every name the generated code uses is private (`_`): builtins and helpers under private\n# aliases, locals `_`-prefixed. IDL declarations, members and parameters (never `_`-prefixed,\n# names.py) may then be called anything (a type `len`, `cast` or `dataclass`, a member `str`).\n# Class bodies and methods name this module\'s IDL types by aliases (`_r_T = r`), as a\n# member, parameter or operation there may be named like one (`r r;`, `K K(in K K)`).\nfrom builtins import bool as _bool, bytes as _bytes, float as _float, int as _int, list as _list\nfrom builtins import object as _object, str as _str, tuple as _tuple, dict as _dict\nfrom builtins import bytearray as _bytearray, frozenset as _frozenset, set as _set\nfrom builtins import len as _len, range as _range, enumerate as _enumerate, map as _map\nfrom builtins import all as _all, any as _any, sum as _sum, chr as _chr, type as _type\nfrom builtins import isinstance as _isinstance, property as _property\nfrom builtins import classmethod as _classmethod, NotImplemented as _NotImplemented\nfrom builtins import globals as _globals\nfrom builtins import BaseException as _BaseException, Exception as _Exception\nfrom builtins import AttributeError as _AttributeError, TypeError as _TypeError\nfrom builtins import ValueError as _ValueError, OverflowError as _OverflowError\nfrom builtins import IndexError as _IndexError, UnicodeError as _UnicodeError\nfrom builtins import UnicodeDecodeError as _UnicodeDecodeError\nimport struct as _struct\nfrom dataclasses import dataclass as _dataclass\nfrom dataclasses import field as _field\nfrom enum import IntEnum as _IntEnum, IntFlag as _IntFlag\nfrom itertools import starmap as _starmap\nfrom operator import attrgetter as _attrgetter\nfrom typing import TYPE_CHECKING as _TYPE_CHECKING, ClassVar as _ClassVar\nfrom typing import Protocol as _Protocol, TypeAlias as _TypeAlias, cast as _cast\n\nfrom runtime import binding as _binding\nfrom runtime import codec as _c\nfrom runtime.crd import Crd as _Crd\nfrom runtime.kernel import wirestr as _ws\n\nif _TYPE_CHECKING:\n    from collections.abc import Callable as _Callable\n\n    from runtime.utcb import Utcb as _Utcb, UtcbFrame as _UtcbFrame\n')
     _seq1 = list(_ga(m, 'imports'))
     _n3 = len(_seq1)
     for _i2, _line4 in enumerate(_seq1):
@@ -62,7 +62,7 @@ def module(m: object) -> str:
         _w('"')
         if (not (_i6 == _n7 - 1)):
             _w(', ')
-    _w(']\n\n_W8 = _struct.Struct("<Q")\n_W4 = _struct.Struct("<I")\n_P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))\n_P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))\n_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))\n')
+    _w(']\n\n_W8 = _struct.Struct("<Q")\n_W4 = _struct.Struct("<I")\n_P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))\n_P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))\n_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7, _Z8 = (_bytes(_q) for _q in _range(1, 9))\n')
     _seq9 = list(_ga(m, 'constants'))
     _n11 = len(_seq9)
     for _i10, (_name12, _value13,) in enumerate(_seq9):
@@ -508,23 +508,16 @@ def module(m: object) -> str:
                     _w(').pack(*_fr), []\n')
                 else:
                     _w('            _rb, _ri = _binding.reply(self._pt, _fr)\n')
-                _w('        else:\n            if self._w64:\n                _data, _items = ')
+                _w('        else:\n            _data, _items = (')
                 _w(str(_ga(_ga(_mt99, 'fn'), 'rq')))
-                _w('_64(')
+                _w('_64 if self._w64 else ')
+                _w(str(_ga(_ga(_mt99, 'fn'), 'rq')))
+                _w('_32)(')
                 _seq109 = list(_ga(_mt99, 'params'))
                 _n111 = len(_seq109)
                 for _i110, _p112 in enumerate(_seq109):
                     _w(str(_ga(_p112, 'arg')))
                     if (not (_i110 == _n111 - 1)):
-                        _w(', ')
-                _w(')\n            else:\n                _data, _items = ')
-                _w(str(_ga(_ga(_mt99, 'fn'), 'rq')))
-                _w('_32(')
-                _seq113 = list(_ga(_mt99, 'params'))
-                _n115 = len(_seq113)
-                for _i114, _p116 in enumerate(_seq113):
-                    _w(str(_ga(_p116, 'arg')))
-                    if (not (_i114 == _n115 - 1)):
                         _w(', ')
                 _w(')\n            _rb, _ri = _binding.call(self._pt, _data, _items, ')
                 _w(str(_ga(_mt99, 'accept')))
@@ -533,23 +526,16 @@ def module(m: object) -> str:
                 _w(str(_ga(_mt99, 'windows')))
                 _w(')\n')
             else:
-                _w('        if self._w64:\n            _data, _items = ')
+                _w('        _data, _items = (')
                 _w(str(_ga(_ga(_mt99, 'fn'), 'rq')))
-                _w('_64(')
-                _seq117 = list(_ga(_mt99, 'params'))
-                _n119 = len(_seq117)
-                for _i118, _p120 in enumerate(_seq117):
-                    _w(str(_ga(_p120, 'arg')))
-                    if (not (_i118 == _n119 - 1)):
-                        _w(', ')
-                _w(')\n        else:\n            _data, _items = ')
+                _w('_64 if self._w64 else ')
                 _w(str(_ga(_ga(_mt99, 'fn'), 'rq')))
-                _w('_32(')
-                _seq121 = list(_ga(_mt99, 'params'))
-                _n123 = len(_seq121)
-                for _i122, _p124 in enumerate(_seq121):
-                    _w(str(_ga(_p124, 'arg')))
-                    if (not (_i122 == _n123 - 1)):
+                _w('_32)(')
+                _seq113 = list(_ga(_mt99, 'params'))
+                _n115 = len(_seq113)
+                for _i114, _p116 in enumerate(_seq113):
+                    _w(str(_ga(_p116, 'arg')))
+                    if (not (_i114 == _n115 - 1)):
                         _w(', ')
                 _w(')\n')
             if _ga(_mt99, 'oneway'):
@@ -598,37 +584,37 @@ def module(m: object) -> str:
         _w(') -> None:\n        self._impl = impl\n')
         if _ga(_i75, 'all'):
             _w('        self._table: _dict[_int, _tuple[_binding.Handler, _bool]] = {\n')
-            _seq125 = list(_ga(_i75, 'all'))
-            _n127 = len(_seq125)
-            for _i126, _mt128 in enumerate(_seq125):
+            _seq117 = list(_ga(_i75, 'all'))
+            _n119 = len(_seq117)
+            for _i118, _mt120 in enumerate(_seq117):
                 _w('            ')
-                _w(str(('0x%X' % (_ga(_mt128, 'opcode'), ))))
+                _w(str(('0x%X' % (_ga(_mt120, 'opcode'), ))))
                 _w(': (self.')
-                _w(str(_ga(_mt128, 'handler')))
+                _w(str(_ga(_mt120, 'handler')))
                 _w(', ')
-                _w(str(_ga(_mt128, 'oneway')))
+                _w(str(_ga(_mt120, 'oneway')))
                 _w('),\n')
             _w('        }\n')
         else:
             _w('        self._table: _dict[_int, _tuple[_binding.Handler, _bool]] = {}\n')
         if _ga(_i75, 'fast'):
-            _seq129 = list(('64', '32', ))
-            _n131 = len(_seq129)
-            for _i130, _sfx132 in enumerate(_seq129):
+            _seq121 = list(('64', '32', ))
+            _n123 = len(_seq121)
+            for _i122, _sfx124 in enumerate(_seq121):
                 _w('        self._fast')
-                _w(str(_sfx132))
+                _w(str(_sfx124))
                 _w(': _dict[_int, _tuple[_int, _Callable[[_UtcbFrame, _Utcb], _int]]] = {\n')
-                _seq133 = list(_ga(_i75, 'fast'))
-                _n135 = len(_seq133)
-                for _i134, _mt136 in enumerate(_seq133):
+                _seq125 = list(_ga(_i75, 'fast'))
+                _n127 = len(_seq125)
+                for _i126, _mt128 in enumerate(_seq125):
                     _w('            ')
-                    _w(str(('0x%X' % (_ga(_mt136, 'opcode'), ))))
+                    _w(str(('0x%X' % (_ga(_mt128, 'opcode'), ))))
                     _w(': (')
-                    _w(str(_ga(_gi(_ga(_mt136, 'fast'), _sfx132), 'words_in')))
+                    _w(str(_ga(_gi(_ga(_mt128, 'fast'), _sfx124), 'words_in')))
                     _w(', self.')
-                    _w(str(_ga(_mt136, 'fast_handler')))
+                    _w(str(_ga(_mt128, 'fast_handler')))
                     _w('_')
-                    _w(str(_sfx132))
+                    _w(str(_sfx124))
                     _w('),\n')
                 _w('        }\n')
         _w('\n    def __call__(self, _f: _UtcbFrame) -> None:\n')
@@ -636,258 +622,243 @@ def module(m: object) -> str:
             _w('        # fixed-size methods straight from the UTCB; anything else (and every error) serve\n        if _binding.fixed(_f, self._fast64, self._fast32):\n            return\n')
         _w('        _binding.serve(_f, self._table)\n')
         if _ga(_i75, 'fast'):
-            _w('\n    def fast_table(self, word: _int) -> _dict[_int, _tuple[_int, _Callable[[_UtcbFrame, _Utcb], _int]]]:\n        """The fixed-size handlers by opcode for the kernel, which calls them itself\n        (docs/runtime.md, "Fixed-size calls"); ``word``: the word size in bytes."""\n        return self._fast64 if word == 8 else self._fast32\n')
-        _seq137 = list(_ga(_i75, 'fast'))
-        _n139 = len(_seq137)
-        for _i138, _mt140 in enumerate(_seq137):
-            _seq141 = list(_ga(_ga(_mt140, 'fast'), 'items')())
-            _n143 = len(_seq141)
-            for _i142, (_sfx144, _s145,) in enumerate(_seq141):
+            _w('\n    def fast_table(self, word: _int) -> _dict[_int, _tuple[_int, _Callable[[_UtcbFrame, _Utcb], _int]]]:\n        """The fixed-size handlers by opcode for the kernel, which calls them itself\n        (docs/runtime.md, "Fixed-size calls"); ``word``: the word size in bytes. A handler\n        takes the request\'s words and returns the reply\'s words at mr[0], 0 for the status\n        alone, -1 when it answered through the frame, -2 when it did not take the request."""\n        return self._fast64 if word == 8 else self._fast32\n')
+        _seq129 = list(_ga(_i75, 'fast'))
+        _n131 = len(_seq129)
+        for _i130, _mt132 in enumerate(_seq129):
+            _seq133 = list(_ga(_ga(_mt132, 'fast'), 'items')())
+            _n135 = len(_seq133)
+            for _i134, (_sfx136, _s137,) in enumerate(_seq133):
                 _w('\n    def ')
-                _w(str(_ga(_mt140, 'fast_handler')))
+                _w(str(_ga(_mt132, 'fast_handler')))
                 _w('_')
-                _w(str(_sfx144))
-                _w('(self, _f: _UtcbFrame, _u: _Utcb) -> _int:\n        """')
-                _w(str(_ga(_mt140, 'wire')))
-                _w(' on x86_')
-                _w(str(_sfx144))
-                _w(": the request's ")
-                _w(str(_ga(_s145, 'words_in')))
-                _w(' words, taken (docs/runtime.md,\n        "Fixed-size calls"); returns the reply\'s words at mr[0], 0 for the status alone, -1\n        when it answered through the frame, -2 when it did not take the request."""\n')
-                if _ga(_s145, 'unpack_request'):
+                _w(str(_sfx136))
+                _w('(self, _f: _UtcbFrame, _u: _Utcb) -> _int:\n')
+                if _ga(_s137, 'unpack_request'):
                     _w('        ')
-                    _w(str(_ga(_s145, 'unpack_request')))
+                    _w(str(_ga(_s137, 'unpack_request')))
                     _w('\n')
-                if _ga(_s145, 'request_bad'):
+                if _ga(_s137, 'request_bad'):
                     _w('        if ')
-                    _w(str(_ga(_s145, 'request_bad')))
+                    _w(str(_ga(_s137, 'request_bad')))
                     _w(':\n            return -2\n')
                 _w('        try:\n            ')
-                _w(str(('_r = ' if _ga(_mt140, 'outputs') else '')))
+                _w(str(('_r = ' if _ga(_mt132, 'outputs') else '')))
                 _w('self._impl.')
-                _w(str(_ga(_mt140, 'name')))
+                _w(str(_ga(_mt132, 'name')))
                 _w('(')
-                _w(str(_ga(_s145, 'impl_args')))
+                _w(str(_ga(_s137, 'impl_args')))
                 _w(')\n')
-                _seq146 = list(_ga(_mt140, 'raises'))
-                _n148 = len(_seq146)
-                for _i147, (_scoped149, _cls150, _fn151,) in enumerate(_seq146):
+                _seq138 = list(_ga(_mt132, 'raises'))
+                _n140 = len(_seq138)
+                for _i139, (_scoped141, _cls142, _fn143,) in enumerate(_seq138):
                     _w('        except ')
-                    _w(str(_cls150))
+                    _w(str(_cls142))
                     _w(' as _e:\n            _binding.answer(_f, lambda: ')
-                    _w(str(_fn151))
+                    _w(str(_fn143))
                     _w('_')
-                    _w(str(_sfx144))
+                    _w(str(_sfx136))
                     _w('(_e))\n            return -1\n')
                 _w('        except _Exception as _e:\n            _binding.failed(_f, _e, False, "')
                 _w(str(_ga(_i75, 'name')))
                 _w('.')
-                _w(str(_ga(_mt140, 'name')))
+                _w(str(_ga(_mt132, 'name')))
                 _w('")\n            return -1\n')
-                if (_ga(_s145, 'words_out') == 1):
+                if (_ga(_s137, 'words_out') == 1):
                     _w('        return 0\n')
                 else:
                     _w('        try:\n')
-                    if _ga(_s145, 'reply_if'):
+                    if _ga(_s137, 'reply_if'):
                         _w('            if ')
-                        _w(str(_ga(_s145, 'reply_if')))
+                        _w(str(_ga(_s137, 'reply_if')))
                         _w(':\n                ')
-                        _w(str(_ga(_s145, 'rp_out')))
+                        _w(str(_ga(_s137, 'rp_out')))
                         _w('.pack_into(_u.buf, ')
-                        _w(str(_ga(_s145, 'mr0')))
+                        _w(str(_ga(_s137, 'mr0')))
                         _w(', ')
-                        _w(str(_ga(_s145, 'reply_args')))
+                        _w(str(_ga(_s137, 'reply_args')))
                         _w(')\n                return ')
-                        _w(str(_ga(_s145, 'words_out')))
+                        _w(str(_ga(_s137, 'words_out')))
                         _w('\n')
                     else:
                         _w('            ')
-                        _w(str(_ga(_s145, 'rp_out')))
+                        _w(str(_ga(_s137, 'rp_out')))
                         _w('.pack_into(_u.buf, ')
-                        _w(str(_ga(_s145, 'mr0')))
+                        _w(str(_ga(_s137, 'mr0')))
                         _w(', ')
-                        _w(str(_ga(_s145, 'reply_args')))
+                        _w(str(_ga(_s137, 'reply_args')))
                         _w(')\n            return ')
-                        _w(str(_ga(_s145, 'words_out')))
+                        _w(str(_ga(_s137, 'words_out')))
                         _w('\n')
                     _w('        except _Exception:\n            pass  # the general encoder below names what does not encode\n')
-                    if (len(_ga(_mt140, 'outputs')) == 0):
+                    if (len(_ga(_mt132, 'outputs')) == 0):
                         _w('        _binding.answer(_f, ')
-                        _w(str(_ga(_ga(_mt140, 'fn'), 'rp')))
+                        _w(str(_ga(_ga(_mt132, 'fn'), 'rp')))
                         _w('_')
-                        _w(str(_sfx144))
+                        _w(str(_sfx136))
                         _w(')\n')
                     else:
                         _w('        _binding.answer(_f, lambda: ')
-                        _w(str(_ga(_ga(_mt140, 'fn'), 'rp')))
+                        _w(str(_ga(_ga(_mt132, 'fn'), 'rp')))
                         _w('_')
-                        _w(str(_sfx144))
+                        _w(str(_sfx136))
                         _w('(')
-                        _w(str(_ga(_mt140, 'reply_args')))
+                        _w(str(_ga(_mt132, 'reply_args')))
                         _w('))\n')
                     _w('        return -1\n')
-        _seq152 = list(_ga(_i75, 'all'))
-        _n154 = len(_seq152)
-        for _i153, _mt155 in enumerate(_seq152):
+        _seq144 = list(_ga(_i75, 'all'))
+        _n146 = len(_seq144)
+        for _i145, _mt147 in enumerate(_seq144):
             _w('\n    def ')
-            _w(str(_ga(_mt155, 'handler')))
-            _w('(self, _w: _int, _b: _bytes, _it: _c.Items) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:\n        _args = (')
-            _w(str(_ga(_ga(_mt155, 'fn'), 'dq')))
+            _w(str(_ga(_mt147, 'handler')))
+            _w('(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:\n        _args = (')
+            _w(str(_ga(_ga(_mt147, 'fn'), 'dq')))
             _w('_64 if _w == 8 else ')
-            _w(str(_ga(_ga(_mt155, 'fn'), 'dq')))
+            _w(str(_ga(_ga(_mt147, 'fn'), 'dq')))
             _w('_32)(_b, _it)\n')
-            if _ga(_mt155, 'oneway'):
+            if _ga(_mt147, 'oneway'):
                 _w('        self._impl.')
-                _w(str(_ga(_mt155, 'name')))
+                _w(str(_ga(_mt147, 'name')))
                 _w('(*_args)\n        return None\n')
             else:
-                if _ga(_mt155, 'raises'):
+                if _ga(_mt147, 'raises'):
                     _w('        try:\n            ')
-                    _w(str(('_r = ' if _ga(_mt155, 'outputs') else '')))
+                    _w(str(('_r = ' if _ga(_mt147, 'outputs') else '')))
                     _w('self._impl.')
-                    _w(str(_ga(_mt155, 'name')))
+                    _w(str(_ga(_mt147, 'name')))
                     _w('(*_args)\n')
-                    _seq156 = list(_ga(_mt155, 'raises'))
-                    _n158 = len(_seq156)
-                    for _i157, (_scoped159, _cls160, _fn161,) in enumerate(_seq156):
+                    _seq148 = list(_ga(_mt147, 'raises'))
+                    _n150 = len(_seq148)
+                    for _i149, (_scoped151, _cls152, _fn153,) in enumerate(_seq148):
                         _w('        except ')
-                        _w(str(_cls160))
+                        _w(str(_cls152))
                         _w(' as _e:\n            return (')
-                        _w(str(_fn161))
+                        _w(str(_fn153))
                         _w('_64 if _w == 8 else ')
-                        _w(str(_fn161))
+                        _w(str(_fn153))
                         _w('_32)(_e)\n')
                 else:
                     _w('        ')
-                    _w(str(('_r = ' if _ga(_mt155, 'outputs') else '')))
+                    _w(str(('_r = ' if _ga(_mt147, 'outputs') else '')))
                     _w('self._impl.')
-                    _w(str(_ga(_mt155, 'name')))
+                    _w(str(_ga(_mt147, 'name')))
                     _w('(*_args)\n')
-                if (len(_ga(_mt155, 'outputs')) == 0):
+                if (len(_ga(_mt147, 'outputs')) == 0):
                     _w('        return (')
-                    _w(str(_ga(_ga(_mt155, 'fn'), 'rp')))
+                    _w(str(_ga(_ga(_mt147, 'fn'), 'rp')))
                     _w('_64 if _w == 8 else ')
-                    _w(str(_ga(_ga(_mt155, 'fn'), 'rp')))
+                    _w(str(_ga(_ga(_mt147, 'fn'), 'rp')))
                     _w('_32)()\n')
                 else:
                     _w('        return (')
-                    _w(str(_ga(_ga(_mt155, 'fn'), 'rp')))
+                    _w(str(_ga(_ga(_mt147, 'fn'), 'rp')))
                     _w('_64 if _w == 8 else ')
-                    _w(str(_ga(_ga(_mt155, 'fn'), 'rp')))
+                    _w(str(_ga(_ga(_mt147, 'fn'), 'rp')))
                     _w('_32)(')
-                    _w(str(_ga(_mt155, 'reply_args')))
+                    _w(str(_ga(_mt147, 'reply_args')))
                     _w(')\n')
         _w('\n\n')
     _w('# --- marshalling (straight-line, per architecture) -----------------------------------\n')
-    _seq162 = list(_ga(m, 'functions'))
-    _n164 = len(_seq162)
-    for _i163, _f165 in enumerate(_seq162):
+    _seq154 = list(_ga(m, 'functions'))
+    _n156 = len(_seq154)
+    for _i155, _f157 in enumerate(_seq154):
         _w('\n\n')
-        _w(str(_ga(_f165, 'signature')))
+        _w(str(_ga(_f157, 'signature')))
         _w('\n')
-        _seq166 = list(_ga(_f165, 'body'))
-        _n168 = len(_seq166)
-        for _i167, _line169 in enumerate(_seq166):
+        _seq158 = list(_ga(_f157, 'body'))
+        _n160 = len(_seq158)
+        for _i159, _line161 in enumerate(_seq158):
             _w('    ')
-            _w(str(_line169))
+            _w(str(_line161))
             _w('\n')
-    _seq170 = list(_ga(m, 'interfaces'))
-    _n172 = len(_seq170)
-    for _i171, _i173 in enumerate(_seq170):
+    _seq162 = list(_ga(m, 'interfaces'))
+    _n164 = len(_seq162)
+    for _i163, _i165 in enumerate(_seq162):
         _w('\n\nclass ')
-        _w(str(_ga(_i173, 'name')))
+        _w(str(_ga(_i165, 'name')))
         _w('Codec:\n    """The messages of ')
-        _w(str(_ga(_i173, 'scoped')))
+        _w(str(_ga(_i165, 'scoped')))
         _w(' without the kernel: one ``runtime.codec.MethodCodec``\n    per method (``METHODS`` by wire name), each with request/reply encoders and decoders\n    for both architectures."""\n\n')
-        _seq174 = list(_ga(_i173, 'all'))
-        _n176 = len(_seq174)
-        for _i175, _mt177 in enumerate(_seq174):
+        _seq166 = list(_ga(_i165, 'all'))
+        _n168 = len(_seq166)
+        for _i167, _mt169 in enumerate(_seq166):
             _w('    ')
-            _w(str(_ga(_mt177, 'name')))
-            _w(': _ClassVar[_c.MethodCodec] = _c.MethodCodec(\n        ')
-            _w(str(_tojson(_ga(_mt177, 'wire'))))
-            _w(',\n        ')
-            _w(str(('0x%X' % (_ga(_mt177, 'opcode'), ))))
-            _w(',\n        ')
-            _w(str(_ga(_mt177, 'oneway')))
-            _w(',\n        (')
-            _seq178 = list(_ga(_mt177, 'inputs'))
-            _n180 = len(_seq178)
-            for _i179, _name181 in enumerate(_seq178):
-                _w(str(_tojson(_name181)))
-                if (not (_i179 == _n180 - 1)):
+            _w(str(_ga(_mt169, 'name')))
+            _w(': _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(')
+            _w(str(_ga(_mt169, 'codec_ns')))
+            _w(', ')
+            _w(str(_tojson(_ga(_mt169, 'codec_stem'))))
+            _w(', ')
+            _w(str(_tojson(_ga(_mt169, 'wire'))))
+            _w(', ')
+            _w(str(('0x%X' % (_ga(_mt169, 'opcode'), ))))
+            _w(', ')
+            _w(str(_ga(_mt169, 'oneway')))
+            _w(', (')
+            _seq170 = list(_ga(_mt169, 'inputs'))
+            _n172 = len(_seq170)
+            for _i171, _name173 in enumerate(_seq170):
+                _w(str(_tojson(_name173)))
+                if (not (_i171 == _n172 - 1)):
                     _w(', ')
-                elif (_n180 == 1):
+                elif (_n172 == 1):
                     _w(',')
-            _w('),\n        (')
-            _seq182 = list(_ga(_mt177, 'outputs'))
-            _n184 = len(_seq182)
-            for _i183, _o185 in enumerate(_seq182):
-                _w(str(_tojson(_o185)))
-                if (not (_i183 == _n184 - 1)):
+            _w('), (')
+            _seq174 = list(_ga(_mt169, 'outputs'))
+            _n176 = len(_seq174)
+            for _i175, _o177 in enumerate(_seq174):
+                _w(str(_tojson(_o177)))
+                if (not (_i175 == _n176 - 1)):
                     _w(', ')
-                elif (_n184 == 1):
+                elif (_n176 == 1):
                     _w(',')
-            _w('),\n        {')
-            _seq186 = list(_ga(_mt177, 'raises'))
-            _n188 = len(_seq186)
-            for _i187, (_scoped189, _cls190, _fn191,) in enumerate(_seq186):
-                _w(str(_tojson(_scoped189)))
-                _w(': ')
-                _w(str(_cls190))
-                if (not (_i187 == _n188 - 1)):
-                    _w(', ')
-            _w('},\n        {"x86_64": ')
-            _w(str(_ga(_ga(_mt177, 'fn'), 'rq')))
-            _w('_64, "x86_32": ')
-            _w(str(_ga(_ga(_mt177, 'fn'), 'rq')))
-            _w('_32},\n        {"x86_64": ')
-            _w(str(_ga(_ga(_mt177, 'fn'), 'dq')))
-            _w('_64, "x86_32": ')
-            _w(str(_ga(_ga(_mt177, 'fn'), 'dq')))
-            _w('_32},\n        {"x86_64": ')
-            _w(str(_ga(_ga(_mt177, 'fn'), 'rp')))
-            _w('_64, "x86_32": ')
-            _w(str(_ga(_ga(_mt177, 'fn'), 'rp')))
-            _w('_32},\n        {"x86_64": ')
-            _w(str(_ga(_ga(_mt177, 'fn'), 'dp')))
-            _w('_64, "x86_32": ')
-            _w(str(_ga(_ga(_mt177, 'fn'), 'dp')))
-            _w('_32},\n        {')
-            _seq192 = list(_ga(_mt177, 'raises'))
-            _n194 = len(_seq192)
-            for _i193, (_scoped195, _cls196, _fn197,) in enumerate(_seq192):
-                _w('"x86_64:')
-                _w(str(_scoped195))
-                _w('": ')
-                _w(str(_fn197))
-                _w('_64, "x86_32:')
-                _w(str(_scoped195))
-                _w('": ')
-                _w(str(_fn197))
-                _w('_32')
-                if (not (_i193 == _n194 - 1)):
-                    _w(', ')
-            _w('},\n    )\n')
+            _w(')')
+            if _ga(_mt169, 'raises'):
+                _w(', {')
+                _seq178 = list(_ga(_mt169, 'raises'))
+                _n180 = len(_seq178)
+                for _i179, (_scoped181, _cls182, _fn183,) in enumerate(_seq178):
+                    _w(str(_tojson(_scoped181)))
+                    _w(': ')
+                    _w(str(_cls182))
+                    if (not (_i179 == _n180 - 1)):
+                        _w(', ')
+                _w('}, {')
+                _seq184 = list(_ga(_mt169, 'raises'))
+                _n186 = len(_seq184)
+                for _i185, (_scoped187, _cls188, _fn189,) in enumerate(_seq184):
+                    _w('"x86_64:')
+                    _w(str(_scoped187))
+                    _w('": ')
+                    _w(str(_fn189))
+                    _w('_64, "x86_32:')
+                    _w(str(_scoped187))
+                    _w('": ')
+                    _w(str(_fn189))
+                    _w('_32')
+                    if (not (_i185 == _n186 - 1)):
+                        _w(', ')
+                _w('}')
+            _w(')\n')
         _w('    METHODS: _ClassVar[_dict[_str, _c.MethodCodec]] = {')
-        _seq198 = list(_ga(_i173, 'all'))
-        _n200 = len(_seq198)
-        for _i199, _mt201 in enumerate(_seq198):
-            _w(str(_tojson(_ga(_mt201, 'wire'))))
+        _seq190 = list(_ga(_i165, 'all'))
+        _n192 = len(_seq190)
+        for _i191, _mt193 in enumerate(_seq190):
+            _w(str(_tojson(_ga(_mt193, 'wire'))))
             _w(': ')
-            _w(str(_ga(_mt201, 'name')))
-            if (not (_i199 == _n200 - 1)):
+            _w(str(_ga(_mt193, 'name')))
+            if (not (_i191 == _n192 - 1)):
                 _w(', ')
         _w('}\n')
     _w('\n\nINTERFACES: _dict[_str, _dict[_str, _c.MethodCodec]] = {')
-    _seq202 = list(_ga(m, 'interfaces'))
-    _n204 = len(_seq202)
-    for _i203, _i205 in enumerate(_seq202):
-        _w(str(_tojson(_ga(_i205, 'scoped'))))
+    _seq194 = list(_ga(m, 'interfaces'))
+    _n196 = len(_seq194)
+    for _i195, _i197 in enumerate(_seq194):
+        _w(str(_tojson(_ga(_i197, 'scoped'))))
         _w(': ')
-        _w(str(_ga(_i205, 'name')))
+        _w(str(_ga(_i197, 'name')))
         _w('Codec.METHODS')
-        if (not (_i203 == _n204 - 1)):
+        if (not (_i195 == _n196 - 1)):
             _w(', ')
     _w('}\n')
     return "".join(_o)

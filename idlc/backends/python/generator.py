@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 from collections.abc import Iterator
 
 from idlc import errcodes, ir
@@ -35,8 +36,8 @@ BACKEND = "Python"
 _NO_FINITE_VALUE = "a type that contains itself through @external members (it has no finite value)"
 SFX = {"x86_64": "64", "x86_32": "32"}
 # hints in generated signatures: items, a whole message, a decoder's parameters
-_ITEMS = "_list[_tuple[_int, _int]]"
-_MESSAGE = f"_tuple[_bytearray, {_ITEMS}]"
+_ITEMS = "_c.ItemList"
+_MESSAGE = "_c.Encoded"
 _DEC_ARGS = "_b: _bytes, _o: _int, _it: _c.Items"
 
 
@@ -300,6 +301,8 @@ class MethodModel:
         self.outputs: list[str] = []  # wire names (return first)
         self.returns = "None"
         self.fn: dict[str, str] = {}  # kind -> function name stem (without _64/_32)
+        self.codec_ns = ""  # the namespace MethodCodec.of finds the functions in
+        self.codec_stem = ""
         self.raises: list[tuple[str, str, str]] = []  # (scoped, class, encoder stem)
         self.accept: int | None = None  # the reply's delegate window (client)
         self.reply_translate = False  # the reply translates (client window)
@@ -652,7 +655,7 @@ class Generator:
         enc.fields(fields, "_v")
         enc.flush()
         fn = f"_e_{name}_{SFX[arch]}"
-        body = ["try:", *enc.lines, *_catch_encode(fn, ["_v"])] if enc.lines else ["pass"]
+        body = _guarded(enc.lines, fn, ["_v"]) if enc.lines else ["pass"]
         return Function(
             f"def {fn}(_v: {name}, _buf: _bytearray, " f"_items: {_ITEMS}) -> None:",
             body,
@@ -694,14 +697,7 @@ class Generator:
         fn = f"_x_{name}_{SFX[arch]}"
         return Function(
             f"def {fn}(_v: {name}) -> {_MESSAGE}:",
-            [
-                "_buf = _bytearray()",
-                f"_items: {_ITEMS} = []",
-                "try:",
-                *enc.lines,
-                *_catch_encode(fn, ["_v"]),
-                "return _buf, _items",
-            ],
+            _message(enc.lines, fn, ["_v"]),
         )
 
     def union_encoder(
@@ -736,7 +732,7 @@ class Generator:
         fn = f"_e_{name}_{SFX[arch]}"
         return Function(
             f"def {fn}(_v: {name}, _buf: _bytearray, _items: {_ITEMS}) -> None:",
-            ["try:", *enc.lines, *_catch_encode(fn, ["_v"])],
+            _guarded(enc.lines, fn, ["_v"]),
         )
 
     def _union_member(self, enc: M.Encoder, f: ir.Field, cast: bool) -> None:
@@ -915,6 +911,9 @@ class Generator:
         qual = refs.cls(iface.name)
         prefix = qual[: -len(iname)] if qual != iname else ""
         mod.fn = {k: f"{prefix}_{k}_{stem}" for k in ("rq", "dq", "rp", "dp")}
+        # runtime.codec.MethodCodec.of finds the four by name in the namespace of their module
+        mod.codec_ns = f"{prefix}__dict__" if prefix else "_globals()"
+        mod.codec_stem = stem
         for ex in m.raises:
             decl = self.spec.lookup(ex)
             assert isinstance(decl, ir.Exception_)
@@ -1048,14 +1047,7 @@ class Generator:
         args = ", ".join(f"p_{f.name}: {hints.hint(f.type)}" for f in in_fields)
         yield Function(
             f"def _rq_{stem}({args}) -> {_MESSAGE}:",
-            [
-                "_buf = _bytearray()",
-                f"_items: {_ITEMS} = []",
-                "try:",
-                *enc.lines,
-                *_catch_encode(f"_rq_{stem}", [f"p_{f.name}" for f in in_fields]),
-                "return _buf, _items",
-            ],
+            _message(enc.lines, f"_rq_{stem}", [f"p_{f.name}" for f in in_fields]),
         )
         # request decoder
         dec = M.Decoder(ctx, refs, arch)
@@ -1064,10 +1056,10 @@ class Generator:
         exprs = dec.fields(in_fields, "")
         dec.flush()
         dec.emit(_leftover(W))
-        dec.emit(f"_it.finish(_o // {W})")
         in_hints = [hints.hint(f.type) for f in in_fields]
         ret = f"_tuple[{', '.join(in_hints)}]" if in_hints else "_tuple[()]"
         dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
+        _opcode_alone(dec.lines, m.opcode, W)
         yield Function(f"def _dq_{stem}(_b: _bytes, _it: _c.Items) -> {ret}:", dec.lines)
         # reply encoder and decoder
         out_hints = [hints.hint(f.type) for f in out_fields]
@@ -1095,31 +1087,23 @@ class Generator:
         enc.flush()
         yield Function(
             f"def _rp_{stem}({args}) -> {_MESSAGE}:",
-            [
-                "_buf = _bytearray()",
-                f"_items: {_ITEMS} = []",
-                "try:",
-                *enc.lines,
-                *_catch_encode(f"_rp_{stem}", names),
-                "return _buf, _items",
-            ],
+            _message(enc.lines, f"_rp_{stem}", names),
         )
         dec = M.Decoder(ctx, refs, arch)
         ws = "_W8" if W == 8 else "_W4"
-        dec.emit(f"if _len(_b) < {W}: raise _c.DecodeError(0, 'status word missing')")
-        dec.emit(f"_st = {ws}.unpack_from(_b, 0)[0]")
-        dec.emit("if _st == 0:")
+        if m.raises:
+            dec.emit(f"if _len(_b) < {W}: raise _c.DecodeError(0, 'status word missing')")
+            dec.emit(f"_st = {ws}.unpack_from(_b, 0)[0]")
+            dec.emit("if _st == 0:")
+        else:  # status 0 by its bytes; any other (or none) runtime.codec.reply_status
+            dec.emit(f"if _b[:{W}] == _Z{W}:")
         dec.depth += 1
         dec.emit(f"_o = {W}")
         exprs = dec.fields(out_fields, "")
         dec.flush()
         dec.emit(_leftover(W))
-        dec.emit(f"_it.finish(_o // {W})")
         dec.emit(f"return ({', '.join(exprs)}{',' if len(exprs) == 1 else ''})")
         dec.depth -= 1
-        dec.emit("if 1 <= _st <= 19:")
-        dec.emit("    _it.finish(1)")
-        dec.emit(f"    return _c.decode_error_reply(_b, {W}, _st)")
         if m.raises:
             dec.emit("if _st == 32:")
             dec.depth += 1
@@ -1132,11 +1116,10 @@ class Generator:
                 dec.emit(f"if _eid == {decl.exception_id}:")
                 dec.emit(f"    _ex{k}, _o = {refs.fn('_d', ex, sfx)}(_b, {2 * W}, _it)")
                 dec.emit(f"    {_leftover(W)}")
-                dec.emit(f"    _it.finish(_o // {W})")
                 dec.emit(f"    return _ex{k}")
             dec.emit("raise _c.DecodeError(1, f'exception id {_eid:#x} is not raised here')")
             dec.depth -= 1
-        dec.emit("raise _c.DecodeError(0, f'reserved status {_st}')")
+        dec.emit(f"return _c.reply_status(_b, {W}, _it)")
         yield Function(
             f"def _dp_{stem}(_b: _bytes, _it: _c.Items) -> {out_ret} | _BaseException:",
             dec.lines,
@@ -1190,6 +1173,30 @@ def ir_user_exception() -> int:
     return 32
 
 
+_CONSTANT_PACK = re.compile(r"    _buf \+= _S\d+\.pack\([\d, ]+\)")
+
+
+def _guarded(lines: list[str], fn: str, values: list[str]) -> list[str]:
+    """``lines`` (one level in) in the error path of _catch_encode, or on their own
+    when they only pack constants (an opcode, a status word), which cannot fail."""
+    if all(_CONSTANT_PACK.fullmatch(line) for line in lines):
+        return [line[4:] for line in lines]
+    return ["try:", *lines, *_catch_encode(fn, values)]
+
+
+def _message(lines: list[str], fn: str, values: list[str]) -> list[str]:
+    """The body of a whole message's encoder ``fn``: a message of one constant run (a
+    request without parameters, a reply of the status alone) in one line."""
+    if len(lines) == 1 and _CONSTANT_PACK.fullmatch(lines[0]):
+        return [f"return _bytearray({lines[0].partition('+= ')[2]}), []"]
+    return [
+        "_buf = _bytearray()",
+        f"_items: {_ITEMS} = []",
+        *_guarded(lines, fn, values),
+        "return _buf, _items",
+    ]
+
+
 def _catch_encode(fn: str, values: list[str]) -> list[str]:
     """The error path of encoder ``fn`` of ``values``: runtime.codec.retyped walks them
     against fn's annotations for a value of the wrong Python type (the path and both
@@ -1202,8 +1209,31 @@ def _catch_encode(fn: str, values: list[str]) -> list[str]:
     ]
 
 
+_OPCODE_UNPACK = re.compile(r"\(_t1,\) = _S\d+\.unpack_from\(_b, _o\)")
+
+
+def _opcode_alone(lines: list[str], opcode: int, w: int) -> None:
+    """A request decoder whose opcode word is a run of its own (a string, a struct with
+    a decoder of its own or nothing follows it): its five lines become one comparison of
+    the word's bytes (runtime.codec.not_opcode raises what they raised)."""
+    check = f"if _t1 != {opcode}: raise _c.DecodeError((_o >> {3 if w == 8 else 2}), "
+    if (
+        lines[0] == "_o = 0"
+        and _OPCODE_UNPACK.fullmatch(lines[2])
+        and lines[3].startswith(check)
+        and lines[4] == f"_o += {w}"
+    ):
+        reason = lines[3][len(check) :].removesuffix(")")
+        word = opcode.to_bytes(w, "little")
+        lines[0:5] = [
+            f"if _b[:{w}] != {word!r}: raise _c.not_opcode(_b, {w}, {reason})",
+            f"_o = {w}",
+        ]
+
+
 def _leftover(w: int) -> str:
-    return f"if _o != _len(_b): raise _c.DecodeError(_o // {w}, 'words left over')"
+    """The end of a whole message's decoder: no words and no typed items left over."""
+    return f"_it.end(_b, _o, {3 if w == 8 else 2})"
 
 
 # --- rendering ------------------------------------------------------------------------

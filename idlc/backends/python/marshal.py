@@ -269,6 +269,12 @@ class Encoder(Emitter):
             for line in pre:
                 self.emit(line)
         args = ", ".join(v for _, v, _, _ in run)
+        if not into and all(v.isdigit() and not pre for _, v, _, pre in run):
+            # constants alone (an opcode, a status): nothing to name on failure
+            self.depth -= 1
+            self.lines.pop()
+            self.emit(f"_buf += {name}.pack({args})")
+            return
         if into:
             self.emit(f"{name}.pack_into({into}, {args})")
         else:
@@ -371,6 +377,10 @@ class Encoder(Emitter):
 
     def string(self, t: ir.String, x: str, path: str) -> None:
         self.flush()
+        if not t.wide:  # runtime/kernel/wirestr.py: the same errors, compiled
+            bound = -1 if t.bound is None else t.bound
+            self.emit(f"_ws.put{self.sfx}(_buf, {x}, {bound}, {path!r})")
+            return
         s = self.tmp("s")
         self.emit("try:")
         codec = '"utf-32-le"' if t.wide else ""
@@ -821,6 +831,12 @@ class Decoder(Emitter):
 
     def string(self, t: ir.String, path: str) -> str:
         bound = t.bound
+        if not t.wide and not self.base:  # runtime/kernel/wirestr.py: the same errors
+            self.flush()
+            s = self.tmp("s")
+            limit = -1 if bound is None else bound
+            self.emit(f"{s}, _o = _ws.take{self.sfx}(_b, _o, {limit}, {path!r})")
+            return s
         n = self.length(path, bound)
         nbytes = f"{n} * 4" if t.wide else n
         e = self.bytes_run(nbytes, path)

@@ -18,6 +18,7 @@ from builtins import len as _len, range as _range, enumerate as _enumerate, map 
 from builtins import all as _all, any as _any, sum as _sum, chr as _chr, type as _type
 from builtins import isinstance as _isinstance, property as _property
 from builtins import classmethod as _classmethod, NotImplemented as _NotImplemented
+from builtins import globals as _globals
 from builtins import BaseException as _BaseException, Exception as _Exception
 from builtins import AttributeError as _AttributeError, TypeError as _TypeError
 from builtins import ValueError as _ValueError, OverflowError as _OverflowError
@@ -35,6 +36,7 @@ from typing import Protocol as _Protocol, TypeAlias as _TypeAlias, cast as _cast
 from runtime import binding as _binding
 from runtime import codec as _c
 from runtime.crd import Crd as _Crd
+from runtime.kernel import wirestr as _ws
 
 if _TYPE_CHECKING:
     from collections.abc import Callable as _Callable
@@ -71,7 +73,7 @@ _W8 = _struct.Struct("<Q")
 _W4 = _struct.Struct("<I")
 _P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))
 _P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))
-_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))
+_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7, _Z8 = (_bytes(_q) for _q in _range(1, 9))
 _S0 = _struct.Struct("<Q")
 _S1 = _struct.Struct("<I28xQ")
 _S2 = _struct.Struct("<I12xQ")
@@ -389,10 +391,7 @@ class StoreClient(_binding.Client):
     come back as client stubs; a stub passed as an argument sends its portal."""
 
     def get(self, id: _int) -> _Record_T:
-        if self._w64:
-            _data, _items = _rq_Store_get_64(id)
-        else:
-            _data, _items = _rq_Store_get_32(id)
+        _data, _items = (_rq_Store_get_64 if self._w64 else _rq_Store_get_32)(id)
         _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store_get_64 if self._w64 else _dp_Store_get_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -400,10 +399,7 @@ class StoreClient(_binding.Client):
         return _r[0]
 
     def put(self, r: _Record_T, f: _Flags_T) -> _tuple[_Flags_T, _int]:
-        if self._w64:
-            _data, _items = _rq_Store_put_64(r, f)
-        else:
-            _data, _items = _rq_Store_put_32(r, f)
+        _data, _items = (_rq_Store_put_64 if self._w64 else _rq_Store_put_32)(r, f)
         _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store_put_64 if self._w64 else _dp_Store_put_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -411,10 +407,7 @@ class StoreClient(_binding.Client):
         return _r
 
     def pick(self, m: _Maybe_T) -> _Choice_T:
-        if self._w64:
-            _data, _items = _rq_Store_pick_64(m)
-        else:
-            _data, _items = _rq_Store_pick_32(m)
+        _data, _items = (_rq_Store_pick_64 if self._w64 else _rq_Store_pick_32)(m)
         _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store_pick_64 if self._w64 else _dp_Store_pick_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -422,17 +415,11 @@ class StoreClient(_binding.Client):
         return _r[0]
 
     def forget(self, id: _int) -> None:
-        if self._w64:
-            _data, _items = _rq_Store_forget_64(id)
-        else:
-            _data, _items = _rq_Store_forget_32(id)
+        _data, _items = (_rq_Store_forget_64 if self._w64 else _rq_Store_forget_32)(id)
         _binding.call(self._pt, _data, _items)
 
     def share(self, done: _Crd | None, back: _Crd | None) -> None:
-        if self._w64:
-            _data, _items = _rq_Store_share_64(done, back)
-        else:
-            _data, _items = _rq_Store_share_32(done, back)
+        _data, _items = (_rq_Store_share_64 if self._w64 else _rq_Store_share_32)(done, back)
         _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store_share_64 if self._w64 else _dp_Store_share_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -440,10 +427,7 @@ class StoreClient(_binding.Client):
         return None
 
     def map(self) -> _Crd | None:
-        if self._w64:
-            _data, _items = _rq_Store_map_64()
-        else:
-            _data, _items = _rq_Store_map_32()
+        _data, _items = (_rq_Store_map_64 if self._w64 else _rq_Store_map_32)()
         _rb, _ri = _binding.call(self._pt, _data, _items, 2, False, kind=1)
         _r = (_dp_Store_map_64 if self._w64 else _dp_Store_map_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -451,10 +435,7 @@ class StoreClient(_binding.Client):
         return _r[0]
 
     def ports(self) -> _Crd | None:
-        if self._w64:
-            _data, _items = _rq_Store_ports_64()
-        else:
-            _data, _items = _rq_Store_ports_32()
+        _data, _items = (_rq_Store_ports_64 if self._w64 else _rq_Store_ports_32)()
         _rb, _ri = _binding.call(self._pt, _data, _items, 16, False, kind=2)
         _r = (_dp_Store_ports_64 if self._w64 else _dp_Store_ports_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -493,10 +474,7 @@ class StoreClient(_binding.Client):
             else:  # a reply a check rejects: its words again, for the exact error
                 _rb, _ri = (_S26 if self._w64 else _S22).pack(*_fr), []
         else:
-            if self._w64:
-                _data, _items = _rq_Store_pair_64()
-            else:
-                _data, _items = _rq_Store_pair_32()
+            _data, _items = (_rq_Store_pair_64 if self._w64 else _rq_Store_pair_32)()
             _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store_pair_64 if self._w64 else _dp_Store_pair_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -525,10 +503,7 @@ class StoreClient(_binding.Client):
             else:  # a reply a check rejects: its words again, for the exact error
                 _rb, _ri = (_S25 if self._w64 else _S10).pack(*_fr), []
         else:
-            if self._w64:
-                _data, _items = _rq_Store__get_limit_64()
-            else:
-                _data, _items = _rq_Store__get_limit_32()
+            _data, _items = (_rq_Store__get_limit_64 if self._w64 else _rq_Store__get_limit_32)()
             _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store__get_limit_64 if self._w64 else _dp_Store__get_limit_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -567,10 +542,9 @@ class StoreClient(_binding.Client):
         if _fr is not _binding.NOT_SENT:
             _rb, _ri = _binding.reply(self._pt, _fr)
         else:
-            if self._w64:
-                _data, _items = _rq_Store__set_limit_64(value)
-            else:
-                _data, _items = _rq_Store__set_limit_32(value)
+            _data, _items = (_rq_Store__set_limit_64 if self._w64 else _rq_Store__set_limit_32)(
+                value
+            )
             _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store__set_limit_64 if self._w64 else _dp_Store__set_limit_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -578,10 +552,7 @@ class StoreClient(_binding.Client):
         return None
 
     def _get_owner(self) -> _Name_T:
-        if self._w64:
-            _data, _items = _rq_Store__get_owner_64()
-        else:
-            _data, _items = _rq_Store__get_owner_32()
+        _data, _items = (_rq_Store__get_owner_64 if self._w64 else _rq_Store__get_owner_32)()
         _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Store__get_owner_64 if self._w64 else _dp_Store__get_owner_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -644,13 +615,12 @@ class StoreServer:
         self, word: _int
     ) -> _dict[_int, _tuple[_int, _Callable[[_UtcbFrame, _Utcb], _int]]]:
         """The fixed-size handlers by opcode for the kernel, which calls them itself
-        (docs/runtime.md, "Fixed-size calls"); ``word``: the word size in bytes."""
+        (docs/runtime.md, "Fixed-size calls"); ``word``: the word size in bytes. A handler
+        takes the request's words and returns the reply's words at mr[0], 0 for the status
+        alone, -1 when it answered through the frame, -2 when it did not take the request."""
         return self._fast64 if word == 8 else self._fast32
 
     def _x_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
-        """pair on x86_64: the request's 1 words, taken (docs/runtime.md,
-        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
-        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl.pair()
         except _Exception as _e:
@@ -666,9 +636,6 @@ class StoreServer:
         return -1
 
     def _x_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
-        """pair on x86_32: the request's 1 words, taken (docs/runtime.md,
-        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
-        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl.pair()
         except _Exception as _e:
@@ -684,9 +651,6 @@ class StoreServer:
         return -1
 
     def _x__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
-        """_get_limit on x86_64: the request's 1 words, taken (docs/runtime.md,
-        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
-        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl._get_limit()
         except _Busy_T as _e:
@@ -704,9 +668,6 @@ class StoreServer:
         return -1
 
     def _x__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
-        """_get_limit on x86_32: the request's 1 words, taken (docs/runtime.md,
-        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
-        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl._get_limit()
         except _Busy_T as _e:
@@ -724,9 +685,6 @@ class StoreServer:
         return -1
 
     def _x__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
-        """_set_limit on x86_64: the request's 2 words, taken (docs/runtime.md,
-        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
-        when it answered through the frame, -2 when it did not take the request."""
         _t2, _t3 = _S28.unpack_from(_u.buf, 40)
         if _t3:
             return -2
@@ -741,9 +699,6 @@ class StoreServer:
         return 0
 
     def _x__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
-        """_set_limit on x86_32: the request's 2 words, taken (docs/runtime.md,
-        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
-        when it answered through the frame, -2 when it did not take the request."""
         (_t2,) = _S29.unpack_from(_u.buf, 20)
         try:
             self._impl._set_limit(_t2)
@@ -755,9 +710,7 @@ class StoreServer:
             return -1
         return 0
 
-    def _h_get(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_get(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_get_64 if _w == 8 else _dq_Store_get_32)(_b, _it)
         try:
             _r = self._impl.get(*_args)
@@ -767,9 +720,7 @@ class StoreServer:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store_get_64 if _w == 8 else _rp_Store_get_32)(_r)
 
-    def _h_put(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_put(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_put_64 if _w == 8 else _dq_Store_put_32)(_b, _it)
         try:
             _r = self._impl.put(*_args)
@@ -777,51 +728,37 @@ class StoreServer:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
         return (_rp_Store_put_64 if _w == 8 else _rp_Store_put_32)(*_r)
 
-    def _h_pick(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_pick(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_pick_64 if _w == 8 else _dq_Store_pick_32)(_b, _it)
         _r = self._impl.pick(*_args)
         return (_rp_Store_pick_64 if _w == 8 else _rp_Store_pick_32)(_r)
 
-    def _h_forget(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_forget(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_forget_64 if _w == 8 else _dq_Store_forget_32)(_b, _it)
         self._impl.forget(*_args)
         return None
 
-    def _h_share(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_share(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_share_64 if _w == 8 else _dq_Store_share_32)(_b, _it)
         self._impl.share(*_args)
         return (_rp_Store_share_64 if _w == 8 else _rp_Store_share_32)()
 
-    def _h_map(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_map(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_map_64 if _w == 8 else _dq_Store_map_32)(_b, _it)
         _r = self._impl.map(*_args)
         return (_rp_Store_map_64 if _w == 8 else _rp_Store_map_32)(_r)
 
-    def _h_ports(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_ports(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_ports_64 if _w == 8 else _dq_Store_ports_32)(_b, _it)
         _r = self._impl.ports(*_args)
         return (_rp_Store_ports_64 if _w == 8 else _rp_Store_ports_32)(_r)
 
-    def _h_pair(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_pair(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_pair_64 if _w == 8 else _dq_Store_pair_32)(_b, _it)
         _r = self._impl.pair(*_args)
         return (_rp_Store_pair_64 if _w == 8 else _rp_Store_pair_32)(_r)
 
-    def _h__get_limit(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h__get_limit(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store__get_limit_64 if _w == 8 else _dq_Store__get_limit_32)(_b, _it)
         try:
             _r = self._impl._get_limit(*_args)
@@ -829,9 +766,7 @@ class StoreServer:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
         return (_rp_Store__get_limit_64 if _w == 8 else _rp_Store__get_limit_32)(_r)
 
-    def _h__set_limit(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h__set_limit(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store__set_limit_64 if _w == 8 else _dq_Store__set_limit_32)(_b, _it)
         try:
             self._impl._set_limit(*_args)
@@ -839,9 +774,7 @@ class StoreServer:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store__set_limit_64 if _w == 8 else _rp_Store__set_limit_32)()
 
-    def _h__get_owner(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h__get_owner(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store__get_owner_64 if _w == 8 else _dq_Store__get_owner_32)(_b, _it)
         try:
             _r = self._impl._get_owner(*_args)
@@ -872,10 +805,7 @@ class ArchiveClient(StoreClient):
     come back as client stubs; a stub passed as an argument sends its portal."""
 
     def mirror(self) -> _StoreClient | None:
-        if self._w64:
-            _data, _items = _rq_Archive_mirror_64()
-        else:
-            _data, _items = _rq_Archive_mirror_32()
+        _data, _items = (_rq_Archive_mirror_64 if self._w64 else _rq_Archive_mirror_32)()
         _rb, _ri = _binding.call(self._pt, _data, _items, 0, False)
         _r = (_dp_Archive_mirror_64 if self._w64 else _dp_Archive_mirror_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -883,10 +813,9 @@ class ArchiveClient(StoreClient):
         return _binding.stub(_StoreClient, self._pt, _r[0])
 
     def attach(self, other: _StoreClient | _Crd | None) -> None:
-        if self._w64:
-            _data, _items = _rq_Archive_attach_64(_binding.cap(other))
-        else:
-            _data, _items = _rq_Archive_attach_32(_binding.cap(other))
+        _data, _items = (_rq_Archive_attach_64 if self._w64 else _rq_Archive_attach_32)(
+            _binding.cap(other)
+        )
         _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Archive_attach_64 if self._w64 else _dp_Archive_attach_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -951,13 +880,12 @@ class ArchiveServer:
         self, word: _int
     ) -> _dict[_int, _tuple[_int, _Callable[[_UtcbFrame, _Utcb], _int]]]:
         """The fixed-size handlers by opcode for the kernel, which calls them itself
-        (docs/runtime.md, "Fixed-size calls"); ``word``: the word size in bytes."""
+        (docs/runtime.md, "Fixed-size calls"); ``word``: the word size in bytes. A handler
+        takes the request's words and returns the reply's words at mr[0], 0 for the status
+        alone, -1 when it answered through the frame, -2 when it did not take the request."""
         return self._fast64 if word == 8 else self._fast32
 
     def _x_pair_64(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
-        """pair on x86_64: the request's 1 words, taken (docs/runtime.md,
-        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
-        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl.pair()
         except _Exception as _e:
@@ -973,9 +901,6 @@ class ArchiveServer:
         return -1
 
     def _x_pair_32(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
-        """pair on x86_32: the request's 1 words, taken (docs/runtime.md,
-        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
-        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl.pair()
         except _Exception as _e:
@@ -991,9 +916,6 @@ class ArchiveServer:
         return -1
 
     def _x__get_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
-        """_get_limit on x86_64: the request's 1 words, taken (docs/runtime.md,
-        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
-        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl._get_limit()
         except _Busy_T as _e:
@@ -1011,9 +933,6 @@ class ArchiveServer:
         return -1
 
     def _x__get_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
-        """_get_limit on x86_32: the request's 1 words, taken (docs/runtime.md,
-        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
-        when it answered through the frame, -2 when it did not take the request."""
         try:
             _r = self._impl._get_limit()
         except _Busy_T as _e:
@@ -1031,9 +950,6 @@ class ArchiveServer:
         return -1
 
     def _x__set_limit_64(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
-        """_set_limit on x86_64: the request's 2 words, taken (docs/runtime.md,
-        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
-        when it answered through the frame, -2 when it did not take the request."""
         _t2, _t3 = _S28.unpack_from(_u.buf, 40)
         if _t3:
             return -2
@@ -1048,9 +964,6 @@ class ArchiveServer:
         return 0
 
     def _x__set_limit_32(self, _f: _UtcbFrame, _u: _Utcb) -> _int:
-        """_set_limit on x86_32: the request's 2 words, taken (docs/runtime.md,
-        "Fixed-size calls"); returns the reply's words at mr[0], 0 for the status alone, -1
-        when it answered through the frame, -2 when it did not take the request."""
         (_t2,) = _S29.unpack_from(_u.buf, 20)
         try:
             self._impl._set_limit(_t2)
@@ -1062,9 +975,7 @@ class ArchiveServer:
             return -1
         return 0
 
-    def _h_get(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_get(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_get_64 if _w == 8 else _dq_Store_get_32)(_b, _it)
         try:
             _r = self._impl.get(*_args)
@@ -1074,9 +985,7 @@ class ArchiveServer:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store_get_64 if _w == 8 else _rp_Store_get_32)(_r)
 
-    def _h_put(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_put(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_put_64 if _w == 8 else _dq_Store_put_32)(_b, _it)
         try:
             _r = self._impl.put(*_args)
@@ -1084,51 +993,37 @@ class ArchiveServer:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
         return (_rp_Store_put_64 if _w == 8 else _rp_Store_put_32)(*_r)
 
-    def _h_pick(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_pick(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_pick_64 if _w == 8 else _dq_Store_pick_32)(_b, _it)
         _r = self._impl.pick(*_args)
         return (_rp_Store_pick_64 if _w == 8 else _rp_Store_pick_32)(_r)
 
-    def _h_forget(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_forget(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_forget_64 if _w == 8 else _dq_Store_forget_32)(_b, _it)
         self._impl.forget(*_args)
         return None
 
-    def _h_share(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_share(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_share_64 if _w == 8 else _dq_Store_share_32)(_b, _it)
         self._impl.share(*_args)
         return (_rp_Store_share_64 if _w == 8 else _rp_Store_share_32)()
 
-    def _h_map(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_map(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_map_64 if _w == 8 else _dq_Store_map_32)(_b, _it)
         _r = self._impl.map(*_args)
         return (_rp_Store_map_64 if _w == 8 else _rp_Store_map_32)(_r)
 
-    def _h_ports(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_ports(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_ports_64 if _w == 8 else _dq_Store_ports_32)(_b, _it)
         _r = self._impl.ports(*_args)
         return (_rp_Store_ports_64 if _w == 8 else _rp_Store_ports_32)(_r)
 
-    def _h_pair(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_pair(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store_pair_64 if _w == 8 else _dq_Store_pair_32)(_b, _it)
         _r = self._impl.pair(*_args)
         return (_rp_Store_pair_64 if _w == 8 else _rp_Store_pair_32)(_r)
 
-    def _h__get_limit(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h__get_limit(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store__get_limit_64 if _w == 8 else _dq_Store__get_limit_32)(_b, _it)
         try:
             _r = self._impl._get_limit(*_args)
@@ -1136,9 +1031,7 @@ class ArchiveServer:
             return (_x_Busy_64 if _w == 8 else _x_Busy_32)(_e)
         return (_rp_Store__get_limit_64 if _w == 8 else _rp_Store__get_limit_32)(_r)
 
-    def _h__set_limit(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h__set_limit(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store__set_limit_64 if _w == 8 else _dq_Store__set_limit_32)(_b, _it)
         try:
             self._impl._set_limit(*_args)
@@ -1146,9 +1039,7 @@ class ArchiveServer:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store__set_limit_64 if _w == 8 else _rp_Store__set_limit_32)()
 
-    def _h__get_owner(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h__get_owner(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Store__get_owner_64 if _w == 8 else _dq_Store__get_owner_32)(_b, _it)
         try:
             _r = self._impl._get_owner(*_args)
@@ -1156,16 +1047,12 @@ class ArchiveServer:
             return (_x_Gone_64 if _w == 8 else _x_Gone_32)(_e)
         return (_rp_Store__get_owner_64 if _w == 8 else _rp_Store__get_owner_32)(_r)
 
-    def _h_mirror(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_mirror(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Archive_mirror_64 if _w == 8 else _dq_Archive_mirror_32)(_b, _it)
         _r = self._impl.mirror(*_args)
         return (_rp_Archive_mirror_64 if _w == 8 else _rp_Archive_mirror_32)(_binding.cap(_r))
 
-    def _h_attach(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_attach(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Archive_attach_64 if _w == 8 else _dq_Archive_attach_32)(_b, _it)
         self._impl.attach(*_args)
         return (_rp_Archive_attach_64 if _w == 8 else _rp_Archive_attach_32)()
@@ -1174,7 +1061,7 @@ class ArchiveServer:
 # --- marshalling (straight-line, per architecture) -----------------------------------
 
 
-def _e_Base_64(_v: Base, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
+def _e_Base_64(_v: Base, _buf: _bytearray, _items: _c.ItemList) -> None:
     try:
         try:
             _buf += _S0.pack(_v.id)
@@ -1227,7 +1114,7 @@ def _fd_Base_64(_f: _UtcbFrame) -> Base:
     return _zv
 
 
-def _e_Base_32(_v: Base, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
+def _e_Base_32(_v: Base, _buf: _bytearray, _items: _c.ItemList) -> None:
     try:
         try:
             _buf += _S0.pack(_v.id)
@@ -1280,24 +1167,13 @@ def _fd_Base_32(_f: _UtcbFrame) -> Base:
     return _zv
 
 
-def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
+def _e_Record_64(_v: Record, _buf: _bytearray, _items: _c.ItemList) -> None:
     try:
         try:
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
-        try:
-            _s1 = _v.name.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "name", f"expected a str of valid code points, got {_v.name!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 32:
-            raise _c.MarshalError("name", f"{_n2} UTF-8 bytes, at most 32 allowed")
-        _buf += _W8.pack(_n2)
-        _buf += _s1
-        _buf += _P8[_n2 & 7]
+        _ws.put64(_buf, _v.name, 32, "name")
         try:
             if _v.level not in _Level_VALUES:
                 raise _c.MarshalError("level", f"{_v.level!r} is not a Level")
@@ -1308,45 +1184,45 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
             raise _c.run_error(
                 (("level", lambda _v=_v: _v.level, "I4x"), ("flags", lambda _v=_v: _v.flags, "I4x"))
             ) from None
-        _n3 = _len(_v.data)
-        if _n3 > 64:
-            raise _c.MarshalError("data", f"{_n3} elements, at most 64 allowed")
-        _buf += _W8.pack(_n3)
+        _n1 = _len(_v.data)
+        if _n1 > 64:
+            raise _c.MarshalError("data", f"{_n1} elements, at most 64 allowed")
+        _buf += _W8.pack(_n1)
         if not _isinstance(_v.data, (_bytes, _bytearray)):
             raise _c.MarshalError("data", "expected bytes")
         _buf += _v.data
-        _buf += _P8[_n3 & 7]
-        _v4 = _c.flatten(_v.cells, (2, 3), "cells")
+        _buf += _P8[_n1 & 7]
+        _v2 = _c.flatten(_v.cells, (2, 3), "cells")
         try:
-            _buf += _struct.pack(f"<{6}h", *_v4)
+            _buf += _struct.pack(f"<{6}h", *_v2)
         except (_struct.error, _TypeError, _OverflowError):
-            raise _c.seq_error(_v4, "h", "cells") from None
+            raise _c.seq_error(_v2, "h", "cells") from None
         _buf += _P8[(12) & 7]
-        _n5 = _len(_v.parts)
-        if _n5 > 4:
-            raise _c.MarshalError("parts", f"{_n5} elements, at most 4 allowed")
+        _n3 = _len(_v.parts)
+        if _n3 > 4:
+            raise _c.MarshalError("parts", f"{_n3} elements, at most 4 allowed")
         try:
-            _buf += _T2[_n5].pack(_n5, *_map(_G0, _v.parts))
+            _buf += _T2[_n3].pack(_n3, *_map(_G0, _v.parts))
         except (_struct.error, _TypeError, _ValueError, _OverflowError, _AttributeError):
-            _buf += _W8.pack(_n5)
-            for _i6, _e7 in _enumerate(_v.parts):
+            _buf += _W8.pack(_n3)
+            for _i4, _e5 in _enumerate(_v.parts):
                 try:
                     try:
-                        _buf += _S0.pack(_e7.id)
+                        _buf += _S0.pack(_e5.id)
                     except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                        raise _c.run_error((("id", lambda _e7=_e7: _e7.id, "Q"),)) from None
+                        raise _c.run_error((("id", lambda _e5=_e5: _e5.id, "Q"),)) from None
                 except _c.MarshalError as _err:
-                    raise _err.within(f"parts[{_i6}]") from None
+                    raise _err.within(f"parts[{_i4}]") from None
             raise _c.MarshalError("parts", "elements cannot be encoded")
-        _p8 = _v.ratio
-        if _p8 is None:
+        _p6 = _v.ratio
+        if _p6 is None:
             _buf += _W8.pack(0)
         else:
             _buf += _W8.pack(1)
             try:
-                _buf += _S4.pack(_p8)
+                _buf += _S4.pack(_p6)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("ratio", lambda _p8=_p8: _p8, "f4x"),)) from None
+                raise _c.run_error((("ratio", lambda _p6=_p6: _p6, "f4x"),)) from None
         try:
             _buf += _S5.pack(_c.code_point(_v.initial, "initial"))
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
@@ -1354,17 +1230,17 @@ def _e_Record_64(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 (("initial", lambda _c=_c, _v=_v: _c.code_point(_v.initial, "initial"), "I4x"),)
             ) from None
         try:
-            _s9 = _v.label.encode("utf-32-le")
+            _s7 = _v.label.encode("utf-32-le")
         except (_AttributeError, _TypeError, _UnicodeError):
             raise _c.MarshalError(
                 "label", f"expected a str of valid code points, got {_v.label!r}"
             ) from None
-        _n10 = _len(_s9)
-        if _n10 > 32:
-            raise _c.MarshalError("label", f"{_n10 // 4} code points, at most 8 allowed")
-        _buf += _W8.pack(_n10 >> 2)
-        _buf += _s9
-        _buf += _P8[_n10 & 7]
+        _n8 = _len(_s7)
+        if _n8 > 32:
+            raise _c.MarshalError("label", f"{_n8 // 4} code points, at most 8 allowed")
+        _buf += _W8.pack(_n8 >> 2)
+        _buf += _s7
+        _buf += _P8[_n8 & 7]
         try:
             _buf += _S6.pack(_c.char_byte(_v.code, "code"), _v.small, _v.big)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
@@ -1384,128 +1260,113 @@ def _d_Record_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
         raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
     (_t1,) = _S0.unpack_from(_b, _o)
     _o += 8
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "name: length word missing")
-    _n2 = _W8.unpack_from(_b, _o)[0]
-    if _n2 > 32:
-        raise _c.DecodeError((_o >> 3), f"name: length {_n2} above the bound 32")
-    _o += 8
-    _e3 = _o + ((_n2) + 7 & -8)
-    if _e3 > _len(_b):
-        raise _c.DecodeError((_o >> 3) - 1, "name: length exceeds the words that remain")
-    if _b[_o + (_n2) : _e3] != _P8[(_n2) & 7]:
-        raise _c.DecodeError((_e3 >> 3) - 1, "name: non-zero padding")
-    try:
-        _s4 = _b[_o : _o + _n2].decode("utf-8")
-    except _UnicodeDecodeError as _err:
-        raise _c.DecodeError((_o + _err.start >> 3), "name: invalid UTF-8") from None
-    _o = _e3
+    _s2, _o = _ws.take64(_b, _o, 32, "name")
     if _o + 16 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 2 more words expected")
-    _t5, _t6 = _S7.unpack_from(_b, _o)
-    if (_t5 not in _Level_BY_VALUE) or (_t6 & ~_Flags_MASK):
-        if _t5 not in _Level_BY_VALUE:
+    _t3, _t4 = _S7.unpack_from(_b, _o)
+    if (_t3 not in _Level_BY_VALUE) or (_t4 & ~_Flags_MASK):
+        if _t3 not in _Level_BY_VALUE:
             raise _c.DecodeError((_o >> 3), "level: undeclared Level value")
-        if _t6 & ~_Flags_MASK:
+        if _t4 & ~_Flags_MASK:
             raise _c.DecodeError((_o >> 3) + 1, "flags: undeclared Flags bits")
     _o += 16
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 3), "data: length word missing")
-    _n7 = _W8.unpack_from(_b, _o)[0]
-    if _n7 > 64:
-        raise _c.DecodeError((_o >> 3), f"data: length {_n7} above the bound 64")
+    _n5 = _W8.unpack_from(_b, _o)[0]
+    if _n5 > 64:
+        raise _c.DecodeError((_o >> 3), f"data: length {_n5} above the bound 64")
     _o += 8
-    _e8 = _o + ((_n7) + 7 & -8)
-    if _e8 > _len(_b):
+    _e6 = _o + ((_n5) + 7 & -8)
+    if _e6 > _len(_b):
         raise _c.DecodeError((_o >> 3) - 1, "data: length exceeds the words that remain")
-    if _b[_o + (_n7) : _e8] != _P8[(_n7) & 7]:
-        raise _c.DecodeError((_e8 >> 3) - 1, "data: non-zero padding")
-    _v9 = _b[_o : _o + _n7]
-    _o = _e8
-    _e10 = _o + (((6) * 2) + 7 & -8)
-    if _e10 > _len(_b):
+    if _b[_o + (_n5) : _e6] != _P8[(_n5) & 7]:
+        raise _c.DecodeError((_e6 >> 3) - 1, "data: non-zero padding")
+    _v7 = _b[_o : _o + _n5]
+    _o = _e6
+    _e8 = _o + (((6) * 2) + 7 & -8)
+    if _e8 > _len(_b):
         raise _c.DecodeError((_o >> 3) - 1, "cells: length exceeds the words that remain")
-    if _b[_o + ((6) * 2) : _e10] != _P8[((6) * 2) & 7]:
-        raise _c.DecodeError((_e10 >> 3) - 1, "cells: non-zero padding")
-    _v12 = _struct.unpack_from(f"<{6}h", _b, _o)
-    _v11 = _list(_v12)
-    _o = _e10
+    if _b[_o + ((6) * 2) : _e8] != _P8[((6) * 2) & 7]:
+        raise _c.DecodeError((_e8 >> 3) - 1, "cells: non-zero padding")
+    _v10 = _struct.unpack_from(f"<{6}h", _b, _o)
+    _v9 = _list(_v10)
+    _o = _e8
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 3), "parts: length word missing")
-    _n13 = _W8.unpack_from(_b, _o)[0]
-    if _n13 > 4:
-        raise _c.DecodeError((_o >> 3), f"parts: length {_n13} above the bound 4")
+    _n11 = _W8.unpack_from(_b, _o)[0]
+    if _n11 > 4:
+        raise _c.DecodeError((_o >> 3), f"parts: length {_n11} above the bound 4")
     _o += 8
-    if _n13 * 8 > _len(_b) - _o:
+    if _n11 * 8 > _len(_b) - _o:
         raise _c.DecodeError((_o >> 3) - 1, "parts: length exceeds the words that remain")
-    if _o + _n13 * 8 > _len(_b):
+    if _o + _n11 * 8 > _len(_b):
         raise _c.DecodeError((_o >> 3), "parts: length exceeds the words that remain")
-    _l14 = _list(_starmap(Base, _S0.iter_unpack(_b[_o : _o + _n13 * 8])))
-    _o += _n13 * 8
+    _l12 = _list(_starmap(Base, _S0.iter_unpack(_b[_o : _o + _n11 * 8])))
+    _o += _n11 * 8
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 3), "ratio: presence word missing")
-    _p15 = _W8.unpack_from(_b, _o)[0]
-    if _p15 > 1:
+    _p13 = _W8.unpack_from(_b, _o)[0]
+    if _p13 > 1:
         raise _c.DecodeError((_o >> 3), "ratio: presence word other than 0 or 1")
     _o += 8
-    _x16 = None
-    if _p15:
+    _x14 = None
+    if _p13:
         if _o + 8 > _len(_b):
             raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-        _t17, _t18 = _S8.unpack_from(_b, _o)
-        if (_t18 != _Z4) or (_t17 != _t17 and _c.snan32(_b, _o)):
-            if _t18 != _Z4:
+        _t15, _t16 = _S8.unpack_from(_b, _o)
+        if (_t16 != _Z4) or (_t15 != _t15 and _c.snan32(_b, _o)):
+            if _t16 != _Z4:
                 raise _c.DecodeError((_o >> 3), "ratio: non-zero high bytes")
-            if _t17 != _t17 and _c.snan32(_b, _o):
+            if _t15 != _t15 and _c.snan32(_b, _o):
                 raise _c.DecodeError((_o >> 3), "ratio: signalling NaN")
         _o += 8
-        _x16 = _t17
+        _x14 = _t15
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t19,) = _S0.unpack_from(_b, _o)
-    if _t19 > 0x10FFFF or 0xD800 <= _t19 <= 0xDFFF:
+    (_t17,) = _S0.unpack_from(_b, _o)
+    if _t17 > 0x10FFFF or 0xD800 <= _t17 <= 0xDFFF:
         raise _c.DecodeError((_o >> 3), "initial: invalid wchar code point")
     _o += 8
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 3), "label: length word missing")
-    _n20 = _W8.unpack_from(_b, _o)[0]
-    if _n20 > 8:
-        raise _c.DecodeError((_o >> 3), f"label: length {_n20} above the bound 8")
+    _n18 = _W8.unpack_from(_b, _o)[0]
+    if _n18 > 8:
+        raise _c.DecodeError((_o >> 3), f"label: length {_n18} above the bound 8")
     _o += 8
-    _e21 = _o + ((_n20 * 4) + 7 & -8)
-    if _e21 > _len(_b):
+    _e19 = _o + ((_n18 * 4) + 7 & -8)
+    if _e19 > _len(_b):
         raise _c.DecodeError((_o >> 3) - 1, "label: length exceeds the words that remain")
-    if _b[_o + (_n20 * 4) : _e21] != _P8[(_n20 * 4) & 7]:
-        raise _c.DecodeError((_e21 >> 3) - 1, "label: non-zero padding")
+    if _b[_o + (_n18 * 4) : _e19] != _P8[(_n18 * 4) & 7]:
+        raise _c.DecodeError((_e19 >> 3) - 1, "label: non-zero padding")
     try:
-        _s22 = _b[_o : _o + _n20 * 4].decode("utf-32-le")
+        _s20 = _b[_o : _o + _n18 * 4].decode("utf-32-le")
     except _UnicodeDecodeError as _err:
         raise _c.DecodeError((_o + _err.start >> 3), "label: invalid code point") from None
-    _o = _e21
+    _o = _e19
     if _o + 24 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 3 more words expected")
-    _t23, _t24, _t25, _t26 = _S9.unpack_from(_b, _o)
-    if (_t23 > 255) or (_t25 != _Z7):
-        if _t23 > 255:
+    _t21, _t22, _t23, _t24 = _S9.unpack_from(_b, _o)
+    if (_t21 > 255) or (_t23 != _Z7):
+        if _t21 > 255:
             raise _c.DecodeError((_o >> 3), "code: non-zero high bytes")
-        if _t25 != _Z7:
+        if _t23 != _Z7:
             raise _c.DecodeError((_o >> 3) + 1, "small: non-zero high bytes")
     _o += 24
     return (
         Record(
             _t1,
-            _s4,
-            _Level_BY_VALUE[_t5],
-            Flags(_t6),
-            _v9,
-            _c.reshape(_v11, (2, 3)),
-            _l14,
-            _x16,
-            _chr(_t19),
-            _s22,
-            _chr(_t23),
+            _s2,
+            _Level_BY_VALUE[_t3],
+            Flags(_t4),
+            _v7,
+            _c.reshape(_v9, (2, 3)),
+            _l12,
+            _x14,
+            _chr(_t17),
+            _s20,
+            _chr(_t21),
+            _t22,
             _t24,
-            _t26,
         ),
         _o,
     )
@@ -1537,24 +1398,13 @@ def _fd_Record_64(_f: _UtcbFrame) -> Record:
     return _zv
 
 
-def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
+def _e_Record_32(_v: Record, _buf: _bytearray, _items: _c.ItemList) -> None:
     try:
         try:
             _buf += _S0.pack(_v.id)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
             raise _c.run_error((("id", lambda _v=_v: _v.id, "Q"),)) from None
-        try:
-            _s1 = _v.name.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "name", f"expected a str of valid code points, got {_v.name!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 32:
-            raise _c.MarshalError("name", f"{_n2} UTF-8 bytes, at most 32 allowed")
-        _buf += _W4.pack(_n2)
-        _buf += _s1
-        _buf += _P4[_n2 & 3]
+        _ws.put32(_buf, _v.name, 32, "name")
         try:
             if _v.level not in _Level_VALUES:
                 raise _c.MarshalError("level", f"{_v.level!r} is not a Level")
@@ -1565,44 +1415,44 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
             raise _c.run_error(
                 (("level", lambda _v=_v: _v.level, "I"), ("flags", lambda _v=_v: _v.flags, "I"))
             ) from None
-        _n3 = _len(_v.data)
-        if _n3 > 64:
-            raise _c.MarshalError("data", f"{_n3} elements, at most 64 allowed")
-        _buf += _W4.pack(_n3)
+        _n1 = _len(_v.data)
+        if _n1 > 64:
+            raise _c.MarshalError("data", f"{_n1} elements, at most 64 allowed")
+        _buf += _W4.pack(_n1)
         if not _isinstance(_v.data, (_bytes, _bytearray)):
             raise _c.MarshalError("data", "expected bytes")
         _buf += _v.data
-        _buf += _P4[_n3 & 3]
-        _v4 = _c.flatten(_v.cells, (2, 3), "cells")
+        _buf += _P4[_n1 & 3]
+        _v2 = _c.flatten(_v.cells, (2, 3), "cells")
         try:
-            _buf += _struct.pack(f"<{6}h", *_v4)
+            _buf += _struct.pack(f"<{6}h", *_v2)
         except (_struct.error, _TypeError, _OverflowError):
-            raise _c.seq_error(_v4, "h", "cells") from None
-        _n5 = _len(_v.parts)
-        if _n5 > 4:
-            raise _c.MarshalError("parts", f"{_n5} elements, at most 4 allowed")
+            raise _c.seq_error(_v2, "h", "cells") from None
+        _n3 = _len(_v.parts)
+        if _n3 > 4:
+            raise _c.MarshalError("parts", f"{_n3} elements, at most 4 allowed")
         try:
-            _buf += _T3[_n5].pack(_n5, *_map(_G0, _v.parts))
+            _buf += _T3[_n3].pack(_n3, *_map(_G0, _v.parts))
         except (_struct.error, _TypeError, _ValueError, _OverflowError, _AttributeError):
-            _buf += _W4.pack(_n5)
-            for _i6, _e7 in _enumerate(_v.parts):
+            _buf += _W4.pack(_n3)
+            for _i4, _e5 in _enumerate(_v.parts):
                 try:
                     try:
-                        _buf += _S0.pack(_e7.id)
+                        _buf += _S0.pack(_e5.id)
                     except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                        raise _c.run_error((("id", lambda _e7=_e7: _e7.id, "Q"),)) from None
+                        raise _c.run_error((("id", lambda _e5=_e5: _e5.id, "Q"),)) from None
                 except _c.MarshalError as _err:
-                    raise _err.within(f"parts[{_i6}]") from None
+                    raise _err.within(f"parts[{_i4}]") from None
             raise _c.MarshalError("parts", "elements cannot be encoded")
-        _p8 = _v.ratio
-        if _p8 is None:
+        _p6 = _v.ratio
+        if _p6 is None:
             _buf += _W4.pack(0)
         else:
             _buf += _W4.pack(1)
             try:
-                _buf += _S11.pack(_p8)
+                _buf += _S11.pack(_p6)
             except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-                raise _c.run_error((("ratio", lambda _p8=_p8: _p8, "f"),)) from None
+                raise _c.run_error((("ratio", lambda _p6=_p6: _p6, "f"),)) from None
         try:
             _buf += _S12.pack(_c.code_point(_v.initial, "initial"))
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
@@ -1610,17 +1460,17 @@ def _e_Record_32(_v: Record, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 (("initial", lambda _c=_c, _v=_v: _c.code_point(_v.initial, "initial"), "I"),)
             ) from None
         try:
-            _s9 = _v.label.encode("utf-32-le")
+            _s7 = _v.label.encode("utf-32-le")
         except (_AttributeError, _TypeError, _UnicodeError):
             raise _c.MarshalError(
                 "label", f"expected a str of valid code points, got {_v.label!r}"
             ) from None
-        _n10 = _len(_s9)
-        if _n10 > 32:
-            raise _c.MarshalError("label", f"{_n10 // 4} code points, at most 8 allowed")
-        _buf += _W4.pack(_n10 >> 2)
-        _buf += _s9
-        _buf += _P4[_n10 & 3]
+        _n8 = _len(_s7)
+        if _n8 > 32:
+            raise _c.MarshalError("label", f"{_n8 // 4} code points, at most 8 allowed")
+        _buf += _W4.pack(_n8 >> 2)
+        _buf += _s7
+        _buf += _P4[_n8 & 3]
         try:
             _buf += _S13.pack(_c.char_byte(_v.code, "code"), _v.small, _v.big)
         except (_struct.error, _TypeError, _OverflowError, _AttributeError):
@@ -1640,125 +1490,110 @@ def _d_Record_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Record, _int]:
         raise _c.DecodeError((_o >> 2), "message too short: 2 more words expected")
     (_t1,) = _S0.unpack_from(_b, _o)
     _o += 8
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "name: length word missing")
-    _n2 = _W4.unpack_from(_b, _o)[0]
-    if _n2 > 32:
-        raise _c.DecodeError((_o >> 2), f"name: length {_n2} above the bound 32")
-    _o += 4
-    _e3 = _o + ((_n2) + 3 & -4)
-    if _e3 > _len(_b):
-        raise _c.DecodeError((_o >> 2) - 1, "name: length exceeds the words that remain")
-    if _b[_o + (_n2) : _e3] != _P4[(_n2) & 3]:
-        raise _c.DecodeError((_e3 >> 2) - 1, "name: non-zero padding")
-    try:
-        _s4 = _b[_o : _o + _n2].decode("utf-8")
-    except _UnicodeDecodeError as _err:
-        raise _c.DecodeError((_o + _err.start >> 2), "name: invalid UTF-8") from None
-    _o = _e3
+    _s2, _o = _ws.take32(_b, _o, 32, "name")
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 2 more words expected")
-    _t5, _t6 = _S10.unpack_from(_b, _o)
-    if (_t5 not in _Level_BY_VALUE) or (_t6 & ~_Flags_MASK):
-        if _t5 not in _Level_BY_VALUE:
+    _t3, _t4 = _S10.unpack_from(_b, _o)
+    if (_t3 not in _Level_BY_VALUE) or (_t4 & ~_Flags_MASK):
+        if _t3 not in _Level_BY_VALUE:
             raise _c.DecodeError((_o >> 2), "level: undeclared Level value")
-        if _t6 & ~_Flags_MASK:
+        if _t4 & ~_Flags_MASK:
             raise _c.DecodeError((_o >> 2) + 1, "flags: undeclared Flags bits")
     _o += 8
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "data: length word missing")
-    _n7 = _W4.unpack_from(_b, _o)[0]
-    if _n7 > 64:
-        raise _c.DecodeError((_o >> 2), f"data: length {_n7} above the bound 64")
+    _n5 = _W4.unpack_from(_b, _o)[0]
+    if _n5 > 64:
+        raise _c.DecodeError((_o >> 2), f"data: length {_n5} above the bound 64")
     _o += 4
-    _e8 = _o + ((_n7) + 3 & -4)
-    if _e8 > _len(_b):
+    _e6 = _o + ((_n5) + 3 & -4)
+    if _e6 > _len(_b):
         raise _c.DecodeError((_o >> 2) - 1, "data: length exceeds the words that remain")
-    if _b[_o + (_n7) : _e8] != _P4[(_n7) & 3]:
-        raise _c.DecodeError((_e8 >> 2) - 1, "data: non-zero padding")
-    _v9 = _b[_o : _o + _n7]
-    _o = _e8
-    _e10 = _o + (((6) * 2) + 3 & -4)
-    if _e10 > _len(_b):
+    if _b[_o + (_n5) : _e6] != _P4[(_n5) & 3]:
+        raise _c.DecodeError((_e6 >> 2) - 1, "data: non-zero padding")
+    _v7 = _b[_o : _o + _n5]
+    _o = _e6
+    _e8 = _o + (((6) * 2) + 3 & -4)
+    if _e8 > _len(_b):
         raise _c.DecodeError((_o >> 2) - 1, "cells: length exceeds the words that remain")
-    if _b[_o + ((6) * 2) : _e10] != _P4[((6) * 2) & 3]:
-        raise _c.DecodeError((_e10 >> 2) - 1, "cells: non-zero padding")
-    _v12 = _struct.unpack_from(f"<{6}h", _b, _o)
-    _v11 = _list(_v12)
-    _o = _e10
+    if _b[_o + ((6) * 2) : _e8] != _P4[((6) * 2) & 3]:
+        raise _c.DecodeError((_e8 >> 2) - 1, "cells: non-zero padding")
+    _v10 = _struct.unpack_from(f"<{6}h", _b, _o)
+    _v9 = _list(_v10)
+    _o = _e8
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "parts: length word missing")
-    _n13 = _W4.unpack_from(_b, _o)[0]
-    if _n13 > 4:
-        raise _c.DecodeError((_o >> 2), f"parts: length {_n13} above the bound 4")
+    _n11 = _W4.unpack_from(_b, _o)[0]
+    if _n11 > 4:
+        raise _c.DecodeError((_o >> 2), f"parts: length {_n11} above the bound 4")
     _o += 4
-    if _n13 * 8 > _len(_b) - _o:
+    if _n11 * 8 > _len(_b) - _o:
         raise _c.DecodeError((_o >> 2) - 1, "parts: length exceeds the words that remain")
-    if _o + _n13 * 8 > _len(_b):
+    if _o + _n11 * 8 > _len(_b):
         raise _c.DecodeError((_o >> 2), "parts: length exceeds the words that remain")
-    _l14 = _list(_starmap(Base, _S0.iter_unpack(_b[_o : _o + _n13 * 8])))
-    _o += _n13 * 8
+    _l12 = _list(_starmap(Base, _S0.iter_unpack(_b[_o : _o + _n11 * 8])))
+    _o += _n11 * 8
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "ratio: presence word missing")
-    _p15 = _W4.unpack_from(_b, _o)[0]
-    if _p15 > 1:
+    _p13 = _W4.unpack_from(_b, _o)[0]
+    if _p13 > 1:
         raise _c.DecodeError((_o >> 2), "ratio: presence word other than 0 or 1")
     _o += 4
-    _x16 = None
-    if _p15:
+    _x14 = None
+    if _p13:
         if _o + 4 > _len(_b):
             raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-        (_t17,) = _S11.unpack_from(_b, _o)
-        if _t17 != _t17 and _c.snan32(_b, _o):
+        (_t15,) = _S11.unpack_from(_b, _o)
+        if _t15 != _t15 and _c.snan32(_b, _o):
             raise _c.DecodeError((_o >> 2), "ratio: signalling NaN")
         _o += 4
-        _x16 = _t17
+        _x14 = _t15
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t18,) = _S12.unpack_from(_b, _o)
-    if _t18 > 0x10FFFF or 0xD800 <= _t18 <= 0xDFFF:
+    (_t16,) = _S12.unpack_from(_b, _o)
+    if _t16 > 0x10FFFF or 0xD800 <= _t16 <= 0xDFFF:
         raise _c.DecodeError((_o >> 2), "initial: invalid wchar code point")
     _o += 4
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "label: length word missing")
-    _n19 = _W4.unpack_from(_b, _o)[0]
-    if _n19 > 8:
-        raise _c.DecodeError((_o >> 2), f"label: length {_n19} above the bound 8")
+    _n17 = _W4.unpack_from(_b, _o)[0]
+    if _n17 > 8:
+        raise _c.DecodeError((_o >> 2), f"label: length {_n17} above the bound 8")
     _o += 4
-    _e20 = _o + ((_n19 * 4) + 3 & -4)
-    if _e20 > _len(_b):
+    _e18 = _o + ((_n17 * 4) + 3 & -4)
+    if _e18 > _len(_b):
         raise _c.DecodeError((_o >> 2) - 1, "label: length exceeds the words that remain")
-    if _b[_o + (_n19 * 4) : _e20] != _P4[(_n19 * 4) & 3]:
-        raise _c.DecodeError((_e20 >> 2) - 1, "label: non-zero padding")
+    if _b[_o + (_n17 * 4) : _e18] != _P4[(_n17 * 4) & 3]:
+        raise _c.DecodeError((_e18 >> 2) - 1, "label: non-zero padding")
     try:
-        _s21 = _b[_o : _o + _n19 * 4].decode("utf-32-le")
+        _s19 = _b[_o : _o + _n17 * 4].decode("utf-32-le")
     except _UnicodeDecodeError as _err:
         raise _c.DecodeError((_o + _err.start >> 2), "label: invalid code point") from None
-    _o = _e20
+    _o = _e18
     if _o + 16 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 4 more words expected")
-    _t22, _t23, _t24, _t25 = _S14.unpack_from(_b, _o)
-    if (_t22 > 255) or (_t24 != _Z3):
-        if _t22 > 255:
+    _t20, _t21, _t22, _t23 = _S14.unpack_from(_b, _o)
+    if (_t20 > 255) or (_t22 != _Z3):
+        if _t20 > 255:
             raise _c.DecodeError((_o >> 2), "code: non-zero high bytes")
-        if _t24 != _Z3:
+        if _t22 != _Z3:
             raise _c.DecodeError((_o >> 2) + 1, "small: non-zero high bytes")
     _o += 16
     return (
         Record(
             _t1,
-            _s4,
-            _Level_BY_VALUE[_t5],
-            Flags(_t6),
-            _v9,
-            _c.reshape(_v11, (2, 3)),
-            _l14,
-            _x16,
-            _chr(_t18),
-            _s21,
-            _chr(_t22),
+            _s2,
+            _Level_BY_VALUE[_t3],
+            Flags(_t4),
+            _v7,
+            _c.reshape(_v9, (2, 3)),
+            _l12,
+            _x14,
+            _chr(_t16),
+            _s19,
+            _chr(_t20),
+            _t21,
             _t23,
-            _t25,
         ),
         _o,
     )
@@ -1790,7 +1625,7 @@ def _fd_Record_32(_f: _UtcbFrame) -> Record:
     return _zv
 
 
-def _e_Choice_64(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
+def _e_Choice_64(_v: Choice, _buf: _bytearray, _items: _c.ItemList) -> None:
     try:
         _k = _v._d
         try:
@@ -1807,18 +1642,7 @@ def _e_Choice_64(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 raise _c.run_error((("number", lambda _x1=_x1: _x1, "i4x"),)) from None
         elif _k in (Level.MID, Level.HIGH):
             _x2 = _cast("Name", _v._v)
-            try:
-                _s3 = _x2.encode()
-            except (_AttributeError, _TypeError, _UnicodeError):
-                raise _c.MarshalError(
-                    "text", f"expected a str of valid code points, got {_x2!r}"
-                ) from None
-            _n4 = _len(_s3)
-            if _n4 > 32:
-                raise _c.MarshalError("text", f"{_n4} UTF-8 bytes, at most 32 allowed")
-            _buf += _W8.pack(_n4)
-            _buf += _s3
-            _buf += _P8[_n4 & 7]
+            _ws.put64(_buf, _x2, 32, "text")
         else:
             raise _c.MarshalError("_d", "the discriminator selects no member")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -1843,29 +1667,14 @@ def _d_Choice_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Choice, _int]:
         _o += 8
         _x = _t2
     elif _k in (Level.MID, Level.HIGH):
-        if _o + 8 > _len(_b):
-            raise _c.DecodeError((_o >> 3), "text: length word missing")
-        _n4 = _W8.unpack_from(_b, _o)[0]
-        if _n4 > 32:
-            raise _c.DecodeError((_o >> 3), f"text: length {_n4} above the bound 32")
-        _o += 8
-        _e5 = _o + ((_n4) + 7 & -8)
-        if _e5 > _len(_b):
-            raise _c.DecodeError((_o >> 3) - 1, "text: length exceeds the words that remain")
-        if _b[_o + (_n4) : _e5] != _P8[(_n4) & 7]:
-            raise _c.DecodeError((_e5 >> 3) - 1, "text: non-zero padding")
-        try:
-            _s6 = _b[_o : _o + _n4].decode("utf-8")
-        except _UnicodeDecodeError as _err:
-            raise _c.DecodeError((_o + _err.start >> 3), "text: invalid UTF-8") from None
-        _o = _e5
-        _x = _s6
+        _s4, _o = _ws.take64(_b, _o, 32, "text")
+        _x = _s4
     else:
         raise _c.DecodeError(_o >> 3, "_d: no member for this discriminator")
     return Choice(_k, _x), _o
 
 
-def _e_Choice_32(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
+def _e_Choice_32(_v: Choice, _buf: _bytearray, _items: _c.ItemList) -> None:
     try:
         _k = _v._d
         try:
@@ -1882,18 +1691,7 @@ def _e_Choice_32(_v: Choice, _buf: _bytearray, _items: _list[_tuple[_int, _int]]
                 raise _c.run_error((("number", lambda _x1=_x1: _x1, "i"),)) from None
         elif _k in (Level.MID, Level.HIGH):
             _x2 = _cast("Name", _v._v)
-            try:
-                _s3 = _x2.encode()
-            except (_AttributeError, _TypeError, _UnicodeError):
-                raise _c.MarshalError(
-                    "text", f"expected a str of valid code points, got {_x2!r}"
-                ) from None
-            _n4 = _len(_s3)
-            if _n4 > 32:
-                raise _c.MarshalError("text", f"{_n4} UTF-8 bytes, at most 32 allowed")
-            _buf += _W4.pack(_n4)
-            _buf += _s3
-            _buf += _P4[_n4 & 3]
+            _ws.put32(_buf, _x2, 32, "text")
         else:
             raise _c.MarshalError("_d", "the discriminator selects no member")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
@@ -1916,29 +1714,14 @@ def _d_Choice_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Choice, _int]:
         _o += 4
         _x = _t2
     elif _k in (Level.MID, Level.HIGH):
-        if _o + 4 > _len(_b):
-            raise _c.DecodeError((_o >> 2), "text: length word missing")
-        _n3 = _W4.unpack_from(_b, _o)[0]
-        if _n3 > 32:
-            raise _c.DecodeError((_o >> 2), f"text: length {_n3} above the bound 32")
-        _o += 4
-        _e4 = _o + ((_n3) + 3 & -4)
-        if _e4 > _len(_b):
-            raise _c.DecodeError((_o >> 2) - 1, "text: length exceeds the words that remain")
-        if _b[_o + (_n3) : _e4] != _P4[(_n3) & 3]:
-            raise _c.DecodeError((_e4 >> 2) - 1, "text: non-zero padding")
-        try:
-            _s5 = _b[_o : _o + _n3].decode("utf-8")
-        except _UnicodeDecodeError as _err:
-            raise _c.DecodeError((_o + _err.start >> 2), "text: invalid UTF-8") from None
-        _o = _e4
-        _x = _s5
+        _s3, _o = _ws.take32(_b, _o, 32, "text")
+        _x = _s3
     else:
         raise _c.DecodeError(_o >> 3, "_d: no member for this discriminator")
     return Choice(_k, _x), _o
 
 
-def _e_Maybe_64(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
+def _e_Maybe_64(_v: Maybe, _buf: _bytearray, _items: _c.ItemList) -> None:
     try:
         _k = _v._d
         try:
@@ -1980,7 +1763,7 @@ def _d_Maybe_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Maybe, _int]:
     return Maybe(_k, _x), _o
 
 
-def _e_Maybe_32(_v: Maybe, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
+def _e_Maybe_32(_v: Maybe, _buf: _bytearray, _items: _c.ItemList) -> None:
     try:
         _k = _v._d
         try:
@@ -2022,9 +1805,9 @@ def _d_Maybe_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Maybe, _int]:
     return Maybe(_k, _x), _o
 
 
-def _x_Busy_64(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _x_Busy_64(_v: Busy) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             _buf += _S21.pack(32, 1836700011, _v.retry_ms)
@@ -2051,9 +1834,9 @@ def _d_Busy_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Busy, _int]:
     return Busy(_t1), _o
 
 
-def _x_Busy_32(_v: Busy) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _x_Busy_32(_v: Busy) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             _buf += _S22.pack(32, 1836700011, _v.retry_ms)
@@ -2078,43 +1861,25 @@ def _d_Busy_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Busy, _int]:
     return Busy(_t1), _o
 
 
-def _x_Gone_64(_v: Gone) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S7.pack(32, 81)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 32, "Q"), ("", lambda: 81, "Q"))) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _x_Gone_64, (_v,)) from None
-    return _buf, _items
+def _x_Gone_64(_v: Gone) -> _c.Encoded:
+    return _bytearray(_S7.pack(32, 81)), []
 
 
 def _d_Gone_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Gone, _int]:
     return Gone(), _o
 
 
-def _x_Gone_32(_v: Gone) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S10.pack(32, 81)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 32, "I"), ("", lambda: 81, "I"))) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _x_Gone_32, (_v,)) from None
-    return _buf, _items
+def _x_Gone_32(_v: Gone) -> _c.Encoded:
+    return _bytearray(_S10.pack(32, 81)), []
 
 
 def _d_Gone_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Gone, _int]:
     return Gone(), _o
 
 
-def _rq_Store_get_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_get_64(p_id: _int) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             _buf += _S7.pack(589824, p_id)
@@ -2135,20 +1900,15 @@ def _dq_Store_get_64(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     if _t1 != 589824:
         raise _c.DecodeError((_o >> 3), "not the opcode of get")
     _o += 16
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_t2,)
 
 
-def _rp_Store_get_64(p_return: Record) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_get_64(p_return: Record) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S0.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "Q"),)) from None
+        _buf += _S0.pack(0)
         try:
             _e_Record_64(p_return, _buf, _items)
         except _c.MarshalError as _err:
@@ -2165,36 +1925,27 @@ def _dp_Store_get_64(_b: _bytes, _it: _c.Items) -> _tuple[Record] | _BaseExcepti
     if _st == 0:
         _o = 8
         _x1, _o = _d_Record_64(_b, _o, _it)
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_x1,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 8, _st)
     if _st == 32:
         if _len(_b) < 16:
             raise _c.DecodeError(1, "exception id missing")
         _eid = _W8.unpack_from(_b, 8)[0]
         if _eid == 1836700011:
             _ex0, _o = _d_Busy_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex0
         if _eid == 81:
             _ex1, _o = _d_Gone_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex1
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 8, _it)
 
 
-def _rq_Store_get_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_get_32(p_id: _int) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             _buf += _S23.pack(589824, p_id)
@@ -2215,20 +1966,15 @@ def _dq_Store_get_32(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     if _t1 != 589824:
         raise _c.DecodeError((_o >> 2), "not the opcode of get")
     _o += 12
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_t2,)
 
 
-def _rp_Store_get_32(p_return: Record) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_get_32(p_return: Record) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S12.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "I"),)) from None
+        _buf += _S12.pack(0)
         try:
             _e_Record_32(p_return, _buf, _items)
         except _c.MarshalError as _err:
@@ -2245,41 +1991,29 @@ def _dp_Store_get_32(_b: _bytes, _it: _c.Items) -> _tuple[Record] | _BaseExcepti
     if _st == 0:
         _o = 4
         _x1, _o = _d_Record_32(_b, _o, _it)
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_x1,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 4, _st)
     if _st == 32:
         if _len(_b) < 8:
             raise _c.DecodeError(1, "exception id missing")
         _eid = _W4.unpack_from(_b, 4)[0]
         if _eid == 1836700011:
             _ex0, _o = _d_Busy_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex0
         if _eid == 81:
             _ex1, _o = _d_Gone_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex1
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 4, _it)
 
 
-def _rq_Store_put_64(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_put_64(p_r: Record, p_f: Flags) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S0.pack(589825)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589825, "Q"),)) from None
+        _buf += _S0.pack(589825)
         try:
             _e_Record_64(p_r, _buf, _items)
         except _c.MarshalError as _err:
@@ -2296,13 +2030,9 @@ def _rq_Store_put_64(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
 
 
 def _dq_Store_put_64(_b: _bytes, _it: _c.Items) -> _tuple[Record, Flags]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589825:
-        raise _c.DecodeError((_o >> 3), "not the opcode of put")
-    _o += 8
+    if _b[:8] != b"\x01\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of put")
+    _o = 8
     _x2, _o = _d_Record_64(_b, _o, _it)
     if _o + 8 > _len(_b):
         raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
@@ -2310,15 +2040,13 @@ def _dq_Store_put_64(_b: _bytes, _it: _c.Items) -> _tuple[Record, Flags]:
     if _t3 & ~_Flags_MASK:
         raise _c.DecodeError((_o >> 3), "f: undeclared Flags bits")
     _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_x2, Flags(_t3))
 
 
-def _rp_Store_put_64(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_put_64(p_f: Flags, p_count: _int) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             if p_f & ~_Flags_MASK:
@@ -2352,35 +2080,25 @@ def _dp_Store_put_64(_b: _bytes, _it: _c.Items) -> _tuple[Flags, _int] | _BaseEx
             if _t3:
                 raise _c.DecodeError((_o >> 3) + 1, "count: non-zero high bytes")
         _o += 16
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (Flags(_t1), _t2)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 8, _st)
     if _st == 32:
         if _len(_b) < 16:
             raise _c.DecodeError(1, "exception id missing")
         _eid = _W8.unpack_from(_b, 8)[0]
         if _eid == 1836700011:
             _ex0, _o = _d_Busy_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 8, _it)
 
 
-def _rq_Store_put_32(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_put_32(p_r: Record, p_f: Flags) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S12.pack(589825)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589825, "I"),)) from None
+        _buf += _S12.pack(589825)
         try:
             _e_Record_32(p_r, _buf, _items)
         except _c.MarshalError as _err:
@@ -2397,13 +2115,9 @@ def _rq_Store_put_32(p_r: Record, p_f: Flags) -> _tuple[_bytearray, _list[_tuple
 
 
 def _dq_Store_put_32(_b: _bytes, _it: _c.Items) -> _tuple[Record, Flags]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589825:
-        raise _c.DecodeError((_o >> 2), "not the opcode of put")
-    _o += 4
+    if _b[:4] != b"\x01\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of put")
+    _o = 4
     _x2, _o = _d_Record_32(_b, _o, _it)
     if _o + 4 > _len(_b):
         raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
@@ -2411,15 +2125,13 @@ def _dq_Store_put_32(_b: _bytes, _it: _c.Items) -> _tuple[Record, Flags]:
     if _t3 & ~_Flags_MASK:
         raise _c.DecodeError((_o >> 2), "f: undeclared Flags bits")
     _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_x2, Flags(_t3))
 
 
-def _rp_Store_put_32(p_f: Flags, p_count: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_put_32(p_f: Flags, p_count: _int) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             if p_f & ~_Flags_MASK:
@@ -2450,35 +2162,25 @@ def _dp_Store_put_32(_b: _bytes, _it: _c.Items) -> _tuple[Flags, _int] | _BaseEx
         if _t1 & ~_Flags_MASK:
             raise _c.DecodeError((_o >> 2), "f: undeclared Flags bits")
         _o += 8
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (Flags(_t1), _t2)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 4, _st)
     if _st == 32:
         if _len(_b) < 8:
             raise _c.DecodeError(1, "exception id missing")
         _eid = _W4.unpack_from(_b, 4)[0]
         if _eid == 1836700011:
             _ex0, _o = _d_Busy_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 4, _it)
 
 
-def _rq_Store_pick_64(p_m: Maybe) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_pick_64(p_m: Maybe) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S0.pack(589826)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589826, "Q"),)) from None
+        _buf += _S0.pack(589826)
         try:
             _e_Maybe_64(p_m, _buf, _items)
         except _c.MarshalError as _err:
@@ -2489,28 +2191,19 @@ def _rq_Store_pick_64(p_m: Maybe) -> _tuple[_bytearray, _list[_tuple[_int, _int]
 
 
 def _dq_Store_pick_64(_b: _bytes, _it: _c.Items) -> _tuple[Maybe]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589826:
-        raise _c.DecodeError((_o >> 3), "not the opcode of pick")
-    _o += 8
+    if _b[:8] != b"\x02\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of pick")
+    _o = 8
     _x2, _o = _d_Maybe_64(_b, _o, _it)
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_x2,)
 
 
-def _rp_Store_pick_64(p_return: Choice) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_pick_64(p_return: Choice) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S0.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "Q"),)) from None
+        _buf += _S0.pack(0)
         try:
             _e_Choice_64(p_return, _buf, _items)
         except _c.MarshalError as _err:
@@ -2521,30 +2214,19 @@ def _rp_Store_pick_64(p_return: Choice) -> _tuple[_bytearray, _list[_tuple[_int,
 
 
 def _dp_Store_pick_64(_b: _bytes, _it: _c.Items) -> _tuple[Choice] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
         _x1, _o = _d_Choice_64(_b, _o, _it)
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_x1,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 8, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 8, _it)
 
 
-def _rq_Store_pick_32(p_m: Maybe) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_pick_32(p_m: Maybe) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S12.pack(589826)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589826, "I"),)) from None
+        _buf += _S12.pack(589826)
         try:
             _e_Maybe_32(p_m, _buf, _items)
         except _c.MarshalError as _err:
@@ -2555,28 +2237,19 @@ def _rq_Store_pick_32(p_m: Maybe) -> _tuple[_bytearray, _list[_tuple[_int, _int]
 
 
 def _dq_Store_pick_32(_b: _bytes, _it: _c.Items) -> _tuple[Maybe]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589826:
-        raise _c.DecodeError((_o >> 2), "not the opcode of pick")
-    _o += 4
+    if _b[:4] != b"\x02\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of pick")
+    _o = 4
     _x2, _o = _d_Maybe_32(_b, _o, _it)
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_x2,)
 
 
-def _rp_Store_pick_32(p_return: Choice) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_pick_32(p_return: Choice) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S12.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "I"),)) from None
+        _buf += _S12.pack(0)
         try:
             _e_Choice_32(p_return, _buf, _items)
         except _c.MarshalError as _err:
@@ -2587,25 +2260,17 @@ def _rp_Store_pick_32(p_return: Choice) -> _tuple[_bytearray, _list[_tuple[_int,
 
 
 def _dp_Store_pick_32(_b: _bytes, _it: _c.Items) -> _tuple[Choice] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
         _x1, _o = _d_Choice_32(_b, _o, _it)
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_x1,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 4, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 4, _it)
 
 
-def _rq_Store_forget_64(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_forget_64(p_id: _int) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             _buf += _S7.pack(589827, p_id)
@@ -2626,13 +2291,11 @@ def _dq_Store_forget_64(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     if _t1 != 589827:
         raise _c.DecodeError((_o >> 3), "not the opcode of forget")
     _o += 16
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_t2,)
 
 
-def _rp_Store_forget_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_forget_64() -> _c.Encoded:
     return _bytearray(), []
 
 
@@ -2643,9 +2306,9 @@ def _dp_Store_forget_64(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseExceptio
     return ()
 
 
-def _rq_Store_forget_32(p_id: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_forget_32(p_id: _int) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             _buf += _S23.pack(589827, p_id)
@@ -2666,13 +2329,11 @@ def _dq_Store_forget_32(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     if _t1 != 589827:
         raise _c.DecodeError((_o >> 2), "not the opcode of forget")
     _o += 12
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_t2,)
 
 
-def _rp_Store_forget_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_forget_32() -> _c.Encoded:
     return _bytearray(), []
 
 
@@ -2683,18 +2344,13 @@ def _dp_Store_forget_32(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseExceptio
     return ()
 
 
-def _rq_Store_share_64(
-    p_done: _Crd | None, p_back: _Crd | None
-) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_share_64(p_done: _Crd | None, p_back: _Crd | None) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         _c.put_cap(_items, p_done, 3, True, 0x1, "done")
         _c.put_cap(_items, p_back, 3, False, 0x1F, "back")
-        try:
-            _buf += _S0.pack(589864)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589864, "Q"),)) from None
+        _buf += _S0.pack(589864)
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rq_Store_share_64, (p_done, p_back)) from None
     return _buf, _items
@@ -2710,53 +2366,29 @@ def _dq_Store_share_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None, _Crd | 
     if _t1 != 589864:
         raise _c.DecodeError((_o >> 3), "not the opcode of share")
     _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_c2, _c3)
 
 
-def _rp_Store_share_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S0.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_share_64, ()) from None
-    return _buf, _items
+def _rp_Store_share_64() -> _c.Encoded:
+    return _bytearray(_S0.pack(0)), []
 
 
 def _dp_Store_share_64(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return ()
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 8, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 8, _it)
 
 
-def _rq_Store_share_32(
-    p_done: _Crd | None, p_back: _Crd | None
-) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store_share_32(p_done: _Crd | None, p_back: _Crd | None) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         _c.put_cap(_items, p_done, 3, True, 0x1, "done")
         _c.put_cap(_items, p_back, 3, False, 0x1F, "back")
-        try:
-            _buf += _S12.pack(589864)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589864, "I"),)) from None
+        _buf += _S12.pack(589864)
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rq_Store_share_32, (p_done, p_back)) from None
     return _buf, _items
@@ -2772,305 +2404,165 @@ def _dq_Store_share_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None, _Crd | 
     if _t1 != 589864:
         raise _c.DecodeError((_o >> 2), "not the opcode of share")
     _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_c2, _c3)
 
 
-def _rp_Store_share_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S12.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store_share_32, ()) from None
-    return _buf, _items
+def _rp_Store_share_32() -> _c.Encoded:
+    return _bytearray(_S12.pack(0)), []
 
 
 def _dp_Store_share_32(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return ()
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 4, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 4, _it)
 
 
-def _rq_Store_map_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S0.pack(589865)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589865, "Q"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_map_64, ()) from None
-    return _buf, _items
+def _rq_Store_map_64() -> _c.Encoded:
+    return _bytearray(_S0.pack(589865)), []
 
 
 def _dq_Store_map_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589865:
-        raise _c.DecodeError((_o >> 3), "not the opcode of map")
-    _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    if _b[:8] != b")\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of map")
+    _o = 8
+    _it.end(_b, _o, 3)
     return ()
 
 
-def _rp_Store_map_64(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_map_64(p_pages: _Crd | None) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         _c.put_cap(_items, p_pages, 1, True, 0x1F, "pages")
-        try:
-            _buf += _S0.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "Q"),)) from None
+        _buf += _S0.pack(0)
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rp_Store_map_64, (p_pages,)) from None
     return _buf, _items
 
 
 def _dp_Store_map_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
         _c1 = _it.cap(1, True, (_o >> 3))
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_c1,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 8, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 8, _it)
 
 
-def _rq_Store_map_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S12.pack(589865)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589865, "I"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_map_32, ()) from None
-    return _buf, _items
+def _rq_Store_map_32() -> _c.Encoded:
+    return _bytearray(_S12.pack(589865)), []
 
 
 def _dq_Store_map_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589865:
-        raise _c.DecodeError((_o >> 2), "not the opcode of map")
-    _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    if _b[:4] != b")\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of map")
+    _o = 4
+    _it.end(_b, _o, 2)
     return ()
 
 
-def _rp_Store_map_32(p_pages: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_map_32(p_pages: _Crd | None) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         _c.put_cap(_items, p_pages, 1, True, 0x1F, "pages")
-        try:
-            _buf += _S12.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "I"),)) from None
+        _buf += _S12.pack(0)
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rp_Store_map_32, (p_pages,)) from None
     return _buf, _items
 
 
 def _dp_Store_map_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
         _c1 = _it.cap(1, True, (_o >> 2))
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_c1,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 4, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 4, _it)
 
 
-def _rq_Store_ports_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S0.pack(589866)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589866, "Q"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_ports_64, ()) from None
-    return _buf, _items
+def _rq_Store_ports_64() -> _c.Encoded:
+    return _bytearray(_S0.pack(589866)), []
 
 
 def _dq_Store_ports_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589866:
-        raise _c.DecodeError((_o >> 3), "not the opcode of ports")
-    _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    if _b[:8] != b"*\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of ports")
+    _o = 8
+    _it.end(_b, _o, 3)
     return ()
 
 
-def _rp_Store_ports_64(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_ports_64(p_io: _Crd | None) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         _c.put_cap(_items, p_io, 2, True, 0x1F, "io")
-        try:
-            _buf += _S0.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "Q"),)) from None
+        _buf += _S0.pack(0)
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rp_Store_ports_64, (p_io,)) from None
     return _buf, _items
 
 
 def _dp_Store_ports_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
         _c1 = _it.cap(2, True, (_o >> 3))
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_c1,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 8, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 8, _it)
 
 
-def _rq_Store_ports_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S12.pack(589866)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589866, "I"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_ports_32, ()) from None
-    return _buf, _items
+def _rq_Store_ports_32() -> _c.Encoded:
+    return _bytearray(_S12.pack(589866)), []
 
 
 def _dq_Store_ports_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589866:
-        raise _c.DecodeError((_o >> 2), "not the opcode of ports")
-    _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    if _b[:4] != b"*\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of ports")
+    _o = 4
+    _it.end(_b, _o, 2)
     return ()
 
 
-def _rp_Store_ports_32(p_io: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_ports_32(p_io: _Crd | None) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         _c.put_cap(_items, p_io, 2, True, 0x1F, "io")
-        try:
-            _buf += _S12.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "I"),)) from None
+        _buf += _S12.pack(0)
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rp_Store_ports_32, (p_io,)) from None
     return _buf, _items
 
 
 def _dp_Store_ports_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
         _c1 = _it.cap(2, True, (_o >> 2))
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_c1,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 4, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 4, _it)
 
 
-def _rq_Store_pair_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S0.pack(589867)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589867, "Q"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_pair_64, ()) from None
-    return _buf, _items
+def _rq_Store_pair_64() -> _c.Encoded:
+    return _bytearray(_S0.pack(589867)), []
 
 
 def _dq_Store_pair_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589867:
-        raise _c.DecodeError((_o >> 3), "not the opcode of pair")
-    _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    if _b[:8] != b"+\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of pair")
+    _o = 8
+    _it.end(_b, _o, 3)
     return ()
 
 
-def _rp_Store_pair_64(
-    p_return: _m_golden_inner_constructs_idl.Pair,
-) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_pair_64(p_return: _m_golden_inner_constructs_idl.Pair) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             if p_return.a not in _Level_VALUES:
@@ -3094,10 +2586,7 @@ def _rp_Store_pair_64(
 def _dp_Store_pair_64(
     _b: _bytes, _it: _c.Items
 ) -> _tuple[_m_golden_inner_constructs_idl.Pair] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
         if _o + 16 > _len(_b):
             raise _c.DecodeError((_o >> 3), "message too short: 2 more words expected")
@@ -3108,48 +2597,26 @@ def _dp_Store_pair_64(
             if _t2 not in _Level_BY_VALUE:
                 raise _c.DecodeError((_o >> 3) + 1, "return.b: undeclared Level value")
         _o += 16
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_m_golden_inner_constructs_idl.Pair(_Level_BY_VALUE[_t1], _Level_BY_VALUE[_t2]),)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 8, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 8, _it)
 
 
-def _rq_Store_pair_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S12.pack(589867)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589867, "I"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store_pair_32, ()) from None
-    return _buf, _items
+def _rq_Store_pair_32() -> _c.Encoded:
+    return _bytearray(_S12.pack(589867)), []
 
 
 def _dq_Store_pair_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589867:
-        raise _c.DecodeError((_o >> 2), "not the opcode of pair")
-    _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    if _b[:4] != b"+\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of pair")
+    _o = 4
+    _it.end(_b, _o, 2)
     return ()
 
 
-def _rp_Store_pair_32(
-    p_return: _m_golden_inner_constructs_idl.Pair,
-) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store_pair_32(p_return: _m_golden_inner_constructs_idl.Pair) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             if p_return.a not in _Level_VALUES:
@@ -3173,10 +2640,7 @@ def _rp_Store_pair_32(
 def _dp_Store_pair_32(
     _b: _bytes, _it: _c.Items
 ) -> _tuple[_m_golden_inner_constructs_idl.Pair] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
         if _o + 8 > _len(_b):
             raise _c.DecodeError((_o >> 2), "message too short: 2 more words expected")
@@ -3187,46 +2651,26 @@ def _dp_Store_pair_32(
             if _t2 not in _Level_BY_VALUE:
                 raise _c.DecodeError((_o >> 2) + 1, "return.b: undeclared Level value")
         _o += 8
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_m_golden_inner_constructs_idl.Pair(_Level_BY_VALUE[_t1], _Level_BY_VALUE[_t2]),)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 4, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 4, _it)
 
 
-def _rq_Store__get_limit_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S0.pack(589868)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589868, "Q"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store__get_limit_64, ()) from None
-    return _buf, _items
+def _rq_Store__get_limit_64() -> _c.Encoded:
+    return _bytearray(_S0.pack(589868)), []
 
 
 def _dq_Store__get_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589868:
-        raise _c.DecodeError((_o >> 3), "not the opcode of _get_limit")
-    _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    if _b[:8] != b",\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of _get_limit")
+    _o = 8
+    _it.end(_b, _o, 3)
     return ()
 
 
-def _rp_Store__get_limit_64(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store__get_limit_64(p_return: _int) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             _buf += _S27.pack(0, p_return)
@@ -3251,57 +2695,35 @@ def _dp_Store__get_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[_int] | _BaseEx
         if _t2:
             raise _c.DecodeError((_o >> 3), "return: non-zero high bytes")
         _o += 8
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_t1,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 8, _st)
     if _st == 32:
         if _len(_b) < 16:
             raise _c.DecodeError(1, "exception id missing")
         _eid = _W8.unpack_from(_b, 8)[0]
         if _eid == 1836700011:
             _ex0, _o = _d_Busy_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 8, _it)
 
 
-def _rq_Store__get_limit_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S12.pack(589868)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589868, "I"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store__get_limit_32, ()) from None
-    return _buf, _items
+def _rq_Store__get_limit_32() -> _c.Encoded:
+    return _bytearray(_S12.pack(589868)), []
 
 
 def _dq_Store__get_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589868:
-        raise _c.DecodeError((_o >> 2), "not the opcode of _get_limit")
-    _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    if _b[:4] != b",\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of _get_limit")
+    _o = 4
+    _it.end(_b, _o, 2)
     return ()
 
 
-def _rp_Store__get_limit_32(p_return: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store__get_limit_32(p_return: _int) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             _buf += _S10.pack(0, p_return)
@@ -3324,30 +2746,23 @@ def _dp_Store__get_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[_int] | _BaseEx
             raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
         (_t1,) = _S12.unpack_from(_b, _o)
         _o += 4
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_t1,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 4, _st)
     if _st == 32:
         if _len(_b) < 8:
             raise _c.DecodeError(1, "exception id missing")
         _eid = _W4.unpack_from(_b, 4)[0]
         if _eid == 1836700011:
             _ex0, _o = _d_Busy_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 4, _it)
 
 
-def _rq_Store__set_limit_64(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store__set_limit_64(p_value: _int) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             _buf += _S27.pack(589869, p_value)
@@ -3371,23 +2786,12 @@ def _dq_Store__set_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
         if _t3:
             raise _c.DecodeError((_o >> 3) + 1, "value: non-zero high bytes")
     _o += 16
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_t2,)
 
 
-def _rp_Store__set_limit_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S0.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store__set_limit_64, ()) from None
-    return _buf, _items
+def _rp_Store__set_limit_64() -> _c.Encoded:
+    return _bytearray(_S0.pack(0)), []
 
 
 def _dp_Store__set_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
@@ -3396,30 +2800,23 @@ def _dp_Store__set_limit_64(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseExce
     _st = _W8.unpack_from(_b, 0)[0]
     if _st == 0:
         _o = 8
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return ()
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 8, _st)
     if _st == 32:
         if _len(_b) < 16:
             raise _c.DecodeError(1, "exception id missing")
         _eid = _W8.unpack_from(_b, 8)[0]
         if _eid == 81:
             _ex0, _o = _d_Gone_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 8, _it)
 
 
-def _rq_Store__set_limit_32(p_value: _int) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Store__set_limit_32(p_value: _int) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         try:
             _buf += _S10.pack(589869, p_value)
@@ -3440,23 +2837,12 @@ def _dq_Store__set_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[_int]:
     if _t1 != 589869:
         raise _c.DecodeError((_o >> 2), "not the opcode of _set_limit")
     _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_t2,)
 
 
-def _rp_Store__set_limit_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S12.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Store__set_limit_32, ()) from None
-    return _buf, _items
+def _rp_Store__set_limit_32() -> _c.Encoded:
+    return _bytearray(_S12.pack(0)), []
 
 
 def _dp_Store__set_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
@@ -3465,74 +2851,38 @@ def _dp_Store__set_limit_32(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseExce
     _st = _W4.unpack_from(_b, 0)[0]
     if _st == 0:
         _o = 4
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return ()
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 4, _st)
     if _st == 32:
         if _len(_b) < 8:
             raise _c.DecodeError(1, "exception id missing")
         _eid = _W4.unpack_from(_b, 4)[0]
         if _eid == 81:
             _ex0, _o = _d_Gone_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 4, _it)
 
 
-def _rq_Store__get_owner_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S0.pack(589870)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589870, "Q"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store__get_owner_64, ()) from None
-    return _buf, _items
+def _rq_Store__get_owner_64() -> _c.Encoded:
+    return _bytearray(_S0.pack(589870)), []
 
 
 def _dq_Store__get_owner_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 589870:
-        raise _c.DecodeError((_o >> 3), "not the opcode of _get_owner")
-    _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    if _b[:8] != b".\x00\t\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of _get_owner")
+    _o = 8
+    _it.end(_b, _o, 3)
     return ()
 
 
-def _rp_Store__get_owner_64(p_return: Name) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store__get_owner_64(p_return: Name) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S0.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "Q"),)) from None
-        try:
-            _s1 = p_return.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "return", f"expected a str of valid code points, got {p_return!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 32:
-            raise _c.MarshalError("return", f"{_n2} UTF-8 bytes, at most 32 allowed")
-        _buf += _W8.pack(_n2)
-        _buf += _s1
-        _buf += _P8[_n2 & 7]
+        _buf += _S0.pack(0)
+        _ws.put64(_buf, p_return, 32, "return")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rp_Store__get_owner_64, (p_return,)) from None
     return _buf, _items
@@ -3544,90 +2894,39 @@ def _dp_Store__get_owner_64(_b: _bytes, _it: _c.Items) -> _tuple[Name] | _BaseEx
     _st = _W8.unpack_from(_b, 0)[0]
     if _st == 0:
         _o = 8
-        if _o + 8 > _len(_b):
-            raise _c.DecodeError((_o >> 3), "return: length word missing")
-        _n1 = _W8.unpack_from(_b, _o)[0]
-        if _n1 > 32:
-            raise _c.DecodeError((_o >> 3), f"return: length {_n1} above the bound 32")
-        _o += 8
-        _e2 = _o + ((_n1) + 7 & -8)
-        if _e2 > _len(_b):
-            raise _c.DecodeError((_o >> 3) - 1, "return: length exceeds the words that remain")
-        if _b[_o + (_n1) : _e2] != _P8[(_n1) & 7]:
-            raise _c.DecodeError((_e2 >> 3) - 1, "return: non-zero padding")
-        try:
-            _s3 = _b[_o : _o + _n1].decode("utf-8")
-        except _UnicodeDecodeError as _err:
-            raise _c.DecodeError((_o + _err.start >> 3), "return: invalid UTF-8") from None
-        _o = _e2
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
-        return (_s3,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 8, _st)
+        _s1, _o = _ws.take64(_b, _o, 32, "return")
+        _it.end(_b, _o, 3)
+        return (_s1,)
     if _st == 32:
         if _len(_b) < 16:
             raise _c.DecodeError(1, "exception id missing")
         _eid = _W8.unpack_from(_b, 8)[0]
         if _eid == 81:
             _ex0, _o = _d_Gone_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 8, _it)
 
 
-def _rq_Store__get_owner_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S12.pack(589870)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 589870, "I"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Store__get_owner_32, ()) from None
-    return _buf, _items
+def _rq_Store__get_owner_32() -> _c.Encoded:
+    return _bytearray(_S12.pack(589870)), []
 
 
 def _dq_Store__get_owner_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 589870:
-        raise _c.DecodeError((_o >> 2), "not the opcode of _get_owner")
-    _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    if _b[:4] != b".\x00\t\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of _get_owner")
+    _o = 4
+    _it.end(_b, _o, 2)
     return ()
 
 
-def _rp_Store__get_owner_32(p_return: Name) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Store__get_owner_32(p_return: Name) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S12.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "I"),)) from None
-        try:
-            _s1 = p_return.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "return", f"expected a str of valid code points, got {p_return!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 32:
-            raise _c.MarshalError("return", f"{_n2} UTF-8 bytes, at most 32 allowed")
-        _buf += _W4.pack(_n2)
-        _buf += _s1
-        _buf += _P4[_n2 & 3]
+        _buf += _S12.pack(0)
+        _ws.put32(_buf, p_return, 32, "return")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rp_Store__get_owner_32, (p_return,)) from None
     return _buf, _items
@@ -3639,168 +2938,91 @@ def _dp_Store__get_owner_32(_b: _bytes, _it: _c.Items) -> _tuple[Name] | _BaseEx
     _st = _W4.unpack_from(_b, 0)[0]
     if _st == 0:
         _o = 4
-        if _o + 4 > _len(_b):
-            raise _c.DecodeError((_o >> 2), "return: length word missing")
-        _n1 = _W4.unpack_from(_b, _o)[0]
-        if _n1 > 32:
-            raise _c.DecodeError((_o >> 2), f"return: length {_n1} above the bound 32")
-        _o += 4
-        _e2 = _o + ((_n1) + 3 & -4)
-        if _e2 > _len(_b):
-            raise _c.DecodeError((_o >> 2) - 1, "return: length exceeds the words that remain")
-        if _b[_o + (_n1) : _e2] != _P4[(_n1) & 3]:
-            raise _c.DecodeError((_e2 >> 2) - 1, "return: non-zero padding")
-        try:
-            _s3 = _b[_o : _o + _n1].decode("utf-8")
-        except _UnicodeDecodeError as _err:
-            raise _c.DecodeError((_o + _err.start >> 2), "return: invalid UTF-8") from None
-        _o = _e2
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
-        return (_s3,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 4, _st)
+        _s1, _o = _ws.take32(_b, _o, 32, "return")
+        _it.end(_b, _o, 2)
+        return (_s1,)
     if _st == 32:
         if _len(_b) < 8:
             raise _c.DecodeError(1, "exception id missing")
         _eid = _W4.unpack_from(_b, 4)[0]
         if _eid == 81:
             _ex0, _o = _d_Gone_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 4, _it)
 
 
-def _rq_Archive_mirror_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S0.pack(4130144256)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 4130144256, "Q"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Archive_mirror_64, ()) from None
-    return _buf, _items
+def _rq_Archive_mirror_64() -> _c.Encoded:
+    return _bytearray(_S0.pack(4130144256)), []
 
 
 def _dq_Archive_mirror_64(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S0.unpack_from(_b, _o)
-    if _t1 != 4130144256:
-        raise _c.DecodeError((_o >> 3), "not the opcode of mirror")
-    _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    if _b[:8] != b"\x00\x00-\xf6\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of mirror")
+    _o = 8
+    _it.end(_b, _o, 3)
     return ()
 
 
-def _rp_Archive_mirror_64(p_return: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Archive_mirror_64(p_return: _Crd | None) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         _c.put_cap(_items, p_return, 3, True, 0x1F, "return")
-        try:
-            _buf += _S0.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "Q"),)) from None
+        _buf += _S0.pack(0)
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rp_Archive_mirror_64, (p_return,)) from None
     return _buf, _items
 
 
 def _dp_Archive_mirror_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
         _c1 = _it.cap(3, True, (_o >> 3))
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return (_c1,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 8, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 8, _it)
 
 
-def _rq_Archive_mirror_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S12.pack(4130144256)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 4130144256, "I"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rq_Archive_mirror_32, ()) from None
-    return _buf, _items
+def _rq_Archive_mirror_32() -> _c.Encoded:
+    return _bytearray(_S12.pack(4130144256)), []
 
 
 def _dq_Archive_mirror_32(_b: _bytes, _it: _c.Items) -> _tuple[()]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S12.unpack_from(_b, _o)
-    if _t1 != 4130144256:
-        raise _c.DecodeError((_o >> 2), "not the opcode of mirror")
-    _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    if _b[:4] != b"\x00\x00-\xf6":
+        raise _c.not_opcode(_b, 4, "not the opcode of mirror")
+    _o = 4
+    _it.end(_b, _o, 2)
     return ()
 
 
-def _rp_Archive_mirror_32(p_return: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Archive_mirror_32(p_return: _Crd | None) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         _c.put_cap(_items, p_return, 3, True, 0x1F, "return")
-        try:
-            _buf += _S12.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "I"),)) from None
+        _buf += _S12.pack(0)
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rp_Archive_mirror_32, (p_return,)) from None
     return _buf, _items
 
 
 def _dp_Archive_mirror_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
         _c1 = _it.cap(3, True, (_o >> 2))
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return (_c1,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 4, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 4, _it)
 
 
-def _rq_Archive_attach_64(p_other: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Archive_attach_64(p_other: _Crd | None) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         _c.put_cap(_items, p_other, 3, True, 0x1F, "other")
-        try:
-            _buf += _S0.pack(4130144257)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 4130144257, "Q"),)) from None
+        _buf += _S0.pack(4130144257)
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rq_Archive_attach_64, (p_other,)) from None
     return _buf, _items
@@ -3815,50 +3037,28 @@ def _dq_Archive_attach_64(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None]:
     if _t1 != 4130144257:
         raise _c.DecodeError((_o >> 3), "not the opcode of attach")
     _o += 8
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
+    _it.end(_b, _o, 3)
     return (_c2,)
 
 
-def _rp_Archive_attach_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S0.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "Q"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Archive_attach_64, ()) from None
-    return _buf, _items
+def _rp_Archive_attach_64() -> _c.Encoded:
+    return _bytearray(_S0.pack(0)), []
 
 
 def _dp_Archive_attach_64(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
-    if _len(_b) < 8:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W8.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:8] == _Z8:
         _o = 8
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
+        _it.end(_b, _o, 3)
         return ()
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 8, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 8, _it)
 
 
-def _rq_Archive_attach_32(p_other: _Crd | None) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Archive_attach_32(p_other: _Crd | None) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
         _c.put_cap(_items, p_other, 3, True, 0x1F, "other")
-        try:
-            _buf += _S12.pack(4130144257)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 4130144257, "I"),)) from None
+        _buf += _S12.pack(4130144257)
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rq_Archive_attach_32, (p_other,)) from None
     return _buf, _items
@@ -3873,39 +3073,20 @@ def _dq_Archive_attach_32(_b: _bytes, _it: _c.Items) -> _tuple[_Crd | None]:
     if _t1 != 4130144257:
         raise _c.DecodeError((_o >> 2), "not the opcode of attach")
     _o += 4
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
+    _it.end(_b, _o, 2)
     return (_c2,)
 
 
-def _rp_Archive_attach_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
-    _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
-    try:
-        try:
-            _buf += _S12.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "I"),)) from None
-    except (_c.MarshalError, _AttributeError, _TypeError) as _err:
-        raise _c.retyped(_err, _rp_Archive_attach_32, ()) from None
-    return _buf, _items
+def _rp_Archive_attach_32() -> _c.Encoded:
+    return _bytearray(_S12.pack(0)), []
 
 
 def _dp_Archive_attach_32(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
-    if _len(_b) < 4:
-        raise _c.DecodeError(0, "status word missing")
-    _st = _W4.unpack_from(_b, 0)[0]
-    if _st == 0:
+    if _b[:4] == _Z4:
         _o = 4
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
+        _it.end(_b, _o, 2)
         return ()
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 4, _st)
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 4, _it)
 
 
 class StoreCodec:
@@ -3913,17 +3094,15 @@ class StoreCodec:
     per method (``METHODS`` by wire name), each with request/reply encoders and decoders
     for both architectures."""
 
-    get: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
+    get: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(),
+        "Store_get",
         "get",
         0x90000,
         False,
         ("id",),
         ("return",),
         {"golden::Busy": _Busy_T, "golden::Gone": _Gone_T},
-        {"x86_64": _rq_Store_get_64, "x86_32": _rq_Store_get_32},
-        {"x86_64": _dq_Store_get_64, "x86_32": _dq_Store_get_32},
-        {"x86_64": _rp_Store_get_64, "x86_32": _rp_Store_get_32},
-        {"x86_64": _dp_Store_get_64, "x86_32": _dp_Store_get_32},
         {
             "x86_64:golden::Busy": _x_Busy_64,
             "x86_32:golden::Busy": _x_Busy_32,
@@ -3931,134 +3110,66 @@ class StoreCodec:
             "x86_32:golden::Gone": _x_Gone_32,
         },
     )
-    put: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
+    put: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(),
+        "Store_put",
         "put",
         0x90001,
         False,
         ("r", "f"),
         ("f", "count"),
         {"golden::Busy": _Busy_T},
-        {"x86_64": _rq_Store_put_64, "x86_32": _rq_Store_put_32},
-        {"x86_64": _dq_Store_put_64, "x86_32": _dq_Store_put_32},
-        {"x86_64": _rp_Store_put_64, "x86_32": _rp_Store_put_32},
-        {"x86_64": _dp_Store_put_64, "x86_32": _dp_Store_put_32},
         {"x86_64:golden::Busy": _x_Busy_64, "x86_32:golden::Busy": _x_Busy_32},
     )
-    pick: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "pick",
-        0x90002,
-        False,
-        ("m",),
-        ("return",),
-        {},
-        {"x86_64": _rq_Store_pick_64, "x86_32": _rq_Store_pick_32},
-        {"x86_64": _dq_Store_pick_64, "x86_32": _dq_Store_pick_32},
-        {"x86_64": _rp_Store_pick_64, "x86_32": _rp_Store_pick_32},
-        {"x86_64": _dp_Store_pick_64, "x86_32": _dp_Store_pick_32},
-        {},
+    pick: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Store_pick", "pick", 0x90002, False, ("m",), ("return",)
     )
-    forget: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "forget",
-        0x90003,
-        True,
-        ("id",),
-        (),
-        {},
-        {"x86_64": _rq_Store_forget_64, "x86_32": _rq_Store_forget_32},
-        {"x86_64": _dq_Store_forget_64, "x86_32": _dq_Store_forget_32},
-        {"x86_64": _rp_Store_forget_64, "x86_32": _rp_Store_forget_32},
-        {"x86_64": _dp_Store_forget_64, "x86_32": _dp_Store_forget_32},
-        {},
+    forget: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Store_forget", "forget", 0x90003, True, ("id",), ()
     )
-    share: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "share",
-        0x90028,
-        False,
-        ("done", "back"),
-        (),
-        {},
-        {"x86_64": _rq_Store_share_64, "x86_32": _rq_Store_share_32},
-        {"x86_64": _dq_Store_share_64, "x86_32": _dq_Store_share_32},
-        {"x86_64": _rp_Store_share_64, "x86_32": _rp_Store_share_32},
-        {"x86_64": _dp_Store_share_64, "x86_32": _dp_Store_share_32},
-        {},
+    share: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Store_share", "share", 0x90028, False, ("done", "back"), ()
     )
-    map: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "map",
-        0x90029,
-        False,
-        (),
-        ("pages",),
-        {},
-        {"x86_64": _rq_Store_map_64, "x86_32": _rq_Store_map_32},
-        {"x86_64": _dq_Store_map_64, "x86_32": _dq_Store_map_32},
-        {"x86_64": _rp_Store_map_64, "x86_32": _rp_Store_map_32},
-        {"x86_64": _dp_Store_map_64, "x86_32": _dp_Store_map_32},
-        {},
+    map: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Store_map", "map", 0x90029, False, (), ("pages",)
     )
-    ports: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "ports",
-        0x9002A,
-        False,
-        (),
-        ("io",),
-        {},
-        {"x86_64": _rq_Store_ports_64, "x86_32": _rq_Store_ports_32},
-        {"x86_64": _dq_Store_ports_64, "x86_32": _dq_Store_ports_32},
-        {"x86_64": _rp_Store_ports_64, "x86_32": _rp_Store_ports_32},
-        {"x86_64": _dp_Store_ports_64, "x86_32": _dp_Store_ports_32},
-        {},
+    ports: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Store_ports", "ports", 0x9002A, False, (), ("io",)
     )
-    pair: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "pair",
-        0x9002B,
-        False,
-        (),
-        ("return",),
-        {},
-        {"x86_64": _rq_Store_pair_64, "x86_32": _rq_Store_pair_32},
-        {"x86_64": _dq_Store_pair_64, "x86_32": _dq_Store_pair_32},
-        {"x86_64": _rp_Store_pair_64, "x86_32": _rp_Store_pair_32},
-        {"x86_64": _dp_Store_pair_64, "x86_32": _dp_Store_pair_32},
-        {},
+    pair: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Store_pair", "pair", 0x9002B, False, (), ("return",)
     )
-    _get_limit: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
+    _get_limit: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(),
+        "Store__get_limit",
         "_get_limit",
         0x9002C,
         False,
         (),
         ("return",),
         {"golden::Busy": _Busy_T},
-        {"x86_64": _rq_Store__get_limit_64, "x86_32": _rq_Store__get_limit_32},
-        {"x86_64": _dq_Store__get_limit_64, "x86_32": _dq_Store__get_limit_32},
-        {"x86_64": _rp_Store__get_limit_64, "x86_32": _rp_Store__get_limit_32},
-        {"x86_64": _dp_Store__get_limit_64, "x86_32": _dp_Store__get_limit_32},
         {"x86_64:golden::Busy": _x_Busy_64, "x86_32:golden::Busy": _x_Busy_32},
     )
-    _set_limit: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
+    _set_limit: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(),
+        "Store__set_limit",
         "_set_limit",
         0x9002D,
         False,
         ("value",),
         (),
         {"golden::Gone": _Gone_T},
-        {"x86_64": _rq_Store__set_limit_64, "x86_32": _rq_Store__set_limit_32},
-        {"x86_64": _dq_Store__set_limit_64, "x86_32": _dq_Store__set_limit_32},
-        {"x86_64": _rp_Store__set_limit_64, "x86_32": _rp_Store__set_limit_32},
-        {"x86_64": _dp_Store__set_limit_64, "x86_32": _dp_Store__set_limit_32},
         {"x86_64:golden::Gone": _x_Gone_64, "x86_32:golden::Gone": _x_Gone_32},
     )
-    _get_owner: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
+    _get_owner: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(),
+        "Store__get_owner",
         "_get_owner",
         0x9002E,
         False,
         (),
         ("return",),
         {"golden::Gone": _Gone_T},
-        {"x86_64": _rq_Store__get_owner_64, "x86_32": _rq_Store__get_owner_32},
-        {"x86_64": _dq_Store__get_owner_64, "x86_32": _dq_Store__get_owner_32},
-        {"x86_64": _rp_Store__get_owner_64, "x86_32": _rp_Store__get_owner_32},
-        {"x86_64": _dp_Store__get_owner_64, "x86_32": _dp_Store__get_owner_32},
         {"x86_64:golden::Gone": _x_Gone_64, "x86_32:golden::Gone": _x_Gone_32},
     )
     METHODS: _ClassVar[_dict[_str, _c.MethodCodec]] = {
@@ -4081,17 +3192,15 @@ class ArchiveCodec:
     per method (``METHODS`` by wire name), each with request/reply encoders and decoders
     for both architectures."""
 
-    get: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
+    get: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(),
+        "Store_get",
         "get",
         0x90000,
         False,
         ("id",),
         ("return",),
         {"golden::Busy": _Busy_T, "golden::Gone": _Gone_T},
-        {"x86_64": _rq_Store_get_64, "x86_32": _rq_Store_get_32},
-        {"x86_64": _dq_Store_get_64, "x86_32": _dq_Store_get_32},
-        {"x86_64": _rp_Store_get_64, "x86_32": _rp_Store_get_32},
-        {"x86_64": _dp_Store_get_64, "x86_32": _dp_Store_get_32},
         {
             "x86_64:golden::Busy": _x_Busy_64,
             "x86_32:golden::Busy": _x_Busy_32,
@@ -4099,161 +3208,73 @@ class ArchiveCodec:
             "x86_32:golden::Gone": _x_Gone_32,
         },
     )
-    put: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
+    put: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(),
+        "Store_put",
         "put",
         0x90001,
         False,
         ("r", "f"),
         ("f", "count"),
         {"golden::Busy": _Busy_T},
-        {"x86_64": _rq_Store_put_64, "x86_32": _rq_Store_put_32},
-        {"x86_64": _dq_Store_put_64, "x86_32": _dq_Store_put_32},
-        {"x86_64": _rp_Store_put_64, "x86_32": _rp_Store_put_32},
-        {"x86_64": _dp_Store_put_64, "x86_32": _dp_Store_put_32},
         {"x86_64:golden::Busy": _x_Busy_64, "x86_32:golden::Busy": _x_Busy_32},
     )
-    pick: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "pick",
-        0x90002,
-        False,
-        ("m",),
-        ("return",),
-        {},
-        {"x86_64": _rq_Store_pick_64, "x86_32": _rq_Store_pick_32},
-        {"x86_64": _dq_Store_pick_64, "x86_32": _dq_Store_pick_32},
-        {"x86_64": _rp_Store_pick_64, "x86_32": _rp_Store_pick_32},
-        {"x86_64": _dp_Store_pick_64, "x86_32": _dp_Store_pick_32},
-        {},
+    pick: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Store_pick", "pick", 0x90002, False, ("m",), ("return",)
     )
-    forget: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "forget",
-        0x90003,
-        True,
-        ("id",),
-        (),
-        {},
-        {"x86_64": _rq_Store_forget_64, "x86_32": _rq_Store_forget_32},
-        {"x86_64": _dq_Store_forget_64, "x86_32": _dq_Store_forget_32},
-        {"x86_64": _rp_Store_forget_64, "x86_32": _rp_Store_forget_32},
-        {"x86_64": _dp_Store_forget_64, "x86_32": _dp_Store_forget_32},
-        {},
+    forget: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Store_forget", "forget", 0x90003, True, ("id",), ()
     )
-    share: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "share",
-        0x90028,
-        False,
-        ("done", "back"),
-        (),
-        {},
-        {"x86_64": _rq_Store_share_64, "x86_32": _rq_Store_share_32},
-        {"x86_64": _dq_Store_share_64, "x86_32": _dq_Store_share_32},
-        {"x86_64": _rp_Store_share_64, "x86_32": _rp_Store_share_32},
-        {"x86_64": _dp_Store_share_64, "x86_32": _dp_Store_share_32},
-        {},
+    share: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Store_share", "share", 0x90028, False, ("done", "back"), ()
     )
-    map: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "map",
-        0x90029,
-        False,
-        (),
-        ("pages",),
-        {},
-        {"x86_64": _rq_Store_map_64, "x86_32": _rq_Store_map_32},
-        {"x86_64": _dq_Store_map_64, "x86_32": _dq_Store_map_32},
-        {"x86_64": _rp_Store_map_64, "x86_32": _rp_Store_map_32},
-        {"x86_64": _dp_Store_map_64, "x86_32": _dp_Store_map_32},
-        {},
+    map: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Store_map", "map", 0x90029, False, (), ("pages",)
     )
-    ports: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "ports",
-        0x9002A,
-        False,
-        (),
-        ("io",),
-        {},
-        {"x86_64": _rq_Store_ports_64, "x86_32": _rq_Store_ports_32},
-        {"x86_64": _dq_Store_ports_64, "x86_32": _dq_Store_ports_32},
-        {"x86_64": _rp_Store_ports_64, "x86_32": _rp_Store_ports_32},
-        {"x86_64": _dp_Store_ports_64, "x86_32": _dp_Store_ports_32},
-        {},
+    ports: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Store_ports", "ports", 0x9002A, False, (), ("io",)
     )
-    pair: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "pair",
-        0x9002B,
-        False,
-        (),
-        ("return",),
-        {},
-        {"x86_64": _rq_Store_pair_64, "x86_32": _rq_Store_pair_32},
-        {"x86_64": _dq_Store_pair_64, "x86_32": _dq_Store_pair_32},
-        {"x86_64": _rp_Store_pair_64, "x86_32": _rp_Store_pair_32},
-        {"x86_64": _dp_Store_pair_64, "x86_32": _dp_Store_pair_32},
-        {},
+    pair: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Store_pair", "pair", 0x9002B, False, (), ("return",)
     )
-    _get_limit: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
+    _get_limit: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(),
+        "Store__get_limit",
         "_get_limit",
         0x9002C,
         False,
         (),
         ("return",),
         {"golden::Busy": _Busy_T},
-        {"x86_64": _rq_Store__get_limit_64, "x86_32": _rq_Store__get_limit_32},
-        {"x86_64": _dq_Store__get_limit_64, "x86_32": _dq_Store__get_limit_32},
-        {"x86_64": _rp_Store__get_limit_64, "x86_32": _rp_Store__get_limit_32},
-        {"x86_64": _dp_Store__get_limit_64, "x86_32": _dp_Store__get_limit_32},
         {"x86_64:golden::Busy": _x_Busy_64, "x86_32:golden::Busy": _x_Busy_32},
     )
-    _set_limit: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
+    _set_limit: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(),
+        "Store__set_limit",
         "_set_limit",
         0x9002D,
         False,
         ("value",),
         (),
         {"golden::Gone": _Gone_T},
-        {"x86_64": _rq_Store__set_limit_64, "x86_32": _rq_Store__set_limit_32},
-        {"x86_64": _dq_Store__set_limit_64, "x86_32": _dq_Store__set_limit_32},
-        {"x86_64": _rp_Store__set_limit_64, "x86_32": _rp_Store__set_limit_32},
-        {"x86_64": _dp_Store__set_limit_64, "x86_32": _dp_Store__set_limit_32},
         {"x86_64:golden::Gone": _x_Gone_64, "x86_32:golden::Gone": _x_Gone_32},
     )
-    _get_owner: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
+    _get_owner: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(),
+        "Store__get_owner",
         "_get_owner",
         0x9002E,
         False,
         (),
         ("return",),
         {"golden::Gone": _Gone_T},
-        {"x86_64": _rq_Store__get_owner_64, "x86_32": _rq_Store__get_owner_32},
-        {"x86_64": _dq_Store__get_owner_64, "x86_32": _dq_Store__get_owner_32},
-        {"x86_64": _rp_Store__get_owner_64, "x86_32": _rp_Store__get_owner_32},
-        {"x86_64": _dp_Store__get_owner_64, "x86_32": _dp_Store__get_owner_32},
         {"x86_64:golden::Gone": _x_Gone_64, "x86_32:golden::Gone": _x_Gone_32},
     )
-    mirror: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "mirror",
-        0xF62D0000,
-        False,
-        (),
-        ("return",),
-        {},
-        {"x86_64": _rq_Archive_mirror_64, "x86_32": _rq_Archive_mirror_32},
-        {"x86_64": _dq_Archive_mirror_64, "x86_32": _dq_Archive_mirror_32},
-        {"x86_64": _rp_Archive_mirror_64, "x86_32": _rp_Archive_mirror_32},
-        {"x86_64": _dp_Archive_mirror_64, "x86_32": _dp_Archive_mirror_32},
-        {},
+    mirror: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Archive_mirror", "mirror", 0xF62D0000, False, (), ("return",)
     )
-    attach: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "attach",
-        0xF62D0001,
-        False,
-        ("other",),
-        (),
-        {},
-        {"x86_64": _rq_Archive_attach_64, "x86_32": _rq_Archive_attach_32},
-        {"x86_64": _dq_Archive_attach_64, "x86_32": _dq_Archive_attach_32},
-        {"x86_64": _rp_Archive_attach_64, "x86_32": _rp_Archive_attach_32},
-        {"x86_64": _dp_Archive_attach_64, "x86_32": _dp_Archive_attach_32},
-        {},
+    attach: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Archive_attach", "attach", 0xF62D0001, False, ("other",), ()
     )
     METHODS: _ClassVar[_dict[_str, _c.MethodCodec]] = {
         "get": get,

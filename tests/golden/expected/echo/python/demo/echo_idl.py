@@ -18,6 +18,7 @@ from builtins import len as _len, range as _range, enumerate as _enumerate, map 
 from builtins import all as _all, any as _any, sum as _sum, chr as _chr, type as _type
 from builtins import isinstance as _isinstance, property as _property
 from builtins import classmethod as _classmethod, NotImplemented as _NotImplemented
+from builtins import globals as _globals
 from builtins import BaseException as _BaseException, Exception as _Exception
 from builtins import AttributeError as _AttributeError, TypeError as _TypeError
 from builtins import ValueError as _ValueError, OverflowError as _OverflowError
@@ -35,6 +36,7 @@ from typing import Protocol as _Protocol, TypeAlias as _TypeAlias, cast as _cast
 from runtime import binding as _binding
 from runtime import codec as _c
 from runtime.crd import Crd as _Crd
+from runtime.kernel import wirestr as _ws
 
 if _TYPE_CHECKING:
     from collections.abc import Callable as _Callable
@@ -47,7 +49,7 @@ _W8 = _struct.Struct("<Q")
 _W4 = _struct.Struct("<I")
 _P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))
 _P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))
-_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))
+_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7, _Z8 = (_bytes(_q) for _q in _range(1, 9))
 _S0 = _struct.Struct("<QQ")
 _S1 = _struct.Struct("<II")
 _S2 = _struct.Struct("<Q")
@@ -105,10 +107,7 @@ class EchoClient(_binding.Client):
 
     def ping(self, text: _str) -> _str:
         """Returns its argument."""
-        if self._w64:
-            _data, _items = _rq_Echo_ping_64(text)
-        else:
-            _data, _items = _rq_Echo_ping_32(text)
+        _data, _items = (_rq_Echo_ping_64 if self._w64 else _rq_Echo_ping_32)(text)
         _rb, _ri = _binding.call(self._pt, _data, _items, None, False)
         _r = (_dp_Echo_ping_64 if self._w64 else _dp_Echo_ping_32)(_rb, _c.Items(_ri))
         if _isinstance(_r, _BaseException):
@@ -117,10 +116,7 @@ class EchoClient(_binding.Client):
 
     def log(self, line: _str) -> None:
         """Logs a line; the caller does not wait for an answer."""
-        if self._w64:
-            _data, _items = _rq_Echo_log_64(line)
-        else:
-            _data, _items = _rq_Echo_log_32(line)
+        _data, _items = (_rq_Echo_log_64 if self._w64 else _rq_Echo_log_32)(line)
         _binding.call(self._pt, _data, _items)
 
 
@@ -153,9 +149,7 @@ class EchoServer:
     def __call__(self, _f: _UtcbFrame) -> None:
         _binding.serve(_f, self._table)
 
-    def _h_ping(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_ping(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Echo_ping_64 if _w == 8 else _dq_Echo_ping_32)(_b, _it)
         try:
             _r = self._impl.ping(*_args)
@@ -163,9 +157,7 @@ class EchoServer:
             return (_x_Empty_64 if _w == 8 else _x_Empty_32)(_e)
         return (_rp_Echo_ping_64 if _w == 8 else _rp_Echo_ping_32)(_r)
 
-    def _h_log(
-        self, _w: _int, _b: _bytes, _it: _c.Items
-    ) -> _tuple[_bytearray, _list[_tuple[_int, _int]]] | None:
+    def _h_log(self, _w: _int, _b: _bytes, _it: _c.Items) -> _c.Encoded | None:
         _args = (_dq_Echo_log_64 if _w == 8 else _dq_Echo_log_32)(_b, _it)
         self._impl.log(*_args)
         return None
@@ -174,171 +166,64 @@ class EchoServer:
 # --- marshalling (straight-line, per architecture) -----------------------------------
 
 
-def _x_Empty_64(_v: Empty) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _x_Empty_64(_v: Empty) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S0.pack(32, 3732239500)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 32, "Q"), ("", lambda: 3732239500, "Q"))) from None
-        try:
-            _s1 = _v.why.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "why", f"expected a str of valid code points, got {_v.why!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 64:
-            raise _c.MarshalError("why", f"{_n2} UTF-8 bytes, at most 64 allowed")
-        _buf += _W8.pack(_n2)
-        _buf += _s1
-        _buf += _P8[_n2 & 7]
+        _buf += _S0.pack(32, 3732239500)
+        _ws.put64(_buf, _v.why, 64, "why")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _x_Empty_64, (_v,)) from None
     return _buf, _items
 
 
 def _d_Empty_64(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Empty, _int]:
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "why: length word missing")
-    _n1 = _W8.unpack_from(_b, _o)[0]
-    if _n1 > 64:
-        raise _c.DecodeError((_o >> 3), f"why: length {_n1} above the bound 64")
-    _o += 8
-    _e2 = _o + ((_n1) + 7 & -8)
-    if _e2 > _len(_b):
-        raise _c.DecodeError((_o >> 3) - 1, "why: length exceeds the words that remain")
-    if _b[_o + (_n1) : _e2] != _P8[(_n1) & 7]:
-        raise _c.DecodeError((_e2 >> 3) - 1, "why: non-zero padding")
-    try:
-        _s3 = _b[_o : _o + _n1].decode("utf-8")
-    except _UnicodeDecodeError as _err:
-        raise _c.DecodeError((_o + _err.start >> 3), "why: invalid UTF-8") from None
-    _o = _e2
-    return Empty(_s3), _o
+    _s1, _o = _ws.take64(_b, _o, 64, "why")
+    return Empty(_s1), _o
 
 
-def _x_Empty_32(_v: Empty) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _x_Empty_32(_v: Empty) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S1.pack(32, 3732239500)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 32, "I"), ("", lambda: 3732239500, "I"))) from None
-        try:
-            _s1 = _v.why.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "why", f"expected a str of valid code points, got {_v.why!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 64:
-            raise _c.MarshalError("why", f"{_n2} UTF-8 bytes, at most 64 allowed")
-        _buf += _W4.pack(_n2)
-        _buf += _s1
-        _buf += _P4[_n2 & 3]
+        _buf += _S1.pack(32, 3732239500)
+        _ws.put32(_buf, _v.why, 64, "why")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _x_Empty_32, (_v,)) from None
     return _buf, _items
 
 
 def _d_Empty_32(_b: _bytes, _o: _int, _it: _c.Items) -> _tuple[Empty, _int]:
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "why: length word missing")
-    _n1 = _W4.unpack_from(_b, _o)[0]
-    if _n1 > 64:
-        raise _c.DecodeError((_o >> 2), f"why: length {_n1} above the bound 64")
-    _o += 4
-    _e2 = _o + ((_n1) + 3 & -4)
-    if _e2 > _len(_b):
-        raise _c.DecodeError((_o >> 2) - 1, "why: length exceeds the words that remain")
-    if _b[_o + (_n1) : _e2] != _P4[(_n1) & 3]:
-        raise _c.DecodeError((_e2 >> 2) - 1, "why: non-zero padding")
-    try:
-        _s3 = _b[_o : _o + _n1].decode("utf-8")
-    except _UnicodeDecodeError as _err:
-        raise _c.DecodeError((_o + _err.start >> 2), "why: invalid UTF-8") from None
-    _o = _e2
-    return Empty(_s3), _o
+    _s1, _o = _ws.take32(_b, _o, 64, "why")
+    return Empty(_s1), _o
 
 
-def _rq_Echo_ping_64(p_text: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Echo_ping_64(p_text: _str) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S2.pack(65536)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 65536, "Q"),)) from None
-        try:
-            _s1 = p_text.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "text", f"expected a str of valid code points, got {p_text!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 64:
-            raise _c.MarshalError("text", f"{_n2} UTF-8 bytes, at most 64 allowed")
-        _buf += _W8.pack(_n2)
-        _buf += _s1
-        _buf += _P8[_n2 & 7]
+        _buf += _S2.pack(65536)
+        _ws.put64(_buf, p_text, 64, "text")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rq_Echo_ping_64, (p_text,)) from None
     return _buf, _items
 
 
 def _dq_Echo_ping_64(_b: _bytes, _it: _c.Items) -> _tuple[_str]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S2.unpack_from(_b, _o)
-    if _t1 != 65536:
-        raise _c.DecodeError((_o >> 3), "not the opcode of ping")
-    _o += 8
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "text: length word missing")
-    _n2 = _W8.unpack_from(_b, _o)[0]
-    if _n2 > 64:
-        raise _c.DecodeError((_o >> 3), f"text: length {_n2} above the bound 64")
-    _o += 8
-    _e3 = _o + ((_n2) + 7 & -8)
-    if _e3 > _len(_b):
-        raise _c.DecodeError((_o >> 3) - 1, "text: length exceeds the words that remain")
-    if _b[_o + (_n2) : _e3] != _P8[(_n2) & 7]:
-        raise _c.DecodeError((_e3 >> 3) - 1, "text: non-zero padding")
-    try:
-        _s4 = _b[_o : _o + _n2].decode("utf-8")
-    except _UnicodeDecodeError as _err:
-        raise _c.DecodeError((_o + _err.start >> 3), "text: invalid UTF-8") from None
-    _o = _e3
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
-    return (_s4,)
+    if _b[:8] != b"\x00\x00\x01\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of ping")
+    _o = 8
+    _s2, _o = _ws.take64(_b, _o, 64, "text")
+    _it.end(_b, _o, 3)
+    return (_s2,)
 
 
-def _rp_Echo_ping_64(p_return: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Echo_ping_64(p_return: _str) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S2.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "Q"),)) from None
-        try:
-            _s1 = p_return.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "return", f"expected a str of valid code points, got {p_return!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 64:
-            raise _c.MarshalError("return", f"{_n2} UTF-8 bytes, at most 64 allowed")
-        _buf += _W8.pack(_n2)
-        _buf += _s1
-        _buf += _P8[_n2 & 7]
+        _buf += _S2.pack(0)
+        _ws.put64(_buf, p_return, 64, "return")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rp_Echo_ping_64, (p_return,)) from None
     return _buf, _items
@@ -350,118 +235,47 @@ def _dp_Echo_ping_64(_b: _bytes, _it: _c.Items) -> _tuple[_str] | _BaseException
     _st = _W8.unpack_from(_b, 0)[0]
     if _st == 0:
         _o = 8
-        if _o + 8 > _len(_b):
-            raise _c.DecodeError((_o >> 3), "return: length word missing")
-        _n1 = _W8.unpack_from(_b, _o)[0]
-        if _n1 > 64:
-            raise _c.DecodeError((_o >> 3), f"return: length {_n1} above the bound 64")
-        _o += 8
-        _e2 = _o + ((_n1) + 7 & -8)
-        if _e2 > _len(_b):
-            raise _c.DecodeError((_o >> 3) - 1, "return: length exceeds the words that remain")
-        if _b[_o + (_n1) : _e2] != _P8[(_n1) & 7]:
-            raise _c.DecodeError((_e2 >> 3) - 1, "return: non-zero padding")
-        try:
-            _s3 = _b[_o : _o + _n1].decode("utf-8")
-        except _UnicodeDecodeError as _err:
-            raise _c.DecodeError((_o + _err.start >> 3), "return: invalid UTF-8") from None
-        _o = _e2
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 8, "words left over")
-        _it.finish(_o // 8)
-        return (_s3,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 8, _st)
+        _s1, _o = _ws.take64(_b, _o, 64, "return")
+        _it.end(_b, _o, 3)
+        return (_s1,)
     if _st == 32:
         if _len(_b) < 16:
             raise _c.DecodeError(1, "exception id missing")
         _eid = _W8.unpack_from(_b, 8)[0]
         if _eid == 3732239500:
             _ex0, _o = _d_Empty_64(_b, 16, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 8, "words left over")
-            _it.finish(_o // 8)
+            _it.end(_b, _o, 3)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 8, _it)
 
 
-def _rq_Echo_ping_32(p_text: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Echo_ping_32(p_text: _str) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S3.pack(65536)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 65536, "I"),)) from None
-        try:
-            _s1 = p_text.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "text", f"expected a str of valid code points, got {p_text!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 64:
-            raise _c.MarshalError("text", f"{_n2} UTF-8 bytes, at most 64 allowed")
-        _buf += _W4.pack(_n2)
-        _buf += _s1
-        _buf += _P4[_n2 & 3]
+        _buf += _S3.pack(65536)
+        _ws.put32(_buf, p_text, 64, "text")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rq_Echo_ping_32, (p_text,)) from None
     return _buf, _items
 
 
 def _dq_Echo_ping_32(_b: _bytes, _it: _c.Items) -> _tuple[_str]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S3.unpack_from(_b, _o)
-    if _t1 != 65536:
-        raise _c.DecodeError((_o >> 2), "not the opcode of ping")
-    _o += 4
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "text: length word missing")
-    _n2 = _W4.unpack_from(_b, _o)[0]
-    if _n2 > 64:
-        raise _c.DecodeError((_o >> 2), f"text: length {_n2} above the bound 64")
-    _o += 4
-    _e3 = _o + ((_n2) + 3 & -4)
-    if _e3 > _len(_b):
-        raise _c.DecodeError((_o >> 2) - 1, "text: length exceeds the words that remain")
-    if _b[_o + (_n2) : _e3] != _P4[(_n2) & 3]:
-        raise _c.DecodeError((_e3 >> 2) - 1, "text: non-zero padding")
-    try:
-        _s4 = _b[_o : _o + _n2].decode("utf-8")
-    except _UnicodeDecodeError as _err:
-        raise _c.DecodeError((_o + _err.start >> 2), "text: invalid UTF-8") from None
-    _o = _e3
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
-    return (_s4,)
+    if _b[:4] != b"\x00\x00\x01\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of ping")
+    _o = 4
+    _s2, _o = _ws.take32(_b, _o, 64, "text")
+    _it.end(_b, _o, 2)
+    return (_s2,)
 
 
-def _rp_Echo_ping_32(p_return: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Echo_ping_32(p_return: _str) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S3.pack(0)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 0, "I"),)) from None
-        try:
-            _s1 = p_return.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "return", f"expected a str of valid code points, got {p_return!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 64:
-            raise _c.MarshalError("return", f"{_n2} UTF-8 bytes, at most 64 allowed")
-        _buf += _W4.pack(_n2)
-        _buf += _s1
-        _buf += _P4[_n2 & 3]
+        _buf += _S3.pack(0)
+        _ws.put32(_buf, p_return, 64, "return")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rp_Echo_ping_32, (p_return,)) from None
     return _buf, _items
@@ -473,99 +287,42 @@ def _dp_Echo_ping_32(_b: _bytes, _it: _c.Items) -> _tuple[_str] | _BaseException
     _st = _W4.unpack_from(_b, 0)[0]
     if _st == 0:
         _o = 4
-        if _o + 4 > _len(_b):
-            raise _c.DecodeError((_o >> 2), "return: length word missing")
-        _n1 = _W4.unpack_from(_b, _o)[0]
-        if _n1 > 64:
-            raise _c.DecodeError((_o >> 2), f"return: length {_n1} above the bound 64")
-        _o += 4
-        _e2 = _o + ((_n1) + 3 & -4)
-        if _e2 > _len(_b):
-            raise _c.DecodeError((_o >> 2) - 1, "return: length exceeds the words that remain")
-        if _b[_o + (_n1) : _e2] != _P4[(_n1) & 3]:
-            raise _c.DecodeError((_e2 >> 2) - 1, "return: non-zero padding")
-        try:
-            _s3 = _b[_o : _o + _n1].decode("utf-8")
-        except _UnicodeDecodeError as _err:
-            raise _c.DecodeError((_o + _err.start >> 2), "return: invalid UTF-8") from None
-        _o = _e2
-        if _o != _len(_b):
-            raise _c.DecodeError(_o // 4, "words left over")
-        _it.finish(_o // 4)
-        return (_s3,)
-    if 1 <= _st <= 19:
-        _it.finish(1)
-        return _c.decode_error_reply(_b, 4, _st)
+        _s1, _o = _ws.take32(_b, _o, 64, "return")
+        _it.end(_b, _o, 2)
+        return (_s1,)
     if _st == 32:
         if _len(_b) < 8:
             raise _c.DecodeError(1, "exception id missing")
         _eid = _W4.unpack_from(_b, 4)[0]
         if _eid == 3732239500:
             _ex0, _o = _d_Empty_32(_b, 8, _it)
-            if _o != _len(_b):
-                raise _c.DecodeError(_o // 4, "words left over")
-            _it.finish(_o // 4)
+            _it.end(_b, _o, 2)
             return _ex0
         raise _c.DecodeError(1, f"exception id {_eid:#x} is not raised here")
-    raise _c.DecodeError(0, f"reserved status {_st}")
+    return _c.reply_status(_b, 4, _it)
 
 
-def _rq_Echo_log_64(p_line: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Echo_log_64(p_line: _str) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S2.pack(65537)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 65537, "Q"),)) from None
-        try:
-            _s1 = p_line.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "line", f"expected a str of valid code points, got {p_line!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 128:
-            raise _c.MarshalError("line", f"{_n2} UTF-8 bytes, at most 128 allowed")
-        _buf += _W8.pack(_n2)
-        _buf += _s1
-        _buf += _P8[_n2 & 7]
+        _buf += _S2.pack(65537)
+        _ws.put64(_buf, p_line, 128, "line")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rq_Echo_log_64, (p_line,)) from None
     return _buf, _items
 
 
 def _dq_Echo_log_64(_b: _bytes, _it: _c.Items) -> _tuple[_str]:
-    _o = 0
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "message too short: 1 more words expected")
-    (_t1,) = _S2.unpack_from(_b, _o)
-    if _t1 != 65537:
-        raise _c.DecodeError((_o >> 3), "not the opcode of log")
-    _o += 8
-    if _o + 8 > _len(_b):
-        raise _c.DecodeError((_o >> 3), "line: length word missing")
-    _n2 = _W8.unpack_from(_b, _o)[0]
-    if _n2 > 128:
-        raise _c.DecodeError((_o >> 3), f"line: length {_n2} above the bound 128")
-    _o += 8
-    _e3 = _o + ((_n2) + 7 & -8)
-    if _e3 > _len(_b):
-        raise _c.DecodeError((_o >> 3) - 1, "line: length exceeds the words that remain")
-    if _b[_o + (_n2) : _e3] != _P8[(_n2) & 7]:
-        raise _c.DecodeError((_e3 >> 3) - 1, "line: non-zero padding")
-    try:
-        _s4 = _b[_o : _o + _n2].decode("utf-8")
-    except _UnicodeDecodeError as _err:
-        raise _c.DecodeError((_o + _err.start >> 3), "line: invalid UTF-8") from None
-    _o = _e3
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 8, "words left over")
-    _it.finish(_o // 8)
-    return (_s4,)
+    if _b[:8] != b"\x01\x00\x01\x00\x00\x00\x00\x00":
+        raise _c.not_opcode(_b, 8, "not the opcode of log")
+    _o = 8
+    _s2, _o = _ws.take64(_b, _o, 128, "line")
+    _it.end(_b, _o, 3)
+    return (_s2,)
 
 
-def _rp_Echo_log_64() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Echo_log_64() -> _c.Encoded:
     return _bytearray(), []
 
 
@@ -576,62 +333,27 @@ def _dp_Echo_log_64(_b: _bytes, _it: _c.Items) -> _tuple[()] | _BaseException:
     return ()
 
 
-def _rq_Echo_log_32(p_line: _str) -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rq_Echo_log_32(p_line: _str) -> _c.Encoded:
     _buf = _bytearray()
-    _items: _list[_tuple[_int, _int]] = []
+    _items: _c.ItemList = []
     try:
-        try:
-            _buf += _S3.pack(65537)
-        except (_struct.error, _TypeError, _OverflowError, _AttributeError):
-            raise _c.run_error((("", lambda: 65537, "I"),)) from None
-        try:
-            _s1 = p_line.encode()
-        except (_AttributeError, _TypeError, _UnicodeError):
-            raise _c.MarshalError(
-                "line", f"expected a str of valid code points, got {p_line!r}"
-            ) from None
-        _n2 = _len(_s1)
-        if _n2 > 128:
-            raise _c.MarshalError("line", f"{_n2} UTF-8 bytes, at most 128 allowed")
-        _buf += _W4.pack(_n2)
-        _buf += _s1
-        _buf += _P4[_n2 & 3]
+        _buf += _S3.pack(65537)
+        _ws.put32(_buf, p_line, 128, "line")
     except (_c.MarshalError, _AttributeError, _TypeError) as _err:
         raise _c.retyped(_err, _rq_Echo_log_32, (p_line,)) from None
     return _buf, _items
 
 
 def _dq_Echo_log_32(_b: _bytes, _it: _c.Items) -> _tuple[_str]:
-    _o = 0
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "message too short: 1 more words expected")
-    (_t1,) = _S3.unpack_from(_b, _o)
-    if _t1 != 65537:
-        raise _c.DecodeError((_o >> 2), "not the opcode of log")
-    _o += 4
-    if _o + 4 > _len(_b):
-        raise _c.DecodeError((_o >> 2), "line: length word missing")
-    _n2 = _W4.unpack_from(_b, _o)[0]
-    if _n2 > 128:
-        raise _c.DecodeError((_o >> 2), f"line: length {_n2} above the bound 128")
-    _o += 4
-    _e3 = _o + ((_n2) + 3 & -4)
-    if _e3 > _len(_b):
-        raise _c.DecodeError((_o >> 2) - 1, "line: length exceeds the words that remain")
-    if _b[_o + (_n2) : _e3] != _P4[(_n2) & 3]:
-        raise _c.DecodeError((_e3 >> 2) - 1, "line: non-zero padding")
-    try:
-        _s4 = _b[_o : _o + _n2].decode("utf-8")
-    except _UnicodeDecodeError as _err:
-        raise _c.DecodeError((_o + _err.start >> 2), "line: invalid UTF-8") from None
-    _o = _e3
-    if _o != _len(_b):
-        raise _c.DecodeError(_o // 4, "words left over")
-    _it.finish(_o // 4)
-    return (_s4,)
+    if _b[:4] != b"\x01\x00\x01\x00":
+        raise _c.not_opcode(_b, 4, "not the opcode of log")
+    _o = 4
+    _s2, _o = _ws.take32(_b, _o, 128, "line")
+    _it.end(_b, _o, 2)
+    return (_s2,)
 
 
-def _rp_Echo_log_32() -> _tuple[_bytearray, _list[_tuple[_int, _int]]]:
+def _rp_Echo_log_32() -> _c.Encoded:
     return _bytearray(), []
 
 
@@ -647,31 +369,19 @@ class EchoCodec:
     per method (``METHODS`` by wire name), each with request/reply encoders and decoders
     for both architectures."""
 
-    ping: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
+    ping: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(),
+        "Echo_ping",
         "ping",
         0x10000,
         False,
         ("text",),
         ("return",),
         {"demo::Empty": _Empty_T},
-        {"x86_64": _rq_Echo_ping_64, "x86_32": _rq_Echo_ping_32},
-        {"x86_64": _dq_Echo_ping_64, "x86_32": _dq_Echo_ping_32},
-        {"x86_64": _rp_Echo_ping_64, "x86_32": _rp_Echo_ping_32},
-        {"x86_64": _dp_Echo_ping_64, "x86_32": _dp_Echo_ping_32},
         {"x86_64:demo::Empty": _x_Empty_64, "x86_32:demo::Empty": _x_Empty_32},
     )
-    log: _ClassVar[_c.MethodCodec] = _c.MethodCodec(
-        "log",
-        0x10001,
-        True,
-        ("line",),
-        (),
-        {},
-        {"x86_64": _rq_Echo_log_64, "x86_32": _rq_Echo_log_32},
-        {"x86_64": _dq_Echo_log_64, "x86_32": _dq_Echo_log_32},
-        {"x86_64": _rp_Echo_log_64, "x86_32": _rp_Echo_log_32},
-        {"x86_64": _dp_Echo_log_64, "x86_32": _dp_Echo_log_32},
-        {},
+    log: _ClassVar[_c.MethodCodec] = _c.MethodCodec.of(
+        _globals(), "Echo_log", "log", 0x10001, True, ("line",), ()
     )
     METHODS: _ClassVar[_dict[_str, _c.MethodCodec]] = {"ping": ping, "log": log}
 

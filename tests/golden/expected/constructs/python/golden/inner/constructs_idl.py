@@ -18,6 +18,7 @@ from builtins import len as _len, range as _range, enumerate as _enumerate, map 
 from builtins import all as _all, any as _any, sum as _sum, chr as _chr, type as _type
 from builtins import isinstance as _isinstance, property as _property
 from builtins import classmethod as _classmethod, NotImplemented as _NotImplemented
+from builtins import globals as _globals
 from builtins import BaseException as _BaseException, Exception as _Exception
 from builtins import AttributeError as _AttributeError, TypeError as _TypeError
 from builtins import ValueError as _ValueError, OverflowError as _OverflowError
@@ -35,6 +36,7 @@ from typing import Protocol as _Protocol, TypeAlias as _TypeAlias, cast as _cast
 from runtime import binding as _binding
 from runtime import codec as _c
 from runtime.crd import Crd as _Crd
+from runtime.kernel import wirestr as _ws
 
 if _TYPE_CHECKING:
     from collections.abc import Callable as _Callable
@@ -48,7 +50,7 @@ _W8 = _struct.Struct("<Q")
 _W4 = _struct.Struct("<I")
 _P8 = _tuple(_bytes(-_q % 8) for _q in _range(8))
 _P4 = _tuple(_bytes(-_q % 4) for _q in _range(4))
-_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7 = (_bytes(_q) for _q in _range(1, 8))
+_Z1, _Z2, _Z3, _Z4, _Z5, _Z6, _Z7, _Z8 = (_bytes(_q) for _q in _range(1, 9))
 _S0 = _struct.Struct("<I4xI4x")
 _S1 = _struct.Struct("<QQ")
 _S2 = _struct.Struct("<I28xQQ")
@@ -67,7 +69,7 @@ class Pair:
 # --- marshalling (straight-line, per architecture) -----------------------------------
 
 
-def _e_Pair_64(_v: Pair, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
+def _e_Pair_64(_v: Pair, _buf: _bytearray, _items: _c.ItemList) -> None:
     try:
         try:
             if _v.a not in _m_golden_constructs_idl._Level_VALUES:
@@ -150,7 +152,7 @@ def _fd_Pair_64(_f: _UtcbFrame) -> Pair:
     return _zv
 
 
-def _e_Pair_32(_v: Pair, _buf: _bytearray, _items: _list[_tuple[_int, _int]]) -> None:
+def _e_Pair_32(_v: Pair, _buf: _bytearray, _items: _c.ItemList) -> None:
     try:
         try:
             if _v.a not in _m_golden_constructs_idl._Level_VALUES:
