@@ -443,10 +443,7 @@ class Items:
         bytes): nothing may be left over, neither words nor items (as ``finish``)."""
         if o != len(data):
             raise DecodeError(o >> shift, "words left over")
-        if self.pos != len(self.items):
-            raise DecodeError(
-                o >> shift, f"{len(self.items) - self.pos} typed items left over", self.pos
-            )
+        self.finish(o >> shift)
 
 
 # --- error replies (WIRE.md §2) ------------------------------------------------------

@@ -30,6 +30,10 @@ def _encoded(s: object, bound: int, path: str) -> bytes:
     return data
 
 
+# One function per word size, with the size's constants written in: one body taking the
+# size as arguments measured +69 instructions per string request (14,286 -> 14,355).
+
+
 def put64(buf: bytearray, s: object, bound: int, path: str) -> None:
     """Append ``s`` as a length word, its UTF-8 bytes and zero padding to 8 bytes."""
     data = _encoded(s, bound, path)
